@@ -1,0 +1,52 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Warden",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "warden", targets: ["warden"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+    ],
+    targets: [
+        // The system JavaScriptCore (WebKitGTK build) plus the exported-but-private symbols we rely on.
+        .systemLibrary(
+            name: "CJavaScriptCore",
+            pkgConfig: "javascriptcoregtk-4.1",
+            providers: [.apt(["libjavascriptcoregtk-4.1-dev"])]
+        ),
+        // posix_spawn with a closed descriptor table: Swift cannot reach the glibc extension directly.
+        .target(name: "CWardenSystem"),
+        .target(
+            name: "JavaScriptSandbox",
+            dependencies: ["CJavaScriptCore"]
+        ),
+        .target(
+            name: "WorkerRuntime",
+            dependencies: [
+                "JavaScriptSandbox",
+                "CWardenSystem",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "WardenCore",
+            dependencies: ["WorkerRuntime"]
+        ),
+        .executableTarget(
+            name: "warden",
+            dependencies: [
+                "WardenCore",
+                "WorkerRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "JavaScriptSandboxTests", dependencies: ["JavaScriptSandbox"]),
+        .testTarget(name: "WorkerRuntimeTests", dependencies: ["WorkerRuntime"]),
+        .testTarget(name: "WardenCoreTests", dependencies: ["WardenCore"]),
+        .testTarget(name: "WardenCLITests", dependencies: ["WardenCore"]),
+    ]
+)

@@ -1,0 +1,26 @@
+#ifndef WARDEN_CJAVASCRIPTCORE_SHIM_H
+#define WARDEN_CJAVASCRIPTCORE_SHIM_H
+
+#include <JavaScriptCore/JavaScript.h>
+#include <stdbool.h>
+
+// Exported by libjavascriptcoregtk but declared only in JSContextRefPrivate.h, which the -dev package does not ship.
+// Declared weak so that a library without them still loads; JavaScriptSandbox checks for NULL and says so.
+
+/// Called when the execution time limit of a context group is reached. Return true to terminate the script.
+typedef bool (*JSShouldTerminateCallback)(JSContextRef ctx, void *context);
+
+JS_EXPORT void JSContextGroupSetExecutionTimeLimit(JSContextGroupRef group, double limit,
+                                                   JSShouldTerminateCallback callback, void *context)
+    __attribute__((weak));
+JS_EXPORT void JSContextGroupClearExecutionTimeLimit(JSContextGroupRef group) __attribute__((weak));
+JS_EXPORT void JSGlobalContextSetEvalEnabled(JSGlobalContextRef ctx, bool enabled, JSStringRef message)
+    __attribute__((weak));
+
+/// True when every private symbol above resolved.
+static inline bool warden_jsc_private_api_available(void) {
+    return JSContextGroupSetExecutionTimeLimit != NULL && JSContextGroupClearExecutionTimeLimit != NULL &&
+           JSGlobalContextSetEvalEnabled != NULL;
+}
+
+#endif

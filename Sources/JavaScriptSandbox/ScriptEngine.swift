@@ -1,0 +1,124 @@
+import CJavaScriptCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One JavaScriptCore VM (a context group) with the limits that make it safe to run untrusted code in.
+///
+/// The engine is confined to the thread that created it: JavaScriptCore's API lock would serialise other threads
+/// anyway, and the watchdog measures the CPU time of the calling thread.
+///
+/// Budgets: JSC's execution time limit is armed at `watchdogPeriod` and re-armed from its own callback (returning
+/// false does not re-arm on this JSC). Each firing compares the CPU time and resident memory used since
+/// `withBudget` began against the budget and terminates the script when either ran out. A ~50 ms period costs a few
+/// percent on CPU-bound code; ~10 ms cost 2.7x, measured on this machine's JSC. Work that never returns to the
+/// watchdog (an endless microtask chain) must be stopped from outside: that is the executor's job.
+public final class ScriptEngine {
+    /// A CPU and memory allowance for the script calls made inside `withBudget`.
+    public struct Budget: Sendable {
+        public var cpuNanos: Int64
+        public var memoryBytes: Int64
+        public init(cpuNanos: Int64, memoryBytes: Int64) {
+            self.cpuNanos = cpuNanos
+            self.memoryBytes = memoryBytes
+        }
+    }
+
+    struct ActiveBudget {
+        let budget: Budget
+        let startCPU: Int64
+        let startRSS: Int64
+    }
+
+    let group: ContextGroup
+    let watchdogPeriod: Double
+    var active: ActiveBudget?
+    /// Set by the watchdog when it stops a script; read and cleared by `ScriptContext` after each API call.
+    var pendingTermination: Termination?
+    /// Highest resident memory seen by the watchdog inside the current budget, above its start.
+    public private(set) var peakMemoryGrowth: Int64 = 0
+
+    /// Must run before the first VM of the process exists: JSC reads its options once, from the environment.
+    /// WebAssembly is switched off because a wasm loop does not return to the watchdog.
+    public static func configureProcess() {
+        setenv("JSC_useWasm", "false", 1)
+    }
+
+    /// True when this JavaScriptCore exports the private calls the sandbox depends on.
+    public static var isSupported: Bool { warden_jsc_private_api_available() }
+
+    public init(watchdogPeriod: Double = 0.05) throws(ScriptError) {
+        guard Self.isSupported else {
+            throw ScriptError(
+                code: .engineUnavailable,
+                message: "this JavaScriptCore lacks JSContextGroupSetExecutionTimeLimit or JSGlobalContextSetEvalEnabled"
+            )
+        }
+        Self.configureProcess()
+        self.group = try ContextGroup()
+        self.watchdogPeriod = watchdogPeriod
+        arm()
+    }
+
+    deinit { JSContextGroupClearExecutionTimeLimit(group.ref) }
+
+    /// A fresh global context in this engine, with `eval` and the `Function` constructors disabled.
+    public func makeContext(name: String) throws(ScriptError) -> ScriptContext {
+        try ScriptContext(engine: self, name: name)
+    }
+
+    /// Runs `body` with `budget` in force for every script call it makes. A call that outruns the budget throws a
+    /// `ScriptError` with code `.terminated`; the context it ran in must then be discarded.
+    public func withBudget<T>(_ budget: Budget, _ body: () throws -> T) rethrows -> T {
+        let rss = ProcessProbe.residentBytes() ?? 0
+        active = ActiveBudget(budget: budget, startCPU: ProcessProbe.threadCPUNanos(), startRSS: rss)
+        peakMemoryGrowth = 0
+        defer {
+            if let now = ProcessProbe.residentBytes() { peakMemoryGrowth = max(peakMemoryGrowth, now - rss) }
+            active = nil
+        }
+        return try body()
+    }
+
+    /// CPU time used since the current budget began, or 0 outside one.
+    public var cpuNanosUsed: Int64 {
+        guard let active else { return 0 }
+        return ProcessProbe.threadCPUNanos() - active.startCPU
+    }
+
+    func arm() {
+        JSContextGroupSetExecutionTimeLimit(group.ref, watchdogPeriod, scriptEngineWatchdog, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    /// Decides, each time the time limit fires, whether the running script must stop.
+    func watchdogFired() -> Bool {
+        if let active {
+            let cpu = ProcessProbe.threadCPUNanos() - active.startCPU
+            if cpu > active.budget.cpuNanos {
+                pendingTermination = .cpuTime
+                return true
+            }
+            if let rss = ProcessProbe.residentBytes() {
+                let growth = rss - active.startRSS
+                peakMemoryGrowth = max(peakMemoryGrowth, growth)
+                if growth > active.budget.memoryBytes {
+                    pendingTermination = .memory
+                    return true
+                }
+            }
+        }
+        arm()
+        return false
+    }
+
+    func takeTermination() -> Termination? {
+        defer { pendingTermination = nil }
+        return pendingTermination
+    }
+}
+
+private func scriptEngineWatchdog(_ context: JSContextRef?, _ info: UnsafeMutableRawPointer?) -> Bool {
+    guard let info else { return true }
+    return Unmanaged<ScriptEngine>.fromOpaque(info).takeUnretainedValue().watchdogFired()
+}

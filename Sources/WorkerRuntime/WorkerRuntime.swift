@@ -1,0 +1,1 @@
+// The worker runtime: executor processes, wire protocol, worker prelude, TypeScript compilation.

@@ -1,0 +1,4 @@
+@main
+struct Warden {
+    static func main() {}
+}
