@@ -1,4 +1,60 @@
+import ArgumentParser
+import Foundation
+import WorkerRuntime
+
+/// `warden`: the server, its executors and its command-line client in one binary.
 @main
-struct Warden {
-    static func main() {}
+struct Warden: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "warden",
+        abstract: "A self-hosted worker platform: JavaScript/TypeScript workers bound to artifact events, run in sandboxed JavaScriptCore.",
+        subcommands: [WorkerCommand.self, ExecutorCommand.self, BenchCommand.self]
+    )
+
+    /// Exit codes: 0 success, 1 a failed run, 2 bad arguments (ArgumentParser's own usage code is 64).
+    static func main() async {
+        // The executor path skips the async runtime's command machinery: respawn time matters.
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let exit as ExitCode {
+            Foundation.exit(exit.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(code == .failure ? 1 : 2)
+        }
+    }
+}
+
+/// `warden executor`: a child process that runs worker code for the server. Not for humans.
+struct ExecutorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "executor", abstract: "Runs worker code for a Warden server (started by the server).", shouldDisplay: false)
+
+    @Option(help: "The socket descriptor shared with the server.") var fd: Int32 = 3
+    @Option(help: "Path of Debian's typescript.js, for the compiler executor.") var typescript: String?
+
+    func run() throws {
+        ExecutorMain.run(fd: fd, typeScriptPath: typescript)
+    }
+}
+
+/// The path of this very binary, which executors are started from.
+enum SelfExecutable {
+    static var path: String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        if count > 0 { return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        return CommandLine.arguments[0]
+    }
 }

@@ -1,0 +1,40 @@
+import Foundation
+import WorkerRuntime
+
+/// The answer of a test run (spec §6): `{"logs": ..., "<actionCamelCase>": {...returned..., "executionStatus"}}`.
+///
+/// What the worker returned is merged into the action's object when it is an object; `GENERIC_EVENT` results (and
+/// any non-object) go under `data`. A failed run carries `error {type, message, line}` and an `[error]` log line.
+public enum TestRunEnvelope {
+    public static func json(action: WorkerAction, result: RunResult) -> [String: Any] {
+        var body: [String: Any] = [:]
+        var logs = result.logs
+        switch result.outcome {
+        case .success(let resultJSON):
+            let returned = resultJSON.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8), options: [.fragmentsAllowed]) }
+            if action.name != "GENERIC_EVENT", let object = returned as? [String: Any] {
+                body = object
+            } else if let returned {
+                body["data"] = returned
+            }
+        default:
+            if let error = result.outcome.error {
+                var described: [String: Any] = ["type": error.type, "message": error.message]
+                if let line = error.line { described["line"] = line }
+                body["error"] = described
+                let at = error.line.map { " (line \($0))" } ?? ""
+                logs += (logs.isEmpty ? "" : "\n") + "[error] - \(error.type): \(error.message)\(at)"
+            }
+        }
+        body["executionStatus"] = result.executionStatus.rawValue
+        return ["logs": logs, action.camelCaseName: body]
+    }
+
+    /// The envelope as pretty-printed JSON text with sorted keys.
+    public static func text(action: WorkerAction, result: RunResult) -> String {
+        let object = json(action: action, result: result)
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

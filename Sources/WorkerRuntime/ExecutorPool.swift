@@ -1,0 +1,392 @@
+import Foundation
+import JavaScriptSandbox
+import Synchronization
+
+/// One run of a worker: its code, its input and everything its context is built from.
+public struct RunJob: Sendable {
+    /// The worker's identity; with the code's hash it names the warm context that serves it.
+    public var workerKey: String
+    public var module: CompiledModule
+    /// The request `data` as JSON text; empty for `undefined`.
+    public var dataJSON: String
+    public var secrets: [String: String]
+    public var properties: [String: String]
+    public var state: [String: String]
+    public var baseURL: String
+    public var platformToken: String
+    public var debug: Bool
+    public var limits: RunLimits
+
+    public init(
+        workerKey: String, module: CompiledModule, dataJSON: String, secrets: [String: String] = [:], properties: [String: String] = [:],
+        state: [String: String] = [:], baseURL: String = "", platformToken: String = "", debug: Bool = false, limits: RunLimits = .default
+    ) {
+        self.workerKey = workerKey
+        self.module = module
+        self.dataJSON = dataJSON
+        self.secrets = secrets
+        self.properties = properties
+        self.state = state
+        self.baseURL = baseURL
+        self.platformToken = platformToken
+        self.debug = debug
+        self.limits = limits
+    }
+
+    var contextKey: String { workerKey + "#" + module.sourceHash }
+
+    var infoJSON: String {
+        "{\"secrets\":\(JSONText.object(secrets)),\"properties\":\(JSONText.object(properties)),\"state\":\(JSONText.object(state)),"
+            + "\"baseUrl\":\(JSONText.quote(baseURL)),\"platformToken\":\(JSONText.quote(platformToken))}"
+    }
+}
+
+/// The server side of the executor processes: it spawns N of them, routes each run to an executor that already holds
+/// the worker warm when one is free, queues runs when none is, enforces the wall-clock deadline and the memory cap
+/// by killing, and replaces executors that die. Killing one fails only the run inside it.
+public final class ExecutorPool: Sendable {
+    public struct Configuration: Sendable {
+        /// The executable and arguments that start an executor, e.g. `["/usr/local/bin/warden", "executor"]`.
+        public var executorCommand: [String]
+        public var executors: Int
+        /// How long a run may wait for a free executor before it fails with `queueWait`.
+        public var maxQueueWait: Duration
+        /// Warm worker contexts one executor keeps; the least recently used goes first.
+        public var warmWorkersPerExecutor: Int
+        /// Resident memory at which an executor is killed, whatever it is doing.
+        public var executorMemoryCap: Int64
+        /// How long past a run's wall limit the executor has to answer before it is killed.
+        public var killGrace: Duration
+        /// Debian's `typescript.js`, loaded by the compiler executor.
+        public var typeScriptPath: String
+        /// How long one compilation may take before the compiler is killed.
+        public var compileTimeout: Duration
+
+        public init(
+            executorCommand: [String], executors: Int = ProcessInfo.processInfo.activeProcessorCount, maxQueueWait: Duration = .seconds(30),
+            warmWorkersPerExecutor: Int = 512, executorMemoryCap: Int64 = 1 << 30, killGrace: Duration = .milliseconds(500),
+            typeScriptPath: String = "/usr/share/nodejs/typescript/lib/typescript.js", compileTimeout: Duration = .seconds(20)
+        ) {
+            self.executorCommand = executorCommand
+            self.executors = max(1, executors)
+            self.maxQueueWait = maxQueueWait
+            self.warmWorkersPerExecutor = max(1, warmWorkersPerExecutor)
+            self.executorMemoryCap = executorMemoryCap
+            self.killGrace = killGrace
+            self.typeScriptPath = typeScriptPath
+            self.compileTimeout = compileTimeout
+        }
+    }
+
+    struct Slot {
+        var process: ExecutorProcess
+        var busy = false
+        /// Context key → last use, for least-recently-used eviction.
+        var loaded: [String: UInt64] = [:]
+        var deadline: Int64?
+    }
+
+    struct Waiter {
+        var id: UInt64
+        var contextKey: String
+        var enqueuedAt: Int64
+        var continuation: CheckedContinuation<Int?, Never>
+    }
+
+    struct State {
+        var slots: [Slot] = []
+        var waiters: [Waiter] = []
+        var origins: [UInt64: HostCallOrigin] = [:]
+        var closed = false
+        var tick: UInt64 = 0
+        var compiler: ExecutorProcess?
+        var compileStarted: [UInt64: Int64] = [:]
+        var respawns = 0
+    }
+
+    public let configuration: Configuration
+    let handler: any HostCallHandler
+    let state = Mutex(State())
+    let compileCache = Mutex<[String: CompiledModule]>([:])
+    let ids = Atomic<UInt64>(0)
+
+    public init(configuration: Configuration, handler: any HostCallHandler) throws {
+        self.configuration = configuration
+        self.handler = handler
+        var slots: [Slot] = []
+        for _ in 0..<configuration.executors { slots.append(Slot(process: try spawnExecutor())) }
+        state.withLock { $0.slots = slots }
+        let thread = Thread { [weak self] in
+            while let pool = self, pool.monitorTick() { usleep(10_000) }
+        }
+        thread.name = "executor-pool-monitor"
+        thread.start()
+    }
+
+    deinit {
+        let processes = state.withLock { state -> [ExecutorProcess] in
+            state.closed = true
+            return state.slots.map(\.process) + (state.compiler.map { [$0] } ?? [])
+        }
+        for process in processes { process.kill(because: .executorCrashed("pool shut down")) }
+    }
+
+    /// Stops every executor; runs in progress fail, later runs fail at once.
+    public func shutdown() {
+        let (processes, waiters) = state.withLock { state -> ([ExecutorProcess], [Waiter]) in
+            state.closed = true
+            defer { state.waiters = [] }
+            return (state.slots.map(\.process) + (state.compiler.map { [$0] } ?? []), state.waiters)
+        }
+        for waiter in waiters { waiter.continuation.resume(returning: nil) }
+        for process in processes {
+            _ = process.send(Frames.simple(.shutdown))
+            process.kill(because: .executorCrashed("the server is shutting down"))
+        }
+    }
+
+    func nextID() -> UInt64 { ids.add(1, ordering: .relaxed).newValue }
+
+    // MARK: Running
+
+    /// Runs `job` and returns its result with every secret value masked. Never throws: every failure is an outcome.
+    public func run(_ job: RunJob) async -> RunResult {
+        let runID = nextID()
+        let contextKey = job.contextKey
+        let masker = SecretMasker(secrets: job.secrets.values)
+        guard let index = await acquire(contextKey: contextKey, id: runID) else { return RunResult(outcome: .queueWait) }
+        let grace = configuration.killGrace
+        let prepared = state.withLock { state -> (ExecutorProcess, Bool, [String]) in
+            state.tick += 1
+            var slot = state.slots[index]
+            let needsModule = slot.loaded[contextKey] == nil
+            var evict: [String] = []
+            if needsModule {
+                while slot.loaded.count >= configuration.warmWorkersPerExecutor, let oldest = slot.loaded.min(by: { $0.value < $1.value }) {
+                    slot.loaded[oldest.key] = nil
+                    evict.append(oldest.key)
+                }
+            }
+            slot.loaded[contextKey] = state.tick
+            slot.deadline = ProcessProbe.monotonicNanos() + Int64(job.limits.wallMillis) * 1_000_000 + grace.nanoseconds
+            state.slots[index] = slot
+            state.origins[runID] = HostCallOrigin(workerKey: job.workerKey, platformToken: job.platformToken, runID: runID)
+            return (slot.process, needsModule, evict)
+        }
+        let (process, needsModule, evict) = prepared
+        let request = RunRequest(
+            runID: runID, contextKey: contextKey, module: needsModule ? job.module : nil, evict: evict, infoJSON: job.infoJSON,
+            dataJSON: job.dataJSON, debug: job.debug, limits: job.limits)
+        let reply = await process.run(request)
+        var result: RunResult
+        if let reply {
+            result = RunResult(outcome: reply.outcome, logs: reply.logs, state: Self.decodeState(reply.stateJSON), stats: reply.stats)
+        } else {
+            let (reason, exit) = process.state.withLock { ($0.killReason, $0.exitDescription) }
+            result = RunResult(outcome: reason ?? .executorCrashed(exit))
+        }
+        if !masker.isEmpty {
+            result.outcome = masker.mask(result.outcome)
+            result.logs = masker.mask(result.logs)
+            if let values = result.state { result.state = values.mapValues(masker.mask) }
+        }
+        release(index: index, process: process, contextKey: contextKey, runID: runID, keepContext: reply.map { !$0.contextDiscarded } ?? false)
+        return result
+    }
+
+    static func decodeState(_ json: String) -> [String: String]? {
+        guard !json.isEmpty, let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: String] else { return nil }
+        return object
+    }
+
+    /// A free executor's index, preferring one that holds `contextKey`; waits in line when none is free.
+    func acquire(contextKey: String, id: UInt64) async -> Int? {
+        await withCheckedContinuation { continuation in
+            state.withLock { state in
+                guard !state.closed else { return continuation.resume(returning: nil) }
+                if let index = Self.freeSlot(in: state, for: contextKey) {
+                    state.slots[index].busy = true
+                    return continuation.resume(returning: index)
+                }
+                state.waiters.append(Waiter(id: id, contextKey: contextKey, enqueuedAt: ProcessProbe.monotonicNanos(), continuation: continuation))
+            }
+        }
+    }
+
+    static func freeSlot(in state: State, for contextKey: String) -> Int? {
+        var fallback: Int?
+        for (index, slot) in state.slots.enumerated() where !slot.busy {
+            if slot.loaded[contextKey] != nil { return index }
+            if fallback == nil || slot.loaded.count < state.slots[fallback!].loaded.count { fallback = index }
+        }
+        return fallback
+    }
+
+    func release(index: Int, process: ExecutorProcess, contextKey: String, runID: UInt64, keepContext: Bool) {
+        state.withLock { state in
+            state.origins[runID] = nil
+            if state.slots[index].process === process {
+                state.slots[index].deadline = nil
+                if !keepContext { state.slots[index].loaded[contextKey] = nil }
+            }
+            if state.waiters.isEmpty {
+                state.slots[index].busy = false
+            } else {
+                // Hand the executor straight to the next in line; prefer one waiting for a worker it holds.
+                let loaded = state.slots[index].loaded
+                let pick = state.waiters.firstIndex { loaded[$0.contextKey] != nil } ?? 0
+                state.waiters.remove(at: pick).continuation.resume(returning: index)
+            }
+        }
+    }
+
+    // MARK: Executors
+
+    func spawnExecutor(compiler: Bool = false) throws -> ExecutorProcess {
+        var command = configuration.executorCommand
+        if compiler { command += ["--typescript", configuration.typeScriptPath] }
+        return try ExecutorProcess.spawn(
+            command: command,
+            onHostCall: { [weak self] process, call in self?.serveHostCall(call, process: process) },
+            onExit: { [weak self] process in self?.executorExited(process) })
+    }
+
+    func serveHostCall(_ message: HostCallMessage, process: ExecutorProcess) {
+        guard let origin = state.withLock({ $0.origins[message.runID] }) else { return }
+        let handler = self.handler
+        Task {
+            let reply: HostReplyMessage
+            if let kind = HostCall.Kind(rawValue: message.kind), let call = HostCall(kind: kind, payloadJSON: message.payloadJSON) {
+                do {
+                    let response = try await handler.handle(call, from: origin)
+                    reply = HostReplyMessage(callID: message.callID, ok: true, payload: response.json)
+                } catch {
+                    reply = HostReplyMessage(callID: message.callID, ok: false, payload: "\(error)")
+                }
+            } else {
+                reply = HostReplyMessage(callID: message.callID, ok: false, payload: "malformed host call '\(message.kind)'")
+            }
+            _ = process.send(reply.encode())
+        }
+    }
+
+    func executorExited(_ process: ExecutorProcess) {
+        state.withLock { state in
+            if state.compiler === process { state.compiler = nil }
+            guard !state.closed, let index = state.slots.firstIndex(where: { $0.process === process }) else { return }
+            if let replacement = try? spawnExecutor() {
+                state.slots[index].process = replacement
+                state.slots[index].loaded = [:]
+                state.respawns += 1
+            }
+        }
+    }
+
+    /// How many executors have been replaced since the pool started.
+    public var respawnCount: Int { state.withLock { $0.respawns } }
+
+    /// Process ids of the run executors, in slot order (for tests and the benchmark).
+    public var executorPIDs: [Int32] { state.withLock { $0.slots.map(\.process.pid) } }
+
+    /// Every 10 ms: kill executors past their run's deadline or over the memory cap, fail runs that waited too long,
+    /// and retry spawning executors that could not be replaced. Returns false once the pool is closed.
+    func monitorTick() -> Bool {
+        let now = ProcessProbe.monotonicNanos()
+        let maxWait = configuration.maxQueueWait.nanoseconds
+        let compileTimeout = configuration.compileTimeout.nanoseconds
+        var toKill: [(ExecutorProcess, RunOutcome)] = []
+        var expired: [Waiter] = []
+        var retry = false
+        let open = state.withLock { state -> Bool in
+            if state.closed { return false }
+            for slot in state.slots {
+                if slot.process.isExited { retry = true }
+                if let deadline = slot.deadline, now > deadline { toKill.append((slot.process, .wallLimit)) }
+            }
+            if let compiler = state.compiler, let oldest = state.compileStarted.values.min(), now - oldest > compileTimeout {
+                toKill.append((compiler, .wallLimit))
+            }
+            state.waiters.removeAll { waiter in
+                guard now - waiter.enqueuedAt > maxWait else { return false }
+                expired.append(waiter)
+                return true
+            }
+            return true
+        }
+        for waiter in expired { waiter.continuation.resume(returning: nil) }
+        if (now / 10_000_000) % 5 == 0 {
+            for slot in state.withLock({ $0.slots }) {
+                if let rss = ProcessProbe.residentBytes(pid: slot.process.pid), rss > configuration.executorMemoryCap {
+                    toKill.append((slot.process, .memoryLimit))
+                }
+            }
+        }
+        for (process, reason) in toKill { process.kill(because: reason) }
+        if retry {
+            state.withLock { state in
+                for index in state.slots.indices where state.slots[index].process.isExited {
+                    if let replacement = try? spawnExecutor() {
+                        state.slots[index].process = replacement
+                        state.slots[index].loaded = [:]
+                        state.respawns += 1
+                    }
+                }
+            }
+        }
+        return open
+    }
+
+    // MARK: Compiling
+
+    /// Compiles worker source (TypeScript or JavaScript) once per distinct source; compile errors carry line and
+    /// column of the source.
+    public func compile(_ source: String) async throws(CompileError) -> CompiledModule {
+        let characters = source.count
+        guard characters <= RunLimits.maxCodeCharacters else {
+            throw CompileError(message: "the code is \(characters) characters long; at most \(RunLimits.maxCodeCharacters) are allowed")
+        }
+        let hash = WorkerCrypto.sourceHash(source)
+        if let cached = compileCache.withLock({ $0[hash] }) { return cached }
+        let id = nextID()
+        let compiler: ExecutorProcess
+        do {
+            compiler = try state.withLock { state throws -> ExecutorProcess in
+                if state.closed { throw ExecutorPoolError("the executor pool is shut down") }
+                if let existing = state.compiler, !existing.isExited {
+                    state.compileStarted[id] = ProcessProbe.monotonicNanos()
+                    return existing
+                }
+                let process = try spawnExecutor(compiler: true)
+                state.compiler = process
+                state.compileStarted[id] = ProcessProbe.monotonicNanos()
+                return process
+            }
+        } catch {
+            throw CompileError(message: "the compiler could not start: \(error)")
+        }
+        let reply = await compiler.compile(CompileRequest(id: id, source: source))
+        state.withLock { _ = $0.compileStarted.removeValue(forKey: id) }
+        guard let reply else {
+            let reason = compiler.state.withLock { $0.killReason }
+            throw CompileError(message: reason == .wallLimit ? "compiling took too long" : "the compiler stopped unexpectedly")
+        }
+        switch reply.result {
+        case .success(let output):
+            let module = CompiledModule(javaScript: output.javaScript, lineMap: output.lineMap, sourceHash: hash)
+            compileCache.withLock { cache in
+                if cache.count >= 4096 { cache.removeAll() }
+                cache[hash] = module
+            }
+            return module
+        case .failure(let error):
+            throw error
+        }
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

@@ -1,1 +1,0 @@
-// The worker runtime: executor processes, wire protocol, worker prelude, TypeScript compilation.
