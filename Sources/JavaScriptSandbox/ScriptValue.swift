@@ -6,7 +6,8 @@ import CJavaScriptCore
 /// between workers only as JSON text.
 public final class ScriptValue {
     let ref: JSValueRef
-    unowned let context: ScriptContext
+    /// Strong: a value must be unprotected in the context that protected it, so the context outlives its values.
+    let context: ScriptContext
 
     init(_ ref: JSValueRef, in context: ScriptContext) {
         self.ref = ref

@@ -199,7 +199,9 @@ final class Executor {
         let (logs, peak) = shared.watch.withLock { ($0.logs, max($0.peakGrowth, engine.peakMemoryGrowth)) }
         let stats = RunStats(
             cpuNanos: ProcessProbe.threadCPUNanos() - cpuStart, wallNanos: ProcessProbe.monotonicNanos() - wallStart, peakMemoryBytes: peak)
-        let recycle = outcome == .memoryLimit
+        // After a termination the VM may still hold the stopped context's microtasks; a fresh process is the only
+        // state that is known to be clean, so the executor exits after answering and the parent replaces it.
+        let recycle = outcome == .memoryLimit || outcome == .cpuLimit
         send(
             RunReply(
                 runID: request.runID, outcome: outcome, logs: logs, stateJSON: stateJSON, stats: stats, contextDiscarded: discard,
@@ -222,7 +224,7 @@ final class Executor {
         let api = try context.call(installer, [makeHost(context)])
         let wrapper: ScriptValue
         do {
-            wrapper = try context.evaluate("(function (exports, module) {" + module.javaScript + "\n})", sourceURL: Prelude.workerURL)
+            wrapper = try context.evaluate("(function (exports) {" + module.javaScript + "\n})", sourceURL: Prelude.workerURL)
         } catch where error.code == .exception {
             return .failure(WorkerError(type: "SyntaxError", message: error.message))
         }

@@ -190,7 +190,9 @@ public final class ExecutorPool: Sendable {
             result.logs = masker.mask(result.logs)
             if let values = result.state { result.state = values.mapValues(masker.mask) }
         }
-        release(index: index, process: process, contextKey: contextKey, runID: runID, keepContext: reply.map { !$0.contextDiscarded } ?? false)
+        release(
+            index: index, process: process, contextKey: contextKey, runID: runID, keepContext: reply.map { !$0.contextDiscarded } ?? false,
+            retiring: reply?.recycle ?? false)
         return result
     }
 
@@ -222,12 +224,15 @@ public final class ExecutorPool: Sendable {
         return fallback
     }
 
-    func release(index: Int, process: ExecutorProcess, contextKey: String, runID: UInt64, keepContext: Bool) {
+    /// Frees the slot after a run. An executor that announced it is exiting (`retiring`) is replaced here, before
+    /// anything else can be sent to it.
+    func release(index: Int, process: ExecutorProcess, contextKey: String, runID: UInt64, keepContext: Bool, retiring: Bool) {
         state.withLock { state in
             state.origins[runID] = nil
             if state.slots[index].process === process {
                 state.slots[index].deadline = nil
                 if !keepContext { state.slots[index].loaded[contextKey] = nil }
+                if retiring { replaceExecutor(at: index, in: &state) }
             }
             if state.waiters.isEmpty {
                 state.slots[index].busy = false
@@ -273,12 +278,18 @@ public final class ExecutorPool: Sendable {
     func executorExited(_ process: ExecutorProcess) {
         state.withLock { state in
             if state.compiler === process { state.compiler = nil }
-            guard !state.closed, let index = state.slots.firstIndex(where: { $0.process === process }) else { return }
-            if let replacement = try? spawnExecutor() {
-                state.slots[index].process = replacement
-                state.slots[index].loaded = [:]
-                state.respawns += 1
-            }
+            guard let index = state.slots.firstIndex(where: { $0.process === process }) else { return }
+            replaceExecutor(at: index, in: &state)
+        }
+    }
+
+    /// Starts a fresh executor in slot `index`; when that fails, the monitor retries on its next tick.
+    func replaceExecutor(at index: Int, in state: inout State) {
+        guard !state.closed else { return }
+        if let replacement = try? spawnExecutor() {
+            state.slots[index].process = replacement
+            state.slots[index].loaded = [:]
+            state.respawns += 1
         }
     }
 
@@ -324,13 +335,7 @@ public final class ExecutorPool: Sendable {
         for (process, reason) in toKill { process.kill(because: reason) }
         if retry {
             state.withLock { state in
-                for index in state.slots.indices where state.slots[index].process.isExited {
-                    if let replacement = try? spawnExecutor() {
-                        state.slots[index].process = replacement
-                        state.slots[index].loaded = [:]
-                        state.respawns += 1
-                    }
-                }
+                for index in state.slots.indices where state.slots[index].process.isExited { replaceExecutor(at: index, in: &state) }
             }
         }
         return open

@@ -239,11 +239,10 @@ enum Prelude {
 
       // Runs the module wrapper once; answers {fn} with the default export, or {error} describing why there is none.
       const load = (wrapper) => {
-        const module = { exports: {} };
+        const exported = {};
         try {
-          wrapper(module.exports, module);
-          const exported = module.exports;
-          const fn = exported && typeof exported.default === 'function' ? exported.default : typeof exported === 'function' ? exported : null;
+          wrapper(exported);
+          const fn = typeof exported.default === 'function' ? exported.default : null;
           if (!fn) return { error: stringify({ type: 'TypeError', message: "the worker's default export is not a function", line: 0 }) };
           return { fn };
         } catch (e) {

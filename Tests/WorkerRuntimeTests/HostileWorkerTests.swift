@@ -1,0 +1,225 @@
+import Foundation
+import Testing
+
+@testable import WorkerRuntime
+
+/// What a hostile worker must end as.
+enum Expected: Sendable, CustomStringConvertible {
+    case cpu, wall, memory, floating, tooLarge
+    case threw(type: String?, containing: String)
+    case succeeded(String)
+
+    func matches(_ outcome: RunOutcome) -> Bool {
+        switch (self, outcome) {
+        case (.cpu, .cpuLimit), (.wall, .wallLimit), (.memory, .memoryLimit), (.floating, .floatingPromise), (.tooLarge, .outputTooLarge):
+            return true
+        case (.threw(let type, let containing), .threw(let error)):
+            return (type == nil || error.type == type) && (containing.isEmpty || error.message.contains(containing))
+        case (.succeeded(let json), .success(let result)):
+            return result == json
+        default:
+            return false
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .cpu: "cpu limit"
+        case .wall: "wall limit"
+        case .memory: "memory limit"
+        case .floating: "floating promise"
+        case .tooLarge: "output too large"
+        case .threw(let type, let text): "threw \(type ?? "any") containing '\(text)'"
+        case .succeeded(let json): "success \(json)"
+        }
+    }
+}
+
+struct HostileCase: Sendable, CustomTestStringConvertible {
+    var name: String
+    var code: String
+    var expected: Expected
+    var limits: RunLimits = .default
+    var testDescription: String { name }
+}
+
+@Suite("Hostile workers")
+struct HostileWorkerTests {
+    static let cases: [HostileCase] = [
+        HostileCase(name: "infinite loop", code: "export default async () => { for (;;) {} };", expected: .cpu),
+        HostileCase(name: "endless await null", code: "export default async () => { for (;;) await null; };", expected: .cpu),
+        HostileCase(
+            name: "self-rescheduling then", code: "export default async () => { const spin = () => { Promise.resolve().then(spin); }; spin(); return new Promise(() => {}); };",
+            expected: .cpu),
+        HostileCase(
+            name: "deep recursion", code: "const f = (n: number): number => f(n + 1) + 1;\nexport default async () => f(0);",
+            expected: .threw(type: "RangeError", containing: "call stack")),
+        HostileCase(name: "array growth", code: "export default async () => { const a = []; for (;;) a.push({ n: a.length, s: 'x' + a.length }); };", expected: .memory),
+        HostileCase(
+            name: "string doubling", code: "export default async () => { let s = 'x'; for (;;) { s = s + s; s.indexOf('y'); } };", expected: .memory),
+        HostileCase(name: "typed array allocation", code: "export default async () => new Uint8Array(512 * 1024 * 1024).fill(1).length;", expected: .memory),
+        HostileCase(
+            name: "catastrophic regex", code: "export default async () => /(x+x+)+y/.test('x'.repeat(40));", expected: .cpu),
+        HostileCase(name: "floating promise", code: "export default async (context) => { context.wait(10); return 1; };", expected: .floating),
+        HostileCase(
+            name: "floating host call", code: "export default async (context) => { context.clients.platformHttp.get('/api/slow'); return 1; };",
+            expected: .floating),
+        HostileCase(name: "eval", code: "export default async () => eval('1 + 1');", expected: .threw(type: "EvalError", containing: "not allowed")),
+        HostileCase(name: "Function constructor", code: "export default async () => Function('return 1')();", expected: .threw(type: "EvalError", containing: "not allowed")),
+        HostileCase(
+            name: "constructor of a function", code: "export default async () => (function () {}).constructor('return globalThis')();",
+            expected: .threw(type: "EvalError", containing: "not allowed")),
+        HostileCase(
+            name: "async function constructor", code: "export default async () => (async function () {}).constructor('return 1')();",
+            expected: .threw(type: "EvalError", containing: "not allowed")),
+        HostileCase(
+            name: "WebAssembly", code: "export default async () => new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));",
+            expected: .threw(type: "ReferenceError", containing: "WebAssembly")),
+        HostileCase(
+            name: "timers, require and process are absent",
+            code: "export default async () => [typeof setTimeout, typeof setInterval, typeof setImmediate, typeof require, typeof process];",
+            expected: .succeeded(#"["undefined","undefined","undefined","undefined","undefined"]"#)),
+        HostileCase(
+            name: "polluting Object.prototype at run time", code: "export default async () => { (Object.prototype as any).polluted = 1; };",
+            expected: .threw(type: "TypeError", containing: "")),
+        HostileCase(
+            name: "replacing a built-in method", code: "export default async () => { Array.prototype.push = () => 0; };",
+            expected: .threw(type: "TypeError", containing: "")),
+        HostileCase(name: "assigning a global", code: "export default async () => { (globalThis as any).leak = 1; };", expected: .threw(type: "TypeError", containing: "")),
+        HostileCase(
+            name: "huge output", code: "export default async () => 'x'.repeat(2 * 1024 * 1024);", expected: .tooLarge),
+        HostileCase(
+            name: "cyclic output", code: "export default async () => { const a: any = {}; a.self = a; return a; };",
+            expected: .threw(type: "TypeError", containing: "cannot be turned into JSON")),
+        HostileCase(name: "throwing null", code: "export default async () => { throw null; };", expected: .threw(type: "Error", containing: "null")),
+        HostileCase(name: "throwing undefined", code: "export default async () => { throw undefined; };", expected: .threw(type: "Error", containing: "undefined")),
+        HostileCase(name: "throwing a Symbol", code: "export default async () => { throw Symbol('sym'); };", expected: .threw(type: "Error", containing: "Symbol(sym)")),
+        HostileCase(
+            name: "throwing an object whose toString throws",
+            code: "export default async () => { throw { toString() { throw new Error('no'); } }; };",
+            expected: .threw(type: "Error", containing: "could not be read")),
+        HostileCase(
+            name: "throwing an object whose getters throw",
+            code: "export default async () => { throw { get name() { throw 1; }, get message() { throw 2; }, get stack() { throw 3; } }; };",
+            expected: .threw(type: "Error", containing: "could not be read")),
+        HostileCase(
+            name: "throwing an object whose getter loops", code: "export default async () => { throw { get message() { for (;;) {} } }; };",
+            expected: .cpu),
+        HostileCase(
+            name: "returning a looping Proxy", code: "export default async () => new Proxy({}, { get() { for (;;) {} } });", expected: .cpu),
+        HostileCase(
+            name: "returning looping getters", code: "export default async () => ({ get a() { for (;;) {} } });", expected: .cpu),
+        HostileCase(
+            name: "wait longer than the wall limit", code: "export default async (context) => { await context.wait(60000); return 1; };",
+            expected: .wall, limits: RunLimits(wallMillis: 1_000)),
+        HostileCase(
+            name: "promise that never settles", code: "export default async () => { await new Promise(() => {}); };",
+            expected: .threw(type: "Error", containing: "never settled")),
+    ]
+
+    @Test(arguments: cases)
+    func hostileWorkerEndsAsNamedAndThePoolStaysHealthy(_ hostile: HostileCase) async throws {
+        let result = try await Shared.run(hostile.code, limits: hostile.limits)
+        #expect(hostile.expected.matches(result.outcome), "\(hostile.name): expected \(hostile.expected), got \(result.outcome)")
+        #expect(result.executionStatus == (hostile.expected.isSuccess ? .success : .fail))
+        if !hostile.expected.isSuccess { #expect(result.outcome.message?.isEmpty == false) }
+        try await Shared.expectHealthy()
+    }
+
+    @Test func limitMessagesAreTheReferenceServicesOnes() {
+        #expect(RunOutcome.cpuLimit.message == "Worker used too much cpu time")
+        #expect(RunOutcome.memoryLimit.message == "Worker used too much memory")
+        #expect(RunOutcome.wallLimit.message == "Worker execution timeout")
+        #expect(RunOutcome.queueWait.message == "Worker waited for too long in the queue")
+        #expect(RunOutcome.floatingPromise.message == "Floating promises are not allowed. Make sure to await all promises")
+    }
+
+    @Test func pollutionAtModuleLevelStaysInsideThatWorker() async throws {
+        let polluter = try await Shared.run(
+            "(Object.prototype as any).polluted = 'yes';\nexport default async () => ({} as any).polluted;", worker: "polluter")
+        #expect(polluter.outcome == .success(resultJSON: #""yes""#))
+        for attempt in 0..<4 {
+            let other = try await Shared.run("export default async () => typeof ({} as any).polluted;", worker: "clean-\(attempt)")
+            #expect(other.outcome == .success(resultJSON: #""undefined""#))
+        }
+    }
+
+    @Test func oneRunCannotChangeWhatTheNextRunOfTheSameWorkerSees() async throws {
+        let pool = try ExecutorPool(configuration: .init(executorCommand: [TestBinary.warden, "executor"], executors: 1), handler: FakeHostHandler())
+        defer { pool.shutdown() }
+        let code = """
+            export default async (context, data) => {
+              if (data.attack) { try { (Object.prototype as any).x = 1; } catch (e) {} try { (JSON as any).parse = () => 'owned'; } catch (e) {} return 'attacked'; }
+              return [typeof ({} as any).x, JSON.parse('"ok"')];
+            };
+            """
+        _ = try await Shared.run(code, worker: "same", data: #"{"attack":true}"#, pool: pool)
+        let after = try await Shared.run(code, worker: "same", data: #"{"attack":false}"#, pool: pool)
+        #expect(after.outcome == .success(resultJSON: #"["undefined","ok"]"#))
+    }
+
+    @Test func aWorkerCannotReadAnotherWorkersSecret() async throws {
+        let pool = try ExecutorPool(configuration: .init(executorCommand: [TestBinary.warden, "executor"], executors: 1), handler: FakeHostHandler())
+        defer { pool.shutdown() }
+        let owner = try await Shared.run(
+            "let kept = '';\nexport default async (context) => { kept = context.secrets.get('token'); (globalThis as any).stash = kept; return 1; };",
+            worker: "owner", secrets: ["token": "owner-secret-value"], pool: pool)
+        #expect(owner.outcome.executionStatus == .fail)  // assigning a global is refused after load
+        let thief = try await Shared.run(
+            """
+            export default async (context) => JSON.stringify([context.secrets.get('token'), Object.getOwnPropertyNames(globalThis).filter(n => /stash|kept|secret/i.test(n))]);
+            """, worker: "thief", pool: pool)
+        #expect(thief.outcome == .success(resultJSON: #""[null,[]]""#))
+    }
+
+    @Test func logFloodIsCutAtTheLimit() async throws {
+        let result = try await Shared.run(
+            "export default async () => { for (let i = 0; i < 20000; i++) console.log('line ' + i + ' ' + 'x'.repeat(80)); return 'done'; };")
+        #expect(result.outcome == .success(resultJSON: #""done""#))
+        #expect(result.logs.utf8.count <= RunLimits.default.maxLogBytes + 200)
+        #expect(result.logs.hasSuffix("further lines dropped"))
+        try await Shared.expectHealthy()
+    }
+
+    @Test func syntaxErrorAndMissingDefaultExportAreCompileErrors() async throws {
+        await #expect(throws: CompileError.self) { try await Shared.pool.compile("export default async () => {") }
+        await #expect(throws: CompileError.self) { try await Shared.pool.compile("const x = 1;") }
+        try await Shared.expectHealthy()
+    }
+
+    @Test func killingAnExecutorFailsOnlyTheRunInsideIt() async throws {
+        let pool = try ExecutorPool(configuration: .init(executorCommand: [TestBinary.warden, "executor"], executors: 2), handler: FakeHostHandler())
+        defer { pool.shutdown() }
+        let waiting = try await pool.compile("export default async (context) => { await context.wait(1500); return 'survived'; };")
+        async let first = pool.run(RunJob(workerKey: "a", module: waiting, dataJSON: "{}"))
+        async let second = pool.run(RunJob(workerKey: "b", module: waiting, dataJSON: "{}"))
+        try await Task.sleep(for: .milliseconds(300))
+        let victim = pool.executorPIDs[0]
+        kill(victim, SIGKILL)
+        let results = await [first, second]
+        let crashed = results.filter { if case .executorCrashed = $0.outcome { return true } else { return false } }
+        #expect(crashed.count == 1)
+        #expect(results.contains { $0.outcome == .success(resultJSON: #""survived""#) })
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(pool.respawnCount == 1)
+        #expect(!pool.executorPIDs.contains(victim))
+        try await Shared.expectHealthy(pool: pool)
+    }
+
+    @Test func runsWaitingTooLongInTheQueueFail() async throws {
+        let pool = try ExecutorPool(
+            configuration: .init(executorCommand: [TestBinary.warden, "executor"], executors: 1, maxQueueWait: .milliseconds(200)),
+            handler: FakeHostHandler())
+        defer { pool.shutdown() }
+        let slow = try await pool.compile("export default async (context) => { await context.wait(800); return 1; };")
+        async let busy = pool.run(RunJob(workerKey: "slow", module: slow, dataJSON: "{}"))
+        try await Task.sleep(for: .milliseconds(50))
+        let queued = await pool.run(RunJob(workerKey: "queued", module: slow, dataJSON: "{}"))
+        #expect(queued.outcome == .queueWait)
+        #expect(await busy.outcome == .success(resultJSON: "1"))
+    }
+}
+
+extension Expected {
+    var isSuccess: Bool { if case .succeeded = self { return true } else { return false } }
+}

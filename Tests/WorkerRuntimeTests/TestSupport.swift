@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+
+@testable import WorkerRuntime
+
+/// The `warden` binary built beside this test bundle; executors are started from it.
+enum TestBinary {
+    static var warden: String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("warden").path
+    }
+}
+
+/// Answers host calls the way a server would, without one: platformHttp paths under `/api/`, axios to
+/// `*.example.test` only.
+struct FakeHostHandler: HostCallHandler {
+    let egress = EgressPolicy(allowedHosts: ["*.example.test"])
+
+    func handle(_ call: HostCall, from origin: HostCallOrigin) async throws -> HostResponse {
+        switch call.kind {
+        case .platformHttp:
+            if call.url.hasPrefix("/api/missing") { return HostResponse(status: 404, headers: ["Content-Type": "application/json"], body: #"{"errors":[{"status":404}]}"#) }
+            if call.url.hasPrefix("/api/slow") { try await Task.sleep(for: .milliseconds(200)) }
+            var body = ""
+            switch call.body {
+            case .text(let text): body = JSONText.quote(text)
+            case .json(let json): body = json
+            case nil: body = "null"
+            }
+            let echo = "{\"method\":\(JSONText.quote(call.method)),\"url\":\(JSONText.quote(call.url)),\"worker\":\(JSONText.quote(origin.workerKey)),\"token\":\(JSONText.quote(origin.platformToken)),\"body\":\(body)}"
+            return HostResponse(status: 200, headers: ["Content-Type": "application/json"], body: echo)
+        case .axios:
+            if let refusal = egress.refusal(for: call.url) { throw HostTestError(refusal) }
+            if call.url.contains("/fail") { return HostResponse(status: 500, body: "boom") }
+            return HostResponse(status: 200, headers: ["Content-Type": "text/plain"], body: "hello from \(call.url)")
+        }
+    }
+}
+
+struct HostTestError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// One pool for the whole test run: starting the compiler (loading typescript.js) is the slow part.
+enum Shared {
+    static let pool: ExecutorPool = {
+        try! ExecutorPool(
+            configuration: .init(executorCommand: [TestBinary.warden, "executor"], executors: 2, maxQueueWait: .seconds(120)),
+            handler: FakeHostHandler())
+    }()
+
+    /// Compiles `source` and runs it as `worker` with `data`.
+    static func run(
+        _ source: String, worker: String = "w-\(UUID().uuidString.prefix(8))", data: String = "{}", secrets: [String: String] = [:],
+        state: [String: String] = [:], limits: RunLimits = .default, debug: Bool = false, pool: ExecutorPool = pool
+    ) async throws -> RunResult {
+        let module = try await pool.compile(source)
+        return await pool.run(
+            RunJob(
+                workerKey: worker, module: module, dataJSON: data, secrets: secrets, state: state, baseURL: "http://localhost:8080",
+                platformToken: "tok-\(worker)", debug: debug, limits: limits))
+    }
+
+    static let normalWorker = """
+        export default async (context, data) => {
+          console.log('normal run');
+          return { status: DownloadStatus.DOWNLOAD_PROCEED, echo: data.n * 2 };
+        };
+        """
+
+    /// Asserts that the pool still runs an ordinary worker correctly.
+    static func expectHealthy(pool: ExecutorPool = pool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let result = try await run(normalWorker, worker: "normal", data: #"{"n":21}"#, pool: pool)
+        #expect(result.outcome == .success(resultJSON: #"{"status":1,"echo":42}"#), sourceLocation: sourceLocation)
+        #expect(result.logs == "[info ] - normal run", sourceLocation: sourceLocation)
+    }
+}
