@@ -6,11 +6,16 @@ import Testing
 /// What a hostile worker must end as.
 enum Expected: Sendable, CustomStringConvertible {
     case cpu, wall, memory, floating, tooLarge
+    /// Stopped by the CPU limit or finished by the engine's own guard, whichever JSC picks (regex: the Yarr JIT runs
+    /// until the watchdog stops it; the Yarr interpreter gives up at its backtrack limit and answers no match).
+    case cpuOrEngineGuard
     case threw(type: String?, containing: String)
     case succeeded(String)
 
     func matches(_ outcome: RunOutcome) -> Bool {
         switch (self, outcome) {
+        case (.cpuOrEngineGuard, .cpuLimit), (.cpuOrEngineGuard, .success(resultJSON: "false")):
+            return true
         case (.cpu, .cpuLimit), (.wall, .wallLimit), (.memory, .memoryLimit), (.floating, .floatingPromise), (.tooLarge, .outputTooLarge):
             return true
         case (.threw(let type, let containing), .threw(let error)):
@@ -25,6 +30,7 @@ enum Expected: Sendable, CustomStringConvertible {
     var description: String {
         switch self {
         case .cpu: "cpu limit"
+        case .cpuOrEngineGuard: "cpu limit or the engine's own guard"
         case .wall: "wall limit"
         case .memory: "memory limit"
         case .floating: "floating promise"
@@ -59,7 +65,7 @@ struct HostileWorkerTests {
             name: "string doubling", code: "export default async () => { let s = 'x'; for (;;) { s = s + s; s.indexOf('y'); } };", expected: .memory),
         HostileCase(name: "typed array allocation", code: "export default async () => new Uint8Array(512 * 1024 * 1024).fill(1).length;", expected: .memory),
         HostileCase(
-            name: "catastrophic regex", code: "export default async () => /(x+x+)+y/.test('x'.repeat(40));", expected: .cpu),
+            name: "catastrophic regex", code: "export default async () => /(x+x+)+y/.test('x'.repeat(40));", expected: .cpuOrEngineGuard),
         HostileCase(name: "floating promise", code: "export default async (context) => { context.wait(10); return 1; };", expected: .floating),
         HostileCase(
             name: "floating host call", code: "export default async (context) => { context.clients.platformHttp.get('/api/slow'); return 1; };",
@@ -121,8 +127,10 @@ struct HostileWorkerTests {
     func hostileWorkerEndsAsNamedAndThePoolStaysHealthy(_ hostile: HostileCase) async throws {
         let result = try await Shared.run(hostile.code, limits: hostile.limits)
         #expect(hostile.expected.matches(result.outcome), "\(hostile.name): expected \(hostile.expected), got \(result.outcome)")
-        #expect(result.executionStatus == (hostile.expected.isSuccess ? .success : .fail))
-        if !hostile.expected.isSuccess { #expect(result.outcome.message?.isEmpty == false) }
+        if !hostile.expected.isEitherWay {
+            #expect(result.executionStatus == (hostile.expected.isSuccess ? .success : .fail))
+            if !hostile.expected.isSuccess { #expect(result.outcome.message?.isEmpty == false) }
+        }
         try await Shared.expectHealthy()
     }
 
@@ -222,4 +230,5 @@ struct HostileWorkerTests {
 
 extension Expected {
     var isSuccess: Bool { if case .succeeded = self { return true } else { return false } }
+    var isEitherWay: Bool { if case .cpuOrEngineGuard = self { return true } else { return false } }
 }

@@ -1,0 +1,35 @@
+# Warden: two commands do everything on a fresh Debian machine.
+#   make run    installs what is missing, builds, and runs the sample workers of hooks/ locally
+#   make test   the same set-up, then every test
+SWIFT ?= swift
+WARDEN := .build/debug/warden
+
+.PHONY: setup build run test bench format lint clean
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	$(SWIFT) build --product warden
+
+run: build
+	@examples/run-hooks.sh $(WARDEN)
+
+# Build once (tests included), then run without rebuilding: a clean test build is the slow part.
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: setup
+	@scripts/setup.sh wrk
+	$(SWIFT) build -c release --product warden
+	.build/release/warden bench
+
+format:
+	$(SWIFT) format --in-place --recursive --parallel Package.swift Sources Tests
+
+lint:
+	$(SWIFT) format lint --recursive --parallel Package.swift Sources Tests
+
+clean:
+	rm -rf .build
