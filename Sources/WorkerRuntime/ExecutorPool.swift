@@ -293,6 +293,19 @@ public final class ExecutorPool: Sendable {
         }
     }
 
+    /// Starts one more executor outside the pool, waits until it is ready to run work, and stops it: the time it
+    /// took is what replacing a killed executor costs.
+    public func measureExecutorStart() async throws -> Duration {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let process = try ExecutorProcess.spawn(command: configuration.executorCommand, onHostCall: { _, _ in }, onExit: { _ in })
+        let ready = await process.waitUntilReady()
+        let elapsed = clock.now - start
+        process.kill(because: .executorCrashed("measured"))
+        guard ready else { throw ExecutorPoolError("the executor exited before it was ready") }
+        return elapsed
+    }
+
     /// How many executors have been replaced since the pool started.
     public var respawnCount: Int { state.withLock { $0.respawns } }
 

@@ -15,6 +15,7 @@ final class ExecutorProcess: Sendable {
         var exited = false
         var exitDescription = ""
         var readyAt: Int64?
+        var readyWaiter: CheckedContinuation<Bool, Never>?
     }
 
     let pid: pid_t
@@ -96,6 +97,19 @@ final class ExecutorProcess: Sendable {
         if shouldKill { Foundation.kill(pid, SIGKILL) }
     }
 
+    /// Waits for the executor's first message; false when it exited before sending it.
+    func waitUntilReady() async -> Bool {
+        await withCheckedContinuation { continuation in
+            let answer = state.withLock { state -> Bool? in
+                if state.readyAt != nil { return true }
+                if state.exited { return false }
+                state.readyWaiter = continuation
+                return nil
+            }
+            if let answer { continuation.resume(returning: answer) }
+        }
+    }
+
     var isExited: Bool { state.withLock { $0.exited } }
 
     private func readLoop(
@@ -107,7 +121,12 @@ final class ExecutorProcess: Sendable {
             guard let tag = try? reader.u8() else { break }
             switch MessageTag(rawValue: tag) {
             case .ready:
-                state.withLock { $0.readyAt = ProcessProbe.monotonicNanos() }
+                let waiter = state.withLock { state in
+                    state.readyAt = ProcessProbe.monotonicNanos()
+                    defer { state.readyWaiter = nil }
+                    return state.readyWaiter
+                }
+                waiter?.resume(returning: true)
             case .runResult:
                 guard let reply = try? RunReply.decode(&reader) else { break }
                 let continuation = state.withLock { state -> CheckedContinuation<RunReply?, Never>? in
@@ -140,6 +159,10 @@ final class ExecutorProcess: Sendable {
             return (state.run, state.compiles)
         }
         run?.continuation.resume(returning: nil)
+        state.withLock { state in
+            defer { state.readyWaiter = nil }
+            return state.readyWaiter
+        }?.resume(returning: false)
         for continuation in compiles.values { continuation.resume(returning: nil) }
         onExit(self)
     }
