@@ -70,12 +70,15 @@ public final class ScriptEngine {
 
     /// Runs `body` with `budget` in force for every script call it makes. A call that outruns the budget throws a
     /// `ScriptError` with code `.terminated`; the context it ran in must then be discarded.
-    public func withBudget<T>(_ budget: Budget, _ body: () throws -> T) rethrows -> T {
-        let rss = ProcessProbe.residentBytes() ?? 0
+    ///
+    /// `baselineRSS` is the resident memory the memory budget counts from; an embedding that samples it anyway
+    /// passes its latest sample, which spares two /proc reads per call (they cost more than a warm run).
+    public func withBudget<T>(_ budget: Budget, baselineRSS: Int64? = nil, _ body: () throws -> T) rethrows -> T {
+        let rss = baselineRSS ?? ProcessProbe.residentBytes() ?? 0
         active = ActiveBudget(budget: budget, startCPU: ProcessProbe.threadCPUNanos(), startRSS: rss)
         peakMemoryGrowth = 0
         defer {
-            if let now = ProcessProbe.residentBytes() { peakMemoryGrowth = max(peakMemoryGrowth, now - rss) }
+            if baselineRSS == nil, let now = ProcessProbe.residentBytes() { peakMemoryGrowth = max(peakMemoryGrowth, now - rss) }
             active = nil
         }
         return try body()

@@ -90,8 +90,13 @@ final class ExecutorShared: Sendable {
     let fd: Int32
     let writeLock = Mutex(())
     let watch = Mutex(RunWatch())
+    /// The monitor thread's latest reading of this process's resident memory: the baseline of the next run.
+    let lastRSS = Atomic<Int64>(0)
 
-    init(fd: Int32) { self.fd = fd }
+    init(fd: Int32) {
+        self.fd = fd
+        lastRSS.store(ProcessProbe.residentBytes() ?? 0, ordering: .relaxed)
+    }
 
     func send(_ frame: [UInt8]) {
         writeLock.withLock { _ in
@@ -153,7 +158,7 @@ final class Executor {
         for key in request.evict { workers[key] = nil }
         let wallStart = ProcessProbe.monotonicNanos()
         let cpuStart = ProcessProbe.threadCPUNanos()
-        let rssStart = ProcessProbe.residentBytes() ?? 0
+        let rssStart = shared.lastRSS.load(ordering: .relaxed)
         shared.watch.withLock {
             $0 = RunWatch(
                 active: true, runID: request.runID, cpuStart: cpuStart, cpuBudget: Int64(request.limits.cpuMillis) * 1_000_000,
@@ -167,7 +172,7 @@ final class Executor {
         var stateJSON = ""
         let budget = ScriptEngine.Budget(cpuNanos: Int64(request.limits.cpuMillis) * 1_000_000, memoryBytes: request.limits.memoryBytes)
         let worker = workers[request.contextKey]
-        (outcome, stateJSON, discard) = engine.withBudget(budget) { () -> (RunOutcome, String, Bool) in
+        (outcome, stateJSON, discard) = engine.withBudget(budget, baselineRSS: rssStart) { () -> (RunOutcome, String, Bool) in
             do {
                 let warm: WarmWorker
                 if let worker {
@@ -415,6 +420,7 @@ final class Executor {
                 clock_gettime(clock, &ts)
                 let cpuNow = Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
                 let rss = ProcessProbe.residentBytes() ?? 0
+                shared.lastRSS.store(rss, ordering: .relaxed)
                 let verdict = shared.watch.withLock { watch -> (RunWatch, RunOutcome)? in
                     guard watch.active else { return nil }
                     watch.peakGrowth = max(watch.peakGrowth, rss - watch.rssStart)

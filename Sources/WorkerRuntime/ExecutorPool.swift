@@ -197,6 +197,7 @@ public final class ExecutorPool: Sendable {
     }
 
     static func decodeState(_ json: String) -> [String: String]? {
+        if json == "{}" { return [:] }
         guard !json.isEmpty, let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: String] else { return nil }
         return object
     }

@@ -15,6 +15,14 @@ struct ScriptContextTests {
         #expect(try parsed.property("k").stringValue == "v")
     }
 
+    @Test func stringsKeepNULAndReplaceLoneSurrogates() throws {
+        let context = try engine.makeContext(name: "t")
+        #expect(try context.evaluate("'a\\u0000b'", sourceURL: "t").stringValue == "a\u{0}b")
+        #expect(try context.evaluate("'x\\uD800y'", sourceURL: "t").stringValue == "x\u{FFFD}y")
+        #expect(context.string("in\u{0}side").stringValue == "in\u{0}side")
+        #expect(context.string("é🙂").stringValue == "é🙂")
+    }
+
     @Test func webAssemblyAndEvalAreOff() throws {
         let context = try engine.makeContext(name: "t")
         #expect(try context.evaluate("typeof WebAssembly", sourceURL: "t").stringValue == "undefined")
