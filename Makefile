@@ -16,7 +16,7 @@ run: build
 	@examples/run-hooks.sh $(WARDEN)
 
 # Build once (tests included), then run without rebuilding: a clean test build is the slow part.
-test: setup
+test: setup lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
@@ -28,8 +28,9 @@ bench: setup
 format:
 	$(SWIFT) format --in-place --recursive --parallel Package.swift Sources Tests
 
+# Formatting is checked by make test (and so by CI); make format fixes it.
 lint:
-	$(SWIFT) format lint --recursive --parallel Package.swift Sources Tests
+	$(SWIFT) format lint --strict --recursive --parallel Package.swift Sources Tests
 
 clean:
 	rm -rf .build

@@ -1,7 +1,7 @@
 import CJavaScriptCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One global JavaScript context: its own globals, sharing the engine's VM and limits.

@@ -1,7 +1,7 @@
 import CJavaScriptCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One JavaScriptCore VM (a context group) with the limits that make it safe to run untrusted code in.

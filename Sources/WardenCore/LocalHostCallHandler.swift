@@ -11,10 +11,12 @@ public struct LocalHostCallHandler: HostCallHandler {
     public func handle(_ call: HostCall, from origin: HostCallOrigin) async throws -> HostResponse {
         switch call.kind {
         case .platformHttp:
-            throw LocalRunError("context.clients.platformHttp needs a Warden server; `warden worker run` runs the worker alone (\(call.method) \(call.url))")
+            throw LocalRunError(
+                "context.clients.platformHttp needs a Warden server; `warden worker run` runs the worker alone (\(call.method) \(call.url))")
         case .axios:
             if let refusal = egress.refusal(for: call.url) { throw LocalRunError("context.clients.axios refused: \(refusal)") }
-            throw LocalRunError("context.clients.axios: outbound requests are made by `warden serve`, not by a local run (\(call.method) \(call.url))")
+            throw LocalRunError(
+                "context.clients.axios: outbound requests are made by `warden serve`, not by a local run (\(call.method) \(call.url))")
         }
     }
 }

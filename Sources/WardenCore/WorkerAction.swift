@@ -23,12 +23,20 @@ public struct WorkerAction: Sendable, Hashable, Codable {
     }
 
     public static let all: [WorkerAction] = [
-        .init("artifactory", "BEFORE_DOWNLOAD", sync: true, .repository, "BeforeDownloadRequest", "Runs before an artifact is downloaded; can stop the download."),
+        .init(
+            "artifactory", "BEFORE_DOWNLOAD", sync: true, .repository, "BeforeDownloadRequest",
+            "Runs before an artifact is downloaded; can stop the download."),
         .init("artifactory", "AFTER_DOWNLOAD", sync: false, .repository, "AfterDownloadRequest", "Runs after an artifact was downloaded."),
-        .init("artifactory", "BEFORE_UPLOAD", sync: true, .repository, "BeforeUploadRequest", "Runs before an artifact is stored; can stop the upload or change its path."),
+        .init(
+            "artifactory", "BEFORE_UPLOAD", sync: true, .repository, "BeforeUploadRequest",
+            "Runs before an artifact is stored; can stop the upload or change its path."),
         .init("artifactory", "AFTER_CREATE", sync: false, .repository, "AfterCreateRequest", "Runs after an artifact was created."),
-        .init("artifactory", "BEFORE_DELETE", sync: true, .repository, "BeforeDeleteRequest", "Runs before an artifact is deleted; can stop the deletion."),
-        .init("artifactory", "BEFORE_PROPERTY_CREATE", sync: true, .repository, "BeforePropertyCreateRequest", "Runs before a property is set on an artifact; can stop it."),
+        .init(
+            "artifactory", "BEFORE_DELETE", sync: true, .repository, "BeforeDeleteRequest",
+            "Runs before an artifact is deleted; can stop the deletion."),
+        .init(
+            "artifactory", "BEFORE_PROPERTY_CREATE", sync: true, .repository, "BeforePropertyCreateRequest",
+            "Runs before a property is set on an artifact; can stop it."),
         .init("worker", "GENERIC_EVENT", sync: true, nil, "any", "Runs when called through the execute endpoint; answers with what it returns."),
         .init("worker", "SCHEDULED_EVENT", sync: false, .schedule, "ScheduledEventRequest", "Runs on a cron schedule."),
     ]

@@ -230,7 +230,7 @@ final class Executor {
         let wrapper: ScriptValue
         do {
             wrapper = try context.evaluate("(function (exports) {" + module.javaScript + "\n})", sourceURL: Prelude.workerURL)
-        } catch where error.code == .exception {
+        } catch  where error.code == .exception {
             return .failure(WorkerError(type: "SyntaxError", message: error.message))
         }
         let loaded = try context.call(try api.property("load"), [wrapper])
@@ -340,7 +340,8 @@ final class Executor {
             return args.context.number(Double(max(0, run.deadline - ProcessProbe.monotonicNanos()) / 1_000_000))
         }
         add("hash") { args in
-            let encoded = try WorkerCrypto.hash(algorithm: args.string(0) ?? "", data: Array((args.string(1) ?? "").utf8), encoding: args.string(2) ?? "hex")
+            let encoded = try WorkerCrypto.hash(
+                algorithm: args.string(0) ?? "", data: Array((args.string(1) ?? "").utf8), encoding: args.string(2) ?? "hex")
             return args.context.string(encoded)
         }
         add("hmac") { args in

@@ -8,249 +8,249 @@ enum Prelude {
     static let workerURL = "warden-worker"
 
     static let source = #"""
-    (function (host) {
-      'use strict';
-      const G = globalThis;
-      const freeze = Object.freeze, defineProperty = Object.defineProperty, getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
-      const getPrototypeOf = Object.getPrototypeOf, ownKeys = Reflect.ownKeys, keys = Object.keys, fromEntries = Object.fromEntries;
-      const parse = JSON.parse, stringify = JSON.stringify, Str = String, ErrorCtor = Error, TypeErrorCtor = TypeError;
-      const PromiseCtor = Promise, MapCtor = Map, SetCtor = Set, hasOwn = Object.prototype.hasOwnProperty;
-      const stackLine = /@warden-worker:(\d+):\d+/;
-      const regexpExec = RegExp.prototype.exec, call = Function.prototype.call;
-      const has = (o, k) => call.call(hasOwn, o, k);
+        (function (host) {
+          'use strict';
+          const G = globalThis;
+          const freeze = Object.freeze, defineProperty = Object.defineProperty, getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
+          const getPrototypeOf = Object.getPrototypeOf, ownKeys = Reflect.ownKeys, keys = Object.keys, fromEntries = Object.fromEntries;
+          const parse = JSON.parse, stringify = JSON.stringify, Str = String, ErrorCtor = Error, TypeErrorCtor = TypeError;
+          const PromiseCtor = Promise, MapCtor = Map, SetCtor = Set, hasOwn = Object.prototype.hasOwnProperty;
+          const stackLine = /@warden-worker:(\d+):\d+/;
+          const regexpExec = RegExp.prototype.exec, call = Function.prototype.call;
+          const has = (o, k) => call.call(hasOwn, o, k);
 
-      // Status enums of spec §4, shaped like TypeScript numeric enums (with reverse mapping).
-      const numericEnum = (pairs) => {
-        const e = {};
-        for (const [name, value] of pairs) { e[name] = value; e[value] = name; }
-        return freeze(e);
-      };
-      const statusEnum = (prefix) => numericEnum([[prefix + 'UNSPECIFIED', 0], [prefix + 'PROCEED', 1], [prefix + 'STOP', 2], [prefix + 'WARN', 3], ['UNRECOGNIZED', -1]]);
-      const enums = {
-        DownloadStatus: statusEnum('DOWNLOAD_'),
-        UploadStatus: statusEnum('UPLOAD_'),
-        ActionStatus: statusEnum(''),
-        BeforeDeleteStatus: statusEnum('BEFORE_DELETE_'),
-        BeforePropertyCreateStatus: statusEnum('BEFORE_PROPERTY_CREATE_'),
-        Status: numericEnum([['STATUS_UNSPECIFIED', 0], ['STATUS_FAIL', 2], ['STATUS_SUCCESS', 4], ['UNRECOGNIZED', -1]]),
-        RepoType: numericEnum([['REPO_TYPE_UNSPECIFIED', 0], ['REPO_TYPE_LOCAL', 1], ['REPO_TYPE_REMOTE', 2], ['REPO_TYPE_FEDERATED', 3], ['UNRECOGNIZED', -1]]),
-      };
-      for (const name of keys(enums)) defineProperty(G, name, { value: enums[name], enumerable: false });
+          // Status enums of spec §4, shaped like TypeScript numeric enums (with reverse mapping).
+          const numericEnum = (pairs) => {
+            const e = {};
+            for (const [name, value] of pairs) { e[name] = value; e[value] = name; }
+            return freeze(e);
+          };
+          const statusEnum = (prefix) => numericEnum([[prefix + 'UNSPECIFIED', 0], [prefix + 'PROCEED', 1], [prefix + 'STOP', 2], [prefix + 'WARN', 3], ['UNRECOGNIZED', -1]]);
+          const enums = {
+            DownloadStatus: statusEnum('DOWNLOAD_'),
+            UploadStatus: statusEnum('UPLOAD_'),
+            ActionStatus: statusEnum(''),
+            BeforeDeleteStatus: statusEnum('BEFORE_DELETE_'),
+            BeforePropertyCreateStatus: statusEnum('BEFORE_PROPERTY_CREATE_'),
+            Status: numericEnum([['STATUS_UNSPECIFIED', 0], ['STATUS_FAIL', 2], ['STATUS_SUCCESS', 4], ['UNRECOGNIZED', -1]]),
+            RepoType: numericEnum([['REPO_TYPE_UNSPECIFIED', 0], ['REPO_TYPE_LOCAL', 1], ['REPO_TYPE_REMOTE', 2], ['REPO_TYPE_FEDERATED', 3], ['UNRECOGNIZED', -1]]),
+          };
+          for (const name of keys(enums)) defineProperty(G, name, { value: enums[name], enumerable: false });
 
-      // console: JSC's own discards output.
-      const format = (a) => {
-        try {
-          if (typeof a === 'string') return a;
-          if (a === undefined) return 'undefined';
-          if (typeof a === 'function') return '[Function]';
-          if (typeof a === 'symbol' || typeof a === 'bigint') return Str(a);
-          if (a instanceof ErrorCtor) return Str(a.name) + ': ' + Str(a.message);
-          const json = stringify(a);
-          return json === undefined ? Str(a) : json;
-        } catch (e) {
-          try { return Str(a); } catch (_) { return '[unprintable value]'; }
-        }
-      };
-      const logger = (level) => function (...args) {
-        let message = '';
-        for (let i = 0; i < args.length; i++) message += (i ? ' ' : '') + format(args[i]);
-        host.log(level, message);
-      };
-      defineProperty(G, 'console', { value: freeze({
-        log: logger('info'), info: logger('info'), warn: logger('warn'), error: logger('error'), debug: logger('debug'), trace: logger('debug'),
-      }), enumerable: false });
-
-      // What the history shows of a thrown value. Every access is guarded: the value may be hostile.
-      const describe = (e) => {
-        let type = 'Error', message = '', line = 0;
-        if (e !== null && (typeof e === 'object' || typeof e === 'function')) {
-          try { const n = e.name; if (typeof n === 'string' && n) type = n; } catch (_) {}
-          try {
-            const m = e.message;
-            message = typeof m === 'string' ? m : Str(e);
-          } catch (_) { message = 'an error whose message could not be read'; }
-          try {
-            const s = e.stack;
-            const hit = typeof s === 'string' ? call.call(regexpExec, stackLine, s) : null;
-            if (hit) line = +hit[1];
-          } catch (_) {}
-        } else {
-          try { message = 'a non-error value was thrown: ' + Str(e); } catch (_) { message = 'an unprintable value was thrown'; }
-        }
-        return { type: Str(type).slice(0, 200), message: Str(message).slice(0, 4000), line };
-      };
-
-      // Host calls answer with {status, headers, body}; the client shapes the response the way workers expect.
-      const header = (headers, name) => {
-        for (const k of keys(headers || {})) if (k.toLowerCase() === name) return Str(headers[k]);
-        return '';
-      };
-      const send = (kind, method, target, headers, body) => {
-        let payload;
-        try {
-          const b = body === undefined || body === null ? null : typeof body === 'string' ? { text: body } : { json: body };
-          payload = stringify({ method: Str(method || 'GET').toUpperCase(), url: Str(target), headers: headers || {}, body: b });
-        } catch (e) {
-          return PromiseCtor.reject(new TypeErrorCtor('request could not be encoded: ' + describe(e).message));
-        }
-        return host.call(kind, payload).then((text) => {
-          const r = parse(text);
-          let data = r.body;
-          if (typeof data === 'string' && header(r.headers, 'content-type').includes('json')) {
-            try { data = parse(data); } catch (_) {}
-          }
-          const response = { status: r.status, statusText: r.statusText || '', headers: r.headers || {}, data };
-          const failed = kind === 'platformHttp' ? r.status >= 400 : r.status < 200 || r.status > 299;
-          if (failed) {
-            const error = new ErrorCtor('Request failed with status code ' + r.status);
-            error.status = r.status;
-            error.response = response;
-            throw error;
-          }
-          return response;
-        });
-      };
-      const platformHttp = freeze({
-        request: (method, path, headers, data) => send('platformHttp', method, path, headers, data),
-        get: (path, headers) => send('platformHttp', 'GET', path, headers),
-        delete: (path, headers) => send('platformHttp', 'DELETE', path, headers),
-        post: (path, data, headers) => send('platformHttp', 'POST', path, headers, data),
-        put: (path, data, headers) => send('platformHttp', 'PUT', path, headers, data),
-        patch: (path, data, headers) => send('platformHttp', 'PATCH', path, headers, data),
-      });
-      const axiosHeaders = (config) => (config && config.headers) || {};
-      const axios = freeze({
-        request: (config) => send('axios', config && config.method, config && config.url, axiosHeaders(config), config && config.data),
-        get: (url, config) => send('axios', 'GET', url, axiosHeaders(config)),
-        head: (url, config) => send('axios', 'HEAD', url, axiosHeaders(config)),
-        delete: (url, config) => send('axios', 'DELETE', url, axiosHeaders(config)),
-        post: (url, data, config) => send('axios', 'POST', url, axiosHeaders(config), data),
-        put: (url, data, config) => send('axios', 'PUT', url, axiosHeaders(config), data),
-        patch: (url, data, config) => send('axios', 'PATCH', url, axiosHeaders(config), data),
-      });
-      const clients = freeze({ platformHttp, axios });
-      const crypto = freeze({
-        hash: (algorithm, data, encoding) => host.hash(Str(algorithm), Str(data), encoding === undefined ? 'hex' : Str(encoding)),
-        hmac: (algorithm, key, data, encoding) => host.hmac(Str(algorithm), Str(key), Str(data), encoding === undefined ? 'hex' : Str(encoding)),
-        randomBytes: (count, encoding) => host.randomBytes(+count, encoding === undefined ? 'hex' : Str(encoding)),
-      });
-      const wait = (ms) => host.wait(+ms || 0);
-      const remaining = () => host.remaining();
-
-      // context.state: at most 10 items, keys up to 40 characters, values up to 250 (non-strings kept as JSON).
-      const makeState = (initial) => {
-        const items = new MapCtor();
-        for (const k of keys(initial)) items.set(k, Str(initial[k]));
-        const api = freeze({
-          get: (k) => (items.has(Str(k)) ? items.get(Str(k)) : undefined),
-          has: (k) => items.has(Str(k)),
-          delete: (k) => items.delete(Str(k)),
-          clear: () => items.clear(),
-          getAll: () => fromEntries(items),
-          set: (k, v) => {
-            const key = Str(k);
-            if (key.length === 0 || key.length > 40) throw new ErrorCtor('state key must be 1 to 40 characters, got ' + key.length);
-            const value = typeof v === 'string' ? v : stringify(v);
-            if (value === undefined) throw new TypeErrorCtor('state value for "' + key + '" cannot be stored as JSON');
-            if (value.length > 250) throw new ErrorCtor('state value for "' + key + '" is ' + value.length + ' characters; at most 250 are allowed');
-            if (!items.has(key) && items.size >= 10) throw new ErrorCtor('state holds at most 10 items');
-            items.set(key, value);
-          },
-        });
-        return { api, snapshot: () => fromEntries(items) };
-      };
-      const reader = (values) => freeze({ get: (k) => (has(values, Str(k)) ? Str(values[Str(k)]) : undefined) });
-
-      const run = (fn, infoJSON, dataJSON) => {
-        const info = parse(infoJSON);
-        const data = dataJSON === '' ? undefined : parse(dataJSON);
-        const state = makeState(info.state || {});
-        const context = freeze({
-          clients, crypto, wait, getRemainingExecutionTime: remaining,
-          secrets: reader(info.secrets || {}), properties: reader(info.properties || {}), state: state.api,
-          baseUrl: Str(info.baseUrl || ''), platformToken: Str(info.platformToken || ''),
-        });
-        const failed = (e) => host.done(false, stringify(describe(e)), '');
-        const succeeded = (value) => {
-          let json = '';
-          if (value !== undefined) {
-            try { json = stringify(value); } catch (e) {
-              host.done(false, stringify({ type: 'TypeError', message: 'the worker returned a value that cannot be turned into JSON: ' + describe(e).message, line: 0 }), '');
-              return;
+          // console: JSC's own discards output.
+          const format = (a) => {
+            try {
+              if (typeof a === 'string') return a;
+              if (a === undefined) return 'undefined';
+              if (typeof a === 'function') return '[Function]';
+              if (typeof a === 'symbol' || typeof a === 'bigint') return Str(a);
+              if (a instanceof ErrorCtor) return Str(a.name) + ': ' + Str(a.message);
+              const json = stringify(a);
+              return json === undefined ? Str(a) : json;
+            } catch (e) {
+              try { return Str(a); } catch (_) { return '[unprintable value]'; }
             }
-            if (json === undefined) json = '';
-          }
-          host.done(true, json, stringify(state.snapshot()));
-        };
-        try {
-          PromiseCtor.resolve(fn(context, data)).then(succeeded, failed);
-        } catch (e) {
-          failed(e);
-        }
-      };
+          };
+          const logger = (level) => function (...args) {
+            let message = '';
+            for (let i = 0; i < args.length; i++) message += (i ? ' ' : '') + format(args[i]);
+            host.log(level, message);
+          };
+          defineProperty(G, 'console', { value: freeze({
+            log: logger('info'), info: logger('info'), warn: logger('warn'), error: logger('error'), debug: logger('debug'), trace: logger('debug'),
+          }), enumerable: false });
 
-      // Once the module has loaded: freeze every built-in (and the global object) so that no run can change what the
-      // next run sees except through the module's own variables. Properties that ordinary code assigns on instances
-      // (err.name = ..., obj.toString = ...) become accessors that define the property on the instance instead, so
-      // freezing does not break them (the "override mistake").
-      const overridable = (proto, key) => {
-        const d = getOwnPropertyDescriptor(proto, key);
-        if (!d || !('value' in d) || !d.configurable) return;
-        const value = d.value;
-        defineProperty(proto, key, {
-          get() { return value; },
-          set(v) {
-            if (this === proto) throw new TypeErrorCtor('Cannot assign to read only property \'' + Str(key) + '\' of a built-in');
-            defineProperty(this, key, { value: v, writable: true, enumerable: true, configurable: true });
-          },
-          enumerable: d.enumerable, configurable: false,
-        });
-      };
-      const hidden = [
-        getPrototypeOf(function* () {}), getPrototypeOf(async function () {}), getPrototypeOf(async function* () {}),
-        getPrototypeOf([][Symbol.iterator]()), getPrototypeOf(new MapCtor().entries()), getPrototypeOf(new SetCtor().values()),
-        getPrototypeOf(''[Symbol.iterator]()), getPrototypeOf(Int8Array), getPrototypeOf(/x/[Symbol.matchAll](''))
-      ];
-      const freezeBuiltins = () => {
-        for (const key of ownKeys(Object.prototype)) overridable(Object.prototype, key);
-        for (const name of getOwnPropertyNames(G)) {
-          const d = getOwnPropertyDescriptor(G, name);
-          const ctor = d && d.value;
-          if (typeof ctor === 'function' && ctor.prototype && ctor.prototype !== Object.prototype) {
-            for (const key of ['constructor', 'toString', 'name', 'message']) overridable(ctor.prototype, key);
-          }
-        }
-        const seen = new SetCtor();
-        const stack = [G, ...hidden];
-        while (stack.length) {
-          const o = stack.pop();
-          if (o === null || (typeof o !== 'object' && typeof o !== 'function') || seen.has(o)) continue;
-          seen.add(o);
-          freeze(o);
-          stack.push(getPrototypeOf(o));
-          for (const key of ownKeys(o)) {
-            const d = getOwnPropertyDescriptor(o, key);
-            if (!d) continue;
-            if ('value' in d) stack.push(d.value); else { stack.push(d.get); stack.push(d.set); }
-          }
-        }
-      };
-      const getOwnPropertyNames = Object.getOwnPropertyNames;
+          // What the history shows of a thrown value. Every access is guarded: the value may be hostile.
+          const describe = (e) => {
+            let type = 'Error', message = '', line = 0;
+            if (e !== null && (typeof e === 'object' || typeof e === 'function')) {
+              try { const n = e.name; if (typeof n === 'string' && n) type = n; } catch (_) {}
+              try {
+                const m = e.message;
+                message = typeof m === 'string' ? m : Str(e);
+              } catch (_) { message = 'an error whose message could not be read'; }
+              try {
+                const s = e.stack;
+                const hit = typeof s === 'string' ? call.call(regexpExec, stackLine, s) : null;
+                if (hit) line = +hit[1];
+              } catch (_) {}
+            } else {
+              try { message = 'a non-error value was thrown: ' + Str(e); } catch (_) { message = 'an unprintable value was thrown'; }
+            }
+            return { type: Str(type).slice(0, 200), message: Str(message).slice(0, 4000), line };
+          };
 
-      // Runs the module wrapper once; answers {fn} with the default export, or {error} describing why there is none.
-      const load = (wrapper) => {
-        const exported = {};
-        try {
-          wrapper(exported);
-          const fn = typeof exported.default === 'function' ? exported.default : null;
-          if (!fn) return { error: stringify({ type: 'TypeError', message: "the worker's default export is not a function", line: 0 }) };
-          return { fn };
-        } catch (e) {
-          return { error: stringify(describe(e)) };
-        }
-      };
+          // Host calls answer with {status, headers, body}; the client shapes the response the way workers expect.
+          const header = (headers, name) => {
+            for (const k of keys(headers || {})) if (k.toLowerCase() === name) return Str(headers[k]);
+            return '';
+          };
+          const send = (kind, method, target, headers, body) => {
+            let payload;
+            try {
+              const b = body === undefined || body === null ? null : typeof body === 'string' ? { text: body } : { json: body };
+              payload = stringify({ method: Str(method || 'GET').toUpperCase(), url: Str(target), headers: headers || {}, body: b });
+            } catch (e) {
+              return PromiseCtor.reject(new TypeErrorCtor('request could not be encoded: ' + describe(e).message));
+            }
+            return host.call(kind, payload).then((text) => {
+              const r = parse(text);
+              let data = r.body;
+              if (typeof data === 'string' && header(r.headers, 'content-type').includes('json')) {
+                try { data = parse(data); } catch (_) {}
+              }
+              const response = { status: r.status, statusText: r.statusText || '', headers: r.headers || {}, data };
+              const failed = kind === 'platformHttp' ? r.status >= 400 : r.status < 200 || r.status > 299;
+              if (failed) {
+                const error = new ErrorCtor('Request failed with status code ' + r.status);
+                error.status = r.status;
+                error.response = response;
+                throw error;
+              }
+              return response;
+            });
+          };
+          const platformHttp = freeze({
+            request: (method, path, headers, data) => send('platformHttp', method, path, headers, data),
+            get: (path, headers) => send('platformHttp', 'GET', path, headers),
+            delete: (path, headers) => send('platformHttp', 'DELETE', path, headers),
+            post: (path, data, headers) => send('platformHttp', 'POST', path, headers, data),
+            put: (path, data, headers) => send('platformHttp', 'PUT', path, headers, data),
+            patch: (path, data, headers) => send('platformHttp', 'PATCH', path, headers, data),
+          });
+          const axiosHeaders = (config) => (config && config.headers) || {};
+          const axios = freeze({
+            request: (config) => send('axios', config && config.method, config && config.url, axiosHeaders(config), config && config.data),
+            get: (url, config) => send('axios', 'GET', url, axiosHeaders(config)),
+            head: (url, config) => send('axios', 'HEAD', url, axiosHeaders(config)),
+            delete: (url, config) => send('axios', 'DELETE', url, axiosHeaders(config)),
+            post: (url, data, config) => send('axios', 'POST', url, axiosHeaders(config), data),
+            put: (url, data, config) => send('axios', 'PUT', url, axiosHeaders(config), data),
+            patch: (url, data, config) => send('axios', 'PATCH', url, axiosHeaders(config), data),
+          });
+          const clients = freeze({ platformHttp, axios });
+          const crypto = freeze({
+            hash: (algorithm, data, encoding) => host.hash(Str(algorithm), Str(data), encoding === undefined ? 'hex' : Str(encoding)),
+            hmac: (algorithm, key, data, encoding) => host.hmac(Str(algorithm), Str(key), Str(data), encoding === undefined ? 'hex' : Str(encoding)),
+            randomBytes: (count, encoding) => host.randomBytes(+count, encoding === undefined ? 'hex' : Str(encoding)),
+          });
+          const wait = (ms) => host.wait(+ms || 0);
+          const remaining = () => host.remaining();
 
-      return { run, load, freeze: freezeBuiltins };
-    })
-    """#
+          // context.state: at most 10 items, keys up to 40 characters, values up to 250 (non-strings kept as JSON).
+          const makeState = (initial) => {
+            const items = new MapCtor();
+            for (const k of keys(initial)) items.set(k, Str(initial[k]));
+            const api = freeze({
+              get: (k) => (items.has(Str(k)) ? items.get(Str(k)) : undefined),
+              has: (k) => items.has(Str(k)),
+              delete: (k) => items.delete(Str(k)),
+              clear: () => items.clear(),
+              getAll: () => fromEntries(items),
+              set: (k, v) => {
+                const key = Str(k);
+                if (key.length === 0 || key.length > 40) throw new ErrorCtor('state key must be 1 to 40 characters, got ' + key.length);
+                const value = typeof v === 'string' ? v : stringify(v);
+                if (value === undefined) throw new TypeErrorCtor('state value for "' + key + '" cannot be stored as JSON');
+                if (value.length > 250) throw new ErrorCtor('state value for "' + key + '" is ' + value.length + ' characters; at most 250 are allowed');
+                if (!items.has(key) && items.size >= 10) throw new ErrorCtor('state holds at most 10 items');
+                items.set(key, value);
+              },
+            });
+            return { api, snapshot: () => fromEntries(items) };
+          };
+          const reader = (values) => freeze({ get: (k) => (has(values, Str(k)) ? Str(values[Str(k)]) : undefined) });
+
+          const run = (fn, infoJSON, dataJSON) => {
+            const info = parse(infoJSON);
+            const data = dataJSON === '' ? undefined : parse(dataJSON);
+            const state = makeState(info.state || {});
+            const context = freeze({
+              clients, crypto, wait, getRemainingExecutionTime: remaining,
+              secrets: reader(info.secrets || {}), properties: reader(info.properties || {}), state: state.api,
+              baseUrl: Str(info.baseUrl || ''), platformToken: Str(info.platformToken || ''),
+            });
+            const failed = (e) => host.done(false, stringify(describe(e)), '');
+            const succeeded = (value) => {
+              let json = '';
+              if (value !== undefined) {
+                try { json = stringify(value); } catch (e) {
+                  host.done(false, stringify({ type: 'TypeError', message: 'the worker returned a value that cannot be turned into JSON: ' + describe(e).message, line: 0 }), '');
+                  return;
+                }
+                if (json === undefined) json = '';
+              }
+              host.done(true, json, stringify(state.snapshot()));
+            };
+            try {
+              PromiseCtor.resolve(fn(context, data)).then(succeeded, failed);
+            } catch (e) {
+              failed(e);
+            }
+          };
+
+          // Once the module has loaded: freeze every built-in (and the global object) so that no run can change what the
+          // next run sees except through the module's own variables. Properties that ordinary code assigns on instances
+          // (err.name = ..., obj.toString = ...) become accessors that define the property on the instance instead, so
+          // freezing does not break them (the "override mistake").
+          const overridable = (proto, key) => {
+            const d = getOwnPropertyDescriptor(proto, key);
+            if (!d || !('value' in d) || !d.configurable) return;
+            const value = d.value;
+            defineProperty(proto, key, {
+              get() { return value; },
+              set(v) {
+                if (this === proto) throw new TypeErrorCtor('Cannot assign to read only property \'' + Str(key) + '\' of a built-in');
+                defineProperty(this, key, { value: v, writable: true, enumerable: true, configurable: true });
+              },
+              enumerable: d.enumerable, configurable: false,
+            });
+          };
+          const hidden = [
+            getPrototypeOf(function* () {}), getPrototypeOf(async function () {}), getPrototypeOf(async function* () {}),
+            getPrototypeOf([][Symbol.iterator]()), getPrototypeOf(new MapCtor().entries()), getPrototypeOf(new SetCtor().values()),
+            getPrototypeOf(''[Symbol.iterator]()), getPrototypeOf(Int8Array), getPrototypeOf(/x/[Symbol.matchAll](''))
+          ];
+          const freezeBuiltins = () => {
+            for (const key of ownKeys(Object.prototype)) overridable(Object.prototype, key);
+            for (const name of getOwnPropertyNames(G)) {
+              const d = getOwnPropertyDescriptor(G, name);
+              const ctor = d && d.value;
+              if (typeof ctor === 'function' && ctor.prototype && ctor.prototype !== Object.prototype) {
+                for (const key of ['constructor', 'toString', 'name', 'message']) overridable(ctor.prototype, key);
+              }
+            }
+            const seen = new SetCtor();
+            const stack = [G, ...hidden];
+            while (stack.length) {
+              const o = stack.pop();
+              if (o === null || (typeof o !== 'object' && typeof o !== 'function') || seen.has(o)) continue;
+              seen.add(o);
+              freeze(o);
+              stack.push(getPrototypeOf(o));
+              for (const key of ownKeys(o)) {
+                const d = getOwnPropertyDescriptor(o, key);
+                if (!d) continue;
+                if ('value' in d) stack.push(d.value); else { stack.push(d.get); stack.push(d.set); }
+              }
+            }
+          };
+          const getOwnPropertyNames = Object.getOwnPropertyNames;
+
+          // Runs the module wrapper once; answers {fn} with the default export, or {error} describing why there is none.
+          const load = (wrapper) => {
+            const exported = {};
+            try {
+              wrapper(exported);
+              const fn = typeof exported.default === 'function' ? exported.default : null;
+              if (!fn) return { error: stringify({ type: 'TypeError', message: "the worker's default export is not a function", line: 0 }) };
+              return { fn };
+            } catch (e) {
+              return { error: stringify(describe(e)) };
+            }
+          };
+
+          return { run, load, freeze: freezeBuiltins };
+        })
+        """#
 }

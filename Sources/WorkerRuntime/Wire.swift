@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Builds one message body for the executor socket: fixed-width little-endian integers and length-prefixed UTF-8.

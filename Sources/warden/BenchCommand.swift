@@ -50,10 +50,19 @@ struct BenchCommand: AsyncParsableCommand {
             guard result.executionStatus == .success else { throw ValidationError("benchmark worker failed: \(result.outcome)") }
         }
         let insideP50 = percentile(inside, 0.5)
-        rows.append(Row(name: "warm trivial BEFORE_DOWNLOAD, inside the executor p50 / p99", value: "\(fmt(insideP50)) / \(fmt(percentile(inside, 0.99))) µs", goal: "≤ 10 µs", met: insideP50 <= 10))
-        rows.append(Row(name: "  the same, CPU time of the executor's thread p50 / p99", value: "\(fmt(percentile(insideCPU, 0.5))) / \(fmt(percentile(insideCPU, 0.99))) µs", goal: "", met: nil))
+        rows.append(
+            Row(
+                name: "warm trivial BEFORE_DOWNLOAD, inside the executor p50 / p99", value: "\(fmt(insideP50)) / \(fmt(percentile(inside, 0.99))) µs",
+                goal: "≤ 10 µs", met: insideP50 <= 10))
+        rows.append(
+            Row(
+                name: "  the same, CPU time of the executor's thread p50 / p99",
+                value: "\(fmt(percentile(insideCPU, 0.5))) / \(fmt(percentile(insideCPU, 0.99))) µs", goal: "", met: nil))
         let throughP50 = percentile(through, 0.5)
-        rows.append(Row(name: "warm trivial BEFORE_DOWNLOAD, through the pool p50 / p99", value: "\(fmt(throughP50)) / \(fmt(percentile(through, 0.99))) µs", goal: "≤ 50 µs", met: throughP50 <= 50))
+        rows.append(
+            Row(
+                name: "warm trivial BEFORE_DOWNLOAD, through the pool p50 / p99", value: "\(fmt(throughP50)) / \(fmt(percentile(through, 0.99))) µs",
+                goal: "≤ 50 µs", met: throughP50 <= 50))
 
         // Throughput with 1 and N executors, with enough runs in flight to keep every executor busy.
         let single = await throughput(pool: one, job: job, inFlight: 4)
@@ -75,13 +84,19 @@ struct BenchCommand: AsyncParsableCommand {
             guard result.executionStatus == .success else { throw ValidationError("50-line worker failed: \(result.outcome)") }
         }
         let firstP50 = percentile(firsts, 0.5)
-        rows.append(Row(name: "new 50-line TypeScript worker to first result p50 / p99", value: "\(fmt(firstP50)) / \(fmt(percentile(firsts, 0.99))) ms", goal: "≤ 50 ms", met: firstP50 <= 50))
+        rows.append(
+            Row(
+                name: "new 50-line TypeScript worker to first result p50 / p99", value: "\(fmt(firstP50)) / \(fmt(percentile(firsts, 0.99))) ms",
+                goal: "≤ 50 ms", met: firstP50 <= 50))
 
         // Starting an executor until it is ready to run: what replacing a killed one costs.
         var starts: [Double] = []
         for _ in 0..<20 { starts.append(try await one.measureExecutorStart().milliseconds) }
         let startP50 = percentile(starts, 0.5)
-        rows.append(Row(name: "executor respawn (spawn to ready) p50 / max", value: "\(fmt(startP50)) / \(fmt(starts.max() ?? 0)) ms", goal: "≤ 100 ms", met: startP50 <= 100))
+        rows.append(
+            Row(
+                name: "executor respawn (spawn to ready) p50 / max", value: "\(fmt(startP50)) / \(fmt(starts.max() ?? 0)) ms", goal: "≤ 100 ms",
+                met: startP50 <= 100))
 
         // Resident memory per warm worker: 300 distinct workers loaded into one fresh executor.
         let fresh = try ExecutorPool(configuration: .init(executorCommand: command, executors: 1), handler: LocalHostCallHandler())
@@ -93,11 +108,15 @@ struct BenchCommand: AsyncParsableCommand {
         for index in 0..<count { _ = await fresh.run(RunJob(workerKey: "rss-\(index)", module: module, dataJSON: Self.payload)) }
         let after = ProcessProbe.residentBytes(pid: pid) ?? 0
         let perWorker = Double(after - before) / Double(count) / 1024
-        rows.append(Row(name: "RSS per warm worker (\(count) workers in one executor)", value: "\(fmt(perWorker)) KiB", goal: "≤ 300 KiB", met: perWorker <= 300))
+        rows.append(
+            Row(
+                name: "RSS per warm worker (\(count) workers in one executor)", value: "\(fmt(perWorker)) KiB", goal: "≤ 300 KiB",
+                met: perWorker <= 300))
 
         // The baseline: the same worker with Node's vm module, measured now.
         if let node = try nodeBaseline() {
-            rows.append(Row(name: "same worker in Node vm, p50 / p99 (baseline)", value: "\(fmt(node.p50)) / \(fmt(node.p99)) µs", goal: "", met: nil))
+            rows.append(
+                Row(name: "same worker in Node vm, p50 / p99 (baseline)", value: "\(fmt(node.p50)) / \(fmt(node.p99)) µs", goal: "", met: nil))
             let ratio = insideP50 / node.p50
             rows.append(Row(name: "inside-executor p50 ÷ Node vm p50", value: String(format: "%.2f×", ratio), goal: "≤ 1.0×", met: ratio <= 1.0))
         } else {

@@ -26,7 +26,9 @@ struct ScriptContextTests {
     @Test func webAssemblyAndEvalAreOff() throws {
         let context = try engine.makeContext(name: "t")
         #expect(try context.evaluate("typeof WebAssembly", sourceURL: "t").stringValue == "undefined")
-        for code in ["eval('1')", "Function('return 1')()", "(function(){}).constructor('return 1')()", "(async function(){}).constructor('return 1')"] {
+        for code in [
+            "eval('1')", "Function('return 1')()", "(function(){}).constructor('return 1')()", "(async function(){}).constructor('return 1')",
+        ] {
             #expect(throws: ScriptError.self) { try context.evaluate(code, sourceURL: "t") }
         }
     }

@@ -29,7 +29,8 @@ enum CLI {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        return Output(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
 
     static func json(_ text: String) -> NSDictionary? {
@@ -45,7 +46,9 @@ struct WorkerRunCommandTests {
     func readyMadeHookGivesItsExpectedEnvelope(_ hook: String) throws {
         let folder = CLI.repository.appendingPathComponent("hooks/\(hook)")
         let settings = try #require(CLI.json(try String(contentsOf: folder.appendingPathComponent("hook.json"), encoding: .utf8)))
-        var arguments = ["worker", "run", "hooks/\(hook)/worker.ts", "--action", settings["action"] as! String, "--data", "@hooks/\(hook)/payload.json"]
+        var arguments = [
+            "worker", "run", "hooks/\(hook)/worker.ts", "--action", settings["action"] as! String, "--data", "@hooks/\(hook)/payload.json",
+        ]
         for (key, value) in settings["secrets"] as? [String: String] ?? [:] { arguments += ["--secret", "\(key)=\(value)"] }
         for (key, value) in settings["properties"] as? [String: String] ?? [:] { arguments += ["--property", "\(key)=\(value)"] }
         let output = try CLI.run(arguments)
@@ -57,7 +60,8 @@ struct WorkerRunCommandTests {
     @Test func eachSeedActionHasAHook() throws {
         var actions: Set<String> = []
         for hook in Self.hooks {
-            let settings = try #require(CLI.json(try String(contentsOf: CLI.repository.appendingPathComponent("hooks/\(hook)/hook.json"), encoding: .utf8)))
+            let settings = try #require(
+                CLI.json(try String(contentsOf: CLI.repository.appendingPathComponent("hooks/\(hook)/hook.json"), encoding: .utf8)))
             actions.insert(settings["action"] as! String)
         }
         #expect(actions.isSuperset(of: ["BEFORE_DOWNLOAD", "AFTER_DOWNLOAD", "BEFORE_UPLOAD", "AFTER_CREATE"]))
@@ -65,7 +69,8 @@ struct WorkerRunCommandTests {
 
     @Test func aFailingRunExitsWithOneAndShowsTheError() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("failing-\(UUID().uuidString).ts")
-        try "export default async (context, data) => {\n  throw new Error('no ' + data.what);\n};\n".write(to: file, atomically: true, encoding: .utf8)
+        try "export default async (context, data) => {\n  throw new Error('no ' + data.what);\n};\n".write(
+            to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
         let output = try CLI.run(["worker", "run", file.path, "--action", "GENERIC_EVENT", "--data", #"{"what":"luck"}"#])
         #expect(output.status == 1)

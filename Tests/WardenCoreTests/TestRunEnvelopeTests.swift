@@ -17,7 +17,8 @@ struct TestRunEnvelopeTests {
 
     @Test func successMergesTheReturnedObject() throws {
         let action = try #require(WorkerAction.named("BEFORE_DOWNLOAD"))
-        let envelope = TestRunEnvelope.json(action: action, result: RunResult(outcome: .success(resultJSON: #"{"status":1,"message":"ok"}"#), logs: "[info ] - x"))
+        let envelope = TestRunEnvelope.json(
+            action: action, result: RunResult(outcome: .success(resultJSON: #"{"status":1,"message":"ok"}"#), logs: "[info ] - x"))
         let body = try #require(envelope["beforeDownload"] as? [String: Any])
         #expect(body["status"] as? Int == 1)
         #expect(body["message"] as? String == "ok")
@@ -36,7 +37,8 @@ struct TestRunEnvelopeTests {
 
     @Test func failuresCarryTheErrorInTheResultAndTheLogs() throws {
         let action = try #require(WorkerAction.named("BEFORE_UPLOAD"))
-        let failed = TestRunEnvelope.json(action: action, result: RunResult(outcome: .threw(WorkerError(type: "TypeError", message: "x is undefined", line: 7))))
+        let failed = TestRunEnvelope.json(
+            action: action, result: RunResult(outcome: .threw(WorkerError(type: "TypeError", message: "x is undefined", line: 7))))
         let body = try #require(failed["beforeUpload"] as? [String: Any])
         #expect(body["executionStatus"] as? String == "STATUS_FAIL")
         #expect((body["error"] as? [String: Any])?["line"] as? Int == 7)

@@ -55,15 +55,19 @@ struct HostileWorkerTests {
         HostileCase(name: "infinite loop", code: "export default async () => { for (;;) {} };", expected: .cpu),
         HostileCase(name: "endless await null", code: "export default async () => { for (;;) await null; };", expected: .cpu),
         HostileCase(
-            name: "self-rescheduling then", code: "export default async () => { const spin = () => { Promise.resolve().then(spin); }; spin(); return new Promise(() => {}); };",
+            name: "self-rescheduling then",
+            code: "export default async () => { const spin = () => { Promise.resolve().then(spin); }; spin(); return new Promise(() => {}); };",
             expected: .cpu),
         HostileCase(
             name: "deep recursion", code: "const f = (n: number): number => f(n + 1) + 1;\nexport default async () => f(0);",
             expected: .threw(type: "RangeError", containing: "call stack")),
-        HostileCase(name: "array growth", code: "export default async () => { const a = []; for (;;) a.push({ n: a.length, s: 'x' + a.length }); };", expected: .memory),
+        HostileCase(
+            name: "array growth", code: "export default async () => { const a = []; for (;;) a.push({ n: a.length, s: 'x' + a.length }); };",
+            expected: .memory),
         HostileCase(
             name: "string doubling", code: "export default async () => { let s = 'x'; for (;;) { s = s + s; s.indexOf('y'); } };", expected: .memory),
-        HostileCase(name: "typed array allocation", code: "export default async () => new Uint8Array(512 * 1024 * 1024).fill(1).length;", expected: .memory),
+        HostileCase(
+            name: "typed array allocation", code: "export default async () => new Uint8Array(512 * 1024 * 1024).fill(1).length;", expected: .memory),
         HostileCase(
             name: "catastrophic regex", code: "export default async () => /(x+x+)+y/.test('x'.repeat(40));", expected: .cpuOrEngineGuard),
         HostileCase(name: "floating promise", code: "export default async (context) => { context.wait(10); return 1; };", expected: .floating),
@@ -71,7 +75,9 @@ struct HostileWorkerTests {
             name: "floating host call", code: "export default async (context) => { context.clients.platformHttp.get('/api/slow'); return 1; };",
             expected: .floating),
         HostileCase(name: "eval", code: "export default async () => eval('1 + 1');", expected: .threw(type: "EvalError", containing: "not allowed")),
-        HostileCase(name: "Function constructor", code: "export default async () => Function('return 1')();", expected: .threw(type: "EvalError", containing: "not allowed")),
+        HostileCase(
+            name: "Function constructor", code: "export default async () => Function('return 1')();",
+            expected: .threw(type: "EvalError", containing: "not allowed")),
         HostileCase(
             name: "constructor of a function", code: "export default async () => (function () {}).constructor('return globalThis')();",
             expected: .threw(type: "EvalError", containing: "not allowed")),
@@ -91,15 +97,21 @@ struct HostileWorkerTests {
         HostileCase(
             name: "replacing a built-in method", code: "export default async () => { Array.prototype.push = () => 0; };",
             expected: .threw(type: "TypeError", containing: "")),
-        HostileCase(name: "assigning a global", code: "export default async () => { (globalThis as any).leak = 1; };", expected: .threw(type: "TypeError", containing: "")),
+        HostileCase(
+            name: "assigning a global", code: "export default async () => { (globalThis as any).leak = 1; };",
+            expected: .threw(type: "TypeError", containing: "")),
         HostileCase(
             name: "huge output", code: "export default async () => 'x'.repeat(2 * 1024 * 1024);", expected: .tooLarge),
         HostileCase(
             name: "cyclic output", code: "export default async () => { const a: any = {}; a.self = a; return a; };",
             expected: .threw(type: "TypeError", containing: "cannot be turned into JSON")),
         HostileCase(name: "throwing null", code: "export default async () => { throw null; };", expected: .threw(type: "Error", containing: "null")),
-        HostileCase(name: "throwing undefined", code: "export default async () => { throw undefined; };", expected: .threw(type: "Error", containing: "undefined")),
-        HostileCase(name: "throwing a Symbol", code: "export default async () => { throw Symbol('sym'); };", expected: .threw(type: "Error", containing: "Symbol(sym)")),
+        HostileCase(
+            name: "throwing undefined", code: "export default async () => { throw undefined; };",
+            expected: .threw(type: "Error", containing: "undefined")),
+        HostileCase(
+            name: "throwing a Symbol", code: "export default async () => { throw Symbol('sym'); };",
+            expected: .threw(type: "Error", containing: "Symbol(sym)")),
         HostileCase(
             name: "throwing an object whose toString throws",
             code: "export default async () => { throw { toString() { throw new Error('no'); } }; };",

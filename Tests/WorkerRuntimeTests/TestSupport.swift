@@ -19,7 +19,9 @@ struct FakeHostHandler: HostCallHandler {
     func handle(_ call: HostCall, from origin: HostCallOrigin) async throws -> HostResponse {
         switch call.kind {
         case .platformHttp:
-            if call.url.hasPrefix("/api/missing") { return HostResponse(status: 404, headers: ["Content-Type": "application/json"], body: #"{"errors":[{"status":404}]}"#) }
+            if call.url.hasPrefix("/api/missing") {
+                return HostResponse(status: 404, headers: ["Content-Type": "application/json"], body: #"{"errors":[{"status":404}]}"#)
+            }
             if call.url.hasPrefix("/api/slow") { try await Task.sleep(for: .milliseconds(200)) }
             var body = ""
             switch call.body {
@@ -27,7 +29,8 @@ struct FakeHostHandler: HostCallHandler {
             case .json(let json): body = json
             case nil: body = "null"
             }
-            let echo = "{\"method\":\(JSONText.quote(call.method)),\"url\":\(JSONText.quote(call.url)),\"worker\":\(JSONText.quote(origin.workerKey)),\"token\":\(JSONText.quote(origin.platformToken)),\"body\":\(body)}"
+            let echo =
+                "{\"method\":\(JSONText.quote(call.method)),\"url\":\(JSONText.quote(call.url)),\"worker\":\(JSONText.quote(origin.workerKey)),\"token\":\(JSONText.quote(origin.platformToken)),\"body\":\(body)}"
             return HostResponse(status: 200, headers: ["Content-Type": "application/json"], body: echo)
         case .axios:
             if let refusal = egress.refusal(for: call.url) { throw HostTestError(refusal) }

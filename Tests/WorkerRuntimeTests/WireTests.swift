@@ -7,7 +7,8 @@ struct WireTests {
     @Test func runRequestRoundTrips() throws {
         let request = RunRequest(
             runID: 7, contextKey: "k#h", module: CompiledModule(javaScript: "x", lineMap: [0, 3, -1], sourceHash: "h"), evict: ["a", "b"],
-            infoJSON: "{}", dataJSON: "\"é\"", debug: true, limits: RunLimits(cpuMillis: 5, wallMillis: 6, memoryBytes: 7, maxOutputBytes: 8, maxLogBytes: 9))
+            infoJSON: "{}", dataJSON: "\"é\"", debug: true,
+            limits: RunLimits(cpuMillis: 5, wallMillis: 6, memoryBytes: 7, maxOutputBytes: 8, maxLogBytes: 9))
         var frame = request.encode()
         #expect(frame.count == Int(UInt32(frame[0]) | UInt32(frame[1]) << 8) + 4)
         frame.removeFirst(4)
@@ -33,7 +34,9 @@ struct WireTests {
             .memoryLimit, .floatingPromise, .outputTooLarge(bytes: 12),
         ]
         for outcome in outcomes {
-            var frame = RunReply(runID: 1, outcome: outcome, logs: "l", stateJSON: "", stats: RunStats(cpuNanos: 1), contextDiscarded: true, recycle: false).encode()
+            var frame = RunReply(
+                runID: 1, outcome: outcome, logs: "l", stateJSON: "", stats: RunStats(cpuNanos: 1), contextDiscarded: true, recycle: false
+            ).encode()
             frame.removeFirst(5)
             var reader = WireReader(frame)
             let reply = try RunReply.decode(&reader)

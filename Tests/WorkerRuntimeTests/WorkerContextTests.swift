@@ -220,7 +220,8 @@ struct CompileTests {
     }
 
     @Test func plainJavaScriptCompiles() async throws {
-        let result = try await Shared.run("const plus = (a, b) => a + b;\nexport default async function (context, data) { return plus(data.x, 1); }", data: #"{"x":1}"#)
+        let result = try await Shared.run(
+            "const plus = (a, b) => a + b;\nexport default async function (context, data) { return plus(data.x, 1); }", data: #"{"x":1}"#)
         #expect(result.outcome == .success(resultJSON: "2"))
     }
 }
