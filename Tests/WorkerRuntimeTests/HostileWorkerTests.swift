@@ -244,3 +244,34 @@ extension Expected {
     var isSuccess: Bool { if case .succeeded = self { return true } else { return false } }
     var isEitherWay: Bool { if case .cpuOrEngineGuard = self { return true } else { return false } }
 }
+
+@Suite("Executor process isolation")
+struct ExecutorIsolationTests {
+    @Test func executorsInheritNoEnvironmentAndNoDescriptorButTheirSocket() async throws {
+        // A descriptor the server holds without close-on-exec, as a careless library might leave one.
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("warden-leak-\(UUID().uuidString)").path
+        FileManager.default.createFile(atPath: path, contents: Data("server secret".utf8))
+        let leaked = open(path, O_RDONLY)
+        #expect(leaked >= 0)
+        defer {
+            close(leaked)
+            try? FileManager.default.removeItem(atPath: path)
+        }
+        let pool = try ExecutorPool(configuration: .init(executorCommand: [TestBinary.warden, "executor"], executors: 1), handler: FakeHostHandler())
+        defer { pool.shutdown() }
+        try await Shared.expectHealthy(pool: pool)
+        let pid = try #require(pool.executorPIDs.first)
+        // The environment the executor was started with (setenv inside it does not show here).
+        let environment = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ"))
+        #expect(environment.isEmpty)
+        var descriptors: [Int: String] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd") {
+            descriptors[Int(name) ?? -1] = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(name)")) ?? "?"
+        }
+        // 0 and 1 are /dev/null, 2 is the server's stderr (kept for crash reports), 3 is the socket.
+        #expect(descriptors[0] == "/dev/null")
+        #expect(descriptors[1] == "/dev/null")
+        #expect(descriptors[3]?.hasPrefix("socket:") == true)
+        #expect(!descriptors.values.contains(path), "the executor inherited \(path)")
+    }
+}
