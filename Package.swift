@@ -10,6 +10,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // The system JavaScriptCore (WebKitGTK build) plus the exported-but-private symbols we rely on.
@@ -34,12 +36,27 @@ let package = Package(
         ),
         .target(
             name: "WardenCore",
-            dependencies: ["WorkerRuntime"]
+            dependencies: [
+                "WorkerRuntime",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The only target that writes SQL.
+        .target(
+            name: "WardenStorage",
+            dependencies: ["WardenCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // The only target that imports Hummingbird: one route collection per API dialect.
+        .target(
+            name: "WardenHTTP",
+            dependencies: ["WardenCore", .product(name: "Hummingbird", package: "hummingbird")]
         ),
         .executableTarget(
             name: "warden",
             dependencies: [
                 "WardenCore",
+                "WardenStorage",
+                "WardenHTTP",
                 "WorkerRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -47,6 +64,14 @@ let package = Package(
         .testTarget(name: "JavaScriptSandboxTests", dependencies: ["JavaScriptSandbox"]),
         .testTarget(name: "WorkerRuntimeTests", dependencies: ["WorkerRuntime"]),
         .testTarget(name: "WardenCoreTests", dependencies: ["WardenCore"]),
+        .testTarget(name: "WardenStorageTests", dependencies: ["WardenStorage"]),
+        .testTarget(
+            name: "WardenHTTPTests",
+            dependencies: [
+                "WardenHTTP", "WardenStorage",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         .testTarget(name: "WardenCLITests", dependencies: ["WardenCore"]),
     ]
 )

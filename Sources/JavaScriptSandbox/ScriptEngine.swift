@@ -125,3 +125,8 @@ private func scriptEngineWatchdog(_ context: JSContextRef?, _ info: UnsafeMutabl
     guard let info else { return true }
     return Unmanaged<ScriptEngine>.fromOpaque(info).takeUnretainedValue().watchdogFired()
 }
+
+/// Whether the JavaScriptCore library of this machine has what the sandbox needs, asked without starting a VM.
+public enum JavaScriptSandboxSupport {
+    public static var isSupported: Bool { ScriptEngine.isSupported }
+}

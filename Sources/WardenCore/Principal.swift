@@ -1,0 +1,80 @@
+import Crypto
+import Foundation
+
+/// Who is calling, as established by a token.
+public struct Principal: Sendable, Equatable {
+    public enum Scope: Sendable, Equatable {
+        case admin
+        /// Manages the workers of one project.
+        case projectAdmin(String)
+        /// May execute shared GENERIC_EVENT workers.
+        case user
+    }
+
+    public var name: String
+    public var scope: Scope
+
+    public init(name: String, scope: Scope) {
+        self.name = name
+        self.scope = scope
+    }
+
+    public var isAdmin: Bool { scope == .admin }
+
+    /// May manage (create, change, read, test, see the history of) workers of `projectKey`.
+    public func canManage(projectKey: String) -> Bool {
+        switch scope {
+        case .admin: return true
+        case .projectAdmin(let project): return !projectKey.isEmpty && project == projectKey
+        case .user: return false
+        }
+    }
+}
+
+/// A stored API token: never its value, only the value's SHA-256.
+public struct TokenRecord: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var hash: String
+    public var scope: Principal.Scope
+    public var createdAt: Int64
+    public var expiresAt: Int64?
+
+    public init(id: String, name: String, hash: String, scope: Principal.Scope, createdAt: Int64, expiresAt: Int64? = nil) {
+        self.id = id
+        self.name = name
+        self.hash = hash
+        self.scope = scope
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+
+    public static func hash(of value: String) -> String {
+        SHA256.hash(data: Data(value.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// A new random token value (256 bits, URL-safe).
+    public static func generateValue() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return "wdn_"
+            + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}
+
+/// Turns presented token values into principals.
+public struct Authenticator: Sendable {
+    let tokens: any TokenStore
+
+    public init(tokens: any TokenStore) { self.tokens = tokens }
+
+    /// The principal for `value`; `.unauthorized` when no live token has it.
+    public func principal(forToken value: String, now: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) async throws -> Principal {
+        guard !value.isEmpty, let record = try await tokens.token(hash: TokenRecord.hash(of: value)) else {
+            throw WardenError(.unauthorized, "the token is not valid")
+        }
+        if let expiry = record.expiresAt, expiry <= now { throw WardenError(.unauthorized, "the token has expired") }
+        return Principal(name: record.name, scope: record.scope)
+    }
+}

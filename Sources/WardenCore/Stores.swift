@@ -1,0 +1,72 @@
+import Foundation
+
+/// A worker with its secret values sealed by the `SecretVault`.
+public struct StoredWorker: Sendable, Equatable {
+    public var worker: Worker
+    /// Secret name → sealed value.
+    public var sealedSecrets: [String: Data]
+
+    public init(worker: Worker, sealedSecrets: [String: Data] = [:]) {
+        self.worker = worker
+        self.sealedSecrets = sealedSecrets
+    }
+}
+
+/// Workers and their secrets: one aggregate, always written together. Implemented for SQLite (and later
+/// PostgreSQL) in WardenStorage and checked by the same contract tests.
+public protocol WorkerStore: Sendable {
+    /// Stores a new worker; `.conflict` when the key exists.
+    func create(_ worker: StoredWorker) async throws
+    /// Reads, changes and writes one worker in a single transaction; `.notFound` when absent.
+    @discardableResult
+    func update(key: String, _ change: @escaping @Sendable (inout StoredWorker) throws -> Void) async throws -> StoredWorker
+    /// False when there was no such worker.
+    func delete(key: String) async throws -> Bool
+    func worker(key: String) async throws -> StoredWorker?
+    /// Every worker, ordered by key.
+    func all() async throws -> [StoredWorker]
+}
+
+/// What `context.state` keeps between runs, per worker.
+public protocol StateStore: Sendable {
+    func state(of workerKey: String) async throws -> [String: String]
+    func save(_ state: [String: String], of workerKey: String) async throws
+}
+
+/// Which history entries a listing wants (spec §8).
+public struct HistoryQuery: Sendable, Equatable {
+    public var workerKey: String?
+    public var projectKey: String?
+    public var includeTestRuns: Bool
+    public var limit: Int
+    public var offset: Int
+
+    public init(workerKey: String? = nil, projectKey: String? = nil, includeTestRuns: Bool = false, limit: Int = 100, offset: Int = 0) {
+        self.workerKey = workerKey
+        self.projectKey = projectKey
+        self.includeTestRuns = includeTestRuns
+        self.limit = limit
+        self.offset = offset
+    }
+}
+
+public protocol HistoryStore: Sendable {
+    func append(_ entry: HistoryEntry) async throws
+    /// Newest first.
+    func entries(_ query: HistoryQuery) async throws -> [HistoryEntry]
+    /// Deletes all but the newest `keep` entries of a worker.
+    func prune(workerKey: String, keep: Int) async throws
+}
+
+/// API tokens, stored by the SHA-256 of their value.
+public protocol TokenStore: Sendable {
+    func create(_ token: TokenRecord) async throws
+    func token(hash: String) async throws -> TokenRecord?
+    func all() async throws -> [TokenRecord]
+    func revoke(id: String) async throws -> Bool
+}
+
+/// Storage that can say whether it is usable (readiness).
+public protocol StorageHealth: Sendable {
+    func check() async throws
+}

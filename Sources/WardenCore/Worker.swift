@@ -1,0 +1,170 @@
+/// Which artifacts a repository worker reacts to (spec §3, §9).
+public struct ArtifactFilter: Sendable, Equatable, Codable {
+    public var repoKeys: [String] = []
+    public var includePatterns: [String] = []
+    public var excludePatterns: [String] = []
+    public var anyLocal = false
+    public var anyRemote = false
+    public var anyFederated = false
+
+    public init(
+        repoKeys: [String] = [], includePatterns: [String] = [], excludePatterns: [String] = [], anyLocal: Bool = false, anyRemote: Bool = false,
+        anyFederated: Bool = false
+    ) {
+        self.repoKeys = repoKeys
+        self.includePatterns = includePatterns
+        self.excludePatterns = excludePatterns
+        self.anyLocal = anyLocal
+        self.anyRemote = anyRemote
+        self.anyFederated = anyFederated
+    }
+
+    /// Selects no repository at all.
+    public var isEmpty: Bool { repoKeys.isEmpty && !anyLocal && !anyRemote && !anyFederated }
+}
+
+/// When a SCHEDULED_EVENT worker fires.
+public struct Schedule: Sendable, Equatable, Codable {
+    public var cron: String
+    public var timezone: String
+
+    public init(cron: String, timezone: String = "UTC") {
+        self.cron = cron
+        self.timezone = timezone
+    }
+}
+
+public struct FilterCriteria: Sendable, Equatable, Codable {
+    public var artifactFilterCriteria: ArtifactFilter?
+    public var schedule: Schedule?
+
+    public init(artifactFilterCriteria: ArtifactFilter? = nil, schedule: Schedule? = nil) {
+        self.artifactFilterCriteria = artifactFilterCriteria
+        self.schedule = schedule
+    }
+}
+
+/// The optional version label a client attaches to a save (v2 API).
+public struct WorkerVersion: Sendable, Equatable, Codable {
+    public var versionNumber: String?
+    public var description: String?
+    public var commitSha: String?
+
+    public init(versionNumber: String? = nil, description: String? = nil, commitSha: String? = nil) {
+        self.versionNumber = versionNumber
+        self.description = description
+        self.commitSha = commitSha
+    }
+}
+
+/// A worker as stored: everything but its secret values, which live sealed beside it.
+public struct Worker: Sendable, Equatable {
+    public var key: String
+    public var description: String
+    public var enabled: Bool
+    public var debug: Bool
+    public var sourceCode: String
+    public var action: WorkerAction
+    public var filterCriteria: FilterCriteria
+    /// Plain settings read by `context.properties.get`, in the order given.
+    public var properties: [(key: String, value: String)]
+    public var shared: Bool
+    public var projectKey: String
+    public var version: WorkerVersion?
+    /// Milliseconds since 1970 of the last save, and who saved.
+    public var modifiedAt: Int64
+    public var modifiedBy: String
+
+    public init(
+        key: String, description: String = "", enabled: Bool = true, debug: Bool = false, sourceCode: String, action: WorkerAction,
+        filterCriteria: FilterCriteria = FilterCriteria(), properties: [(key: String, value: String)] = [], shared: Bool = false,
+        projectKey: String = "", version: WorkerVersion? = nil, modifiedAt: Int64 = 0, modifiedBy: String = ""
+    ) {
+        self.key = key
+        self.description = description
+        self.enabled = enabled
+        self.debug = debug
+        self.sourceCode = sourceCode
+        self.action = action
+        self.filterCriteria = filterCriteria
+        self.properties = properties
+        self.shared = shared
+        self.projectKey = projectKey
+        self.version = version
+        self.modifiedAt = modifiedAt
+        self.modifiedBy = modifiedBy
+    }
+
+    public static func == (lhs: Worker, rhs: Worker) -> Bool {
+        lhs.key == rhs.key && lhs.description == rhs.description && lhs.enabled == rhs.enabled && lhs.debug == rhs.debug
+            && lhs.sourceCode == rhs.sourceCode && lhs.action == rhs.action && lhs.filterCriteria == rhs.filterCriteria
+            && lhs.properties.map(\.key) == rhs.properties.map(\.key) && lhs.properties.map(\.value) == rhs.properties.map(\.value)
+            && lhs.shared == rhs.shared && lhs.projectKey == rhs.projectKey && lhs.version == rhs.version && lhs.modifiedAt == rhs.modifiedAt
+            && lhs.modifiedBy == rhs.modifiedBy
+    }
+
+    /// `<modifiedAt>-<modifiedBy>`, the version a history entry names.
+    public var executedVersion: String { "\(modifiedAt)-\(modifiedBy)" }
+}
+
+/// One item of a `secrets` list: set `key` to `value`, or remove it. Items apply in order (spec §3).
+public struct SecretItem: Sendable, Equatable {
+    public var key: String
+    public var value: String?
+    public var markedForRemoval: Bool
+
+    public init(key: String, value: String? = nil, markedForRemoval: Bool = false) {
+        self.key = key
+        self.value = value
+        self.markedForRemoval = markedForRemoval
+    }
+
+    /// Applies `items` in order to `secrets`; a `nil` list leaves them unchanged.
+    public static func apply(_ items: [SecretItem]?, to secrets: [String: String]) -> [String: String] {
+        guard let items else { return secrets }
+        var result = secrets
+        for item in items {
+            if item.markedForRemoval {
+                result[item.key] = nil
+            } else if let value = item.value {
+                result[item.key] = value
+            }
+        }
+        return result
+    }
+}
+
+/// What a create or update call asks for; `nil` fields of an update keep what is stored.
+public struct WorkerDraft: Sendable {
+    public var key: String?
+    public var description: String?
+    public var enabled: Bool?
+    public var debug: Bool?
+    public var sourceCode: String?
+    public var action: String?
+    public var filterCriteria: FilterCriteria?
+    public var secrets: [SecretItem]?
+    public var properties: [(key: String, value: String)]?
+    public var shared: Bool?
+    public var projectKey: String?
+    public var version: WorkerVersion?
+
+    public init(
+        key: String? = nil, description: String? = nil, enabled: Bool? = nil, debug: Bool? = nil, sourceCode: String? = nil, action: String? = nil,
+        filterCriteria: FilterCriteria? = nil, secrets: [SecretItem]? = nil, properties: [(key: String, value: String)]? = nil,
+        shared: Bool? = nil, projectKey: String? = nil, version: WorkerVersion? = nil
+    ) {
+        self.key = key
+        self.description = description
+        self.enabled = enabled
+        self.debug = debug
+        self.sourceCode = sourceCode
+        self.action = action
+        self.filterCriteria = filterCriteria
+        self.secrets = secrets
+        self.properties = properties
+        self.shared = shared
+        self.projectKey = projectKey
+        self.version = version
+    }
+}

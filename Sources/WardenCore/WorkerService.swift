@@ -1,0 +1,388 @@
+import Foundation
+import Synchronization
+import WorkerRuntime
+
+/// Compiles and runs worker code; the executor pool is the real one, seen through this protocol.
+public protocol ScriptRunner: Sendable {
+    func compile(_ source: String) async throws(CompileError) -> CompiledModule
+    func run(_ job: RunJob) async -> RunResult
+}
+
+extension ExecutorPool: ScriptRunner {}
+
+/// Server settings the worker service applies (spec §8, §10).
+public struct WorkerSettings: Sendable {
+    public var limits: RunLimits
+    /// Record successful runs too (failures are always recorded).
+    public var recordSuccessfulRuns: Bool
+    /// History entries kept per worker.
+    public var historyPerWorker: Int
+    /// Size at which an entry's logs are cut, with a marker.
+    public var historyEntryMaxBytes: Int
+    public var baseURL: String
+
+    public init(
+        limits: RunLimits = .default, recordSuccessfulRuns: Bool = true, historyPerWorker: Int = 1_000, historyEntryMaxBytes: Int = 130_000,
+        baseURL: String = "http://127.0.0.1:8080"
+    ) {
+        self.limits = limits
+        self.recordSuccessfulRuns = recordSuccessfulRuns
+        self.historyPerWorker = historyPerWorker
+        self.historyEntryMaxBytes = historyEntryMaxBytes
+        self.baseURL = baseURL
+    }
+}
+
+/// The worker service: every decision about workers (spec §2–§8) is made here; the HTTP dialect only translates.
+public final class WorkerService: Sendable {
+    let workers: any WorkerStore
+    let history: any HistoryStore
+    let states: any StateStore
+    let vault: SecretVault
+    let runner: any ScriptRunner
+    public let settings: WorkerSettings
+
+    public init(
+        workers: any WorkerStore, history: any HistoryStore, states: any StateStore, vault: SecretVault, runner: any ScriptRunner,
+        settings: WorkerSettings = WorkerSettings()
+    ) {
+        self.workers = workers
+        self.history = history
+        self.states = states
+        self.vault = vault
+        self.runner = runner
+        self.settings = settings
+    }
+
+    // MARK: Managing workers
+
+    /// A worker as read back: never a secret value, only the names.
+    public struct View: Sendable, Equatable {
+        public var worker: Worker
+        public var secretKeys: [String]
+    }
+
+    public func create(_ draft: WorkerDraft, by principal: Principal) async throws -> View {
+        guard let key = draft.key else { throw WardenError.invalid("key", "is required") }
+        try Self.validateKey(key)
+        let projectKey = draft.projectKey ?? ""
+        guard principal.canManage(projectKey: projectKey) else { throw forbidden(principal, projectKey: projectKey) }
+        guard let source = draft.sourceCode else { throw WardenError.invalid("sourceCode", "is required") }
+        guard let actionName = draft.action else { throw WardenError.invalid("action", "is required") }
+        var worker = Worker(
+            key: key, description: draft.description ?? "", enabled: draft.enabled ?? true, debug: draft.debug ?? false,
+            sourceCode: try Self.decodeSource(source), action: try Self.action(named: actionName),
+            filterCriteria: draft.filterCriteria ?? FilterCriteria(), properties: draft.properties ?? [], shared: draft.shared ?? false,
+            projectKey: projectKey, version: draft.version, modifiedAt: Self.nowMillis(), modifiedBy: principal.name)
+        try await validate(&worker, compile: true)
+        let secrets = try Self.validated(draft.secrets).map { SecretItem.apply($0, to: [:]) } ?? [:]
+        var sealed: [String: Data] = [:]
+        for (name, value) in secrets { sealed[name] = try vault.seal(value, worker: key, name: name) }
+        try await workers.create(StoredWorker(worker: worker, sealedSecrets: sealed))
+        return View(worker: worker, secretKeys: sealed.keys.sorted())
+    }
+
+    public func update(_ draft: WorkerDraft, by principal: Principal) async throws {
+        guard let key = draft.key else { throw WardenError.invalid("key", "is required") }
+        guard let current = try await workers.worker(key: key)?.worker else { throw notFound(key) }
+        guard principal.canManage(projectKey: current.projectKey) else { throw forbidden(principal, projectKey: current.projectKey) }
+        if let projectKey = draft.projectKey, projectKey != current.projectKey {
+            throw WardenError.invalid("projectKey", "is set once and cannot change (the worker belongs to '\(current.projectKey)')")
+        }
+        var worker = current
+        if let value = draft.description { worker.description = value }
+        if let value = draft.enabled { worker.enabled = value }
+        if let value = draft.debug { worker.debug = value }
+        if let value = draft.sourceCode { worker.sourceCode = try Self.decodeSource(value) }
+        if let value = draft.action { worker.action = try Self.action(named: value) }
+        if let value = draft.filterCriteria { worker.filterCriteria = value }
+        if let value = draft.properties { worker.properties = value }
+        if let value = draft.shared { worker.shared = value }
+        if let value = draft.version { worker.version = value }
+        worker.modifiedAt = max(Self.nowMillis(), current.modifiedAt + 1)
+        worker.modifiedBy = principal.name
+        try await validate(&worker, compile: worker.sourceCode != current.sourceCode)
+        let items = try Self.validated(draft.secrets)
+        let vault = self.vault
+        let updated = worker
+        try await workers.update(key: key) { stored in
+            stored.worker = updated
+            for item in items ?? [] {
+                if item.markedForRemoval {
+                    stored.sealedSecrets[item.key] = nil
+                } else if let value = item.value {
+                    stored.sealedSecrets[item.key] = try vault.seal(value, worker: key, name: item.key)
+                }
+            }
+        }
+    }
+
+    public func delete(key: String, by principal: Principal) async throws {
+        guard let current = try await workers.worker(key: key)?.worker else { throw notFound(key) }
+        guard principal.canManage(projectKey: current.projectKey) else { throw forbidden(principal, projectKey: current.projectKey) }
+        guard try await workers.delete(key: key) else { throw notFound(key) }
+    }
+
+    public func get(key: String, by principal: Principal) async throws -> View {
+        guard let stored = try await workers.worker(key: key) else { throw notFound(key) }
+        guard principal.canManage(projectKey: stored.worker.projectKey) else { throw forbidden(principal, projectKey: stored.worker.projectKey) }
+        return View(worker: stored.worker, secretKeys: stored.sealedSecrets.keys.sorted())
+    }
+
+    /// The workers the principal may manage, optionally of one action and one project.
+    public func list(action: String?, projectKey: String?, by principal: Principal) async throws -> [View] {
+        if principal.scope == .user { throw forbidden(principal, projectKey: projectKey ?? "") }
+        let wanted = try action.map { try Self.action(named: $0, field: "action") }
+        return try await workers.all().filter { stored in
+            principal.canManage(projectKey: stored.worker.projectKey) && (wanted == nil || stored.worker.action == wanted)
+                && (projectKey == nil || projectKey == "" || stored.worker.projectKey == projectKey)
+        }.map { View(worker: $0.worker, secretKeys: $0.sealedSecrets.keys.sorted()) }
+    }
+
+    // MARK: Running
+
+    /// A dry run (spec §6): the code given, with the stored worker's secrets and properties when `key` names one,
+    /// changed for this run only by `stagedSecrets`. Recorded as a test run; its state is never kept.
+    public func test(
+        key: String?, code: String, actionName: String, dataJSON: String, stagedSecrets: [SecretItem]?, debug: Bool, by principal: Principal
+    ) async throws -> (WorkerAction, RunResult) {
+        let action = try Self.action(named: actionName)
+        var secrets: [String: String] = [:]
+        var properties: [String: String] = [:]
+        var projectKey = ""
+        var workerKey = "test-run"
+        if let key {
+            guard let stored = try await workers.worker(key: key) else { throw notFound(key) }
+            guard principal.canManage(projectKey: stored.worker.projectKey) else {
+                throw forbidden(principal, projectKey: stored.worker.projectKey)
+            }
+            secrets = try openSecrets(stored)
+            properties = Dictionary(stored.worker.properties.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+            projectKey = stored.worker.projectKey
+            workerKey = key
+        } else if principal.scope == .user {
+            throw forbidden(principal, projectKey: "")
+        }
+        secrets = SecretItem.apply(try Self.validated(stagedSecrets, field: "stagedSecrets"), to: secrets)
+        let module: CompiledModule
+        do {
+            module = try await runner.compile(try Self.decodeSource(code, field: "code"))
+        } catch let error as CompileError {
+            throw WardenError.invalid("code", error.description)
+        }
+        let result = await run(
+            workerKey: workerKey, action: action, projectKey: projectKey, module: module, secrets: secrets, properties: properties,
+            dataJSON: dataJSON, debug: debug, testRun: true, triggeredBy: principal.name, version: "test")
+        return (action, result)
+    }
+
+    /// Runs a GENERIC_EVENT worker with `dataJSON` as its data (spec §7).
+    public func execute(key: String, dataJSON: String, by principal: Principal) async throws -> RunResult {
+        guard let stored = try await workers.worker(key: key) else { throw notFound(key) }
+        let worker = stored.worker
+        guard principal.canManage(projectKey: worker.projectKey) || worker.shared else { throw forbidden(principal, projectKey: worker.projectKey) }
+        guard worker.action.name == "GENERIC_EVENT" else {
+            throw WardenError(.badRequest, "worker '\(key)' is a \(worker.action.name) worker; only GENERIC_EVENT workers can be executed")
+        }
+        guard worker.enabled else { throw WardenError(.conflict, "worker '\(key)' is disabled") }
+        return try await runStored(stored, dataJSON: dataJSON, triggeredBy: principal.name)
+    }
+
+    /// Runs a stored worker as an event would: with its state, saved when the run succeeds.
+    public func runStored(_ stored: StoredWorker, dataJSON: String, triggeredBy: String) async throws -> RunResult {
+        let worker = stored.worker
+        let module: CompiledModule
+        do {
+            module = try await runner.compile(worker.sourceCode)
+        } catch {
+            return RunResult(outcome: .threw(WorkerError(type: "CompileError", message: error.description)))
+        }
+        let properties = Dictionary(worker.properties.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+        return await run(
+            workerKey: worker.key, action: worker.action, projectKey: worker.projectKey, module: module, secrets: try openSecrets(stored),
+            properties: properties, dataJSON: dataJSON, debug: worker.debug, testRun: false, triggeredBy: triggeredBy,
+            version: worker.executedVersion)
+    }
+
+    func run(
+        workerKey: String, action: WorkerAction, projectKey: String, module: CompiledModule, secrets: [String: String],
+        properties: [String: String], dataJSON: String, debug: Bool, testRun: Bool, triggeredBy: String, version: String
+    ) async -> RunResult {
+        let state = testRun ? [:] : ((try? await states.state(of: workerKey)) ?? [:])
+        let job = RunJob(
+            workerKey: workerKey, module: module, dataJSON: dataJSON, secrets: secrets, properties: properties, state: state,
+            baseURL: settings.baseURL, debug: debug, limits: settings.limits)
+        let start = Self.nowMillis()
+        let result = await runner.run(job)
+        let end = Self.nowMillis()
+        if !testRun, result.executionStatus == .success, let newState = result.state, newState != state {
+            try? await states.save(newState, of: workerKey)
+        }
+        if result.executionStatus == .fail || debug || settings.recordSuccessfulRuns {
+            let masker = SecretMasker(secrets: secrets.values)
+            var resultJSON: String?
+            if case .success(let json) = result.outcome { resultJSON = json }
+            var entry = HistoryEntry(
+                id: UUID().uuidString.lowercased(), traceID: UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""),
+                workerKey: workerKey, action: action.name, projectKey: projectKey, payloadJSON: masker.maskJSON(dataJSON),
+                status: result.executionStatus, resultJSON: resultJSON, error: result.outcome.error, logs: result.logs, stats: result.stats,
+                startMillis: start, endMillis: end, triggeredBy: triggeredBy, testRun: testRun, executedVersion: version)
+            cut(&entry)
+            try? await history.append(entry)
+            try? await history.prune(workerKey: workerKey, keep: settings.historyPerWorker)
+        }
+        return result
+    }
+
+    /// Keeps an entry under the size limit by cutting its logs, then its payload and result, each with a marker.
+    func cut(_ entry: inout HistoryEntry) {
+        let limit = settings.historyEntryMaxBytes
+        func size() -> Int { entry.logs.utf8.count + entry.payloadJSON.utf8.count + (entry.resultJSON?.utf8.count ?? 0) + 1_000 }
+        let marker = "… [cut: history entries are kept up to \(limit) bytes]"
+        if size() > limit {
+            let room = max(0, entry.logs.utf8.count - (size() - limit) - marker.utf8.count)
+            entry.logs = String(decoding: entry.logs.utf8.prefix(room), as: UTF8.self) + marker
+        }
+        if size() > limit { entry.payloadJSON = "{\"cut\":\(JSONText.quote(marker))}" }
+        if size() > limit { entry.resultJSON = "{\"cut\":\(JSONText.quote(marker))}" }
+    }
+
+    /// History entries the principal may see (spec §8).
+    public func history(_ query: HistoryQuery, by principal: Principal) async throws -> [HistoryEntry] {
+        guard (0...1_000).contains(query.limit) else { throw WardenError.invalid("limit", "must be 0 to 1000, got \(query.limit)") }
+        guard query.offset >= 0 else { throw WardenError.invalid("offset", "must not be negative, got \(query.offset)") }
+        var query = query
+        switch principal.scope {
+        case .admin: break
+        case .projectAdmin(let project):
+            if let asked = query.projectKey, !asked.isEmpty, asked != project { throw forbidden(principal, projectKey: asked) }
+            query.projectKey = project
+        case .user: throw forbidden(principal, projectKey: query.projectKey ?? "")
+        }
+        return try await history.entries(query)
+    }
+
+    // MARK: Rules
+
+    func validate(_ worker: inout Worker, compile: Bool) async throws {
+        if worker.description.count > 1_000 {
+            throw WardenError.invalid("description", "is \(worker.description.count) characters; at most 1000 are allowed")
+        }
+        if compile {
+            do {
+                _ = try await runner.compile(worker.sourceCode)
+            } catch {
+                throw WardenError.invalid("sourceCode", error.description)
+            }
+        }
+        let action = worker.action
+        let filter = worker.filterCriteria
+        switch action.filter {
+        case .repository:
+            let artifacts = filter.artifactFilterCriteria ?? ArtifactFilter()
+            if worker.enabled && artifacts.isEmpty {
+                throw WardenError.invalid(
+                    "filterCriteria.artifactFilterCriteria",
+                    "an enabled \(action.name) worker needs repoKeys or one of anyLocal, anyRemote, anyFederated")
+            }
+            for (field, patterns) in [("includePatterns", artifacts.includePatterns), ("excludePatterns", artifacts.excludePatterns)] {
+                if let index = patterns.firstIndex(where: { $0.isEmpty }) {
+                    throw WardenError.invalid("filterCriteria.artifactFilterCriteria.\(field)[\(index)]", "must not be empty")
+                }
+            }
+            if let index = artifacts.repoKeys.firstIndex(where: { $0.isEmpty }) {
+                throw WardenError.invalid("filterCriteria.artifactFilterCriteria.repoKeys[\(index)]", "must not be empty")
+            }
+            if filter.schedule != nil { throw WardenError.invalid("filterCriteria.schedule", "only SCHEDULED_EVENT workers take a schedule") }
+        case .schedule:
+            guard let schedule = filter.schedule else {
+                throw WardenError.invalid("filterCriteria.schedule", "a SCHEDULED_EVENT worker needs a schedule {cron, timezone}")
+            }
+            _ = try CronExpression(schedule.cron)
+            guard TimeZone(identifier: schedule.timezone) != nil else {
+                throw WardenError.invalid("filterCriteria.schedule.timezone", "'\(schedule.timezone)' is not an IANA time zone")
+            }
+            if !(filter.artifactFilterCriteria?.isEmpty ?? true) {
+                throw WardenError.invalid("filterCriteria.artifactFilterCriteria", "SCHEDULED_EVENT workers take no repository filter")
+            }
+        case nil:
+            if !(filter.artifactFilterCriteria?.isEmpty ?? true) || filter.schedule != nil {
+                throw WardenError.invalid("filterCriteria", "\(action.name) workers take no filter")
+            }
+        }
+        if worker.shared && action.name != "GENERIC_EVENT" { throw WardenError.invalid("shared", "only GENERIC_EVENT workers can be shared") }
+        var seen = Set<String>()
+        for (index, property) in worker.properties.enumerated() {
+            if property.key.isEmpty { throw WardenError.invalid("properties[\(index)].key", "must not be empty") }
+            if !seen.insert(property.key).inserted { throw WardenError.invalid("properties[\(index)].key", "'\(property.key)' is given twice") }
+        }
+        if let version = worker.version {
+            for (field, value, limit) in [
+                ("version.versionNumber", version.versionNumber, 64), ("version.commitSha", version.commitSha, 128),
+                ("version.description", version.description, 256),
+            ] {
+                if let value, value.count > limit { throw WardenError.invalid(field, "is \(value.count) characters; at most \(limit) are allowed") }
+            }
+        }
+    }
+
+    static func validateKey(_ key: String) throws(WardenError) {
+        let characters = Array(key.unicodeScalars)
+        guard (2...40).contains(characters.count) else { throw WardenError.invalid("key", "must be 2 to 40 characters, got \(characters.count)") }
+        guard let first = characters.first, first.properties.isAlphabetic, first.isASCII else {
+            throw WardenError.invalid("key", "must start with a letter")
+        }
+        guard characters.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-") }) else {
+            throw WardenError.invalid("key", "may contain only letters, digits and dashes")
+        }
+    }
+
+    static func validated(_ items: [SecretItem]?, field: String = "secrets") throws(WardenError) -> [SecretItem]? {
+        guard let items else { return nil }
+        for (index, item) in items.enumerated() {
+            if item.key.isEmpty { throw WardenError.invalid("\(field)[\(index)].key", "is required") }
+            if item.key.count > 100 { throw WardenError.invalid("\(field)[\(index)].key", "is longer than 100 characters") }
+            if !item.markedForRemoval && item.value == nil {
+                throw WardenError.invalid("\(field)[\(index)].value", "is required unless markedForRemoval is true")
+            }
+        }
+        return items
+    }
+
+    static func action(named name: String, field: String = "action") throws(WardenError) -> WorkerAction {
+        guard let action = WorkerAction.named(name) else {
+            throw WardenError.invalid(field, "unknown action '\(name)'; one of \(WorkerAction.all.map(\.name).joined(separator: ", "))")
+        }
+        return action
+    }
+
+    /// `base64:<b64>` is decoded first (spec §3).
+    static func decodeSource(_ source: String, field: String = "sourceCode") throws(WardenError) -> String {
+        guard source.hasPrefix("base64:") else { return source }
+        guard let data = Data(base64Encoded: String(source.dropFirst(7)), options: .ignoreUnknownCharacters),
+            let text = String(data: data, encoding: .utf8)
+        else { throw WardenError.invalid(field, "starts with 'base64:' but the rest is not base64 of UTF-8 text") }
+        return text
+    }
+
+    func openSecrets(_ stored: StoredWorker) throws -> [String: String] {
+        var secrets: [String: String] = [:]
+        for (name, sealed) in stored.sealedSecrets {
+            do {
+                secrets[name] = try vault.open(sealed, worker: stored.worker.key, name: name)
+            } catch {
+                throw WardenError(.unavailable, "secret '\(name)' of worker '\(stored.worker.key)' cannot be opened with this server's master key")
+            }
+        }
+        return secrets
+    }
+
+    func notFound(_ key: String) -> WardenError { WardenError(.notFound, "worker '\(key)' does not exist") }
+
+    func forbidden(_ principal: Principal, projectKey: String) -> WardenError {
+        let target = projectKey.isEmpty ? "workers outside a project" : "workers of project '\(projectKey)'"
+        return WardenError(.forbidden, "'\(principal.name)' may not manage \(target)")
+    }
+
+    static func nowMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+}

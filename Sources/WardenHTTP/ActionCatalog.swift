@@ -1,0 +1,63 @@
+import WardenCore
+
+/// Action metadata of `GET /worker/api/v2/actions` (spec §4): samples and TypeScript declarations we write.
+enum ActionCatalog {
+    static func metadata(_ action: WorkerAction) -> [String: Any] {
+        var object: [String: Any] = [
+            "action": ["application": action.application, "name": action.name], "description": action.description,
+            "samplePayload": samplePayload(action), "sampleCode": sampleCode(action), "typesDefinitions": WorkerTypes.declarations,
+            "supportProjects": true, "mandatoryFilter": action.filter != nil, "async": !action.isSynchronous,
+            "executionRequestType": action.requestType, "wikiUrl": "/docs/worker-context.md",
+        ]
+        if let filter = action.filter { object["filterType"] = filter.rawValue }
+        return object
+    }
+
+    static func samplePayload(_ action: WorkerAction) -> String {
+        let repoPath = #"{"key":"libs-local","path":"org/acme/lib.jar","id":"libs-local:org/acme/lib.jar","isRoot":false,"isFolder":false}"#
+        let user = #"{"id":"admin","isToken":false,"realm":"internal"}"#
+        switch action.name {
+        case "BEFORE_DOWNLOAD":
+            return
+                #"{"metadata":{"repoPath":\#(repoPath),"name":"lib.jar","headOnly":false,"repoType":1},"headers":{},"userContext":\#(user),"repoPath":\#(repoPath)}"#
+        case "AFTER_DOWNLOAD":
+            return #"{"metadata":{"repoPath":\#(repoPath),"name":"lib.jar","headOnly":false,"repoType":1},"headers":{},"userContext":\#(user)}"#
+        case "BEFORE_UPLOAD":
+            return
+                #"{"metadata":{"repoPath":\#(repoPath),"contentLength":1024,"repoType":1},"headers":{},"userContext":\#(user),"artifactProperties":{}}"#
+        case "AFTER_CREATE":
+            return #"{"metadata":{"repoPath":\#(repoPath),"contentLength":1024,"repoType":1},"headers":{},"userContext":\#(user)}"#
+        case "BEFORE_DELETE":
+            return
+                #"{"metadata":{"repoPath":\#(repoPath),"repoType":1},"userContext":\#(user),"itemInfo":{"repoPath":\#(repoPath),"name":"lib.jar","created":0,"lastModified":0}}"#
+        case "BEFORE_PROPERTY_CREATE":
+            return
+                #"{"metadata":{"repoPath":\#(repoPath)},"userContext":\#(user),"itemInfo":{"repoPath":\#(repoPath),"name":"lib.jar","created":0,"lastModified":0},"name":"qa","values":["passed"]}"#
+        case "SCHEDULED_EVENT":
+            return #"{"triggerID":"sample-trigger"}"#
+        default:
+            return #"{"hello":"world"}"#
+        }
+    }
+
+    static func sampleCode(_ action: WorkerAction) -> String {
+        let request = action.requestType == "any" ? "any" : action.requestType
+        let body: String
+        switch action.name {
+        case "BEFORE_DOWNLOAD": body = "  return { status: DownloadStatus.DOWNLOAD_PROCEED, message: 'Proceed' };"
+        case "BEFORE_UPLOAD": body = "  return { status: UploadStatus.UPLOAD_PROCEED, message: 'Proceed', modifiedRepoPath: data.metadata.repoPath };"
+        case "BEFORE_DELETE": body = "  return { status: BeforeDeleteStatus.BEFORE_DELETE_PROCEED, message: 'Proceed' };"
+        case "BEFORE_PROPERTY_CREATE": body = "  return { status: BeforePropertyCreateStatus.BEFORE_PROPERTY_CREATE_PROCEED, message: 'Proceed' };"
+        case "GENERIC_EVENT": body = "  return { message: 'hello', received: data };"
+        default: body = "  return { message: 'done' };"
+        }
+        return """
+            import { PlatformContext } from 'jfrog-workers';
+
+            export default async (context: PlatformContext, data: \(request)) => {
+              console.log('\(action.name) worker called');
+            \(body)
+            };
+            """
+    }
+}

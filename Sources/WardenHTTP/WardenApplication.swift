@@ -1,0 +1,38 @@
+import Hummingbird
+import Logging
+import WardenCore
+
+/// What the HTTP layer needs from the rest of the server.
+public struct WardenServices: Sendable {
+    public var workers: WorkerService
+    public var authenticator: Authenticator
+    public var health: any StorageHealth
+    /// False while the script engine cannot run workers (readiness answers 503).
+    public var engineReady: @Sendable () -> Bool
+
+    public init(workers: WorkerService, authenticator: Authenticator, health: any StorageHealth, engineReady: @escaping @Sendable () -> Bool) {
+        self.workers = workers
+        self.authenticator = authenticator
+        self.health = health
+        self.engineReady = engineReady
+    }
+}
+
+/// The router with every dialect mounted; tests drive it with `app.test(.router)`.
+public func buildRouter(_ services: WardenServices) -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    WorkerAPI<BasicRequestContext>(
+        service: services.workers, auth: RequestAuthenticator(authenticator: services.authenticator), health: services.health,
+        engineReady: services.engineReady
+    ).register(on: router)
+    return router
+}
+
+/// The HTTP server on `host:port`.
+public func buildApplication(
+    _ services: WardenServices, host: String, port: Int, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    Application(
+        router: buildRouter(services), configuration: .init(address: .hostname(host, port: port), serverName: "warden"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) }, logger: logger)
+}

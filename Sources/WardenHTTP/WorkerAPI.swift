@@ -1,0 +1,274 @@
+import Foundation
+import Hummingbird
+import WardenCore
+import WorkerRuntime
+
+/// The worker service dialect (spec §1–§8): `/worker/api/v1/...` and the v2 forms. It parses, calls the core,
+/// and renders the answer in the shapes the commercial service's clients expect.
+struct WorkerAPI<Context: RequestContext>: Sendable {
+    let service: WorkerService
+    let auth: RequestAuthenticator
+    let health: any StorageHealth
+    let engineReady: @Sendable () -> Bool
+
+    func register(on router: Router<Context>) {
+        let api = router.group("worker/api").add(middleware: WorkerErrorMiddleware<Context>())
+        api.get("v1/system/liveness") { _, _ in Response.json(["code": "OK"]) }
+        api.get("v1/system/readiness") { _, _ in try await readiness() }
+        api.get("v1/options") { request, _ in
+            _ = try await auth.principal(for: request)
+            return Response.json(Self.options)
+        }
+        api.get("v1/system/actions") { request, _ in try await actionNames(request) }
+        api.get("v1/actions") { request, _ in try await actionNames(request) }
+        api.get("v2/actions") { request, _ in
+            _ = try await auth.principal(for: request)
+            return Response.json(WorkerAction.all.map(ActionCatalog.metadata))
+        }
+        api.get("v1/workers") { request, _ in try await list(request) }
+        api.get("v1/workers/{key}") { request, context in
+            let principal = try await auth.principal(for: request)
+            let view = try await service.get(key: try context.parameters.require("key"), by: principal)
+            return Response.json(Self.render(view))
+        }
+        for version in ["v1", "v2"] {
+            api.post("\(version)/workers") { request, _ in
+                let principal = try await auth.principal(for: request)
+                let view = try await service.create(try Self.draft(try await JSONBody.read(request)), by: principal)
+                return Response.json(Self.render(view), status: .created)
+            }
+            api.put("\(version)/workers") { request, _ in
+                let principal = try await auth.principal(for: request)
+                try await service.update(try Self.draft(try await JSONBody.read(request)), by: principal)
+                return Response(status: .noContent)
+            }
+        }
+        api.delete("v1/workers/{key}") { request, context in
+            let principal = try await auth.principal(for: request)
+            try await service.delete(key: try context.parameters.require("key"), by: principal)
+            return Response(status: .noContent)
+        }
+        api.post("v1/test") { request, _ in try await test(request, key: nil) }
+        api.post("v1/test/{key}") { request, context in try await test(request, key: try context.parameters.require("key")) }
+        api.post("v2/test/{key}") { request, context in try await test(request, key: try context.parameters.require("key")) }
+        api.post("v1/execute/{key}") { request, context in
+            let principal = try await auth.principal(for: request)
+            let text = try await JSONBody.text(request, limit: 2 << 20)
+            var dataJSON = ""
+            if !text.allSatisfy(\.isWhitespace) {
+                guard let value = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) else {
+                    throw WardenError(.badRequest, "the body is not valid JSON")
+                }
+                dataJSON = JSONBody.serialize(value)
+            }
+            let result = try await service.execute(key: try context.parameters.require("key"), dataJSON: dataJSON, by: principal)
+            return Response.json(Self.executeBody(result))
+        }
+        api.get("v1/execution_history") { request, _ in
+            let principal = try await auth.principal(for: request)
+            let parameters = request.uri.queryParameters
+            let query = HistoryQuery(
+                workerKey: parameters.get("workerKey"), projectKey: parameters.get("projectKey"),
+                includeTestRuns: try Self.flag(parameters.get("showTestRun"), "showTestRun") ?? false,
+                limit: try Self.integer(parameters.get("limit"), "limit") ?? 100, offset: try Self.integer(parameters.get("offset"), "offset") ?? 0)
+            let entries = try await service.history(query, by: principal)
+            return Response.json(entries.map(Self.render))
+        }
+    }
+
+    // MARK: Handlers
+
+    func readiness() async throws -> Response {
+        do {
+            try await health.check()
+        } catch {
+            throw WorkerAPIError(status: .serviceUnavailable, message: "storage is not ready: \(error)")
+        }
+        guard engineReady() else { throw WorkerAPIError(status: .serviceUnavailable, message: "the script engine is not ready") }
+        return Response.json(["code": "OK"])
+    }
+
+    func actionNames(_ request: Request) async throws -> Response {
+        _ = try await auth.principal(for: request)
+        return Response.json(WorkerAction.all.map(\.name))
+    }
+
+    func list(_ request: Request) async throws -> Response {
+        let principal = try await auth.principal(for: request)
+        let parameters = request.uri.queryParameters
+        let views = try await service.list(
+            action: parameters.get("action").flatMap { $0.isEmpty ? nil : $0 }, projectKey: parameters.get("projectKey"), by: principal)
+        if try Self.flag(parameters.get("keysOnly"), "keysOnly") == true { return Response.json(["keys": views.map(\.worker.key)]) }
+        return Response.json(["workers": views.map(Self.render)])
+    }
+
+    func test(_ request: Request, key: String?) async throws -> Response {
+        let principal = try await auth.principal(for: request)
+        let body = try await JSONBody.read(request)
+        guard let code = try body.string("code") else { throw WardenError.invalid("code", "is required") }
+        guard let action = try Self.actionName(body) else { throw WardenError.invalid("action", "is required") }
+        let debug = try Self.flag(request.uri.queryParameters.get("debug"), "debug") ?? false
+        let staged = try body.objects("stagedSecrets").map { try $0.map(Self.secretItem) }
+        let (workerAction, result) = try await service.test(
+            key: key, code: code, actionName: action, dataJSON: body.json("data"), stagedSecrets: staged, debug: debug, by: principal)
+        return Response.json(TestRunEnvelope.json(action: workerAction, result: result))
+    }
+
+    // MARK: Parsing
+
+    static func draft(_ body: JSONBody) throws -> WorkerDraft {
+        var draft = WorkerDraft()
+        draft.key = try body.string("key")
+        draft.description = try body.string("description")
+        draft.enabled = try body.bool("enabled")
+        draft.debug = try body.bool("debug")
+        draft.sourceCode = try body.string("sourceCode")
+        draft.action = try actionName(body)
+        draft.shared = try body.bool("shared")
+        draft.projectKey = try body.string("projectKey")
+        if let filter = try body.object("filterCriteria") {
+            var criteria = FilterCriteria()
+            if let artifacts = try filter.object("artifactFilterCriteria") {
+                criteria.artifactFilterCriteria = ArtifactFilter(
+                    repoKeys: try artifacts.strings("repoKeys") ?? [], includePatterns: try artifacts.strings("includePatterns") ?? [],
+                    excludePatterns: try artifacts.strings("excludePatterns") ?? [], anyLocal: try artifacts.bool("anyLocal") ?? false,
+                    anyRemote: try artifacts.bool("anyRemote") ?? false, anyFederated: try artifacts.bool("anyFederated") ?? false)
+            }
+            if let schedule = try filter.object("schedule") {
+                guard let cron = try schedule.string("cron") else { throw WardenError.invalid(schedule.name("cron"), "is required") }
+                criteria.schedule = Schedule(cron: cron, timezone: try schedule.string("timezone") ?? "UTC")
+            }
+            draft.filterCriteria = criteria
+        }
+        draft.secrets = try body.objects("secrets").map { try $0.map(secretItem) }
+        if let properties = try body.objects("properties") {
+            draft.properties = try properties.map { item in
+                guard let key = try item.string("key") else { throw WardenError.invalid(item.name("key"), "is required") }
+                return (key, try item.string("value") ?? "")
+            }
+        }
+        if let version = try body.object("version") {
+            draft.version = WorkerVersion(
+                versionNumber: try version.string("versionNumber"), description: try version.string("description"),
+                commitSha: try version.string("commitSha"))
+        }
+        return draft
+    }
+
+    /// `action` as a name (v1) or `{application, name}` (v2).
+    static func actionName(_ body: JSONBody) throws -> String? {
+        if let object = try? body.object("action") {
+            guard let name = try object.string("name") else { throw WardenError.invalid("action.name", "is required") }
+            return name
+        }
+        return try body.string("action")
+    }
+
+    static func secretItem(_ item: JSONBody) throws -> SecretItem {
+        guard let key = try item.string("key") else { throw WardenError.invalid(item.name("key"), "is required") }
+        return SecretItem(key: key, value: try item.string("value"), markedForRemoval: try item.bool("markedForRemoval") ?? false)
+    }
+
+    static func flag(_ value: String?, _ name: String) throws -> Bool? {
+        guard let value, !value.isEmpty else { return nil }
+        guard let flag = Bool(value.lowercased()) else { throw WardenError.invalid(name, "must be true or false, got '\(value)'") }
+        return flag
+    }
+
+    static func integer(_ value: String?, _ name: String) throws -> Int? {
+        guard let value, !value.isEmpty else { return nil }
+        guard let number = Int(value) else { throw WardenError.invalid(name, "must be a whole number, got '\(value)'") }
+        return number
+    }
+
+    // MARK: Rendering
+
+    static var options: [String: Any] {
+        [
+            "edition": [
+                "maxCodeChars": RunLimits.maxCodeCharacters, "maxVersionNumberChars": 64, "maxVersionCommitShaChars": 128,
+                "maxVersionDescriptionChars": 256,
+            ],
+            "isHistoryEnabled": true, "shouldEncodeSourceCodeInBase64": false,
+        ]
+    }
+
+    static func render(_ view: WorkerService.View) -> [String: Any] {
+        let worker = view.worker
+        var filter: [String: Any] = [:]
+        if let artifacts = worker.filterCriteria.artifactFilterCriteria {
+            filter["artifactFilterCriteria"] = [
+                "repoKeys": artifacts.repoKeys, "includePatterns": artifacts.includePatterns, "excludePatterns": artifacts.excludePatterns,
+                "anyLocal": artifacts.anyLocal, "anyRemote": artifacts.anyRemote, "anyFederated": artifacts.anyFederated,
+            ]
+        }
+        if let schedule = worker.filterCriteria.schedule { filter["schedule"] = ["cron": schedule.cron, "timezone": schedule.timezone] }
+        var object: [String: Any] = [
+            "key": worker.key, "description": worker.description, "enabled": worker.enabled, "debug": worker.debug,
+            "sourceCode": worker.sourceCode, "action": worker.action.name, "filterCriteria": filter,
+            "secrets": view.secretKeys.map { ["key": $0] }, "properties": worker.properties.map { ["key": $0.key, "value": $0.value] },
+            "shared": worker.shared, "projectKey": worker.projectKey,
+            "currentVersion": ["modifiedAt": worker.modifiedAt, "modifiedBy": worker.modifiedBy],
+        ]
+        if let version = worker.version {
+            var versionObject: [String: Any] = [:]
+            versionObject["versionNumber"] = version.versionNumber
+            versionObject["description"] = version.description
+            versionObject["commitSha"] = version.commitSha
+            object["version"] = versionObject
+        }
+        return object
+    }
+
+    /// `{data, executionStatus}`; a returned `executionStatus` number decides the outer status (spec §7).
+    static func executeBody(_ result: RunResult) -> [String: Any] {
+        var body: [String: Any] = ["executionStatus": result.executionStatus.rawValue]
+        switch result.outcome {
+        case .success(let json?):
+            let value = (try? JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed])) ?? NSNull()
+            body["data"] = value
+            if let object = value as? [String: Any], let status = object["executionStatus"] as? Int {
+                body["executionStatus"] =
+                    status == 2 ? ExecutionStatus.fail.rawValue : status == 4 ? ExecutionStatus.success.rawValue : body["executionStatus"]
+            }
+        case .success(nil):
+            break
+        default:
+            if let error = result.outcome.error {
+                var described: [String: Any] = ["type": error.type, "message": error.message]
+                described["line"] = error.line
+                body["error"] = described
+            }
+            body["logs"] = result.logs
+        }
+        return body
+    }
+
+    static func render(_ entry: HistoryEntry) -> [String: Any] {
+        func parse(_ json: String?) -> Any {
+            guard let json, !json.isEmpty else { return NSNull() }
+            return (try? JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed])) ?? json
+        }
+        var result: [String: Any] = [:]
+        if let error = entry.error {
+            var described: [String: Any] = ["type": error.type, "message": error.message]
+            described["line"] = error.line
+            result["error"] = described
+        } else {
+            result["result"] = parse(entry.resultJSON)
+        }
+        return [
+            "historyEntryId": entry.id, "traceId": entry.traceID, "workerKey": entry.workerKey, "workerType": entry.action,
+            "workerProjectKey": entry.projectKey, "executionPayload": parse(entry.payloadJSON), "executionStatus": entry.status.rawValue,
+            "executionResult": [
+                "result": result["result"] ?? NSNull(), "error": result["error"] ?? NSNull(), "logs": entry.logs,
+                "workerStats": [
+                    "cpuTimeMillis": entry.stats.cpuMillis, "topMemoryUsageBytes": entry.stats.peakMemoryBytes,
+                    "executionDurationMillis": entry.stats.wallMillis,
+                ],
+            ] as [String: Any],
+            "startTimeMillis": entry.startMillis, "endTimeMillis": entry.endMillis, "triggeredBy": entry.triggeredBy, "testRun": entry.testRun,
+            "executedVersion": entry.executedVersion,
+        ]
+    }
+}

@@ -1,0 +1,322 @@
+import Foundation
+import GRDB
+import WardenCore
+import WorkerRuntime
+
+/// Warden's data in one SQLite file (GRDB, WAL mode). Implements each store protocol of the core; a committed
+/// transaction survives the process being killed (WAL with synchronous=NORMAL keeps it in the log, which SQLite
+/// replays on the next open), though not a power cut.
+public final class SQLiteStorage: Sendable {
+    let pool: DatabasePool
+
+    /// Opens (creating when needed) the database at `path` and brings its schema up to date.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        configuration.busyMode = .timeout(10)
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+    }
+
+    /// Numbered migrations; never edit one that has shipped, add the next.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("001-workers-secrets-state-history-tokens") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE worker (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        description TEXT NOT NULL,
+                        enabled INTEGER NOT NULL,
+                        debug INTEGER NOT NULL,
+                        source_code TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        filter_criteria TEXT NOT NULL,
+                        properties TEXT NOT NULL,
+                        shared INTEGER NOT NULL,
+                        project_key TEXT NOT NULL,
+                        version TEXT,
+                        modified_at INTEGER NOT NULL,
+                        modified_by TEXT NOT NULL
+                    );
+                    CREATE TABLE worker_secret (
+                        worker_key TEXT NOT NULL REFERENCES worker(key) ON DELETE CASCADE,
+                        name TEXT NOT NULL,
+                        sealed BLOB NOT NULL,
+                        PRIMARY KEY (worker_key, name)
+                    );
+                    CREATE TABLE worker_state (
+                        worker_key TEXT PRIMARY KEY NOT NULL,
+                        state TEXT NOT NULL
+                    );
+                    CREATE TABLE history (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        id TEXT NOT NULL UNIQUE,
+                        trace_id TEXT NOT NULL,
+                        worker_key TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        project_key TEXT NOT NULL,
+                        payload TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        result TEXT,
+                        error TEXT,
+                        logs TEXT NOT NULL,
+                        cpu_nanos INTEGER NOT NULL,
+                        wall_nanos INTEGER NOT NULL,
+                        peak_memory INTEGER NOT NULL,
+                        start_ms INTEGER NOT NULL,
+                        end_ms INTEGER NOT NULL,
+                        triggered_by TEXT NOT NULL,
+                        test_run INTEGER NOT NULL,
+                        executed_version TEXT NOT NULL
+                    );
+                    CREATE INDEX history_by_worker ON history(worker_key, seq);
+                    CREATE TABLE token (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL,
+                        hash TEXT NOT NULL UNIQUE,
+                        scope TEXT NOT NULL,
+                        project_key TEXT,
+                        created_at INTEGER NOT NULL,
+                        expires_at INTEGER
+                    );
+                    """)
+        }
+        return migrator
+    }
+
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T? {
+        guard let text else { return nil }
+        return try JSONDecoder().decode(type, from: Data(text.utf8))
+    }
+}
+
+// MARK: Workers
+
+struct PropertyRow: Codable {
+    var key: String
+    var value: String
+}
+
+extension SQLiteStorage: WorkerStore {
+    public func create(_ stored: StoredWorker) async throws {
+        try await pool.write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM worker WHERE key = ?", arguments: [stored.worker.key]) == true {
+                throw WardenError(.conflict, "worker '\(stored.worker.key)' already exists")
+            }
+            try Self.write(stored, in: db)
+        }
+    }
+
+    @discardableResult
+    public func update(key: String, _ change: @escaping @Sendable (inout StoredWorker) throws -> Void) async throws -> StoredWorker {
+        try await pool.write { db in
+            guard var stored = try Self.read(key: key, in: db) else { throw WardenError(.notFound, "worker '\(key)' does not exist") }
+            try change(&stored)
+            try db.execute(sql: "DELETE FROM worker_secret WHERE worker_key = ?", arguments: [key])
+            try Self.write(stored, in: db)
+            return stored
+        }
+    }
+
+    public func delete(key: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM worker WHERE key = ?", arguments: [key])
+            let deleted = db.changesCount > 0
+            if deleted { try db.execute(sql: "DELETE FROM worker_state WHERE worker_key = ?", arguments: [key]) }
+            return deleted
+        }
+    }
+
+    public func worker(key: String) async throws -> StoredWorker? {
+        try await pool.read { db in try Self.read(key: key, in: db) }
+    }
+
+    public func all() async throws -> [StoredWorker] {
+        try await pool.read { db in
+            let keys = try String.fetchAll(db, sql: "SELECT key FROM worker ORDER BY key")
+            return try keys.compactMap { try Self.read(key: $0, in: db) }
+        }
+    }
+
+    static func write(_ stored: StoredWorker, in db: Database) throws {
+        let worker = stored.worker
+        try db.execute(
+            sql: """
+                INSERT OR REPLACE INTO worker (key, description, enabled, debug, source_code, action, filter_criteria, properties, shared,
+                    project_key, version, modified_at, modified_by)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                worker.key, worker.description, worker.enabled, worker.debug, worker.sourceCode, worker.action.name,
+                try json(worker.filterCriteria), try json(worker.properties.map { PropertyRow(key: $0.key, value: $0.value) }), worker.shared,
+                worker.projectKey, try worker.version.map { try json($0) }, worker.modifiedAt, worker.modifiedBy,
+            ])
+        for (name, sealed) in stored.sealedSecrets {
+            try db.execute(sql: "INSERT INTO worker_secret (worker_key, name, sealed) VALUES (?, ?, ?)", arguments: [worker.key, name, sealed])
+        }
+    }
+
+    static func read(key: String, in db: Database) throws -> StoredWorker? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM worker WHERE key = ?", arguments: [key]) else { return nil }
+        let actionName: String = row["action"]
+        guard let action = WorkerAction.named(actionName) else {
+            throw WardenError(.unavailable, "worker '\(key)' is stored with an action this server does not know: \(actionName)")
+        }
+        let properties = try decode([PropertyRow].self, row["properties"]) ?? []
+        let worker = Worker(
+            key: row["key"], description: row["description"], enabled: row["enabled"], debug: row["debug"], sourceCode: row["source_code"],
+            action: action, filterCriteria: try decode(FilterCriteria.self, row["filter_criteria"]) ?? FilterCriteria(),
+            properties: properties.map { ($0.key, $0.value) }, shared: row["shared"], projectKey: row["project_key"],
+            version: try decode(WorkerVersion.self, row["version"]), modifiedAt: row["modified_at"], modifiedBy: row["modified_by"])
+        var secrets: [String: Data] = [:]
+        for secret in try Row.fetchAll(db, sql: "SELECT name, sealed FROM worker_secret WHERE worker_key = ?", arguments: [key]) {
+            secrets[secret["name"]] = secret["sealed"]
+        }
+        return StoredWorker(worker: worker, sealedSecrets: secrets)
+    }
+}
+
+// MARK: State
+
+extension SQLiteStorage: StateStore {
+    public func state(of workerKey: String) async throws -> [String: String] {
+        try await pool.read { db in
+            try Self.decode(
+                [String: String].self, try String.fetchOne(db, sql: "SELECT state FROM worker_state WHERE worker_key = ?", arguments: [workerKey]))
+                ?? [:]
+        }
+    }
+
+    public func save(_ state: [String: String], of workerKey: String) async throws {
+        let text = try Self.json(state)
+        try await pool.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO worker_state (worker_key, state) VALUES (?, ?)", arguments: [workerKey, text])
+        }
+    }
+}
+
+// MARK: History
+
+extension SQLiteStorage: HistoryStore {
+    public func append(_ entry: HistoryEntry) async throws {
+        let error = try entry.error.map { try Self.json($0) }
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO history (id, trace_id, worker_key, action, project_key, payload, status, result, error, logs, cpu_nanos, wall_nanos,
+                        peak_memory, start_ms, end_ms, triggered_by, test_run, executed_version)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    entry.id, entry.traceID, entry.workerKey, entry.action, entry.projectKey, entry.payloadJSON, entry.status.rawValue,
+                    entry.resultJSON,
+                    error, entry.logs, entry.stats.cpuNanos, entry.stats.wallNanos, entry.stats.peakMemoryBytes, entry.startMillis, entry.endMillis,
+                    entry.triggeredBy, entry.testRun, entry.executedVersion,
+                ])
+        }
+    }
+
+    public func entries(_ query: HistoryQuery) async throws -> [HistoryEntry] {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let key = query.workerKey, !key.isEmpty {
+            conditions.append("worker_key = ?")
+            arguments += [key]
+        }
+        if let project = query.projectKey, !project.isEmpty {
+            conditions.append("project_key = ?")
+            arguments += [project]
+        }
+        if !query.includeTestRuns { conditions.append("test_run = 0") }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        arguments += [query.limit, query.offset]
+        let sql = "SELECT * FROM history \(filter) ORDER BY seq DESC LIMIT ? OFFSET ?"
+        let bound = arguments
+        return try await pool.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: bound).map { row in
+                let status: String = row["status"]
+                return HistoryEntry(
+                    id: row["id"], traceID: row["trace_id"], workerKey: row["worker_key"], action: row["action"], projectKey: row["project_key"],
+                    payloadJSON: row["payload"], status: ExecutionStatus(rawValue: status) ?? .fail, resultJSON: row["result"],
+                    error: try Self.decode(WorkerError.self, row["error"]), logs: row["logs"],
+                    stats: RunStats(cpuNanos: row["cpu_nanos"], wallNanos: row["wall_nanos"], peakMemoryBytes: row["peak_memory"]),
+                    startMillis: row["start_ms"], endMillis: row["end_ms"], triggeredBy: row["triggered_by"], testRun: row["test_run"],
+                    executedVersion: row["executed_version"])
+            }
+        }
+    }
+
+    public func prune(workerKey: String, keep: Int) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM history WHERE worker_key = ? AND seq < (
+                        SELECT seq FROM history WHERE worker_key = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)
+                    """, arguments: [workerKey, workerKey, max(0, keep - 1)])
+        }
+    }
+}
+
+// MARK: Tokens
+
+extension SQLiteStorage: TokenStore {
+    public func create(_ token: TokenRecord) async throws {
+        let (scope, project) = Self.encode(token.scope)
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO token (id, name, hash, scope, project_key, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [token.id, token.name, token.hash, scope, project, token.createdAt, token.expiresAt])
+        }
+    }
+
+    public func token(hash: String) async throws -> TokenRecord? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM token WHERE hash = ?", arguments: [hash]).map(Self.token(from:))
+        }
+    }
+
+    public func all() async throws -> [TokenRecord] {
+        try await pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM token ORDER BY created_at, id").map(Self.token(from:)) }
+    }
+
+    public func revoke(id: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM token WHERE id = ?", arguments: [id])
+            return db.changesCount > 0
+        }
+    }
+
+    static func encode(_ scope: Principal.Scope) -> (String, String?) {
+        switch scope {
+        case .admin: return ("admin", nil)
+        case .projectAdmin(let project): return ("project-admin", project)
+        case .user: return ("user", nil)
+        }
+    }
+
+    static func token(from row: Row) -> TokenRecord {
+        let scopeName: String = row["scope"]
+        let scope: Principal.Scope =
+            switch scopeName {
+            case "admin": .admin
+            case "project-admin": .projectAdmin(row["project_key"] ?? "")
+            default: .user
+            }
+        return TokenRecord(
+            id: row["id"], name: row["name"], hash: row["hash"], scope: scope, createdAt: row["created_at"], expiresAt: row["expires_at"])
+    }
+}
+
+extension SQLiteStorage: StorageHealth {
+    public func check() async throws {
+        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+}

@@ -1,0 +1,154 @@
+import ArgumentParser
+import Foundation
+import Logging
+import WardenCore
+import WardenHTTP
+import WardenStorage
+import JavaScriptSandbox
+import WorkerRuntime
+
+/// `warden serve`: the worker service on SQLite.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the worker API.",
+        discussion: """
+            Example:
+              warden serve --host 127.0.0.1 --port 8080 --data ./data
+
+            Each option can also come from the environment: WARDEN_HOST, WARDEN_PORT, WARDEN_DATA, WARDEN_DATABASE_URL,
+            WARDEN_EXECUTORS, WARDEN_ALLOW_HOSTS (comma-separated), WARDEN_ADMIN_TOKEN, WARDEN_MASTER_KEY (base64, 32 bytes).
+            A flag wins over the environment. On first start an admin token is generated, stored hashed, written to
+            <data>/admin.token (mode 0600) and printed; WARDEN_ADMIN_TOKEN sets it instead.
+            """)
+
+    @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
+    @Option(help: "Port to listen on; 0 picks a free one (default 8080).") var port: Int?
+    @Option(help: "Data folder (default ./data).") var data: String?
+    @Option(help: "Database URL: sqlite:///path/warden.sqlite or a file path (default <data>/warden.sqlite).") var databaseURL: String?
+    @Option(help: "Executor processes (default: the number of cores).") var executors: Int?
+    @Option(help: "Comma-separated hosts workers may reach with context.clients.axios (*.suffix allowed).") var allowHosts: String?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let host = self.host ?? environment["WARDEN_HOST"] ?? "127.0.0.1"
+        let port =
+            try self.port
+            ?? environment["WARDEN_PORT"].map { value in
+                guard let number = Int(value) else { throw ValidationError("WARDEN_PORT: '\(value)' is not a port number") }
+                return number
+            } ?? 8080
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535, got \(port)") }
+        let dataFolder = data ?? environment["WARDEN_DATA"] ?? "./data"
+        let executorCount =
+            try executors ?? environment["WARDEN_EXECUTORS"].map { value in
+                guard let number = Int(value), number > 0 else { throw ValidationError("WARDEN_EXECUTORS: '\(value)' is not a positive number") }
+                return number
+            } ?? ProcessInfo.processInfo.activeProcessorCount
+        let allowed = (allowHosts ?? environment["WARDEN_ALLOW_HOSTS"] ?? "").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }.filter { !$0.isEmpty }
+
+        var logger = Logger(label: "warden")
+        logger.logLevel = .info
+        try FileManager.default.createDirectory(atPath: dataFolder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let databasePath = try Self.databasePath(databaseURL ?? environment["WARDEN_DATABASE_URL"], dataFolder: dataFolder)
+        let storage = try SQLiteStorage(path: databasePath)
+        let vault = try SecretVault(masterKey: try Self.masterKey(dataFolder: dataFolder, environment: environment))
+        if let announcement = try await Self.ensureAdminToken(storage: storage, dataFolder: dataFolder, environment: environment) {
+            FileHandle.standardOutput.write(Data((announcement + "\n").utf8))
+        }
+        let pool = try ExecutorPool(
+            configuration: .init(executorCommand: [SelfExecutable.path, "executor"], executors: executorCount),
+            handler: ServerHostCallHandler(egress: EgressPolicy(allowedHosts: allowed)))
+        defer { pool.shutdown() }
+        let baseURL = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
+        let service = WorkerService(
+            workers: storage, history: storage, states: storage, vault: vault, runner: pool, settings: WorkerSettings(baseURL: baseURL))
+        let services = WardenServices(
+            workers: service, authenticator: Authenticator(tokens: storage), health: storage, engineReady: { ScriptEngineProbe.ready })
+        let app = buildApplication(services, host: host, port: port, logger: logger) { bound in
+            FileHandle.standardOutput.write(Data("warden: serving the worker API on http://\(host):\(bound) (data in \(dataFolder))\n".utf8))
+        }
+        try await app.runService()
+    }
+
+    static func databasePath(_ url: String?, dataFolder: String) throws -> String {
+        guard let url, !url.isEmpty else { return (dataFolder as NSString).appendingPathComponent("warden.sqlite") }
+        if url.hasPrefix("sqlite://") { return String(url.dropFirst("sqlite://".count)) }
+        if url.contains("://") { throw ValidationError("--database-url: only sqlite:///path URLs are supported so far, got '\(url)'") }
+        return url
+    }
+
+    /// The 32-byte master key: from WARDEN_MASTER_KEY, else <data>/master.key, created (0600) on first start.
+    static func masterKey(dataFolder: String, environment: [String: String]) throws -> Data {
+        if let encoded = environment["WARDEN_MASTER_KEY"] {
+            guard let key = Data(base64Encoded: encoded), key.count == 32 else {
+                throw ValidationError("WARDEN_MASTER_KEY must be the base64 of 32 bytes")
+            }
+            return key
+        }
+        let path = (dataFolder as NSString).appendingPathComponent("master.key")
+        if let existing = FileManager.default.contents(atPath: path) {
+            guard existing.count == 32 else { throw ValidationError("\(path) must hold 32 bytes, it holds \(existing.count)") }
+            return existing
+        }
+        let key = SecretVault.generateMasterKey()
+        try writePrivate(key, to: path)
+        return key
+    }
+
+    /// Makes sure an admin token exists; returns what to print when one was generated now.
+    static func ensureAdminToken(storage: SQLiteStorage, dataFolder: String, environment: [String: String]) async throws -> String? {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        if let given = environment["WARDEN_ADMIN_TOKEN"], !given.isEmpty {
+            if try await storage.token(hash: TokenRecord.hash(of: given)) == nil {
+                _ = try await storage.revoke(id: "admin")
+                try await storage.create(TokenRecord(id: "admin", name: "admin", hash: TokenRecord.hash(of: given), scope: .admin, createdAt: now))
+            }
+            return nil
+        }
+        if try await storage.all().contains(where: { $0.id == "admin" }) { return nil }
+        let value = TokenRecord.generateValue()
+        try await storage.create(TokenRecord(id: "admin", name: "admin", hash: TokenRecord.hash(of: value), scope: .admin, createdAt: now))
+        let path = (dataFolder as NSString).appendingPathComponent("admin.token")
+        try writePrivate(Data((value + "\n").utf8), to: path)
+        return "warden: admin token \(value) (written to \(path); it is shown only once)"
+    }
+
+    static func writePrivate(_ data: Data, to path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw ValidationError("cannot create \(path)")
+        }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.write(contentsOf: data)
+        try handle.synchronize()
+        try handle.close()
+    }
+}
+
+/// Whether this machine's JavaScriptCore can run workers (the private symbols the sandbox needs are there).
+enum ScriptEngineProbe {
+    static var ready: Bool { JavaScriptSandboxSupport.isSupported }
+}
+
+/// Host calls of workers run by the server. `platformHttp` in-process and outbound `axios` are not wired yet;
+/// each refusal says so, so a worker's error tells the admin what is missing.
+struct ServerHostCallHandler: HostCallHandler {
+    var egress: EgressPolicy
+
+    func handle(_ call: HostCall, from origin: HostCallOrigin) async throws -> HostResponse {
+        switch call.kind {
+        case .platformHttp:
+            throw ServerHostError("context.clients.platformHttp is not available on this server yet (\(call.method) \(call.url))")
+        case .axios:
+            if let refusal = egress.refusal(for: call.url) { throw ServerHostError("context.clients.axios refused: \(refusal)") }
+            throw ServerHostError("context.clients.axios: outbound requests are not available on this server yet (\(call.method) \(call.url))")
+        }
+    }
+}
+
+struct ServerHostError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
