@@ -1,0 +1,93 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import WardenCore
+import WardenHTTP
+import WardenStorage
+import WorkerRuntime
+
+/// A worker service on a fresh SQLite file with a token per kind of caller; one executor pool for all tests.
+struct Harness {
+    static let pool: ExecutorPool = {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let warden = URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("warden").path
+        return try! ExecutorPool(
+            configuration: .init(executorCommand: [warden, "executor"], executors: 2, maxQueueWait: .seconds(120)), handler: RefusingHandler())
+    }()
+
+    struct RefusingHandler: HostCallHandler {
+        func handle(_ call: HostCall, from origin: HostCallOrigin) async throws -> HostResponse {
+            throw WardenError(.forbidden, "no host calls in tests")
+        }
+    }
+
+    static let admin = "admin-token"
+    static let projectAdmin = "p1-admin-token"
+    static let otherProjectAdmin = "p2-admin-token"
+    static let user = "user-token"
+
+    let storage: SQLiteStorage
+    let app: Application<RouterResponder<BasicRequestContext>>
+
+    init(settings: WorkerSettings = WorkerSettings()) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("warden-http-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        storage = try SQLiteStorage(path: folder.appendingPathComponent("db.sqlite").path)
+        for (id, value, scope) in [
+            ("admin", Self.admin, Principal.Scope.admin), ("pa1", Self.projectAdmin, .projectAdmin("p1")),
+            ("pa2", Self.otherProjectAdmin, .projectAdmin("p2")),
+            ("user", Self.user, .user),
+        ] {
+            try await storage.create(TokenRecord(id: id, name: id, hash: TokenRecord.hash(of: value), scope: scope, createdAt: 0))
+        }
+        let service = WorkerService(
+            workers: storage, history: storage, states: storage, vault: try SecretVault(masterKey: SecretVault.generateMasterKey()),
+            runner: Self.pool,
+            settings: settings)
+        let services = WardenServices(workers: service, authenticator: Authenticator(tokens: storage), health: storage, engineReady: { true })
+        app = Application(router: buildRouter(services))
+    }
+
+    struct Reply {
+        var status: HTTPResponse.Status
+        var text: String
+        var headers: HTTPFields
+        var json: Any? { try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) }
+        var object: [String: Any] { json as? [String: Any] ?? [:] }
+        /// The worker service's error message, when the body is one.
+        var error: String? { ((object["errors"] as? [[String: Any]])?.first?["message"]) as? String }
+    }
+
+    /// Sends requests through the router (no socket) and hands back each reply.
+    func session(_ body: @escaping @Sendable (Client) async throws -> Void) async throws {
+        try await app.test(.router) { client in try await body(Client(client: client)) }
+    }
+
+    struct Client: Sendable {
+        let client: any TestClientProtocol
+
+        @discardableResult
+        func send(_ method: HTTPRequest.Method, _ uri: String, token: String? = Harness.admin, json: Any? = nil, raw: String? = nil) async throws
+            -> Reply
+        {
+            var headers: HTTPFields = [.contentType: "application/json"]
+            if let token { headers[.authorization] = "Bearer \(token)" }
+            var body: ByteBuffer?
+            if let json { body = ByteBuffer(data: try JSONSerialization.data(withJSONObject: json, options: [.fragmentsAllowed])) }
+            if let raw { body = ByteBuffer(string: raw) }
+            return try await client.execute(uri: uri, method: method, headers: headers, body: body) { response in
+                Reply(status: response.status, text: String(buffer: response.body), headers: response.headers)
+            }
+        }
+    }
+
+    static let generic = "export default async (context, data) => ({ seen: context.secrets.get('token') ?? null, echo: data });"
+
+    static func genericWorker(_ key: String, project: String? = nil, extra: [String: Any] = [:]) -> [String: Any] {
+        var body: [String: Any] = ["key": key, "action": "GENERIC_EVENT", "sourceCode": generic, "enabled": true]
+        if let project { body["projectKey"] = project }
+        body.merge(extra) { _, new in new }
+        return body
+    }
+}

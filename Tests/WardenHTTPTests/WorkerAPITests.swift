@@ -1,0 +1,294 @@
+import Foundation
+import Hummingbird
+import Testing
+import WardenCore
+
+@Suite("Worker API routes")
+struct WorkerAPITests {
+    @Test func livenessAndReadinessNeedNoCredentials() async throws {
+        try await Harness().session { client in
+            let live = try await client.send(.get, "/worker/api/v1/system/liveness", token: nil)
+            #expect(live.status == .ok)
+            let ready = try await client.send(.get, "/worker/api/v1/system/readiness", token: nil)
+            #expect(ready.status == .ok)
+            #expect(ready.object["code"] as? String == "OK")
+            #expect(ready.headers[.contentType] == "application/json; charset=utf-8")
+        }
+    }
+
+    @Test func theCommercialCLISequenceWorks() async throws {
+        try await Harness().session { client in
+            // create via v2 → 201
+            var body = Harness.genericWorker("cli-worker")
+            body["action"] = ["application": "worker", "name": "GENERIC_EVENT"]
+            body["secrets"] = [["key": "token", "value": "first"]]
+            body["version"] = ["versionNumber": "1.0.0", "commitSha": "abc"]
+            let created = try await client.send(.post, "/worker/api/v2/workers", json: body)
+            #expect(created.status == .created, "\(created.text)")
+            // the secret is never returned, only its name
+            let read = try await client.send(.get, "/worker/api/v1/workers/cli-worker")
+            #expect(read.status == .ok)
+            #expect(read.object["secrets"] as? [[String: String]] == [["key": "token"]])
+            #expect(!read.text.contains("first"))
+            #expect(read.object["action"] as? String == "GENERIC_EVENT")
+            // update with remove-then-add → 204, and the worker sees the new value
+            body["secrets"] = [["key": "token", "markedForRemoval": true], ["key": "token", "value": "second"]]
+            body["description"] = "updated"
+            let updated = try await client.send(.put, "/worker/api/v2/workers", json: body)
+            #expect(updated.status == .noContent, "\(updated.text)")
+            let test = try await client.send(
+                .post, "/worker/api/v1/test/cli-worker",
+                json: ["code": "export default async (c) => c.secrets.get('token') === 'second';", "action": "GENERIC_EVENT", "data": [:]])
+            #expect((test.object["genericEvent"] as? [String: Any])?["data"] as? Bool == true, "\(test.text)")
+            // delete → 204, then 404 on GET and DELETE
+            #expect(try await client.send(.delete, "/worker/api/v1/workers/cli-worker").status == .noContent)
+            let gone = try await client.send(.get, "/worker/api/v1/workers/cli-worker")
+            #expect(gone.status == .notFound)
+            #expect(gone.error == "worker 'cli-worker' does not exist")
+            #expect(try await client.send(.delete, "/worker/api/v1/workers/cli-worker").status == .notFound)
+            #expect(try await client.send(.put, "/worker/api/v1/workers", json: body).status == .notFound)
+        }
+    }
+
+    @Test func listFiltersByActionAndGivesKeysOnly() async throws {
+        try await Harness().session { client in
+            try await client.send(.post, "/worker/api/v1/workers", json: Harness.genericWorker("gen-a"))
+            try await client.send(
+                .post, "/worker/api/v1/workers",
+                json: [
+                    "key": "dl-a", "action": "BEFORE_DOWNLOAD", "sourceCode": "export default async () => ({ status: 1, message: '' });",
+                    "filterCriteria": ["artifactFilterCriteria": ["repoKeys": ["libs"]]],
+                ])
+            let all = try await client.send(.get, "/worker/api/v1/workers")
+            #expect(((all.object["workers"] as? [[String: Any]]) ?? []).compactMap { $0["key"] as? String } == ["dl-a", "gen-a"])
+            let downloads = try await client.send(.get, "/worker/api/v1/workers?action=BEFORE_DOWNLOAD&keysOnly=true")
+            #expect(downloads.object["keys"] as? [String] == ["dl-a"])
+            let bad = try await client.send(.get, "/worker/api/v1/workers?action=NOPE")
+            #expect(bad.status == .badRequest)
+            #expect(bad.error?.hasPrefix("action: unknown action 'NOPE'") == true)
+        }
+    }
+
+    static let badWorkers: [(String, String)] = [
+        (#"{}"#, "key: is required"),
+        (#"{"key": "1abc"}"#, "key: must start with a letter"),
+        (#"{"key": "a"}"#, "key: must be 2 to 40 characters, got 1"),
+        (#"{"key": "has_underscore"}"#, "key: may contain only letters, digits and dashes"),
+        (#"{"key": "ok-key"}"#, "sourceCode: is required"),
+        (#"{"key": "ok-key", "sourceCode": "export default async () => 1;"}"#, "action: is required"),
+        (#"{"key": "ok-key", "sourceCode": "export default async () => 1;", "action": "NOPE"}"#, "action: unknown action"),
+        (#"{"key": "ok-key", "sourceCode": "export default async () => {", "action": "GENERIC_EVENT"}"#, "sourceCode: line 1"),
+        (
+            #"{"key": "ok-key", "sourceCode": "import x from 'fs';\nexport default async () => 1;", "action": "GENERIC_EVENT"}"#,
+            "sourceCode: line 1, column 1: import from 'fs'"
+        ),
+        (#"{"key": "ok-key", "sourceCode": "base64:!!!", "action": "GENERIC_EVENT"}"#, "sourceCode: starts with 'base64:'"),
+        (
+            #"{"key": "ok-key", "sourceCode": "export default async () => 1;", "action": "BEFORE_UPLOAD"}"#,
+            "filterCriteria.artifactFilterCriteria: an enabled BEFORE_UPLOAD worker"
+        ),
+        (
+            #"{"key": "ok-key", "sourceCode": "export default async () => 1;", "action": "SCHEDULED_EVENT"}"#,
+            "filterCriteria.schedule: a SCHEDULED_EVENT worker needs a schedule"
+        ),
+        (
+            #"{"key": "ok-key", "sourceCode": "export default async () => 1;", "action": "SCHEDULED_EVENT", "filterCriteria": {"schedule": {"cron": "* * *"}}}"#,
+            "filterCriteria.schedule.cron: '* * *' has 3 fields"
+        ),
+        (
+            #"{"key": "ok-key", "sourceCode": "export default async () => 1;", "action": "SCHEDULED_EVENT", "filterCriteria": {"schedule": {"cron": "61 * * * *"}}}"#,
+            "filterCriteria.schedule.cron: minute field '61'"
+        ),
+        (
+            #"{"key": "ok-key", "sourceCode": "export default async () => 1;", "action": "SCHEDULED_EVENT", "filterCriteria": {"schedule": {"cron": "*/5 * * * *", "timezone": "Mars/Olympus"}}}"#,
+            "filterCriteria.schedule.timezone: 'Mars/Olympus' is not an IANA time zone"
+        ),
+        (
+            #"{"key": "ok-key", "sourceCode": "export default async () => 1;", "action": "BEFORE_DOWNLOAD", "shared": true, "enabled": false}"#,
+            "shared: only GENERIC_EVENT"
+        ),
+        (
+            #"{"key": "ok-key", "sourceCode": "export default async () => 1;", "action": "GENERIC_EVENT", "secrets": [{"key": "a"}]}"#,
+            "secrets[0].value: is required"
+        ),
+        (
+            #"{"key": "ok-key", "sourceCode": "export default async () => 1;", "action": "GENERIC_EVENT", "enabled": "maybe"}"#,
+            "enabled: must be true or false"
+        ),
+        (
+            #"{"key": "ok-key", "sourceCode": "export default async () => 1;", "action": "GENERIC_EVENT", "properties": [{"value": "x"}]}"#,
+            "properties[0].key: is required"
+        ),
+        (
+            #"{"key": "ok-key", "sourceCode": "export default async () => 1;", "action": "GENERIC_EVENT", "version": {"versionNumber": "99999999999999999999999999999999999999999999999999999999999999999"}}"#,
+            "version.versionNumber: is 65 characters"
+        ),
+        (
+            #"{"key": "ok-key", "sourceCode": "export default async () => 1;", "action": "GENERIC_EVENT", "filterCriteria": {"artifactFilterCriteria": {"repoKeys": "libs"}}}"#,
+            "filterCriteria.artifactFilterCriteria.repoKeys: must be an array of strings"
+        ),
+        (#"{"key": "ok-key", "sourceCode": "export default async () => 1;", "action": {"application": "worker"}}"#, "action.name: is required"),
+    ]
+
+    @Test(arguments: badWorkers)
+    func badWorkersAreRefusedNamingTheFieldAndNothingIsStored(_ body: String, _ message: String) async throws {
+        try await Harness().session { client in
+            let reply = try await client.send(.post, "/worker/api/v1/workers", raw: body)
+            #expect(reply.status == .badRequest, "\(reply.text)")
+            #expect(reply.error?.hasPrefix(message) == true, "got \(reply.error ?? reply.text)")
+            let list = try await client.send(.get, "/worker/api/v1/workers?keysOnly=true")
+            #expect(list.object["keys"] as? [String] == [])
+        }
+    }
+
+    @Test func malformedBodiesAreRefused() async throws {
+        try await Harness().session { client in
+            let notJSON = try await client.send(.post, "/worker/api/v1/workers", raw: "{nope")
+            #expect(notJSON.status == .badRequest)
+            #expect(notJSON.error == "the body is not valid JSON")
+            let array = try await client.send(.post, "/worker/api/v1/workers", raw: "[1]")
+            #expect(array.error == "the body must be a JSON object")
+            let huge = try await client.send(.post, "/worker/api/v1/workers", raw: "\"" + String(repeating: "x", count: 3 << 20) + "\"")
+            #expect(huge.status == .contentTooLarge)
+        }
+    }
+
+    @Test func duplicatesConflictAndUpdatesKeepTheProjectAndWhatIsNotSent() async throws {
+        try await Harness().session { client in
+            #expect(try await client.send(.post, "/worker/api/v1/workers", json: Harness.genericWorker("dup", project: "p1")).status == .created)
+            let again = try await client.send(.post, "/worker/api/v1/workers", json: Harness.genericWorker("dup"))
+            #expect(again.status == .conflict)
+            #expect(again.error == "worker 'dup' already exists")
+            let moved = try await client.send(.put, "/worker/api/v1/workers", json: ["key": "dup", "projectKey": "p2"])
+            #expect(moved.status == .badRequest)
+            #expect(moved.error?.hasPrefix("projectKey: is set once") == true)
+            #expect(try await client.send(.put, "/worker/api/v1/workers", json: ["key": "dup", "description": "only this"]).status == .noContent)
+            let read = try await client.send(.get, "/worker/api/v1/workers/dup")
+            #expect(read.object["description"] as? String == "only this")
+            #expect(read.object["sourceCode"] as? String == Harness.generic)
+            #expect(read.object["projectKey"] as? String == "p1")
+            let badUpdate = try await client.send(.put, "/worker/api/v1/workers", json: ["key": "dup", "sourceCode": "export default 1 +;"])
+            #expect(badUpdate.status == .badRequest)
+            #expect(try await client.send(.get, "/worker/api/v1/workers/dup").object["sourceCode"] as? String == Harness.generic)
+        }
+    }
+
+    @Test func testRunsGiveTheEnvelopeUseStagedSecretsAndAreRecordedAsTestRuns() async throws {
+        try await Harness().session { client in
+            let run = try await client.send(
+                .post, "/worker/api/v1/test",
+                json: [
+                    "code":
+                        "export default async (context, data) => { console.log('key', context.secrets.get('k')); return { status: DownloadStatus.DOWNLOAD_STOP, message: data.m }; };",
+                    "action": "BEFORE_DOWNLOAD", "data": ["m": "stop it"], "stagedSecrets": [["key": "k", "value": "staged-value"]],
+                ])
+            #expect(run.status == .ok, "\(run.text)")
+            let body = try #require(run.object["beforeDownload"] as? [String: Any])
+            #expect(body["status"] as? Int == 2)
+            #expect(body["message"] as? String == "stop it")
+            #expect(body["executionStatus"] as? String == "STATUS_SUCCESS")
+            #expect(run.object["logs"] as? String == "[info ] - key ***")
+            let failed = try await client.send(
+                .post, "/worker/api/v2/test/nope",
+                json: ["code": "export default async () => 1;", "action": ["application": "worker", "name": "GENERIC_EVENT"]])
+            #expect(failed.status == .notFound)
+            let throwing = try await client.send(
+                .post, "/worker/api/v1/test",
+                json: ["code": "export default async () => { throw new TypeError('bad'); };", "action": "GENERIC_EVENT"])
+            #expect(throwing.status == .ok)
+            #expect((throwing.object["genericEvent"] as? [String: Any])?["executionStatus"] as? String == "STATUS_FAIL")
+            let hidden = try await client.send(.get, "/worker/api/v1/execution_history")
+            #expect((hidden.json as? [Any])?.isEmpty == true)
+            let shown = try await client.send(.get, "/worker/api/v1/execution_history?showTestRun=true")
+            let entries = try #require(shown.json as? [[String: Any]])
+            #expect(entries.count == 2)
+            #expect(entries.allSatisfy { $0["testRun"] as? Bool == true })
+            #expect(!shown.text.contains("staged-value"))
+        }
+    }
+
+    @Test func executeRunsGenericWorkersOnly() async throws {
+        try await Harness().session { client in
+            try await client.send(
+                .post, "/worker/api/v1/workers", json: Harness.genericWorker("gen", extra: ["secrets": [["key": "token", "value": "hidden-value"]]]))
+            let ran = try await client.send(.post, "/worker/api/v1/execute/gen", json: ["x": 1])
+            #expect(ran.status == .ok)
+            #expect(ran.object["executionStatus"] as? String == "STATUS_SUCCESS")
+            #expect((ran.object["data"] as? [String: Any])?["seen"] as? String == "***")
+            try await client.send(
+                .post, "/worker/api/v1/workers",
+                json: Harness.genericWorker("says-fail", extra: ["sourceCode": "export default async () => ({ executionStatus: 2, why: 'no' });"]))
+            let said = try await client.send(.post, "/worker/api/v1/execute/says-fail")
+            #expect(said.object["executionStatus"] as? String == "STATUS_FAIL")
+            try await client.send(.post, "/worker/api/v1/workers", json: Harness.genericWorker("off", extra: ["enabled": false]))
+            #expect(try await client.send(.post, "/worker/api/v1/execute/off").status == .conflict)
+            try await client.send(
+                .post, "/worker/api/v1/workers",
+                json: ["key": "dl", "action": "BEFORE_DOWNLOAD", "sourceCode": "export default async () => 1;", "enabled": false])
+            let wrong = try await client.send(.post, "/worker/api/v1/execute/dl")
+            #expect(wrong.status == .badRequest)
+            #expect(try await client.send(.post, "/worker/api/v1/execute/none").status == .notFound)
+            let notJSON = try await client.send(.post, "/worker/api/v1/execute/gen", raw: "{")
+            #expect(notJSON.status == .badRequest)
+            let history = try await client.send(.get, "/worker/api/v1/execution_history?workerKey=gen")
+            let entry = try #require((history.json as? [[String: Any]])?.first)
+            #expect(entry["workerType"] as? String == "GENERIC_EVENT")
+            #expect(entry["triggeredBy"] as? String == "admin")
+            #expect(entry["executionPayload"] as? [String: Int] == ["x": 1])
+            #expect(!history.text.contains("hidden-value"))
+            let stats = (entry["executionResult"] as? [String: Any])?["workerStats"] as? [String: Any]
+            #expect(stats?["cpuTimeMillis"] != nil)
+        }
+    }
+
+    @Test func historyPagingAndBadParameters() async throws {
+        try await Harness().session { client in
+            try await client.send(.post, "/worker/api/v1/workers", json: Harness.genericWorker("paged"))
+            for index in 0..<5 { try await client.send(.post, "/worker/api/v1/execute/paged", json: ["i": index]) }
+            let page = try await client.send(.get, "/worker/api/v1/execution_history?workerKey=paged&limit=2&offset=1")
+            #expect((page.json as? [[String: Any]])?.map { ($0["executionPayload"] as? [String: Int])?["i"] ?? -1 } == [3, 2])
+            #expect(try await client.send(.get, "/worker/api/v1/execution_history?limit=abc").error == "limit: must be a whole number, got 'abc'")
+            #expect(try await client.send(.get, "/worker/api/v1/execution_history?limit=5000").status == .badRequest)
+            #expect(try await client.send(.get, "/worker/api/v1/execution_history?showTestRun=perhaps").status == .badRequest)
+        }
+    }
+
+    @Test func actionsAndOptions() async throws {
+        try await Harness().session { client in
+            let names = try await client.send(.get, "/worker/api/v1/system/actions")
+            #expect((names.json as? [String])?.starts(with: ["BEFORE_DOWNLOAD", "AFTER_DOWNLOAD", "BEFORE_UPLOAD", "AFTER_CREATE"]) == true)
+            #expect(try await client.send(.get, "/worker/api/v1/actions").text == names.text)
+            let metadata = try await client.send(.get, "/worker/api/v2/actions")
+            let first = try #require((metadata.json as? [[String: Any]])?.first)
+            #expect((first["action"] as? [String: String]) == ["application": "artifactory", "name": "BEFORE_DOWNLOAD"])
+            #expect(first["filterType"] as? String == "FILTER_REPO")
+            #expect((first["typesDefinitions"] as? String)?.contains("export interface BeforeDownloadRequest") == true)
+            #expect(first["async"] as? Bool == false)
+            let options = try await client.send(.get, "/worker/api/v1/options")
+            #expect((options.object["edition"] as? [String: Int])?["maxCodeChars"] == 100_000)
+        }
+    }
+
+    @Test func everyActionsSampleCodeCompilesAndRunsOnItsSamplePayload() async throws {
+        try await Harness().session { client in
+            let metadata = try #require(try await client.send(.get, "/worker/api/v2/actions").json as? [[String: Any]])
+            for action in metadata {
+                let name = try #require((action["action"] as? [String: String])?["name"])
+                let payload = try JSONSerialization.jsonObject(with: Data(try #require(action["samplePayload"] as? String).utf8))
+                let run = try await client.send(.post, "/worker/api/v1/test", json: ["code": action["sampleCode"]!, "action": name, "data": payload])
+                #expect(run.status == .ok, "\(name): \(run.text)")
+                #expect(run.text.contains("STATUS_SUCCESS"), "\(name): \(run.text)")
+            }
+        }
+    }
+
+    @Test func typesDefinitionsMatchHooksTypesFile() async throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("hooks/types.ts")
+        let expected = try String(contentsOf: file, encoding: .utf8)
+        try await Harness().session { client in
+            let metadata = try #require(try await client.send(.get, "/worker/api/v2/actions").json as? [[String: Any]])
+            #expect((metadata.first?["typesDefinitions"] as? String).map { $0 + "\n" } == expected)
+        }
+    }
+}
