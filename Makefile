@@ -1,10 +1,10 @@
 # Warden: two commands do everything on a fresh Debian machine.
-#   make run    installs what is missing, builds, and runs the sample workers of hooks/ locally
+#   make run    installs what is missing, builds, and serves the worker API on SQLite (data in ./data)
 #   make test   the same set-up, then every test
 SWIFT ?= swift
 WARDEN := .build/debug/warden
 
-.PHONY: setup build run test bench format lint clean
+.PHONY: setup build run hooks test bench format lint clean
 
 setup:
 	@scripts/setup.sh
@@ -13,6 +13,10 @@ build: setup
 	$(SWIFT) build --product warden
 
 run: build
+	$(WARDEN) serve --data ./data
+
+# The ready-made workers of hooks/, each run locally on its sample payload.
+hooks: build
 	@examples/run-hooks.sh $(WARDEN)
 
 # Build once (tests included), then run without rebuilding: a clean test build is the slow part.

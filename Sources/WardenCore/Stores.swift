@@ -54,6 +54,7 @@ public protocol HistoryStore: Sendable {
     func append(_ entry: HistoryEntry) async throws
     /// Newest first.
     func entries(_ query: HistoryQuery) async throws -> [HistoryEntry]
+    func entry(id: String) async throws -> HistoryEntry?
     /// Deletes all but the newest `keep` entries of a worker.
     func prune(workerKey: String, keep: Int) async throws
 }

@@ -188,8 +188,20 @@ public final class WorkerService: Sendable {
         return try await runStored(stored, dataJSON: dataJSON, triggeredBy: principal.name)
     }
 
+    /// Runs a worker again on the payload of one of its recorded runs (spec §2, rerun). `forceRecord` records the
+    /// new run even when successful runs are not recorded.
+    public func rerun(key: String, historyEntryID: String, forceRecord: Bool, by principal: Principal) async throws -> (WorkerAction, RunResult) {
+        guard let stored = try await workers.worker(key: key) else { throw notFound(key) }
+        guard principal.canManage(projectKey: stored.worker.projectKey) else { throw forbidden(principal, projectKey: stored.worker.projectKey) }
+        guard let entry = try await history.entry(id: historyEntryID), entry.workerKey == key else {
+            throw WardenError(.notFound, "worker '\(key)' has no history entry '\(historyEntryID)'")
+        }
+        let result = try await runStored(stored, dataJSON: entry.payloadJSON, triggeredBy: principal.name, forceRecord: forceRecord)
+        return (stored.worker.action, result)
+    }
+
     /// Runs a stored worker as an event would: with its state, saved when the run succeeds.
-    public func runStored(_ stored: StoredWorker, dataJSON: String, triggeredBy: String) async throws -> RunResult {
+    public func runStored(_ stored: StoredWorker, dataJSON: String, triggeredBy: String, forceRecord: Bool = false) async throws -> RunResult {
         let worker = stored.worker
         let module: CompiledModule
         do {
@@ -201,12 +213,13 @@ public final class WorkerService: Sendable {
         return await run(
             workerKey: worker.key, action: worker.action, projectKey: worker.projectKey, module: module, secrets: try openSecrets(stored),
             properties: properties, dataJSON: dataJSON, debug: worker.debug, testRun: false, triggeredBy: triggeredBy,
-            version: worker.executedVersion)
+            version: worker.executedVersion, forceRecord: forceRecord)
     }
 
     func run(
         workerKey: String, action: WorkerAction, projectKey: String, module: CompiledModule, secrets: [String: String],
-        properties: [String: String], dataJSON: String, debug: Bool, testRun: Bool, triggeredBy: String, version: String
+        properties: [String: String], dataJSON: String, debug: Bool, testRun: Bool, triggeredBy: String, version: String,
+        forceRecord: Bool = false
     ) async -> RunResult {
         let state = testRun ? [:] : ((try? await states.state(of: workerKey)) ?? [:])
         let job = RunJob(
@@ -218,7 +231,7 @@ public final class WorkerService: Sendable {
         if !testRun, result.executionStatus == .success, let newState = result.state, newState != state {
             try? await states.save(newState, of: workerKey)
         }
-        if result.executionStatus == .fail || debug || settings.recordSuccessfulRuns {
+        if result.executionStatus == .fail || debug || forceRecord || settings.recordSuccessfulRuns {
             let masker = SecretMasker(secrets: secrets.values)
             var resultJSON: String?
             if case .success(let json) = result.outcome { resultJSON = json }

@@ -64,6 +64,15 @@ struct WorkerAPI<Context: RequestContext>: Sendable {
             let result = try await service.execute(key: try context.parameters.require("key"), dataJSON: dataJSON, by: principal)
             return Response.json(Self.executeBody(result))
         }
+        api.post("v1/rerun/{key}") { request, context in
+            let principal = try await auth.principal(for: request)
+            let body = try await JSONBody.read(request)
+            guard let entryID = try body.string("historyEntryId") else { throw WardenError.invalid("historyEntryId", "is required") }
+            let force = try Self.flag(request.uri.queryParameters.get("forceRecord"), "forceRecord") ?? false
+            let (action, result) = try await service.rerun(
+                key: try context.parameters.require("key"), historyEntryID: entryID, forceRecord: force, by: principal)
+            return Response.json(TestRunEnvelope.json(action: action, result: result))
+        }
         api.get("v1/execution_history") { request, _ in
             let principal = try await auth.principal(for: request)
             let parameters = request.uri.queryParameters

@@ -240,18 +240,22 @@ extension SQLiteStorage: HistoryStore {
         arguments += [query.limit, query.offset]
         let sql = "SELECT * FROM history \(filter) ORDER BY seq DESC LIMIT ? OFFSET ?"
         let bound = arguments
-        return try await pool.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: bound).map { row in
-                let status: String = row["status"]
-                return HistoryEntry(
-                    id: row["id"], traceID: row["trace_id"], workerKey: row["worker_key"], action: row["action"], projectKey: row["project_key"],
-                    payloadJSON: row["payload"], status: ExecutionStatus(rawValue: status) ?? .fail, resultJSON: row["result"],
-                    error: try Self.decode(WorkerError.self, row["error"]), logs: row["logs"],
-                    stats: RunStats(cpuNanos: row["cpu_nanos"], wallNanos: row["wall_nanos"], peakMemoryBytes: row["peak_memory"]),
-                    startMillis: row["start_ms"], endMillis: row["end_ms"], triggeredBy: row["triggered_by"], testRun: row["test_run"],
-                    executedVersion: row["executed_version"])
-            }
-        }
+        return try await pool.read { db in try Row.fetchAll(db, sql: sql, arguments: bound).map(Self.entry(from:)) }
+    }
+
+    public func entry(id: String) async throws -> HistoryEntry? {
+        try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM history WHERE id = ?", arguments: [id]).map(Self.entry(from:)) }
+    }
+
+    static func entry(from row: Row) throws -> HistoryEntry {
+        let status: String = row["status"]
+        return HistoryEntry(
+            id: row["id"], traceID: row["trace_id"], workerKey: row["worker_key"], action: row["action"], projectKey: row["project_key"],
+            payloadJSON: row["payload"], status: ExecutionStatus(rawValue: status) ?? .fail, resultJSON: row["result"],
+            error: try Self.decode(WorkerError.self, row["error"]), logs: row["logs"],
+            stats: RunStats(cpuNanos: row["cpu_nanos"], wallNanos: row["wall_nanos"], peakMemoryBytes: row["peak_memory"]),
+            startMillis: row["start_ms"], endMillis: row["end_ms"], triggeredBy: row["triggered_by"], testRun: row["test_run"],
+            executedVersion: row["executed_version"])
     }
 
     public func prune(workerKey: String, keep: Int) async throws {

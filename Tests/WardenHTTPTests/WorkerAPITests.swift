@@ -241,6 +241,27 @@ struct WorkerAPITests {
         }
     }
 
+    @Test func rerunRunsARecordedPayloadAgain() async throws {
+        try await Harness(settings: WorkerSettings(recordSuccessfulRuns: false)).session { client in
+            try await client.send(
+                .post, "/worker/api/v1/workers",
+                json: Harness.genericWorker(
+                    "again", extra: ["sourceCode": "export default async (c, d) => { if (d.fail) throw new Error('failed ' + d.n); return d.n; };"]))
+            try await client.send(.post, "/worker/api/v1/execute/again", json: ["fail": true, "n": 7])
+            let recorded = try #require(
+                (try await client.send(.get, "/worker/api/v1/execution_history?workerKey=again").json as? [[String: Any]])?.first)
+            let id = try #require(recorded["historyEntryId"] as? String)
+            let rerun = try await client.send(.post, "/worker/api/v1/rerun/again?forceRecord=true", json: ["historyEntryId": id])
+            #expect(rerun.status == .ok)
+            #expect((rerun.object["genericEvent"] as? [String: Any])?["error"] != nil)
+            #expect((try await client.send(.get, "/worker/api/v1/execution_history?workerKey=again").json as? [Any])?.count == 2)
+            #expect(try await client.send(.post, "/worker/api/v1/rerun/again", json: ["historyEntryId": "nope"]).status == .notFound)
+            #expect(try await client.send(.post, "/worker/api/v1/rerun/again", json: [:]).error == "historyEntryId: is required")
+            #expect(
+                try await client.send(.post, "/worker/api/v1/rerun/again", token: Harness.user, json: ["historyEntryId": id]).status == .forbidden)
+        }
+    }
+
     @Test func historyPagingAndBadParameters() async throws {
         try await Harness().session { client in
             try await client.send(.post, "/worker/api/v1/workers", json: Harness.genericWorker("paged"))
