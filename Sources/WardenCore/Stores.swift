@@ -71,3 +71,11 @@ public protocol TokenStore: Sendable {
 public protocol StorageHealth: Sendable {
     func check() async throws
 }
+
+/// Minute slots of scheduled workers, claimed once across every replica sharing the database.
+public protocol ScheduleClaimStore: Sendable {
+    /// True for the first caller to claim `slot` (minutes since 1970) of `workerKey`, false for every later one.
+    func claim(workerKey: String, slot: Int64) async throws -> Bool
+    /// Forgets claims older than `slot`.
+    func forgetClaims(before slot: Int64) async throws
+}

@@ -85,6 +85,12 @@ public final class SQLiteStorage: Sendable {
                     );
                     """)
         }
+        migrator.registerMigration("002-schedule-claims") { db in
+            try db.execute(
+                sql:
+                    "CREATE TABLE schedule_claim (worker_key TEXT NOT NULL, slot INTEGER NOT NULL, claimed_at INTEGER NOT NULL, PRIMARY KEY (worker_key, slot))"
+            )
+        }
         return migrator
     }
 
@@ -322,5 +328,20 @@ extension SQLiteStorage: TokenStore {
 extension SQLiteStorage: StorageHealth {
     public func check() async throws {
         _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+}
+
+extension SQLiteStorage: ScheduleClaimStore {
+    public func claim(workerKey: String, slot: Int64) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO schedule_claim (worker_key, slot, claimed_at) VALUES (?, ?, ?)",
+                arguments: [workerKey, slot, Int64(Date().timeIntervalSince1970 * 1000)])
+            return db.changesCount > 0
+        }
+    }
+
+    public func forgetClaims(before slot: Int64) async throws {
+        try await pool.write { db in try db.execute(sql: "DELETE FROM schedule_claim WHERE slot < ?", arguments: [slot]) }
     }
 }

@@ -70,6 +70,8 @@ struct ServeCommand: AsyncParsableCommand {
         let app = buildApplication(services, host: host, port: port, logger: logger) { bound in
             FileHandle.standardOutput.write(Data("warden: serving the worker API on http://\(host):\(bound) (data in \(dataFolder))\n".utf8))
         }
+        let scheduler = Task { await WorkerScheduler(workers: storage, claims: storage, service: service).run() }
+        defer { scheduler.cancel() }
         try await app.runService()
     }
 

@@ -28,6 +28,7 @@ struct Harness {
     static let user = "user-token"
 
     let storage: SQLiteStorage
+    let service: WorkerService
     let app: Application<RouterResponder<BasicRequestContext>>
 
     init(settings: WorkerSettings = WorkerSettings()) async throws {
@@ -41,7 +42,7 @@ struct Harness {
         ] {
             try await storage.create(TokenRecord(id: id, name: id, hash: TokenRecord.hash(of: value), scope: scope, createdAt: 0))
         }
-        let service = WorkerService(
+        service = WorkerService(
             workers: storage, history: storage, states: storage, vault: try SecretVault(masterKey: SecretVault.generateMasterKey()),
             runner: Self.pool,
             settings: settings)

@@ -313,3 +313,35 @@ struct WorkerAPITests {
         }
     }
 }
+
+@Suite("Scheduled workers")
+struct SchedulerTests {
+    @Test func scheduledWorkersFireOncePerSlotAcrossReplicas() async throws {
+        let harness = try await Harness()
+        try await harness.session { client in
+            let created = try await client.send(
+                .post, "/worker/api/v1/workers",
+                json: [
+                    "key": "every-five", "action": "SCHEDULED_EVENT",
+                    "sourceCode": "export default async (context, data) => ({ message: 'tick ' + data.triggerID });",
+                    "filterCriteria": ["schedule": ["cron": "*/5 * * * *", "timezone": "Europe/Paris"]],
+                ])
+            #expect(created.status == .created, "\(created.text)")
+        }
+        let service = harness.service
+        let first = WorkerScheduler(workers: harness.storage, claims: harness.storage, service: service)
+        let second = WorkerScheduler(workers: harness.storage, claims: harness.storage, service: service)
+        let due = try #require(ISO8601DateFormatter().date(from: "2026-11-23T10:05:30Z"))
+        let notDue = try #require(ISO8601DateFormatter().date(from: "2026-11-23T10:06:30Z"))
+        async let a = first.tick(at: due)
+        async let b = second.tick(at: due)
+        let fired = await a + b
+        #expect(fired == ["every-five"])
+        #expect(await first.tick(at: notDue) == [])
+        let entries = try await harness.storage.entries(HistoryQuery(workerKey: "every-five"))
+        #expect(entries.count == 1)
+        #expect(entries.first?.triggeredBy == "scheduler")
+        #expect(entries.first?.payloadJSON.contains("every-five@") == true)
+        #expect(entries.first?.resultJSON?.contains("tick every-five@") == true)
+    }
+}
