@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+
+@Suite("warden serve and the worker client, end to end", .serialized)
+struct ServerEndToEndTests {
+    /// Runs `warden worker …` in `folder` against `server`.
+    func worker(_ arguments: [String], in folder: URL, server: LiveServer, input: String? = nil) throws -> CLI.Output {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.warden)
+        process.arguments = ["worker"] + arguments
+        process.currentDirectoryURL = folder
+        var environment = ProcessInfo.processInfo.environment
+        environment["WARDEN_URL"] = server.url
+        environment["WARDEN_TOKEN"] = server.token
+        environment["HOME"] = folder.path
+        process.environment = environment
+        let out = Pipe()
+        let err = Pipe()
+        let stdin = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = stdin
+        try process.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        try stdin.fileHandleForWriting.close()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CLI.Output(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test func initDryRunDeployListExecuteHistoryUndeploy() async throws {
+        let server = try LiveServer.start(data: try temporaryFolder("warden-e2e-data"))
+        defer { server.stop() }
+        let folder = try temporaryFolder("warden-e2e-worker")
+        #expect(try worker(["list-event"], in: folder, server: server).stdout.contains("GENERIC_EVENT"))
+        let created = try worker(["init", "GENERIC_EVENT", "e2e-worker"], in: folder, server: server)
+        #expect(created.status == 0, "\(created.stderr)")
+        for file in ["worker.ts", "types.ts", "manifest.json"] {
+            #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(file).path))
+        }
+        #expect(try worker(["init", "GENERIC_EVENT", "e2e-worker"], in: folder, server: server).status != 0)
+        try """
+        import { PlatformContext } from 'jfrog-workers';
+        export default async (context: PlatformContext, data: any) => {
+          console.log('got', data.n);
+          return { doubled: data.n * 2, keyOK: context.secrets.get('apiKey') === 'k-123' };
+        };
+        """.write(to: folder.appendingPathComponent("worker.ts"), atomically: true, encoding: .utf8)
+        let manifestURL = folder.appendingPathComponent("manifest.json")
+        var manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: manifestURL)) as? [String: Any])
+        manifest["enabled"] = true
+        try JSONSerialization.data(withJSONObject: manifest).write(to: manifestURL)
+        #expect(try worker(["add-secret", "apiKey"], in: folder, server: server).status != 0)  // no value on empty stdin
+        #expect(try worker(["add-secret", "apiKey"], in: folder, server: server, input: "k-123\n").status == 0)
+        #expect(try worker(["add-secret", "apiKey", "--value", "other"], in: folder, server: server).status != 0)  // exists already
+        let dry = try worker(["dry-run", #"{"n": 4}"#], in: folder, server: server)
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains(#""doubled" : 8"#))
+        #expect(dry.stdout.contains(#""keyOK" : true"#))
+        #expect(try worker(["deploy"], in: folder, server: server).stdout.contains("created worker e2e-worker"))
+        #expect(try worker(["deploy"], in: folder, server: server).stdout.contains("updated worker e2e-worker"))
+        let listed = try worker(["list", "--format", "json"], in: folder, server: server)
+        let workers = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
+        #expect(workers.first?["key"] as? String == "e2e-worker")
+        #expect(workers.first?["secrets"] as? [[String: String]] == [["key": "apiKey"]])
+        #expect(try worker(["dry-run", #"{"n": 1}"#], in: folder, server: server).status == 0)
+        let executed = try worker(["execute", #"{"n": 21}"#], in: folder, server: server)
+        #expect(executed.status == 0, "\(executed.stderr)")
+        #expect(executed.stdout.contains(#""doubled" : 42"#))
+        #expect(executed.stdout.contains(#""keyOK" : true"#))
+        let history = try worker(["execution-history", "--format", "json", "--with-test-runs"], in: folder, server: server)
+        #expect(history.stdout.contains("STATUS_SUCCESS"))
+        #expect(history.stdout.contains(#""testRun" : true"#))
+        #expect(try worker(["undeploy"], in: folder, server: server).status == 0)
+        let again = try worker(["undeploy"], in: folder, server: server)
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("worker 'e2e-worker' does not exist"))
+        let badToken = try worker(["list", "--access-token", "wrong"], in: folder, server: server)
+        #expect(badToken.status == 1)
+        #expect(badToken.stderr.contains("401"))
+    }
+
+    @Test func acknowledgedWorkersSurviveKillNine() async throws {
+        let data = try temporaryFolder("warden-crash-data")
+        let server = try LiveServer.start(data: data)
+        let acknowledged = await withTaskGroup(of: Int?.self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    let body: [String: Any] = [
+                        "key": "crash-\(index)", "action": "GENERIC_EVENT", "enabled": true,
+                        "sourceCode": "export default async (context) => context.secrets.get('s') === 'value-\(index)';",
+                        "secrets": [["key": "s", "value": "value-\(index)"]],
+                    ]
+                    guard let reply = try? await server.request("POST", "/worker/api/v1/workers", json: body) else { return nil }
+                    return reply.status == 201 ? index : nil
+                }
+            }
+            var done: [Int] = []
+            for await index in group {
+                if let index { done.append(index) }
+                if done.count == 60 { server.crash() }  // kill -9 while the rest are in flight
+            }
+            return done
+        }
+        #expect(acknowledged.count >= 60)
+        let restarted = try LiveServer.start(data: data)
+        defer { restarted.stop() }
+        for index in acknowledged {
+            let reply = try await restarted.request("POST", "/worker/api/v1/execute/crash-\(index)")
+            #expect(reply.status == 200, "crash-\(index) after restart: \(String(describing: reply.body))")
+            #expect((reply.body as? [String: Any])?["data"] as? Bool == true, "crash-\(index): \(String(describing: reply.body))")
+        }
+    }
+}
