@@ -122,6 +122,8 @@ struct BenchCommand: AsyncParsableCommand {
         } else {
             rows.append(Row(name: "Node vm baseline", value: "node not installed", goal: "", met: nil))
         }
+        rows += try await historyRows()
+        rows += try await executeOverHTTPRows()
         printTable(rows)
     }
 
