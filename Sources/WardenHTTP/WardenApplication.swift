@@ -6,13 +6,18 @@ import WardenCore
 public struct WardenServices: Sendable {
     public var workers: WorkerService
     public var authenticator: Authenticator
+    public var tokens: TokenService
     public var health: any StorageHealth
     /// False while the script engine cannot run workers (readiness answers 503).
     public var engineReady: @Sendable () -> Bool
 
-    public init(workers: WorkerService, authenticator: Authenticator, health: any StorageHealth, engineReady: @escaping @Sendable () -> Bool) {
+    public init(
+        workers: WorkerService, authenticator: Authenticator, tokens: TokenService, health: any StorageHealth,
+        engineReady: @escaping @Sendable () -> Bool
+    ) {
         self.workers = workers
         self.authenticator = authenticator
+        self.tokens = tokens
         self.health = health
         self.engineReady = engineReady
     }
@@ -22,7 +27,8 @@ public struct WardenServices: Sendable {
 public func buildRouter(_ services: WardenServices) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     WorkerAPI<BasicRequestContext>(
-        service: services.workers, auth: RequestAuthenticator(authenticator: services.authenticator), health: services.health,
+        service: services.workers, tokens: services.tokens, auth: RequestAuthenticator(authenticator: services.authenticator),
+        health: services.health,
         engineReady: services.engineReady
     ).register(on: router)
     return router

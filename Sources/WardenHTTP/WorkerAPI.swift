@@ -7,6 +7,7 @@ import WorkerRuntime
 /// and renders the answer in the shapes the commercial service's clients expect.
 struct WorkerAPI<Context: RequestContext>: Sendable {
     let service: WorkerService
+    let tokens: TokenService
     let auth: RequestAuthenticator
     let health: any StorageHealth
     let engineReady: @Sendable () -> Bool
@@ -72,6 +73,33 @@ struct WorkerAPI<Context: RequestContext>: Sendable {
             let (action, result) = try await service.rerun(
                 key: try context.parameters.require("key"), historyEntryID: entryID, forceRecord: force, by: principal)
             return Response.json(TestRunEnvelope.json(action: action, result: result))
+        }
+        api.post("v1/tokens") { request, _ in
+            let principal = try await auth.principal(for: request)
+            let body = try await JSONBody.read(request)
+            guard let name = try body.string("name") else { throw WardenError.invalid("name", "is required") }
+            var expires: Int?
+            if body.has("expiresInSeconds") {
+                guard let seconds = body.object["expiresInSeconds"] as? Int else {
+                    throw WardenError.invalid("expiresInSeconds", "must be a whole number")
+                }
+                expires = seconds
+            }
+            let (record, value) = try await tokens.create(
+                name: name, scope: try body.string("scope") ?? "user", projectKey: try body.string("projectKey"), expiresInSeconds: expires,
+                by: principal)
+            var rendered = Self.render(record)
+            rendered["token"] = value
+            return Response.json(rendered, status: .created)
+        }
+        api.get("v1/tokens") { request, _ in
+            let principal = try await auth.principal(for: request)
+            return Response.json(["tokens": try await tokens.list(by: principal).map(Self.render)])
+        }
+        api.delete("v1/tokens/{id}") { request, context in
+            let principal = try await auth.principal(for: request)
+            try await tokens.revoke(id: try context.parameters.require("id"), by: principal)
+            return Response(status: .noContent)
         }
         api.get("v1/execution_history") { request, _ in
             let principal = try await auth.principal(for: request)
@@ -251,6 +279,13 @@ struct WorkerAPI<Context: RequestContext>: Sendable {
             body["logs"] = result.logs
         }
         return body
+    }
+
+    static func render(_ token: TokenRecord) -> [String: Any] {
+        var object: [String: Any] = ["id": token.id, "name": token.name, "scope": token.scope.name, "createdAt": token.createdAt]
+        object["projectKey"] = token.scope.projectKey
+        object["expiresAt"] = token.expiresAt
+        return object
     }
 
     static func render(_ entry: HistoryEntry) -> [String: Any] {

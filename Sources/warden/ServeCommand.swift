@@ -66,7 +66,8 @@ struct ServeCommand: AsyncParsableCommand {
         let service = WorkerService(
             workers: storage, history: storage, states: storage, vault: vault, runner: pool, settings: WorkerSettings(baseURL: baseURL))
         let services = WardenServices(
-            workers: service, authenticator: Authenticator(tokens: storage), health: storage, engineReady: { ScriptEngineProbe.ready })
+            workers: service, authenticator: Authenticator(tokens: storage), tokens: TokenService(tokens: storage), health: storage,
+            engineReady: { ScriptEngineProbe.ready })
         let app = buildApplication(services, host: host, port: port, logger: logger) { bound in
             FileHandle.standardOutput.write(Data("warden: serving the worker API on http://\(host):\(bound) (data in \(dataFolder))\n".utf8))
         }

@@ -46,7 +46,9 @@ struct Harness {
             workers: storage, history: storage, states: storage, vault: try SecretVault(masterKey: SecretVault.generateMasterKey()),
             runner: Self.pool,
             settings: settings)
-        let services = WardenServices(workers: service, authenticator: Authenticator(tokens: storage), health: storage, engineReady: { true })
+        let services = WardenServices(
+            workers: service, authenticator: Authenticator(tokens: storage), tokens: TokenService(tokens: storage), health: storage,
+            engineReady: { true })
         app = Application(router: buildRouter(services))
     }
 

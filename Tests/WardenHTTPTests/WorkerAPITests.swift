@@ -345,3 +345,52 @@ struct SchedulerTests {
         #expect(entries.first?.resultJSON?.contains("tick every-five@") == true)
     }
 }
+
+@Suite("Token management")
+struct TokenTests {
+    @Test func adminsCreateListAndRevokeTokens() async throws {
+        try await Harness().session { client in
+            let created = try await client.send(.post, "/worker/api/v1/tokens", json: ["name": "ci", "scope": "project-admin", "projectKey": "p9"])
+            #expect(created.status == .created, "\(created.text)")
+            let value = try #require(created.object["token"] as? String)
+            let id = try #require(created.object["id"] as? String)
+            // the new token works, with its scope
+            #expect(
+                try await client.send(.post, "/worker/api/v1/workers", token: value, json: Harness.genericWorker("p9-w", project: "p9")).status
+                    == .created)
+            #expect(
+                try await client.send(.post, "/worker/api/v1/workers", token: value, json: Harness.genericWorker("p8-w", project: "p8")).status
+                    == .forbidden)
+            let listed = try await client.send(.get, "/worker/api/v1/tokens")
+            #expect(!listed.text.contains(value))
+            #expect(
+                ((listed.object["tokens"] as? [[String: Any]]) ?? []).contains { $0["id"] as? String == id && $0["projectKey"] as? String == "p9" })
+            #expect(try await client.send(.delete, "/worker/api/v1/tokens/\(id)").status == .noContent)
+            #expect(try await client.send(.get, "/worker/api/v1/workers", token: value).status == .unauthorized)
+            #expect(try await client.send(.delete, "/worker/api/v1/tokens/\(id)").status == .notFound)
+            // the last admin token stays
+            #expect(try await client.send(.delete, "/worker/api/v1/tokens/admin").status == .conflict)
+        }
+    }
+
+    @Test func tokenRulesAndAccess() async throws {
+        try await Harness().session { client in
+            let noName = try await client.send(.post, "/worker/api/v1/tokens", json: ["scope": "user"])
+            #expect(noName.error == "name: is required")
+            let badScope = try await client.send(.post, "/worker/api/v1/tokens", json: ["name": "x", "scope": "root"])
+            #expect(badScope.error?.hasPrefix("scope: 'root'") == true)
+            let noProject = try await client.send(.post, "/worker/api/v1/tokens", json: ["name": "x", "scope": "project-admin"])
+            #expect(noProject.error?.hasPrefix("projectKey:") == true)
+            let negative = try await client.send(.post, "/worker/api/v1/tokens", json: ["name": "x", "expiresInSeconds": -5])
+            #expect(negative.error == "expiresInSeconds: must be positive")
+            for token in [Harness.user, Harness.projectAdmin] {
+                let create = try await client.send(.post, "/worker/api/v1/tokens", token: token, json: ["name": "x"])
+                #expect(create.status == .forbidden)
+                let list = try await client.send(.get, "/worker/api/v1/tokens", token: token)
+                #expect(list.status == .forbidden)
+            }
+            let anonymous = try await client.send(.get, "/worker/api/v1/tokens", token: nil)
+            #expect(anonymous.status == .unauthorized)
+        }
+    }
+}
