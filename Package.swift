@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // The system JavaScriptCore (WebKitGTK build) plus the exported-but-private symbols we rely on.
@@ -49,7 +51,11 @@ let package = Package(
         // The only target that imports Hummingbird: one route collection per API dialect.
         .target(
             name: "WardenHTTP",
-            dependencies: ["WardenCore", .product(name: "Hummingbird", package: "hummingbird")]
+            dependencies: [
+                "WardenCore", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
         ),
         .executableTarget(
             name: "warden",

@@ -40,12 +40,14 @@ public final class WorkerService: Sendable {
     let states: any StateStore
     let vault: SecretVault
     let runner: any ScriptRunner
+    let workerTokens: WorkerTokens?
     public let settings: WorkerSettings
 
     public init(
         workers: any WorkerStore, history: any HistoryStore, states: any StateStore, vault: SecretVault, runner: any ScriptRunner,
-        settings: WorkerSettings = WorkerSettings()
+        settings: WorkerSettings = WorkerSettings(), workerTokens: WorkerTokens? = nil
     ) {
+        self.workerTokens = workerTokens
         self.workers = workers
         self.history = history
         self.states = states
@@ -222,9 +224,11 @@ public final class WorkerService: Sendable {
         forceRecord: Bool = false
     ) async -> RunResult {
         let state = testRun ? [:] : ((try? await states.state(of: workerKey)) ?? [:])
+        let token = workerTokens?.mint(for: workerKey, lifetime: Double(settings.limits.wallMillis) / 1000 + 60)
+        defer { if let token { workerTokens?.revoke(token) } }
         let job = RunJob(
             workerKey: workerKey, module: module, dataJSON: dataJSON, secrets: secrets, properties: properties, state: state,
-            baseURL: settings.baseURL, debug: debug, limits: settings.limits)
+            baseURL: settings.baseURL, platformToken: token ?? "", debug: debug, limits: settings.limits)
         let start = Self.nowMillis()
         let result = await runner.run(job)
         let end = Self.nowMillis()

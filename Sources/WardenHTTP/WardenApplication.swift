@@ -34,11 +34,14 @@ public func buildRouter(_ services: WardenServices) -> Router<BasicRequestContex
     return router
 }
 
-/// The HTTP server on `host:port`.
+/// The HTTP server on `host:port`; `platform`, when given, serves workers' platformHttp calls through the same router.
 public func buildApplication(
-    _ services: WardenServices, host: String, port: Int, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    _ services: WardenServices, platform: InProcessPlatform? = nil, host: String, port: Int, logger: Logger,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    Application(
-        router: buildRouter(services), configuration: .init(address: .hostname(host, port: port), serverName: "warden"),
+    let router = buildRouter(services)
+    platform?.attach(router)
+    return Application(
+        router: router, configuration: .init(address: .hostname(host, port: port), serverName: "warden"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) }, logger: logger)
 }

@@ -58,17 +58,21 @@ struct ServeCommand: AsyncParsableCommand {
         if let announcement = try await Self.ensureAdminToken(storage: storage, dataFolder: dataFolder, environment: environment) {
             FileHandle.standardOutput.write(Data((announcement + "\n").utf8))
         }
+        let platform = InProcessPlatform(logger: logger)
+        let workerTokens = WorkerTokens()
         let pool = try ExecutorPool(
             configuration: .init(executorCommand: [SelfExecutable.path, "executor"], executors: executorCount),
-            handler: ServerHostCallHandler(egress: EgressPolicy(allowedHosts: allowed)))
+            handler: ServerHostCallHandler(egress: EgressPolicy(allowedHosts: allowed), platform: platform))
         defer { pool.shutdown() }
         let baseURL = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
         let service = WorkerService(
-            workers: storage, history: storage, states: storage, vault: vault, runner: pool, settings: WorkerSettings(baseURL: baseURL))
+            workers: storage, history: storage, states: storage, vault: vault, runner: pool, settings: WorkerSettings(baseURL: baseURL),
+            workerTokens: workerTokens)
         let services = WardenServices(
-            workers: service, authenticator: Authenticator(tokens: storage), tokens: TokenService(tokens: storage), health: storage,
+            workers: service, authenticator: Authenticator(tokens: storage, workerTokens: workerTokens), tokens: TokenService(tokens: storage),
+            health: storage,
             engineReady: { ScriptEngineProbe.ready })
-        let app = buildApplication(services, host: host, port: port, logger: logger) { bound in
+        let app = buildApplication(services, platform: platform, host: host, port: port, logger: logger) { bound in
             FileHandle.standardOutput.write(Data("warden: serving the worker API on http://\(host):\(bound) (data in \(dataFolder))\n".utf8))
         }
         let scheduler = Task { await WorkerScheduler(workers: storage, claims: storage, service: service).run() }
@@ -135,15 +139,16 @@ enum ScriptEngineProbe {
     static var ready: Bool { JavaScriptSandboxSupport.isSupported }
 }
 
-/// Host calls of workers run by the server. `platformHttp` in-process and outbound `axios` are not wired yet;
-/// each refusal says so, so a worker's error tells the admin what is missing.
+/// Host calls of workers run by the server: `platformHttp` goes through the server's own router in process, as the
+/// worker; outbound `axios` is not wired yet, and its refusal says so.
 struct ServerHostCallHandler: HostCallHandler {
     var egress: EgressPolicy
+    var platform: InProcessPlatform
 
     func handle(_ call: HostCall, from origin: HostCallOrigin) async throws -> HostResponse {
         switch call.kind {
         case .platformHttp:
-            throw ServerHostError("context.clients.platformHttp is not available on this server yet (\(call.method) \(call.url))")
+            return try await platform.perform(call, token: origin.platformToken)
         case .axios:
             if let refusal = egress.refusal(for: call.url) { throw ServerHostError("context.clients.axios refused: \(refusal)") }
             throw ServerHostError("context.clients.axios: outbound requests are not available on this server yet (\(call.method) \(call.url))")

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 @Suite("warden serve and the worker client, end to end", .serialized)
 struct ServerEndToEndTests {
     /// Runs `warden worker …` in `folder` against `server`.
@@ -112,5 +116,40 @@ struct ServerEndToEndTests {
             #expect(reply.status == 200, "crash-\(index) after restart: \(String(describing: reply.body))")
             #expect((reply.body as? [String: Any])?["data"] as? Bool == true, "crash-\(index): \(String(describing: reply.body))")
         }
+    }
+
+    @Test func workersCallTheServersOwnRoutesThroughPlatformHttpWithAShortLivedToken() async throws {
+        let server = try LiveServer.start(data: try temporaryFolder("warden-platform"))
+        defer { server.stop() }
+        let echo: [String: Any] = [
+            "key": "echo", "action": "GENERIC_EVENT", "enabled": true, "shared": true,
+            "sourceCode": "export default async (c, d) => ({ echoed: d.x });",
+        ]
+        #expect(try await server.request("POST", "/worker/api/v1/workers", json: echo).status == 201)
+        let caller: [String: Any] = [
+            "key": "caller", "action": "GENERIC_EVENT", "enabled": true,
+            "sourceCode": """
+            export default async (context) => {
+              const echoed = await context.clients.platformHttp.post('/worker/api/v1/execute/echo', { x: 41 });
+              let listStatus = 0;
+              try { await context.clients.platformHttp.get('/worker/api/v1/workers'); } catch (e) { listStatus = e.status; }
+              return { echoed: echoed.data.data.echoed, status: echoed.status, listStatus, token: context.platformToken };
+            };
+            """,
+        ]
+        #expect(try await server.request("POST", "/worker/api/v1/workers", json: caller).status == 201)
+        let reply = try await server.request("POST", "/worker/api/v1/execute/caller")
+        #expect(reply.status == 200)
+        let data = try #require((reply.body as? [String: Any])?["data"] as? [String: Any], "\(String(describing: reply.body))")
+        #expect(data["echoed"] as? Int == 41)
+        #expect(data["status"] as? Int == 200)
+        #expect(data["listStatus"] as? Int == 403)  // the worker's token is a plain user's: no management
+        let token = try #require(data["token"] as? String)
+        // the worker's token ended with its run
+        var request = URLRequest(url: URL(string: server.url + "/worker/api/v1/execute/echo")!)
+        request.httpMethod = "POST"
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let (_, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 401)
     }
 }
