@@ -45,7 +45,9 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
     var name: String
     var code: String
     var expected: Expected
-    var limits: RunLimits = .default
+    /// A wall limit far above the CPU limit: the suites run in parallel on two cores, and a starved executor must not
+    /// reach its wall deadline before the budget under test (CPU, memory) stops the worker.
+    var limits: RunLimits = RunLimits(wallMillis: 30_000)
     var testDescription: String { name }
 }
 
@@ -194,7 +196,8 @@ struct HostileWorkerTests {
 
     @Test func logFloodIsCutAtTheLimit() async throws {
         let result = try await Shared.run(
-            "export default async () => { for (let i = 0; i < 20000; i++) console.log('line ' + i + ' ' + 'x'.repeat(80)); return 'done'; };")
+            "export default async () => { for (let i = 0; i < 20000; i++) console.log('line ' + i + ' ' + 'x'.repeat(80)); return 'done'; };",
+            limits: RunLimits(wallMillis: 30_000))
         #expect(result.outcome == .success(resultJSON: #""done""#))
         #expect(result.logs.utf8.count <= RunLimits.default.maxLogBytes + 200)
         #expect(result.logs.hasSuffix("further lines dropped"))
