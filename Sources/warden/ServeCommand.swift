@@ -1,4 +1,5 @@
 import ArgumentParser
+import Configuration
 import Foundation
 import Logging
 import WardenCore
@@ -16,10 +17,15 @@ struct ServeCommand: AsyncParsableCommand {
             Example:
               warden serve --host 127.0.0.1 --port 8080 --data ./data
 
-            Each option can also come from the environment: WARDEN_HOST, WARDEN_PORT, WARDEN_DATA, WARDEN_DATABASE_URL,
-            WARDEN_EXECUTORS, WARDEN_ALLOW_HOSTS (comma-separated), WARDEN_ADMIN_TOKEN, WARDEN_MASTER_KEY (base64, 32 bytes).
-            A flag wins over the environment. On first start an admin token is generated, stored hashed, written to
-            <data>/admin.token (mode 0600) and printed; WARDEN_ADMIN_TOKEN sets it instead.
+            Every setting is read from, highest first: flags, environment variables, a JSON file (--config, WARDEN_CONFIG,
+            else <data>/warden.json when it exists). Keys: warden.host (WARDEN_HOST), warden.port, warden.data,
+            warden.databaseUrl, warden.executors, warden.allowHosts (comma-separated), warden.limits.cpuMillis,
+            warden.limits.wallMillis, warden.limits.memoryMegabytes, warden.limits.maxOutputBytes, warden.limits.maxLogBytes,
+            warden.limits.maxQueueWaitSeconds, warden.history.perWorker, warden.history.recordSuccess, warden.failPolicy
+            (open|closed), warden.adminToken, warden.masterKey (base64, 32 bytes). In the file they nest:
+            {"warden": {"limits": {"cpuMillis": 500}}}; in the environment: WARDEN_LIMITS_CPU_MILLIS=500.
+            On first start an admin token is generated, stored hashed, written to <data>/admin.token (mode 0600) and
+            printed; warden.adminToken (WARDEN_ADMIN_TOKEN) sets it instead.
             """)
 
     @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
@@ -28,45 +34,62 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Database URL: sqlite:///path/warden.sqlite or a file path (default <data>/warden.sqlite).") var databaseURL: String?
     @Option(help: "Executor processes (default: the number of cores).") var executors: Int?
     @Option(help: "Comma-separated hosts workers may reach with context.clients.axios (*.suffix allowed).") var allowHosts: String?
+    @Option(help: "A JSON configuration file (default: WARDEN_CONFIG, else <data>/warden.json when it exists).") var config: String?
+
+    /// Flags, then the environment, then the configuration file.
+    func configuration() async throws -> ServerConfiguration {
+        var flags: [AbsoluteConfigKey: ConfigValue] = [:]
+        func put(_ key: String, _ value: String?) {
+            if let value { flags[AbsoluteConfigKey(ConfigKey(key))] = ConfigValue(.string(value), isSecret: false) }
+        }
+        put("warden.host", host)
+        put("warden.port", port.map(String.init))
+        put("warden.data", data)
+        put("warden.databaseUrl", databaseURL)
+        put("warden.executors", executors.map(String.init))
+        put("warden.allowHosts", allowHosts)
+        let environment = EnvironmentVariablesProvider()
+        var providers: [any ConfigProvider] = [InMemoryProvider(name: "flags", values: flags), environment]
+        let early = ConfigReader(providers: providers)
+        let folder = data ?? early.string(forKey: "warden.data") ?? "./data"
+        let file = config ?? early.string(forKey: "warden.config")
+        let defaultFile = (folder as NSString).appendingPathComponent("warden.json")
+        if let path = file ?? (FileManager.default.fileExists(atPath: defaultFile) ? defaultFile : nil) {
+            guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("--config: no file at \(path)") }
+            do {
+                providers.append(try await FileProvider<JSONSnapshot>(filePath: .init(path)))
+            } catch {
+                throw ValidationError("--config: \(path) is not a JSON configuration file (\(error))")
+            }
+        }
+        return try ServerConfiguration(reader: ConfigReader(providers: providers))
+    }
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        let host = self.host ?? environment["WARDEN_HOST"] ?? "127.0.0.1"
-        let port =
-            try self.port
-            ?? environment["WARDEN_PORT"].map { value in
-                guard let number = Int(value) else { throw ValidationError("WARDEN_PORT: '\(value)' is not a port number") }
-                return number
-            } ?? 8080
-        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535, got \(port)") }
-        let dataFolder = data ?? environment["WARDEN_DATA"] ?? "./data"
-        let executorCount =
-            try executors ?? environment["WARDEN_EXECUTORS"].map { value in
-                guard let number = Int(value), number > 0 else { throw ValidationError("WARDEN_EXECUTORS: '\(value)' is not a positive number") }
-                return number
-            } ?? ProcessInfo.processInfo.activeProcessorCount
-        let allowed = (allowHosts ?? environment["WARDEN_ALLOW_HOSTS"] ?? "").split(separator: ",").map {
-            $0.trimmingCharacters(in: .whitespaces)
-        }.filter { !$0.isEmpty }
-
+        let settings = try await configuration()
+        let host = settings.host
+        let port = settings.port
+        let dataFolder = settings.dataFolder
         var logger = Logger(label: "warden")
         logger.logLevel = .info
         try FileManager.default.createDirectory(atPath: dataFolder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let databasePath = try Self.databasePath(databaseURL ?? environment["WARDEN_DATABASE_URL"], dataFolder: dataFolder)
+        let databasePath = try Self.databasePath(settings.databaseURL, dataFolder: dataFolder)
         let storage = try SQLiteStorage(path: databasePath)
-        let vault = try SecretVault(masterKey: try Self.masterKey(dataFolder: dataFolder, environment: environment))
-        if let announcement = try await Self.ensureAdminToken(storage: storage, dataFolder: dataFolder, environment: environment) {
+        let vault = try SecretVault(masterKey: try Self.masterKey(dataFolder: dataFolder, given: settings.masterKey))
+        if let announcement = try await Self.ensureAdminToken(storage: storage, dataFolder: dataFolder, given: settings.adminToken) {
             FileHandle.standardOutput.write(Data((announcement + "\n").utf8))
         }
         let platform = InProcessPlatform(logger: logger)
         let workerTokens = WorkerTokens()
         let pool = try ExecutorPool(
-            configuration: .init(executorCommand: [SelfExecutable.path, "executor"], executors: executorCount),
-            handler: ServerHostCallHandler(egress: EgressPolicy(allowedHosts: allowed), platform: platform))
+            configuration: .init(
+                executorCommand: [SelfExecutable.path, "executor"], executors: settings.executors,
+                maxQueueWait: .seconds(settings.maxQueueWaitSeconds)),
+            handler: ServerHostCallHandler(egress: EgressPolicy(allowedHosts: settings.allowHosts), platform: platform))
         defer { pool.shutdown() }
         let baseURL = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
         let service = WorkerService(
-            workers: storage, history: storage, states: storage, vault: vault, runner: pool, settings: WorkerSettings(baseURL: baseURL),
+            workers: storage, history: storage, states: storage, vault: vault, runner: pool, settings: settings.workerSettings(baseURL: baseURL),
             workerTokens: workerTokens)
         let services = WardenServices(
             workers: service, authenticator: Authenticator(tokens: storage, workerTokens: workerTokens), tokens: TokenService(tokens: storage),
@@ -88,8 +111,8 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// The 32-byte master key: from WARDEN_MASTER_KEY, else <data>/master.key, created (0600) on first start.
-    static func masterKey(dataFolder: String, environment: [String: String]) throws -> Data {
-        if let encoded = environment["WARDEN_MASTER_KEY"] {
+    static func masterKey(dataFolder: String, given: String?) throws -> Data {
+        if let encoded = given {
             guard let key = Data(base64Encoded: encoded), key.count == 32 else {
                 throw ValidationError("WARDEN_MASTER_KEY must be the base64 of 32 bytes")
             }
@@ -106,9 +129,9 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// Makes sure an admin token exists; returns what to print when one was generated now.
-    static func ensureAdminToken(storage: SQLiteStorage, dataFolder: String, environment: [String: String]) async throws -> String? {
+    static func ensureAdminToken(storage: SQLiteStorage, dataFolder: String, given: String?) async throws -> String? {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        if let given = environment["WARDEN_ADMIN_TOKEN"], !given.isEmpty {
+        if let given, !given.isEmpty {
             if try await storage.token(hash: TokenRecord.hash(of: given)) == nil {
                 _ = try await storage.revoke(id: "admin")
                 try await storage.create(TokenRecord(id: "admin", name: "admin", hash: TokenRecord.hash(of: given), scope: .admin, createdAt: now))

@@ -152,4 +152,28 @@ struct ServerEndToEndTests {
         let (_, response) = try await URLSession.shared.data(for: request)
         #expect((response as? HTTPURLResponse)?.statusCode == 401)
     }
+
+    @Test func configurationFileSetsLimitsAndBadValuesStopTheServerNamingTheKey() async throws {
+        let data = try temporaryFolder("warden-config")
+        let file = data.appendingPathComponent("custom.json")
+        try #"{"warden": {"limits": {"cpuMillis": 50}, "history": {"recordSuccess": false}}}"#.write(to: file, atomically: true, encoding: .utf8)
+        let server = try LiveServer.start(data: data, arguments: ["--config", file.path])
+        defer { server.stop() }
+        let loop = try await server.request(
+            "POST", "/worker/api/v1/test", json: ["action": "GENERIC_EVENT", "code": "export default async () => { for (;;) {} };"])
+        let body = try #require((loop.body as? [String: Any])?["genericEvent"] as? [String: Any])
+        #expect((body["error"] as? [String: Any])?["message"] as? String == "Worker used too much cpu time")
+
+        for (json, key) in [
+            (#"{"warden": {"limits": {"wallMillis": 0}}}"#, "warden.limits.wallMillis"),
+            (#"{"warden": {"failPolicy": "sometimes"}}"#, "warden.failPolicy"),
+            (#"{"warden": {"history": {"recordSuccess": "perhaps"}}}"#, "warden.history.recordSuccess"), (#"{"warden": "#, "--config"),
+        ] {
+            let bad = data.appendingPathComponent("bad.json")
+            try json.write(to: bad, atomically: true, encoding: .utf8)
+            let output = try CLI.run(["serve", "--port", "0", "--data", data.path, "--config", bad.path])
+            #expect(output.status == 2, "\(json): \(output.stderr)")
+            #expect(output.stderr.contains(key), "\(json): \(output.stderr)")
+        }
+    }
 }

@@ -1,0 +1,85 @@
+import ArgumentParser
+import Configuration
+import Foundation
+import WardenCore
+import WorkerRuntime
+
+/// Everything `warden serve` is configured with. Read from (highest first) flags, environment variables
+/// (`warden.limits.cpuMillis` is `WARDEN_LIMITS_CPU_MILLIS`) and a JSON file (`{"warden": {"limits": {"cpuMillis": 500}}}`),
+/// with defaults after the reference service. A value that is present but wrong stops the server with a message
+/// naming its key.
+struct ServerConfiguration: Sendable {
+    var host = "127.0.0.1"
+    var port = 8080
+    var dataFolder = "./data"
+    var databaseURL: String?
+    var executors = ProcessInfo.processInfo.activeProcessorCount
+    var allowHosts: [String] = []
+    var limits = RunLimits.default
+    var maxQueueWaitSeconds = 30
+    var historyPerWorker = 1_000
+    var recordSuccessfulRuns = true
+    /// What a failing synchronous worker does to the operation it guards: `open` lets it go on, `closed` stops it.
+    var failPolicy = "open"
+    var adminToken: String?
+    var masterKey: String?
+
+    init() {}
+
+    init(reader config: ConfigReader) throws {
+        host = try Self.string(config, "warden.host") ?? host
+        port = try Self.int(config, "warden.port", in: 0...65_535) ?? port
+        dataFolder = try Self.string(config, "warden.data") ?? dataFolder
+        databaseURL = try Self.string(config, "warden.databaseUrl")
+        executors = try Self.int(config, "warden.executors", in: 1...256) ?? executors
+        allowHosts =
+            try Self.string(config, "warden.allowHosts").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }?.filter {
+                !$0.isEmpty
+            } ?? allowHosts
+        limits.cpuMillis = try Self.int(config, "warden.limits.cpuMillis", in: 1...600_000) ?? limits.cpuMillis
+        limits.wallMillis = try Self.int(config, "warden.limits.wallMillis", in: 1...3_600_000) ?? limits.wallMillis
+        if let megabytes = try Self.int(config, "warden.limits.memoryMegabytes", in: 1...65_536) { limits.memoryBytes = Int64(megabytes) << 20 }
+        limits.maxOutputBytes = try Self.int(config, "warden.limits.maxOutputBytes", in: 1...(64 << 20)) ?? limits.maxOutputBytes
+        limits.maxLogBytes = try Self.int(config, "warden.limits.maxLogBytes", in: 1_000...(64 << 20)) ?? limits.maxLogBytes
+        maxQueueWaitSeconds = try Self.int(config, "warden.limits.maxQueueWaitSeconds", in: 1...3_600) ?? maxQueueWaitSeconds
+        historyPerWorker = try Self.int(config, "warden.history.perWorker", in: 1...1_000_000) ?? historyPerWorker
+        recordSuccessfulRuns = try Self.bool(config, "warden.history.recordSuccess") ?? recordSuccessfulRuns
+        failPolicy = try Self.string(config, "warden.failPolicy") ?? failPolicy
+        guard ["open", "closed"].contains(failPolicy) else {
+            throw ValidationError("warden.failPolicy: '\(failPolicy)' is neither open nor closed")
+        }
+        adminToken = try Self.string(config, "warden.adminToken")
+        masterKey = try Self.string(config, "warden.masterKey")
+    }
+
+    /// The worker service's settings.
+    func workerSettings(baseURL: String) -> WorkerSettings {
+        WorkerSettings(limits: limits, recordSuccessfulRuns: recordSuccessfulRuns, historyPerWorker: historyPerWorker, baseURL: baseURL)
+    }
+
+    static func string(_ config: ConfigReader, _ key: String) throws -> String? {
+        guard let value = config.string(forKey: ConfigKey(key)) else { return nil }
+        return value.isEmpty ? nil : value
+    }
+
+    static func int(_ config: ConfigReader, _ key: String, in range: ClosedRange<Int>) throws -> Int? {
+        let value: Int
+        if let number = config.int(forKey: ConfigKey(key)) {
+            value = number
+        } else if let text = config.string(forKey: ConfigKey(key)), !text.isEmpty {
+            guard let number = Int(text) else { throw ValidationError("\(key): '\(text)' is not a whole number") }
+            value = number
+        } else {
+            return nil
+        }
+        guard range.contains(value) else { throw ValidationError("\(key): \(value) is outside \(range.lowerBound)...\(range.upperBound)") }
+        return value
+    }
+
+    static func bool(_ config: ConfigReader, _ key: String) throws -> Bool? {
+        if let flag = config.bool(forKey: ConfigKey(key)) { return flag }
+        guard let text = config.string(forKey: ConfigKey(key)), !text.isEmpty else { return nil }
+        guard let flag = Bool(text.lowercased()) else { throw ValidationError("\(key): '\(text)' is neither true nor false") }
+        return flag
+    }
+}
