@@ -85,7 +85,7 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: .init(
                 executorCommand: [SelfExecutable.path, "executor"], executors: settings.executors,
                 maxQueueWait: .seconds(settings.maxQueueWaitSeconds)),
-            handler: ServerHostCallHandler(egress: EgressPolicy(allowedHosts: settings.allowHosts), platform: platform))
+            handler: ServerHostCallHandler(outbound: OutboundHTTP(egress: EgressPolicy(allowedHosts: settings.allowHosts)), platform: platform))
         defer { pool.shutdown() }
         let baseURL = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
         let service = WorkerService(
@@ -163,18 +163,15 @@ enum ScriptEngineProbe {
 }
 
 /// Host calls of workers run by the server: `platformHttp` goes through the server's own router in process, as the
-/// worker; outbound `axios` is not wired yet, and its refusal says so.
+/// worker; `axios` goes out to the hosts of the egress allow-list.
 struct ServerHostCallHandler: HostCallHandler {
-    var egress: EgressPolicy
+    var outbound: OutboundHTTP
     var platform: InProcessPlatform
 
     func handle(_ call: HostCall, from origin: HostCallOrigin) async throws -> HostResponse {
         switch call.kind {
-        case .platformHttp:
-            return try await platform.perform(call, token: origin.platformToken)
-        case .axios:
-            if let refusal = egress.refusal(for: call.url) { throw ServerHostError("context.clients.axios refused: \(refusal)") }
-            throw ServerHostError("context.clients.axios: outbound requests are not available on this server yet (\(call.method) \(call.url))")
+        case .platformHttp: return try await platform.perform(call, token: origin.platformToken)
+        case .axios: return try await outbound.perform(call)
         }
     }
 }

@@ -176,4 +176,25 @@ struct ServerEndToEndTests {
             #expect(output.stderr.contains(key), "\(json): \(output.stderr)")
         }
     }
+
+    @Test func axiosReachesAllowedHostsOnly() async throws {
+        // The server allows 127.0.0.1 and calls itself: an outside host that is on the list.
+        let server = try LiveServer.start(data: try temporaryFolder("warden-axios"), arguments: ["--allow-hosts", "127.0.0.1"])
+        defer { server.stop() }
+        let code = """
+            export default async (context) => {
+              const live = await context.clients.axios.get('http://127.0.0.1:\(server.port)/worker/api/v1/system/liveness');
+              let unauthorized = 0, refused = '';
+              try { await context.clients.axios.get('http://127.0.0.1:\(server.port)/worker/api/v1/workers'); } catch (e) { unauthorized = e.response.status; }
+              try { await context.clients.axios.get('http://localhost:\(server.port)/worker/api/v1/system/liveness'); } catch (e) { refused = e.message; }
+              return { live: live.data.code, unauthorized, refused };
+            };
+            """
+        let reply = try await server.request("POST", "/worker/api/v1/test", json: ["action": "GENERIC_EVENT", "code": code])
+        let data = try #require(
+            ((reply.body as? [String: Any])?["genericEvent"] as? [String: Any])?["data"] as? [String: Any], "\(String(describing: reply.body))")
+        #expect(data["live"] as? String == "OK")
+        #expect(data["unauthorized"] as? Int == 401)
+        #expect((data["refused"] as? String)?.contains("not on this server's egress allow-list") == true)
+    }
 }
