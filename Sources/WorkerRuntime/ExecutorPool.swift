@@ -154,7 +154,10 @@ public final class ExecutorPool: Sendable {
         let runID = nextID()
         let contextKey = job.contextKey
         let masker = SecretMasker(secrets: job.secrets.values)
-        guard let index = await acquire(contextKey: contextKey, id: runID) else { return RunResult(outcome: .queueWait) }
+        guard let index = await acquire(contextKey: contextKey, id: runID) else {
+            let closed = state.withLock { $0.closed }
+            return RunResult(outcome: closed ? .executorCrashed("the executor pool is shut down") : .queueWait)
+        }
         let grace = configuration.killGrace
         let prepared = state.withLock { state -> (ExecutorProcess, Bool, [String]) in
             state.tick += 1
@@ -305,6 +308,11 @@ public final class ExecutorPool: Sendable {
         process.kill(because: .executorCrashed("measured"))
         guard ready else { throw ExecutorPoolError("the executor exited before it was ready") }
         return elapsed
+    }
+
+    /// True while the pool is open and at least one executor process is alive to run work.
+    public var isReady: Bool {
+        state.withLock { state in !state.closed && state.slots.contains { !$0.process.isExited } }
     }
 
     /// How many executors have been replaced since the pool started.

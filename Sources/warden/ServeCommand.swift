@@ -94,7 +94,7 @@ struct ServeCommand: AsyncParsableCommand {
         let services = WardenServices(
             workers: service, authenticator: Authenticator(tokens: storage, workerTokens: workerTokens), tokens: TokenService(tokens: storage),
             health: storage,
-            engineReady: { ScriptEngineProbe.ready })
+            engineReady: { ScriptEngineProbe.ready && pool.isReady })
         let app = buildApplication(services, platform: platform, host: host, port: port, logger: logger) { bound in
             FileHandle.standardOutput.write(Data("warden: serving the worker API on http://\(host):\(bound) (data in \(dataFolder))\n".utf8))
         }

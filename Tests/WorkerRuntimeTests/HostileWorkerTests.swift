@@ -220,6 +220,7 @@ struct HostileWorkerTests {
         let victim = pool.executorPIDs[0]
         kill(victim, SIGKILL)
         let results = await [first, second]
+        #expect(pool.isReady)
         let crashed = results.filter { if case .executorCrashed = $0.outcome { return true } else { return false } }
         #expect(crashed.count == 1)
         #expect(results.contains { $0.outcome == .success(resultJSON: #""survived""#) })
@@ -227,6 +228,16 @@ struct HostileWorkerTests {
         #expect(pool.respawnCount == 1)
         #expect(!pool.executorPIDs.contains(victim))
         try await Shared.expectHealthy(pool: pool)
+    }
+
+    @Test func aShutDownPoolIsNotReadyAndFailsRuns() async throws {
+        let pool = try ExecutorPool(configuration: .init(executorCommand: [TestBinary.warden, "executor"], executors: 1), handler: FakeHostHandler())
+        let module = try await pool.compile("export default async () => 1;")
+        #expect(pool.isReady)
+        pool.shutdown()
+        #expect(!pool.isReady)
+        #expect(
+            await pool.run(RunJob(workerKey: "late", module: module, dataJSON: "{}")).outcome == .executorCrashed("the executor pool is shut down"))
     }
 
     @Test func runsWaitingTooLongInTheQueueFail() async throws {
