@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import WorkerRuntime
 
 /// Who is calling, as established by a token.
 public struct Principal: Sendable, Equatable {
@@ -50,7 +51,7 @@ public struct TokenRecord: Sendable, Equatable {
     }
 
     public static func hash(of value: String) -> String {
-        SHA256.hash(data: Data(value.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.string(SHA256.hash(data: Data(value.utf8)))
     }
 
     /// A new random token value (256 bits, URL-safe).

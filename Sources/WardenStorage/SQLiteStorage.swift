@@ -171,7 +171,7 @@ extension SQLiteStorage: WorkerStore {
     }
 
     static func read(key: String, in db: Database) throws -> StoredWorker? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM worker WHERE key = ?", arguments: [key]) else { return nil }
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM worker WHERE key = ?"), arguments: [key]) else { return nil }
         let actionName: String = row["action"]
         guard let action = WorkerAction.named(actionName) else {
             throw WardenError(.unavailable, "worker '\(key)' is stored with an action this server does not know: \(actionName)")
@@ -183,7 +183,7 @@ extension SQLiteStorage: WorkerStore {
             properties: properties.map { ($0.key, $0.value) }, shared: row["shared"], projectKey: row["project_key"],
             version: try decode(WorkerVersion.self, row["version"]), modifiedAt: row["modified_at"], modifiedBy: row["modified_by"])
         var secrets: [String: Data] = [:]
-        for secret in try Row.fetchAll(db, sql: "SELECT name, sealed FROM worker_secret WHERE worker_key = ?", arguments: [key]) {
+        for secret in try Row.fetchAll(db.cachedStatement(sql: "SELECT name, sealed FROM worker_secret WHERE worker_key = ?"), arguments: [key]) {
             secrets[secret["name"]] = secret["sealed"]
         }
         return StoredWorker(worker: worker, sealedSecrets: secrets)
@@ -196,7 +196,8 @@ extension SQLiteStorage: StateStore {
     public func state(of workerKey: String) async throws -> [String: String] {
         try await pool.read { db in
             try Self.decode(
-                [String: String].self, try String.fetchOne(db, sql: "SELECT state FROM worker_state WHERE worker_key = ?", arguments: [workerKey]))
+                [String: String].self,
+                try String.fetchOne(db.cachedStatement(sql: "SELECT state FROM worker_state WHERE worker_key = ?"), arguments: [workerKey]))
                 ?? [:]
         }
     }
@@ -215,12 +216,13 @@ extension SQLiteStorage: HistoryStore {
     public func append(_ entry: HistoryEntry) async throws {
         let error = try entry.error.map { try Self.json($0) }
         try await pool.write { db in
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO history (id, trace_id, worker_key, action, project_key, payload, status, result, error, logs, cpu_nanos, wall_nanos,
                         peak_memory, start_ms, end_ms, triggered_by, test_run, executed_version)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     entry.id, entry.traceID, entry.workerKey, entry.action, entry.projectKey, entry.payloadJSON, entry.status.rawValue,
                     entry.resultJSON,
@@ -266,11 +268,12 @@ extension SQLiteStorage: HistoryStore {
 
     public func prune(workerKey: String, keep: Int) async throws {
         try await pool.write { db in
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     DELETE FROM history WHERE worker_key = ? AND seq < (
                         SELECT seq FROM history WHERE worker_key = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)
-                    """, arguments: [workerKey, workerKey, max(0, keep - 1)])
+                    """
+            ).execute(arguments: [workerKey, workerKey, max(0, keep - 1)])
         }
     }
 }
@@ -289,7 +292,7 @@ extension SQLiteStorage: TokenStore {
 
     public func token(hash: String) async throws -> TokenRecord? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM token WHERE hash = ?", arguments: [hash]).map(Self.token(from:))
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM token WHERE hash = ?"), arguments: [hash]).map(Self.token(from:))
         }
     }
 

@@ -37,7 +37,7 @@ enum WorkerCrypto {
 
     static func encode(_ bytes: [UInt8], _ encoding: String) throws -> String {
         switch encoding.lowercased() {
-        case "hex": return bytes.map { String(format: "%02x", $0) }.joined()
+        case "hex": return Hex.string(bytes)
         case "base64": return Data(bytes).base64EncodedString()
         default: throw HostError("unsupported encoding '\(encoding)'; use hex or base64")
         }
@@ -45,6 +45,6 @@ enum WorkerCrypto {
 
     /// SHA-256 of a string, hex: how the runtime names a version of worker source.
     static func sourceHash(_ source: String) -> String {
-        SHA256.hash(data: Array(source.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.string(SHA256.hash(data: Array(source.utf8)))
     }
 }

@@ -72,3 +72,12 @@ struct MaskingTests {
         #expect(EgressPolicy().refusal(for: "https://api.example.com/") != nil)
     }
 }
+
+@Suite("Hex")
+struct HexTests {
+    @Test func encodesEveryByteLowerCase() {
+        #expect(Hex.string([0x00, 0x0f, 0x10, 0xab, 0xff]) == "000f10abff")
+        #expect(Hex.string([UInt8]()) == "")
+        #expect(Hex.string(0...255).count == 512)
+    }
+}
