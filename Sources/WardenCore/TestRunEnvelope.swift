@@ -19,9 +19,7 @@ public enum TestRunEnvelope {
             }
         default:
             if let error = result.outcome.error {
-                var described: [String: Any] = ["type": error.type, "message": error.message]
-                if let line = error.line { described["line"] = line }
-                body["error"] = described
+                body["error"] = error.jsonObject
                 let at = error.line.map { " (line \($0))" } ?? ""
                 logs += (logs.isEmpty ? "" : "\n") + "[error] - \(error.type): \(error.message)\(at)"
             }
@@ -36,5 +34,14 @@ public enum TestRunEnvelope {
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         else { return "{}" }
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension WorkerError {
+    /// `{type, message, line?}`: how test runs, executions and histories show an error.
+    public var jsonObject: [String: Any] {
+        var object: [String: Any] = ["type": type, "message": message]
+        object["line"] = line
+        return object
     }
 }

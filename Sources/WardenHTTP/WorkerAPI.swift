@@ -271,11 +271,7 @@ struct WorkerAPI<Context: RequestContext>: Sendable {
         case .success(nil):
             break
         default:
-            if let error = result.outcome.error {
-                var described: [String: Any] = ["type": error.type, "message": error.message]
-                described["line"] = error.line
-                body["error"] = described
-            }
+            if let error = result.outcome.error { body["error"] = error.jsonObject }
             body["logs"] = result.logs
         }
         return body
@@ -295,9 +291,7 @@ struct WorkerAPI<Context: RequestContext>: Sendable {
         }
         var result: [String: Any] = [:]
         if let error = entry.error {
-            var described: [String: Any] = ["type": error.type, "message": error.message]
-            described["line"] = error.line
-            result["error"] = described
+            result["error"] = error.jsonObject
         } else {
             result["result"] = parse(entry.resultJSON)
         }
