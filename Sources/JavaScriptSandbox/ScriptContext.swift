@@ -84,16 +84,6 @@ public final class ScriptContext {
         return wrap(result)
     }
 
-    /// Checks syntax without running anything; returns the parser's message with its line, or `nil`.
-    public func syntaxError(in source: String, sourceURL: String) -> String? {
-        var exception: JSValueRef?
-        let ok = JSStrings.with(source) { sourceRef in
-            JSStrings.with(sourceURL) { JSCheckScriptSyntax(ref, sourceRef, $0, 1, &exception) }
-        }
-        if ok { return nil }
-        return exception.map { describe($0) } ?? "syntax error"
-    }
-
     /// Calls `function` with `arguments`. Microtasks queued by the call run before it returns.
     @discardableResult
     public func call(_ function: ScriptValue, this: ScriptValue? = nil, _ arguments: [ScriptValue] = []) throws(ScriptError)

@@ -84,12 +84,6 @@ public final class ScriptEngine {
         return try body()
     }
 
-    /// CPU time used since the current budget began, or 0 outside one.
-    public var cpuNanosUsed: Int64 {
-        guard let active else { return 0 }
-        return ProcessProbe.threadCPUNanos() - active.startCPU
-    }
-
     func arm() {
         JSContextGroupSetExecutionTimeLimit(group.ref, watchdogPeriod, scriptEngineWatchdog, Unmanaged.passUnretained(self).toOpaque())
     }
@@ -124,9 +118,4 @@ public final class ScriptEngine {
 private func scriptEngineWatchdog(_ context: JSContextRef?, _ info: UnsafeMutableRawPointer?) -> Bool {
     guard let info else { return true }
     return Unmanaged<ScriptEngine>.fromOpaque(info).takeUnretainedValue().watchdogFired()
-}
-
-/// Whether the JavaScriptCore library of this machine has what the sandbox needs, asked without starting a VM.
-public enum JavaScriptSandboxSupport {
-    public static var isSupported: Bool { ScriptEngine.isSupported }
 }

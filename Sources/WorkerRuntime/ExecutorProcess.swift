@@ -20,14 +20,12 @@ final class ExecutorProcess: Sendable {
 
     let pid: pid_t
     let fd: Int32
-    let spawnedAt: Int64
     let writeLock = Mutex(())
     let state = Mutex(State())
 
     private init(pid: pid_t, fd: Int32) {
         self.pid = pid
         self.fd = fd
-        self.spawnedAt = ProcessProbe.monotonicNanos()
     }
 
     /// Starts `command` (the `warden` binary and its `executor` arguments) with a socketpair and starts reading.

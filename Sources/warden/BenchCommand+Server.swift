@@ -72,7 +72,7 @@ extension BenchCommand {
         var port = 0
         while port == 0 {
             let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { throw BenchError("the server did not start: \(text)") }
+            if chunk.isEmpty { throw CommandFailure("the server did not start: \(text)") }
             text += String(decoding: chunk, as: UTF8.self)
             if let range = text.range(of: #"http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
                 port = Int(text[range].split(separator: ":").last ?? "") ?? 0
@@ -85,7 +85,7 @@ extension BenchCommand {
             #"{"key":"bench-generic","action":"GENERIC_EVENT","enabled":true,"sourceCode":"export default async (context, data) => ({ n: data.n + 1 });"}"#
                 .utf8)
         let (_, response) = try await URLSession.shared.data(for: create)
-        guard (response as? HTTPURLResponse)?.statusCode == 201 else { throw BenchError("could not create the benchmark worker") }
+        guard (response as? HTTPURLResponse)?.statusCode == 201 else { throw CommandFailure("could not create the benchmark worker") }
         let script = FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-\(getpid()).lua")
         try """
         wrk.method = "POST"
@@ -116,9 +116,4 @@ extension BenchCommand {
             Row(name: "  non-2xx answers", value: errors, goal: "0", met: errors == "0"),
         ]
     }
-}
-
-struct BenchError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

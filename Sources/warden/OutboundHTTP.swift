@@ -33,8 +33,8 @@ final class OutboundHTTP: NSObject, URLSessionTaskDelegate, @unchecked Sendable 
     }
 
     func perform(_ call: HostCall) async throws -> HostResponse {
-        if let refusal = egress.refusal(for: call.url) { throw ServerHostError("context.clients.axios refused: \(refusal)") }
-        guard let url = URL(string: call.url) else { throw ServerHostError("context.clients.axios: '\(call.url)' is not a URL") }
+        if let refusal = egress.refusal(for: call.url) { throw CommandFailure("context.clients.axios refused: \(refusal)") }
+        guard let url = URL(string: call.url) else { throw CommandFailure("context.clients.axios: '\(call.url)' is not a URL") }
         var request = URLRequest(url: url)
         request.httpMethod = call.method.uppercased()
         for (name, value) in call.headers { request.setValue(value, forHTTPHeaderField: name) }
@@ -46,9 +46,9 @@ final class OutboundHTTP: NSObject, URLSessionTaskDelegate, @unchecked Sendable 
         case nil: break
         }
         let (data, response) = try await session.data(for: request)
-        guard let http = response as? HTTPURLResponse else { throw ServerHostError("context.clients.axios: no HTTP answer from \(call.url)") }
+        guard let http = response as? HTTPURLResponse else { throw CommandFailure("context.clients.axios: no HTTP answer from \(call.url)") }
         guard data.count <= maxBodyBytes else {
-            throw ServerHostError("context.clients.axios: the answer of \(call.url) is over \(maxBodyBytes) bytes")
+            throw CommandFailure("context.clients.axios: the answer of \(call.url) is over \(maxBodyBytes) bytes")
         }
         var headers: [String: String] = [:]
         for (name, value) in http.allHeaderFields { headers["\(name)".lowercased()] = "\(value)" }

@@ -94,7 +94,7 @@ struct ServeCommand: AsyncParsableCommand {
         let services = WardenServices(
             workers: service, authenticator: Authenticator(tokens: storage, workerTokens: workerTokens), tokens: TokenService(tokens: storage),
             health: storage,
-            engineReady: { ScriptEngineProbe.ready && pool.isReady })
+            engineReady: { ScriptEngine.isSupported && pool.isReady })
         let app = buildApplication(services, platform: platform, host: host, port: port, logger: logger) { bound in
             FileHandle.standardOutput.write(Data("warden: serving the worker API on http://\(host):\(bound) (data in \(dataFolder))\n".utf8))
         }
@@ -157,11 +157,6 @@ struct ServeCommand: AsyncParsableCommand {
     }
 }
 
-/// Whether this machine's JavaScriptCore can run workers (the private symbols the sandbox needs are there).
-enum ScriptEngineProbe {
-    static var ready: Bool { JavaScriptSandboxSupport.isSupported }
-}
-
 /// Host calls of workers run by the server: `platformHttp` goes through the server's own router in process, as the
 /// worker; `axios` goes out to the hosts of the egress allow-list.
 struct ServerHostCallHandler: HostCallHandler {
@@ -176,7 +171,8 @@ struct ServerHostCallHandler: HostCallHandler {
     }
 }
 
-struct ServerHostError: Error, CustomStringConvertible {
+/// A failure of a server-side helper (outbound HTTP, the benchmark), told as a sentence.
+struct CommandFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
