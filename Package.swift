@@ -47,7 +47,9 @@ let package = Package(
         // The only target that writes SQL.
         .target(
             name: "WardenStorage",
-            dependencies: ["WardenCore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "WardenCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         // The only target that imports Hummingbird: one route collection per API dialect.
         .target(

@@ -42,6 +42,8 @@ public final class WorkerService: Sendable {
     let runner: any ScriptRunner
     let workerTokens: WorkerTokens?
     public let settings: WorkerSettings
+    /// Enabled workers by action name, read once and dropped on every change (events read it on the hot path).
+    let bound = Mutex<(generation: Int, byAction: [String: [StoredWorker]]?)>((0, nil))
 
     public init(
         workers: any WorkerStore, history: any HistoryStore, states: any StateStore, vault: SecretVault, runner: any ScriptRunner,
@@ -81,6 +83,7 @@ public final class WorkerService: Sendable {
         var sealed: [String: Data] = [:]
         for (name, value) in secrets { sealed[name] = try vault.seal(value, worker: key, name: name) }
         try await workers.create(StoredWorker(worker: worker, sealedSecrets: sealed))
+        bound.withLock { $0 = ($0.generation + 1, nil) }
         return View(worker: worker, secretKeys: sealed.keys.sorted())
     }
 
@@ -117,12 +120,24 @@ public final class WorkerService: Sendable {
                 }
             }
         }
+        bound.withLock { $0 = ($0.generation + 1, nil) }
     }
 
     public func delete(key: String, by principal: Principal) async throws {
         guard let current = try await workers.worker(key: key)?.worker else { throw notFound(key) }
         guard principal.canManage(projectKey: current.projectKey) else { throw forbidden(principal, projectKey: current.projectKey) }
         guard try await workers.delete(key: key) else { throw notFound(key) }
+        bound.withLock { $0 = ($0.generation + 1, nil) }
+    }
+
+    /// The enabled workers bound to `action`, in key order (spec §9).
+    public func enabledWorkers(for action: String) async throws -> [StoredWorker] {
+        let (generation, cached) = bound.withLock { $0 }
+        if let cached { return cached[action] ?? [] }
+        let all = try await workers.all().filter { $0.worker.enabled }.sorted { $0.worker.key < $1.worker.key }
+        let byAction = Dictionary(grouping: all, by: { $0.worker.action.name })
+        bound.withLock { if $0.generation == generation { $0.byAction = byAction } }
+        return byAction[action] ?? []
     }
 
     public func get(key: String, by principal: Principal) async throws -> View {

@@ -91,6 +91,53 @@ public final class SQLiteStorage: Sendable {
                     "CREATE TABLE schedule_claim (worker_key TEXT NOT NULL, slot INTEGER NOT NULL, claimed_at INTEGER NOT NULL, PRIMARY KEY (worker_key, slot))"
             )
         }
+        migrator.registerMigration("003-artifacts-and-pending-runs") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE repository (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        description TEXT NOT NULL,
+                        anonymous_read INTEGER NOT NULL,
+                        created_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE item (
+                        repo TEXT NOT NULL REFERENCES repository(key) ON DELETE CASCADE,
+                        path TEXT NOT NULL,
+                        parent TEXT,
+                        is_folder INTEGER NOT NULL,
+                        size INTEGER NOT NULL,
+                        sha256 TEXT NOT NULL,
+                        sha1 TEXT NOT NULL,
+                        md5 TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        modified_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        created_by TEXT NOT NULL,
+                        modified_by TEXT NOT NULL,
+                        download_count INTEGER NOT NULL DEFAULT 0,
+                        last_downloaded INTEGER,
+                        last_downloaded_by TEXT,
+                        PRIMARY KEY (repo, path)
+                    );
+                    CREATE INDEX item_by_parent ON item(repo, parent);
+                    CREATE INDEX item_by_sha256 ON item(sha256);
+                    CREATE TABLE item_property (
+                        repo TEXT NOT NULL,
+                        path TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        value TEXT NOT NULL,
+                        position INTEGER NOT NULL,
+                        PRIMARY KEY (repo, path, name, position),
+                        FOREIGN KEY (repo, path) REFERENCES item(repo, path) ON DELETE CASCADE
+                    );
+                    CREATE TABLE pending_run (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        worker_key TEXT NOT NULL,
+                        data TEXT NOT NULL,
+                        triggered_by TEXT NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 

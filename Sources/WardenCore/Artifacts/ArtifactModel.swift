@@ -1,0 +1,142 @@
+import Foundation
+
+/// A local generic repository of files (the artifact service's `rclass: local`, `packageType: generic`).
+public struct Repository: Sendable, Equatable {
+    public var key: String
+    public var description: String
+    /// Requests without credentials may read (download, list, search) this repository.
+    public var anonymousRead: Bool
+    public var createdAt: Int64
+
+    public init(key: String, description: String = "", anonymousRead: Bool = false, createdAt: Int64 = 0) {
+        self.key = key
+        self.description = description
+        self.anonymousRead = anonymousRead
+        self.createdAt = createdAt
+    }
+}
+
+/// Multi-valued properties, name → values, as the artifact service keeps them.
+public typealias ArtifactProperties = [String: [String]]
+
+/// A file or folder in a repository. `path` has no leading slash; the repository's root is the folder at `""`.
+public struct ArtifactItem: Sendable, Equatable {
+    public var repo: String
+    public var path: String
+    public var isFolder: Bool
+    public var size: Int64
+    public var sha256: String
+    public var sha1: String
+    public var md5: String
+    public var createdAt: Int64
+    public var modifiedAt: Int64
+    /// When the item's properties or content last changed in the store.
+    public var updatedAt: Int64
+    public var createdBy: String
+    public var modifiedBy: String
+    public var downloadCount: Int64
+    public var lastDownloaded: Int64?
+    public var lastDownloadedBy: String?
+
+    public init(
+        repo: String, path: String, isFolder: Bool, size: Int64 = 0, sha256: String = "", sha1: String = "", md5: String = "",
+        createdAt: Int64, modifiedAt: Int64, updatedAt: Int64, createdBy: String, modifiedBy: String, downloadCount: Int64 = 0,
+        lastDownloaded: Int64? = nil, lastDownloadedBy: String? = nil
+    ) {
+        self.repo = repo
+        self.path = path
+        self.isFolder = isFolder
+        self.size = size
+        self.sha256 = sha256
+        self.sha1 = sha1
+        self.md5 = md5
+        self.createdAt = createdAt
+        self.modifiedAt = modifiedAt
+        self.updatedAt = updatedAt
+        self.createdBy = createdBy
+        self.modifiedBy = modifiedBy
+        self.downloadCount = downloadCount
+        self.lastDownloaded = lastDownloaded
+        self.lastDownloadedBy = lastDownloadedBy
+    }
+
+    /// The last path segment (the repository key for the root).
+    public var name: String { path.isEmpty ? repo : String(path.split(separator: "/").last ?? "") }
+    /// The folder holding this item: `""` for the root's children, `nil` for the root itself.
+    public var parentPath: String? { ArtifactPath.parent(of: path) }
+}
+
+/// Path rules shared by every artifact operation.
+public enum ArtifactPath {
+    /// Folder of `path`: `"a/b"` for `"a/b/c"`, `""` for `"c"`, `nil` for the root.
+    public static func parent(of path: String) -> String? {
+        guard !path.isEmpty else { return nil }
+        guard let slash = path.lastIndex(of: "/") else { return "" }
+        return String(path[..<slash])
+    }
+
+    /// Every folder above `path`, root first: `["", "a", "a/b"]` for `"a/b/c"`.
+    public static func ancestors(of path: String) -> [String] {
+        var folders: [String] = []
+        var current = parent(of: path)
+        while let folder = current {
+            folders.append(folder)
+            current = parent(of: folder)
+        }
+        return folders.reversed()
+    }
+
+    /// Normalises a path from a URL: no leading or trailing slash, no empty, `.` or `..` segment.
+    public static func normalize(_ raw: String, field: String = "path") throws(WardenError) -> String {
+        let segments = raw.split(separator: "/", omittingEmptySubsequences: true)
+        for segment in segments where segment == "." || segment == ".." {
+            throw WardenError.invalid(field, "'\(raw)' has a '\(segment)' segment; paths inside a repository are plain")
+        }
+        if raw.utf8.count > 1_024 { throw WardenError.invalid(field, "is longer than 1024 bytes") }
+        if raw.contains(where: { $0.isNewline || $0 == "\0" }) { throw WardenError.invalid(field, "contains a control character") }
+        return segments.joined(separator: "/")
+    }
+
+    /// Whether `path` is `folder` or inside it.
+    public static func isWithin(_ path: String, folder: String) -> Bool {
+        folder.isEmpty || path == folder || path.hasPrefix(folder + "/")
+    }
+}
+
+/// A blob being written: bytes go in as they arrive; `seal` makes it durable (fsync) and names it by content.
+public protocol StagedBlob: AnyObject, Sendable {
+    func append(_ bytes: UnsafeRawBufferPointer) throws
+    /// Flushes to disk and returns the digests; the blob is not visible until the store commits it.
+    func seal() throws -> BlobDigest
+    /// Removes the temporary file (a failed or refused upload leaves no trace).
+    func discard()
+}
+
+/// Digests of a blob's content.
+public struct BlobDigest: Sendable, Equatable {
+    public var sha256: String
+    public var sha1: String
+    public var md5: String
+    public var size: Int64
+
+    public init(sha256: String, sha1: String, md5: String, size: Int64) {
+        self.sha256 = sha256
+        self.sha1 = sha1
+        self.md5 = md5
+        self.size = size
+    }
+}
+
+/// Content-addressed files under the data folder. `materialize` and `release` are called by the artifact store
+/// inside its write transaction, so a blob is never removed while a committed item refers to it.
+public protocol BlobStore: Sendable {
+    func stage() throws -> any StagedBlob
+    /// Moves a sealed blob to its content address (or drops it when equal content is already there).
+    func materialize(_ blob: any StagedBlob, digest: BlobDigest) throws
+    /// Removes the content no item refers to any more.
+    func release(sha256: String)
+    /// Where a blob's bytes are, for streaming them out.
+    func filePath(sha256: String) -> String
+    /// Bytes used by all stored blobs.
+    func usedBytes() -> Int64
+}

@@ -1,0 +1,409 @@
+import Foundation
+
+/// Who asks and how, as the artifact events tell workers (spec §4 `UserContext`, `headers`).
+public struct ArtifactRequest: Sendable {
+    /// `nil` for a request without credentials.
+    public var principal: Principal?
+    /// Request headers in arrival order; credentials are masked before a worker sees them.
+    public var headers: [(name: String, value: String)]
+    public var clientAddress: String
+
+    public init(principal: Principal?, headers: [(name: String, value: String)] = [], clientAddress: String = "") {
+        self.principal = principal
+        self.headers = headers
+        self.clientAddress = clientAddress
+    }
+
+    public var userID: String { principal?.name ?? "anonymous" }
+}
+
+/// What an upload will do, decided before its body is read (the BEFORE_UPLOAD workers may have moved it).
+public struct UploadTicket: Sendable {
+    public var repo: String
+    public var path: String
+    public var properties: ArtifactProperties
+    public var expected: ExpectedChecksums
+    let request: ArtifactRequest
+    let contentLength: Int64
+}
+
+/// Checksums a client sent with its upload; each is verified when present.
+public struct ExpectedChecksums: Sendable, Equatable {
+    public var sha256: String?
+    public var sha1: String?
+    public var md5: String?
+
+    public init(sha256: String? = nil, sha1: String? = nil, md5: String? = nil) {
+        self.sha256 = sha256
+        self.sha1 = sha1
+        self.md5 = md5
+    }
+}
+
+/// What a download serves: a file (with the headers workers added) or a folder's children.
+public enum DownloadAnswer: Sendable {
+    case file(ArtifactItem, blobPath: String, extraHeaders: [(name: String, values: [String])])
+    case folder(ArtifactItem, children: [ArtifactItem])
+}
+
+/// Copy and move outcome.
+public struct TransferReport: Sendable, Equatable {
+    public var files: Int
+    public var folders: Int
+    public var dryRun: Bool
+}
+
+/// The artifact repositories: every decision of the artifact API, and the events that run workers (spec §9).
+public final class ArtifactService: Sendable {
+    let store: any ArtifactStore
+    public let blobs: any BlobStore
+    public let events: EventDispatcher
+    let baseURL: String
+
+    public init(store: any ArtifactStore, blobs: any BlobStore, events: EventDispatcher, baseURL: String) {
+        self.store = store
+        self.blobs = blobs
+        self.events = events
+        self.baseURL = baseURL
+    }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    // MARK: Repositories
+
+    public func repositories(for principal: Principal?) async throws -> [Repository] {
+        try await store.repositories().filter { principal != nil || $0.anonymousRead }
+    }
+
+    public func repository(key: String, for principal: Principal?) async throws -> Repository {
+        try await readable(key, principal)
+    }
+
+    /// Creates or updates a repository (admin only). Returns whether it was new.
+    public func saveRepository(_ repository: Repository, by principal: Principal?) async throws -> Bool {
+        try requireAdmin(principal)
+        try Self.validateRepositoryKey(repository.key)
+        if repository.description.count > 1_000 { throw WardenError.invalid("description", "is longer than 1000 characters") }
+        var repository = repository
+        repository.createdAt = try await store.repository(key: repository.key)?.createdAt ?? Self.now()
+        return try await store.saveRepository(repository)
+    }
+
+    /// Deletes a repository (admin only); one with content needs `force`.
+    public func deleteRepository(key: String, force: Bool, by principal: Principal?) async throws {
+        try requireAdmin(principal)
+        guard try await store.repository(key: key) != nil else { throw WardenError(.notFound, "repository '\(key)' does not exist") }
+        if !force, try await !store.children(repo: key, path: "").isEmpty {
+            throw WardenError(.conflict, "repository '\(key)' is not empty; add ?force=true to delete it with its content")
+        }
+        let blobs = self.blobs
+        try await store.deleteRepository(key: key) { blobs.release(sha256: $0) }
+    }
+
+    static func validateRepositoryKey(_ key: String) throws(WardenError) {
+        guard !key.isEmpty, key.count <= 64 else { throw WardenError.invalid("key", "must be 1 to 64 characters") }
+        guard key.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) && $0.isASCII || "-_.".unicodeScalars.contains($0) }),
+            key.first != ".", key != "api"
+        else {
+            throw WardenError.invalid("key", "'\(key)' may hold only letters, digits, '-', '_' and '.', not start with '.', and not be 'api'")
+        }
+    }
+
+    public func summaries(for principal: Principal?) async throws -> [RepositorySummary] {
+        guard principal != nil else { throw WardenError(.unauthorized, "credentials are required") }
+        return try await store.summaries()
+    }
+
+    // MARK: Access
+
+    func requireAdmin(_ principal: Principal?) throws(WardenError) {
+        guard let principal else { throw WardenError(.unauthorized, "credentials are required") }
+        guard principal.isAdmin else { throw WardenError(.forbidden, "only an admin may manage repositories") }
+    }
+
+    /// Reads need credentials unless the repository allows anonymous read (spec §9, repositories are private).
+    func readable(_ key: String, _ principal: Principal?) async throws -> Repository {
+        let repository = try await store.repository(key: key)
+        if principal == nil, repository?.anonymousRead != true {
+            throw WardenError(.unauthorized, "credentials are required to read repository '\(key)'")
+        }
+        guard let repository else { throw WardenError(.notFound, "repository '\(key)' does not exist") }
+        return repository
+    }
+
+    /// Writes need credentials (any token: admin, project admin, user, a worker's own).
+    func writable(_ key: String, _ principal: Principal?) async throws -> Repository {
+        guard principal != nil else { throw WardenError(.unauthorized, "credentials are required to write to repository '\(key)'") }
+        guard let repository = try await store.repository(key: key) else { throw WardenError(.notFound, "repository '\(key)' does not exist") }
+        return repository
+    }
+
+    func existing(_ repo: String, _ path: String) async throws -> ArtifactItem {
+        guard let item = try await store.item(repo: repo, path: path) else {
+            throw WardenError(.notFound, "\(repo)/\(path) does not exist")
+        }
+        return item
+    }
+
+    // MARK: Upload
+
+    /// Checks the target and runs the BEFORE_UPLOAD workers, before any byte of the body is read.
+    public func beginUpload(
+        repo: String, path rawPath: String, properties: ArtifactProperties, expected: ExpectedChecksums, contentLength: Int64,
+        request: ArtifactRequest
+    ) async throws -> UploadTicket {
+        var path = try ArtifactPath.normalize(rawPath)
+        guard !path.isEmpty else { throw WardenError.invalid("path", "a file needs a path inside the repository") }
+        var repo = try await writable(repo, request.principal).key
+        try Self.validate(properties)
+        for (field, value, length) in [("X-Checksum-Sha256", expected.sha256, 64), ("X-Checksum-Sha1", expected.sha1, 40), ("X-Checksum-Md5", expected.md5, 32)] {
+            if let value, value.count != length || !value.allSatisfy(\.isHexDigit) {
+                throw WardenError.invalid(field, "'\(value)' is not \(length) hexadecimal digits")
+            }
+        }
+        let data = Payloads.beforeUpload(
+            repo: repo, path: path, contentLength: contentLength, properties: properties, request: request, baseURL: baseURL)
+        let verdict = try await events.runSynchronous(action: "BEFORE_UPLOAD", repo: repo, path: path, dataJSON: data, triggeredBy: request.userID)
+        if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
+        if let moved = verdict.modifiedRepoPath {
+            let newPath = try ArtifactPath.normalize(moved.path, field: "modifiedRepoPath.path")
+            guard !newPath.isEmpty else { throw WardenError(.badRequest, "a worker moved the upload to the root of '\(moved.key)'") }
+            repo = try await writable(moved.key, request.principal).key
+            path = newPath
+        }
+        if let item = try await store.item(repo: repo, path: path), item.isFolder {
+            throw WardenError(.conflict, "\(repo)/\(path) is a folder; a file cannot replace it")
+        }
+        return UploadTicket(repo: repo, path: path, properties: properties, expected: expected, request: request, contentLength: contentLength)
+    }
+
+    /// Verifies and stores a fully received body, then queues the AFTER_CREATE workers. The staged blob is
+    /// discarded on every failure.
+    public func commitUpload(_ ticket: UploadTicket, blob: any StagedBlob) async throws -> ArtifactItem {
+        let digest: BlobDigest
+        do {
+            digest = try blob.seal()
+            for (name, expected, actual) in [
+                ("SHA-256", ticket.expected.sha256, digest.sha256), ("SHA-1", ticket.expected.sha1, digest.sha1), ("MD5", ticket.expected.md5, digest.md5),
+            ] {
+                if let expected, expected.lowercased() != actual {
+                    throw WardenError(.conflict, "\(name) checksum mismatch: the client sent \(expected.lowercased()), the content has \(actual)")
+                }
+            }
+        } catch {
+            blob.discard()
+            throw error
+        }
+        let now = Self.now()
+        let user = ticket.request.userID
+        let item = ArtifactItem(
+            repo: ticket.repo, path: ticket.path, isFolder: false, size: digest.size, sha256: digest.sha256, sha1: digest.sha1, md5: digest.md5,
+            createdAt: now, modifiedAt: now, updatedAt: now, createdBy: user, modifiedBy: user)
+        let blobs = self.blobs
+        do {
+            try await store.putFile(
+                item, properties: ticket.properties.isEmpty ? nil : ticket.properties,
+                materialize: { try blobs.materialize(blob, digest: digest) }, release: { blobs.release(sha256: $0) })
+        } catch {
+            blob.discard()
+            throw error
+        }
+        let data = Payloads.afterCreate(
+            repo: ticket.repo, path: ticket.path, contentLength: digest.size, request: ticket.request, baseURL: baseURL)
+        try await events.enqueue(action: "AFTER_CREATE", repo: ticket.repo, path: ticket.path, dataJSON: data, triggeredBy: user)
+        return try await store.item(repo: ticket.repo, path: ticket.path) ?? item
+    }
+
+    /// Creates a folder (a PUT of a path ending in `/`).
+    public func createFolder(repo: String, path rawPath: String, request: ArtifactRequest) async throws -> ArtifactItem {
+        let path = try ArtifactPath.normalize(rawPath)
+        let repo = try await writable(repo, request.principal).key
+        if let existing = try await store.item(repo: repo, path: path) {
+            guard existing.isFolder else { throw WardenError(.conflict, "\(repo)/\(path) is a file") }
+            return existing
+        }
+        let now = Self.now()
+        let user = request.userID
+        try await store.putFolder(
+            ArtifactItem(repo: repo, path: path, isFolder: true, createdAt: now, modifiedAt: now, updatedAt: now, createdBy: user, modifiedBy: user))
+        return try await existing(repo, path)
+    }
+
+    static func validate(_ properties: ArtifactProperties) throws(WardenError) {
+        for (name, values) in properties {
+            if name.isEmpty || name.count > 255 || name.contains(where: { ";|=,&".contains($0) || $0.isNewline }) {
+                throw WardenError.invalid("properties", "'\(name)' is not a property name (1 to 255 characters, none of ;|=,&)")
+            }
+            if values.contains(where: { $0.utf8.count > 2_400 }) { throw WardenError.invalid("properties", "a value of '\(name)' is over 2400 bytes") }
+        }
+    }
+
+    // MARK: Download
+
+    /// Resolves a download and runs the BEFORE_DOWNLOAD workers; a GET (not a HEAD) of a file also counts the
+    /// download and queues the AFTER_DOWNLOAD workers before the client gets the answer.
+    public func download(repo: String, path rawPath: String, headOnly: Bool, request: ArtifactRequest) async throws -> DownloadAnswer {
+        let path = try ArtifactPath.normalize(rawPath)
+        let repo = try await readable(repo, request.principal).key
+        let item = try await existing(repo, path)
+        if item.isFolder { return .folder(item, children: try await store.children(repo: repo, path: path)) }
+        let data = Payloads.download(item: item, headOnly: headOnly, request: request, baseURL: baseURL, withRepoPath: true)
+        let verdict = try await events.runSynchronous(action: "BEFORE_DOWNLOAD", repo: repo, path: path, dataJSON: data, triggeredBy: request.userID)
+        if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
+        if !headOnly {
+            try await store.recordDownload(repo: repo, path: path, at: Self.now(), by: request.userID)
+            let after = Payloads.download(item: item, headOnly: false, request: request, baseURL: baseURL, withRepoPath: false)
+            try await events.enqueue(action: "AFTER_DOWNLOAD", repo: repo, path: path, dataJSON: after, triggeredBy: request.userID)
+        }
+        return .file(item, blobPath: blobs.filePath(sha256: item.sha256), extraHeaders: verdict.headers)
+    }
+
+    // MARK: Delete
+
+    /// Deletes a file or a folder with its content, after the BEFORE_DELETE workers agree.
+    public func delete(repo: String, path rawPath: String, request: ArtifactRequest) async throws {
+        let path = try ArtifactPath.normalize(rawPath)
+        let repo = try await writable(repo, request.principal).key
+        guard !path.isEmpty else { throw WardenError.invalid("path", "the root of a repository is deleted with DELETE /artifactory/api/repositories/\(repo)") }
+        let item = try await existing(repo, path)
+        let data = Payloads.beforeDelete(item: item, request: request)
+        let verdict = try await events.runSynchronous(action: "BEFORE_DELETE", repo: repo, path: path, dataJSON: data, triggeredBy: request.userID)
+        if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
+        let blobs = self.blobs
+        guard try await store.delete(repo: repo, path: path, release: { blobs.release(sha256: $0) }) else {
+            throw WardenError(.notFound, "\(repo)/\(path) does not exist")
+        }
+    }
+
+    // MARK: Storage API
+
+    public func item(repo: String, path rawPath: String, for principal: Principal?) async throws -> ArtifactItem {
+        let path = try ArtifactPath.normalize(rawPath)
+        return try await existing(try await readable(repo, principal).key, path)
+    }
+
+    public func children(of item: ArtifactItem) async throws -> [ArtifactItem] {
+        try await store.children(repo: item.repo, path: item.path)
+    }
+
+    public func descendants(of item: ArtifactItem) async throws -> [ArtifactItem] {
+        try await store.descendants(repo: item.repo, path: item.path)
+    }
+
+    public func properties(of item: ArtifactItem) async throws -> ArtifactProperties {
+        try await store.properties(repo: item.repo, path: item.path)
+    }
+
+    /// Sets properties on an item (and everything under it when `recursive`); each property first goes through the
+    /// BEFORE_PROPERTY_CREATE workers of that item.
+    public func setProperties(
+        repo: String, path rawPath: String, _ properties: ArtifactProperties, recursive: Bool, request: ArtifactRequest
+    ) async throws {
+        let path = try ArtifactPath.normalize(rawPath)
+        let repo = try await writable(repo, request.principal).key
+        guard !properties.isEmpty else { throw WardenError.invalid("properties", "name at least one property: ?properties=name=value") }
+        try Self.validate(properties)
+        let item = try await existing(repo, path)
+        var targets = [item]
+        if recursive && item.isFolder { targets += try await store.descendants(repo: repo, path: path) }
+        for target in targets {
+            for name in properties.keys.sorted() {
+                let data = Payloads.beforePropertyCreate(item: target, name: name, values: properties[name] ?? [], request: request)
+                let verdict = try await events.runSynchronous(
+                    action: "BEFORE_PROPERTY_CREATE", repo: repo, path: target.path, dataJSON: data, triggeredBy: request.userID)
+                if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
+            }
+        }
+        try await store.setProperties(repo: repo, paths: targets.map(\.path), properties, at: Self.now())
+    }
+
+    public func deleteProperties(repo: String, path rawPath: String, names: [String], recursive: Bool, request: ArtifactRequest) async throws {
+        let path = try ArtifactPath.normalize(rawPath)
+        let repo = try await writable(repo, request.principal).key
+        guard !names.isEmpty else { throw WardenError.invalid("properties", "name at least one property to delete: ?properties=name") }
+        let item = try await existing(repo, path)
+        var paths = [item.path]
+        if recursive && item.isFolder { paths += try await store.descendants(repo: repo, path: path).map(\.path) }
+        try await store.deleteProperties(repo: repo, paths: paths, names: names, at: Self.now())
+    }
+
+    /// Copies (or moves) a file or folder to `/repo/path`; into it when that is an existing folder. Copies keep
+    /// properties and share the stored content; each new file fires AFTER_CREATE in its repository.
+    public func transfer(
+        move: Bool, repo: String, path rawPath: String, to target: String, dryRun: Bool, request: ArtifactRequest
+    ) async throws -> TransferReport {
+        let path = try ArtifactPath.normalize(rawPath)
+        let sourceRepo = try await writable(repo, request.principal).key
+        let source = try await existing(sourceRepo, path)
+        let parts = target.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: true)
+        guard let first = parts.first else { throw WardenError.invalid("to", "give the target as /repository/path") }
+        let targetRepo = try await writable(String(first), request.principal).key
+        var targetPath = try ArtifactPath.normalize(parts.count > 1 ? String(parts[1]) : "", field: "to")
+        if let existingTarget = try await store.item(repo: targetRepo, path: targetPath), existingTarget.isFolder {
+            guard !path.isEmpty else { throw WardenError.invalid("to", "a repository root is copied into a folder path, not onto one") }
+            targetPath = targetPath.isEmpty ? source.name : targetPath + "/" + source.name
+        }
+        guard !targetPath.isEmpty else { throw WardenError.invalid("to", "the target needs a path inside '\(targetRepo)'") }
+        if targetRepo == sourceRepo, ArtifactPath.isWithin(targetPath, folder: path) {
+            throw WardenError.invalid("to", "/\(targetRepo)/\(targetPath) is \(source.path) itself or inside it")
+        }
+        let items = [source] + (source.isFolder ? try await store.descendants(repo: sourceRepo, path: path) : [])
+        let files = items.filter { !$0.isFolder }
+        var report = TransferReport(files: files.count, folders: items.count - files.count, dryRun: dryRun)
+        if dryRun { return report }
+        let now = Self.now()
+        let user = request.userID
+        let blobs = self.blobs
+        var created: [ArtifactItem] = []
+        for item in items {
+            let relative = item.path == path ? "" : String(item.path.dropFirst(path.isEmpty ? 0 : path.count + 1))
+            let destination = relative.isEmpty ? targetPath : targetPath + "/" + relative
+            var copy = item
+            copy.repo = targetRepo
+            copy.path = destination
+            copy.createdAt = now
+            copy.modifiedAt = move ? item.modifiedAt : now
+            copy.updatedAt = now
+            copy.createdBy = user
+            copy.modifiedBy = user
+            copy.downloadCount = 0
+            copy.lastDownloaded = nil
+            copy.lastDownloadedBy = nil
+            if item.isFolder {
+                try await store.putFolder(copy)
+            } else {
+                let sha256 = item.sha256
+                let properties = try await store.properties(repo: sourceRepo, path: item.path)
+                try await store.putFile(
+                    copy, properties: properties,
+                    materialize: {
+                        guard FileManager.default.fileExists(atPath: blobs.filePath(sha256: sha256)) else {
+                            throw WardenError(.conflict, "\(sourceRepo)/\(item.path) was deleted while it was being copied")
+                        }
+                    }, release: { blobs.release(sha256: $0) })
+                created.append(copy)
+            }
+        }
+        if move {
+            _ = try await store.delete(repo: sourceRepo, path: path, release: { blobs.release(sha256: $0) })
+        }
+        for item in created {
+            let data = Payloads.afterCreate(repo: item.repo, path: item.path, contentLength: item.size, request: request, baseURL: baseURL)
+            try await events.enqueue(action: "AFTER_CREATE", repo: item.repo, path: item.path, dataJSON: data, triggeredBy: user)
+        }
+        report.files = created.count
+        return report
+    }
+
+    // MARK: Search
+
+    /// Runs an AQL query over the repositories the principal may read.
+    public func search(aql text: String, for principal: Principal?) async throws -> AQLResult {
+        let query = try AQLQuery.parse(text)
+        let readable = try await store.repositories().filter { principal != nil || $0.anonymousRead }.map(\.key)
+        var repos = readable
+        if let named = query.repositoryKeys { repos = readable.filter { named.contains($0) } }
+        let rows = try await store.search(repos: repos)
+        return query.evaluate(rows, now: Self.now())
+    }
+}

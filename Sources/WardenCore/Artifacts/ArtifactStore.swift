@@ -1,0 +1,73 @@
+import Foundation
+
+/// Summary figures of one repository (storage info).
+public struct RepositorySummary: Sendable, Equatable {
+    public var key: String
+    public var files: Int64
+    public var folders: Int64
+    public var usedBytes: Int64
+
+    public init(key: String, files: Int64, folders: Int64, usedBytes: Int64) {
+        self.key = key
+        self.files = files
+        self.folders = folders
+        self.usedBytes = usedBytes
+    }
+}
+
+/// Repositories, their items and properties. Each method is one transaction.
+public protocol ArtifactStore: Sendable {
+    func repositories() async throws -> [Repository]
+    func repository(key: String) async throws -> Repository?
+    /// Creates or replaces the repository's settings; creates its root folder. Returns whether it was new.
+    func saveRepository(_ repository: Repository) async throws -> Bool
+    /// Deletes the repository and everything in it; `release` gets each blob no item refers to any more.
+    func deleteRepository(key: String, release: @escaping @Sendable (String) -> Void) async throws
+    func summaries() async throws -> [RepositorySummary]
+
+    func item(repo: String, path: String) async throws -> ArtifactItem?
+    func children(repo: String, path: String) async throws -> [ArtifactItem]
+    /// Items under `path` at any depth (not `path` itself).
+    func descendants(repo: String, path: String) async throws -> [ArtifactItem]
+    /// Items of the given repositories (all when `nil`) with their properties, for searches.
+    func search(repos: [String]?) async throws -> [(ArtifactItem, ArtifactProperties)]
+    /// Stores a file and the folders above it in one transaction, replacing a file at the same path (its creation
+    /// time is kept). `materialize` runs inside the transaction before it commits; `release` gets the replaced blob
+    /// when nothing refers to it any more. Fails with a conflict when a folder is in the way.
+    func putFile(
+        _ item: ArtifactItem, properties: ArtifactProperties?, materialize: @escaping @Sendable () throws -> Void,
+        release: @escaping @Sendable (String) -> Void
+    ) async throws
+    /// Creates a folder and the folders above it; an existing folder is left as it is.
+    func putFolder(_ item: ArtifactItem) async throws
+    /// Deletes the item, everything under it and their properties. Returns whether it existed.
+    func delete(repo: String, path: String, release: @escaping @Sendable (String) -> Void) async throws -> Bool
+
+    func properties(repo: String, path: String) async throws -> ArtifactProperties
+    /// Sets (replaces the values of) each named property on the given items.
+    func setProperties(repo: String, paths: [String], _ properties: ArtifactProperties, at millis: Int64) async throws
+    func deleteProperties(repo: String, paths: [String], names: [String], at millis: Int64) async throws
+    func recordDownload(repo: String, path: String, at millis: Int64, by user: String) async throws
+}
+
+/// A run of an asynchronous worker, persisted before the client gets its answer (spec §9).
+public struct PendingRun: Sendable, Equatable {
+    public var id: Int64
+    public var workerKey: String
+    public var dataJSON: String
+    public var triggeredBy: String
+
+    public init(id: Int64 = 0, workerKey: String, dataJSON: String, triggeredBy: String) {
+        self.id = id
+        self.workerKey = workerKey
+        self.dataJSON = dataJSON
+        self.triggeredBy = triggeredBy
+    }
+}
+
+public protocol PendingRunStore: Sendable {
+    func enqueue(_ runs: [PendingRun]) async throws
+    /// The oldest pending runs, excluding the ids in `busy`.
+    func pending(limit: Int, excluding busy: Set<Int64>) async throws -> [PendingRun]
+    func finish(id: Int64) async throws
+}

@@ -1,0 +1,169 @@
+import Foundation
+import Synchronization
+import WorkerRuntime
+
+/// What a site wants when a synchronous worker fails (throws, times out, breaks a limit): go on ("fail open", the
+/// reference service's behaviour) or refuse the operation ("fail closed").
+public enum FailPolicy: String, Sendable {
+    case open
+    case closed
+}
+
+/// The answer of the synchronous workers of one event (spec §9).
+public struct SyncVerdict: Sendable, Equatable {
+    /// The message of the worker that stopped the operation, when one did.
+    public var stopMessage: String?
+    /// The last `modifiedRepoPath` given (BEFORE_UPLOAD).
+    public var modifiedRepoPath: (key: String, path: String)?
+    /// Headers the workers asked to add to the response (BEFORE_DOWNLOAD).
+    public var headers: [(name: String, values: [String])] = []
+
+    public init() {}
+
+    public static func == (lhs: SyncVerdict, rhs: SyncVerdict) -> Bool {
+        lhs.stopMessage == rhs.stopMessage && lhs.modifiedRepoPath?.key == rhs.modifiedRepoPath?.key
+            && lhs.modifiedRepoPath?.path == rhs.modifiedRepoPath?.path && lhs.headers.map(\.name) == rhs.headers.map(\.name)
+            && lhs.headers.map(\.values) == rhs.headers.map(\.values)
+    }
+}
+
+/// Runs the workers an artifact event selects: synchronous ones in key order before the operation, asynchronous
+/// ones persisted before the client's answer and run afterwards by `runPending` (spec §9).
+public final class EventDispatcher: Sendable {
+    let service: WorkerService
+    let queue: any PendingRunStore
+    public let failPolicy: FailPolicy
+    let warn: @Sendable (String) -> Void
+    let wakeUp: AsyncStream<Void>.Continuation
+    let wakeUps: AsyncStream<Void>
+    let concurrency: Int
+    let inFlight = Mutex<Set<Int64>>([])
+
+    public init(
+        service: WorkerService, queue: any PendingRunStore, failPolicy: FailPolicy = .open, asyncConcurrency: Int = 2,
+        warn: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.service = service
+        self.queue = queue
+        self.failPolicy = failPolicy
+        self.warn = warn
+        self.concurrency = max(1, asyncConcurrency)
+        (wakeUps, wakeUp) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// The enabled workers of `action` whose filter selects `path` in `repo`.
+    public func workers(for action: String, repo: String, path: String) async throws -> [StoredWorker] {
+        try await service.enabledWorkers(for: action).filter {
+            $0.worker.filterCriteria.artifactFilterCriteria?.selects(repo: repo, path: path) ?? false
+        }
+    }
+
+    /// Runs the synchronous workers of an event one after another; the first STOP ends the chain.
+    public func runSynchronous(action: String, repo: String, path: String, dataJSON: String, triggeredBy: String) async throws -> SyncVerdict {
+        var verdict = SyncVerdict()
+        for stored in try await workers(for: action, repo: repo, path: path) {
+            let key = stored.worker.key
+            let result = try await service.runStored(stored, dataJSON: dataJSON, triggeredBy: triggeredBy)
+            guard case .success(let json) = result.outcome else {
+                let reason = result.outcome.message ?? "failed"
+                if failPolicy == .closed {
+                    verdict.stopMessage = "worker '\(key)' failed (\(reason)); this server refuses the operation when a worker fails"
+                    return verdict
+                }
+                warn("worker '\(key)' (\(action)) failed on \(repo)/\(path): \(reason); going on (fail open)")
+                continue
+            }
+            let answer = json.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8), options: [.fragmentsAllowed]) as? [String: Any] }
+            let message = answer?["message"] as? String ?? ""
+            switch Self.status(answer?["status"]) {
+            case .stop:
+                verdict.stopMessage = message.isEmpty ? "stopped by worker '\(key)'" : message
+                return verdict
+            case .warn:
+                warn("worker '\(key)' (\(action)) warns on \(repo)/\(path): \(message)")
+            case .proceed:
+                break
+            }
+            if let modified = answer?["modifiedRepoPath"] as? [String: Any], let newPath = modified["path"] as? String {
+                verdict.modifiedRepoPath = ((modified["key"] as? String) ?? repo, newPath)
+            }
+            if let headers = answer?["headers"] as? [String: Any] {
+                for name in headers.keys.sorted() {
+                    if let values = (headers[name] as? [String: Any])?["value"] as? [Any] {
+                        verdict.headers.append((name, values.map { "\($0)" }))
+                    } else if let value = headers[name] as? String {
+                        verdict.headers.append((name, [value]))
+                    }
+                }
+            }
+        }
+        return verdict
+    }
+
+    enum Decision { case proceed, stop, warn }
+
+    /// A status given as its number or its name (spec §4): `2`/`*_STOP` stops, `3`/`*_WARN` warns.
+    static func status(_ value: Any?) -> Decision {
+        if let number = value as? NSNumber {
+            return number.intValue == 2 ? .stop : number.intValue == 3 ? .warn : .proceed
+        }
+        if let name = (value as? String)?.uppercased() {
+            if name == "STOP" || name.hasSuffix("_STOP") { return .stop }
+            if name == "WARN" || name.hasSuffix("_WARN") { return .warn }
+        }
+        return .proceed
+    }
+
+    /// Persists one run per selected asynchronous worker; returns how many were queued.
+    @discardableResult
+    public func enqueue(action: String, repo: String, path: String, dataJSON: String, triggeredBy: String) async throws -> Int {
+        let runs = try await workers(for: action, repo: repo, path: path).map {
+            PendingRun(workerKey: $0.worker.key, dataJSON: dataJSON, triggeredBy: triggeredBy)
+        }
+        guard !runs.isEmpty else { return 0 }
+        try await queue.enqueue(runs)
+        wakeUp.yield()
+        return runs.count
+    }
+
+    /// Runs the persisted asynchronous runs until cancelled, `concurrency` at a time; each is removed once it ran
+    /// (a run in flight when the server stops runs again after the restart).
+    public func runPending() async {
+        await withTaskGroup(of: Void.self) { group in
+            var running = 0
+            var iterator = wakeUps.makeAsyncIterator()
+            while !Task.isCancelled {
+                let excluded = inFlight.withLock { $0 }
+                let batch = (try? await queue.pending(limit: concurrency - running, excluding: excluded)) ?? []
+                for run in batch {
+                    inFlight.withLock { _ = $0.insert(run.id) }
+                    running += 1
+                    group.addTask { [self] in
+                        await self.perform(run)
+                        inFlight.withLock { _ = $0.remove(run.id) }
+                    }
+                }
+                if running >= concurrency || batch.isEmpty {
+                    if running > 0 {
+                        // Wait for a slot, or for new work when nothing runs.
+                        await group.next()
+                        running -= 1
+                    } else if await iterator.next() == nil {
+                        return
+                    }
+                }
+            }
+            group.cancelAll()
+        }
+    }
+
+    func perform(_ run: PendingRun) async {
+        if let stored = try? await service.workers.worker(key: run.workerKey), stored.worker.enabled {
+            _ = try? await service.runStored(stored, dataJSON: run.dataJSON, triggeredBy: run.triggeredBy)
+        }
+        try? await queue.finish(id: run.id)
+    }
+
+    /// Ends `runPending` once nothing waits (tests and shutdown).
+    public func stop() { wakeUp.finish() }
+}

@@ -1,0 +1,284 @@
+import Foundation
+import GRDB
+import WardenCore
+
+// MARK: Artifacts
+
+extension SQLiteStorage: ArtifactStore {
+    public func repositories() async throws -> [Repository] {
+        try await pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM repository ORDER BY key").map(Self.repository(from:)) }
+    }
+
+    public func repository(key: String) async throws -> Repository? {
+        try await pool.read { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM repository WHERE key = ?"), arguments: [key]).map(Self.repository(from:))
+        }
+    }
+
+    static func repository(from row: Row) -> Repository {
+        Repository(key: row["key"], description: row["description"], anonymousRead: row["anonymous_read"], createdAt: row["created_at"])
+    }
+
+    public func saveRepository(_ repository: Repository) async throws -> Bool {
+        try await pool.write { db in
+            let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM repository WHERE key = ?", arguments: [repository.key]) ?? false
+            if exists {
+                try db.execute(
+                    sql: "UPDATE repository SET description = ?, anonymous_read = ? WHERE key = ?",
+                    arguments: [repository.description, repository.anonymousRead, repository.key])
+            } else {
+                try db.execute(
+                    sql: "INSERT INTO repository (key, description, anonymous_read, created_at) VALUES (?, ?, ?, ?)",
+                    arguments: [repository.key, repository.description, repository.anonymousRead, repository.createdAt])
+                let root = ArtifactItem(
+                    repo: repository.key, path: "", isFolder: true, createdAt: repository.createdAt, modifiedAt: repository.createdAt,
+                    updatedAt: repository.createdAt, createdBy: "system", modifiedBy: "system")
+                try Self.insert(root, in: db)
+            }
+            return !exists
+        }
+    }
+
+    public func deleteRepository(key: String, release: @escaping @Sendable (String) -> Void) async throws {
+        try await pool.write { db in
+            let hashes = try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM item WHERE repo = ? AND is_folder = 0", arguments: [key])
+            try db.execute(sql: "DELETE FROM repository WHERE key = ?", arguments: [key])
+            try Self.releaseUnreferenced(hashes, in: db, release: release)
+        }
+    }
+
+    public func summaries() async throws -> [RepositorySummary] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT r.key AS key, COALESCE(SUM(CASE WHEN i.is_folder = 0 THEN 1 ELSE 0 END), 0) AS files,
+                        COALESCE(SUM(CASE WHEN i.is_folder = 1 AND i.path != '' THEN 1 ELSE 0 END), 0) AS folders,
+                        COALESCE(SUM(i.size), 0) AS used
+                    FROM repository r LEFT JOIN item i ON i.repo = r.key GROUP BY r.key ORDER BY r.key
+                    """
+            ).map { RepositorySummary(key: $0["key"], files: $0["files"], folders: $0["folders"], usedBytes: $0["used"]) }
+        }
+    }
+
+    public func item(repo: String, path: String) async throws -> ArtifactItem? {
+        try await pool.read { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM item WHERE repo = ? AND path = ?"), arguments: [repo, path]).map(Self.item(from:))
+        }
+    }
+
+    public func children(repo: String, path: String) async throws -> [ArtifactItem] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM item WHERE repo = ? AND parent = ? ORDER BY path", arguments: [repo, path]).map(Self.item(from:))
+        }
+    }
+
+    public func descendants(repo: String, path: String) async throws -> [ArtifactItem] {
+        try await pool.read { db in
+            if path.isEmpty {
+                return try Row.fetchAll(db, sql: "SELECT * FROM item WHERE repo = ? AND path != '' ORDER BY path", arguments: [repo]).map(Self.item(from:))
+            }
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM item WHERE repo = ? AND substr(path, 1, ?) = ? ORDER BY path",
+                arguments: [repo, path.utf8.count + 1, path + "/"]
+            ).map(Self.item(from:))
+        }
+    }
+
+    public func search(repos: [String]?) async throws -> [(ArtifactItem, ArtifactProperties)] {
+        try await pool.read { db in
+            let filter = repos.map { "WHERE repo IN (\(Array(repeating: "?", count: $0.count).joined(separator: ",")))" } ?? ""
+            let arguments = StatementArguments(repos ?? [])
+            let items = try Row.fetchAll(db, sql: "SELECT * FROM item \(filter)", arguments: arguments).map(Self.item(from:))
+            var properties: [String: ArtifactProperties] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM item_property \(filter) ORDER BY position", arguments: arguments) {
+                let repo: String = row["repo"]
+                let path: String = row["path"]
+                properties["\(repo)\u{0}\(path)", default: [:]][row["name"], default: []].append(row["value"])
+            }
+            return items.map { ($0, properties["\($0.repo)\u{0}\($0.path)"] ?? [:]) }
+        }
+    }
+
+    public func putFile(
+        _ item: ArtifactItem, properties: ArtifactProperties?, materialize: @escaping @Sendable () throws -> Void,
+        release: @escaping @Sendable (String) -> Void
+    ) async throws {
+        try await pool.write { db in
+            try Self.ensureFolders(above: item, in: db)
+            var item = item
+            if let existing = try Row.fetchOne(db, sql: "SELECT * FROM item WHERE repo = ? AND path = ?", arguments: [item.repo, item.path])
+                .map(Self.item(from:))
+            {
+                guard !existing.isFolder else { throw WardenError(.conflict, "\(item.repo)/\(item.path) is a folder; a file cannot replace it") }
+                item.createdAt = existing.createdAt
+                item.createdBy = existing.createdBy
+                item.downloadCount = existing.downloadCount
+                item.lastDownloaded = existing.lastDownloaded
+                item.lastDownloadedBy = existing.lastDownloadedBy
+                try db.execute(
+                    sql: """
+                        UPDATE item SET size = ?, sha256 = ?, sha1 = ?, md5 = ?, modified_at = ?, updated_at = ?, modified_by = ?
+                        WHERE repo = ? AND path = ?
+                        """,
+                    arguments: [item.size, item.sha256, item.sha1, item.md5, item.modifiedAt, item.updatedAt, item.modifiedBy, item.repo, item.path])
+                if existing.sha256 != item.sha256 { try Self.releaseUnreferenced([existing.sha256], in: db, release: release) }
+            } else {
+                try Self.insert(item, in: db)
+            }
+            if let properties { try Self.write(properties, repo: item.repo, paths: [item.path], in: db) }
+            try materialize()
+        }
+    }
+
+    public func putFolder(_ item: ArtifactItem) async throws {
+        try await pool.write { db in
+            try Self.ensureFolders(above: item, in: db)
+            if let existing = try Row.fetchOne(db, sql: "SELECT is_folder FROM item WHERE repo = ? AND path = ?", arguments: [item.repo, item.path]) {
+                let isFolder: Bool = existing["is_folder"]
+                guard isFolder else { throw WardenError(.conflict, "\(item.repo)/\(item.path) is a file") }
+                return
+            }
+            try Self.insert(item, in: db)
+        }
+    }
+
+    public func delete(repo: String, path: String, release: @escaping @Sendable (String) -> Void) async throws -> Bool {
+        try await pool.write { db in
+            let condition = "repo = ? AND (path = ? OR substr(path, 1, ?) = ?)"
+            let arguments: StatementArguments = [repo, path, path.utf8.count + 1, path + "/"]
+            let hashes = try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM item WHERE is_folder = 0 AND \(condition)", arguments: arguments)
+            try db.execute(sql: "DELETE FROM item WHERE \(condition)", arguments: arguments)
+            guard db.changesCount > 0 else { return false }
+            try Self.releaseUnreferenced(hashes, in: db, release: release)
+            return true
+        }
+    }
+
+    public func properties(repo: String, path: String) async throws -> ArtifactProperties {
+        try await pool.read { db in
+            var properties: ArtifactProperties = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT name, value FROM item_property WHERE repo = ? AND path = ? ORDER BY position", arguments: [repo, path])
+            {
+                properties[row["name"], default: []].append(row["value"])
+            }
+            return properties
+        }
+    }
+
+    public func setProperties(repo: String, paths: [String], _ properties: ArtifactProperties, at millis: Int64) async throws {
+        try await pool.write { db in
+            try Self.write(properties, repo: repo, paths: paths, in: db)
+            for path in paths {
+                try db.execute(sql: "UPDATE item SET updated_at = ? WHERE repo = ? AND path = ?", arguments: [millis, repo, path])
+            }
+        }
+    }
+
+    public func deleteProperties(repo: String, paths: [String], names: [String], at millis: Int64) async throws {
+        try await pool.write { db in
+            for path in paths {
+                for name in names {
+                    try db.execute(sql: "DELETE FROM item_property WHERE repo = ? AND path = ? AND name = ?", arguments: [repo, path, name])
+                }
+                try db.execute(sql: "UPDATE item SET updated_at = ? WHERE repo = ? AND path = ?", arguments: [millis, repo, path])
+            }
+        }
+    }
+
+    public func recordDownload(repo: String, path: String, at millis: Int64, by user: String) async throws {
+        try await pool.write { db in
+            try db.cachedStatement(
+                sql: "UPDATE item SET download_count = download_count + 1, last_downloaded = ?, last_downloaded_by = ? WHERE repo = ? AND path = ?"
+            ).execute(arguments: [millis, user, repo, path])
+        }
+    }
+
+    // MARK: Rows
+
+    static func item(from row: Row) -> ArtifactItem {
+        ArtifactItem(
+            repo: row["repo"], path: row["path"], isFolder: row["is_folder"], size: row["size"], sha256: row["sha256"], sha1: row["sha1"],
+            md5: row["md5"], createdAt: row["created_at"], modifiedAt: row["modified_at"], updatedAt: row["updated_at"],
+            createdBy: row["created_by"], modifiedBy: row["modified_by"], downloadCount: row["download_count"],
+            lastDownloaded: row["last_downloaded"], lastDownloadedBy: row["last_downloaded_by"])
+    }
+
+    static func insert(_ item: ArtifactItem, in db: Database) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO item (repo, path, parent, is_folder, size, sha256, sha1, md5, created_at, modified_at, updated_at, created_by,
+                    modified_by, download_count, last_downloaded, last_downloaded_by)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(
+            arguments: [
+                item.repo, item.path, item.parentPath, item.isFolder, item.size, item.sha256, item.sha1, item.md5, item.createdAt, item.modifiedAt,
+                item.updatedAt, item.createdBy, item.modifiedBy, item.downloadCount, item.lastDownloaded, item.lastDownloadedBy,
+            ])
+    }
+
+    /// Creates the missing folders above `item`; a file in the way is a conflict.
+    static func ensureFolders(above item: ArtifactItem, in db: Database) throws {
+        for folder in ArtifactPath.ancestors(of: item.path) where !folder.isEmpty {
+            if let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT is_folder FROM item WHERE repo = ? AND path = ?"), arguments: [item.repo, folder])
+            {
+                let isFolder: Bool = row["is_folder"]
+                guard isFolder else { throw WardenError(.conflict, "\(item.repo)/\(folder) is a file, so it cannot hold \(item.path)") }
+                continue
+            }
+            try insert(
+                ArtifactItem(
+                    repo: item.repo, path: folder, isFolder: true, createdAt: item.modifiedAt, modifiedAt: item.modifiedAt, updatedAt: item.modifiedAt,
+                    createdBy: item.modifiedBy, modifiedBy: item.modifiedBy), in: db)
+        }
+    }
+
+    static func write(_ properties: ArtifactProperties, repo: String, paths: [String], in db: Database) throws {
+        for path in paths {
+            for (name, values) in properties {
+                try db.execute(sql: "DELETE FROM item_property WHERE repo = ? AND path = ? AND name = ?", arguments: [repo, path, name])
+                for (position, value) in values.enumerated() {
+                    try db.execute(
+                        sql: "INSERT INTO item_property (repo, path, name, value, position) VALUES (?, ?, ?, ?, ?)",
+                        arguments: [repo, path, name, value, position])
+                }
+            }
+        }
+    }
+
+    static func releaseUnreferenced(_ hashes: [String], in db: Database, release: (String) -> Void) throws {
+        for hash in hashes where !hash.isEmpty {
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM item WHERE sha256 = ? LIMIT 1", arguments: [hash]) != true { release(hash) }
+        }
+    }
+}
+
+// MARK: Pending runs of asynchronous workers
+
+extension SQLiteStorage: PendingRunStore {
+    public func enqueue(_ runs: [PendingRun]) async throws {
+        try await pool.write { db in
+            for run in runs {
+                try db.cachedStatement(sql: "INSERT INTO pending_run (worker_key, data, triggered_by) VALUES (?, ?, ?)").execute(
+                    arguments: [run.workerKey, run.dataJSON, run.triggeredBy])
+            }
+        }
+    }
+
+    public func pending(limit: Int, excluding busy: Set<Int64>) async throws -> [PendingRun] {
+        guard limit > 0 else { return [] }
+        return try await pool.read { db in
+            let exclusion = busy.isEmpty ? "" : "WHERE id NOT IN (\(busy.map(String.init).joined(separator: ",")))"
+            return try Row.fetchAll(db, sql: "SELECT * FROM pending_run \(exclusion) ORDER BY id LIMIT ?", arguments: [limit]).map {
+                PendingRun(id: $0["id"], workerKey: $0["worker_key"], dataJSON: $0["data"], triggeredBy: $0["triggered_by"])
+            }
+        }
+    }
+
+    public func finish(id: Int64) async throws {
+        try await pool.write { db in try db.execute(sql: "DELETE FROM pending_run WHERE id = ?", arguments: [id]) }
+    }
+}
