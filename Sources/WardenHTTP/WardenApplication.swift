@@ -5,6 +5,7 @@ import WardenCore
 /// What the HTTP layer needs from the rest of the server.
 public struct WardenServices: Sendable {
     public var workers: WorkerService
+    public var artifacts: ArtifactService
     public var authenticator: Authenticator
     public var tokens: TokenService
     public var health: any StorageHealth
@@ -12,10 +13,11 @@ public struct WardenServices: Sendable {
     public var engineReady: @Sendable () -> Bool
 
     public init(
-        workers: WorkerService, authenticator: Authenticator, tokens: TokenService, health: any StorageHealth,
+        workers: WorkerService, artifacts: ArtifactService, authenticator: Authenticator, tokens: TokenService, health: any StorageHealth,
         engineReady: @escaping @Sendable () -> Bool
     ) {
         self.workers = workers
+        self.artifacts = artifacts
         self.authenticator = authenticator
         self.tokens = tokens
         self.health = health
@@ -31,6 +33,7 @@ public func buildRouter(_ services: WardenServices) -> Router<BasicRequestContex
         health: services.health,
         engineReady: services.engineReady
     ).register(on: router)
+    ArtifactAPI<BasicRequestContext>(service: services.artifacts, auth: RequestAuthenticator(authenticator: services.authenticator)).register(on: router)
     return router
 }
 

@@ -91,8 +91,15 @@ struct ServeCommand: AsyncParsableCommand {
         let service = WorkerService(
             workers: storage, history: storage, states: storage, vault: vault, runner: pool, settings: settings.workerSettings(baseURL: baseURL),
             workerTokens: workerTokens)
+        let dispatcher = EventDispatcher(
+            service: service, queue: storage, failPolicy: FailPolicy(rawValue: settings.failPolicy) ?? .open,
+            asyncConcurrency: max(1, settings.executors / 2),
+            warn: { [logger] message in logger.warning("\(message)") })
+        let artifacts = ArtifactService(
+            store: storage, blobs: try FileBlobStore(root: (dataFolder as NSString).appendingPathComponent("blobs")), events: dispatcher,
+            baseURL: baseURL)
         let services = WardenServices(
-            workers: service, authenticator: Authenticator(tokens: storage, workerTokens: workerTokens), tokens: TokenService(tokens: storage),
+            workers: service, artifacts: artifacts, authenticator: Authenticator(tokens: storage, workerTokens: workerTokens), tokens: TokenService(tokens: storage),
             health: storage,
             engineReady: { ScriptEngine.isSupported && pool.isReady })
         let app = buildApplication(services, platform: platform, host: host, port: port, logger: logger) { bound in
@@ -100,6 +107,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let scheduler = Task { await WorkerScheduler(workers: storage, claims: storage, service: service).run() }
         defer { scheduler.cancel() }
+        let asyncRuns = Task { await dispatcher.runPending() }
+        defer { asyncRuns.cancel() }
         try await app.runService()
     }
 

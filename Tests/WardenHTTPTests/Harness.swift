@@ -29,6 +29,7 @@ struct Harness {
 
     let storage: SQLiteStorage
     let service: WorkerService
+    let artifacts: ArtifactService
     let app: Application<RouterResponder<BasicRequestContext>>
 
     init(settings: WorkerSettings = WorkerSettings()) async throws {
@@ -46,8 +47,11 @@ struct Harness {
             workers: storage, history: storage, states: storage, vault: try SecretVault(masterKey: SecretVault.generateMasterKey()),
             runner: Self.pool,
             settings: settings)
+        artifacts = ArtifactService(
+            store: storage, blobs: try FileBlobStore(root: folder.appendingPathComponent("blobs").path),
+            events: EventDispatcher(service: service, queue: storage), baseURL: "http://127.0.0.1:8080")
         let services = WardenServices(
-            workers: service, authenticator: Authenticator(tokens: storage), tokens: TokenService(tokens: storage), health: storage,
+            workers: service, artifacts: artifacts, authenticator: Authenticator(tokens: storage), tokens: TokenService(tokens: storage), health: storage,
             engineReady: { true })
         app = Application(router: buildRouter(services))
     }

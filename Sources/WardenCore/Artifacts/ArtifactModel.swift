@@ -139,4 +139,6 @@ public protocol BlobStore: Sendable {
     func filePath(sha256: String) -> String
     /// Bytes used by all stored blobs.
     func usedBytes() -> Int64
+    /// Where the blobs are kept (storage info).
+    var location: String { get }
 }

@@ -1,0 +1,424 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import WardenCore
+
+/// The artifact repositories' HTTP dialect under `/artifactory` (the subset in docs/artifact-api.md): repository
+/// configuration, deploy/download/delete with checksums, matrix properties and ranges, the storage, copy, move and
+/// AQL search APIs. It parses, asks `ArtifactService`, and renders; errors are `{"errors":[{status, message}]}`.
+struct ArtifactAPI<Context: RequestContext>: Sendable {
+    let service: ArtifactService
+    let auth: RequestAuthenticator
+    let fileIO = FileIO()
+
+    func register(on router: Router<Context>) {
+        let group = router.group("artifactory").add(middleware: WorkerErrorMiddleware<Context>())
+        for method in [HTTPRequest.Method.get, .head, .put, .post, .delete] {
+            group.on("**", method: method) { request, context in try await route(request, context: context) }
+        }
+    }
+
+    /// One entry for every path: `/artifactory/api/...` are the APIs, anything else is `/{repo}/{path}`.
+    func route(_ request: Request, context: Context) async throws -> Response {
+        let segments = Self.segments(of: request.uri.path)
+        guard segments.count >= 2 else { throw WardenError(.notFound, "no such resource: \(request.uri.path)") }
+        let method = request.method
+        if segments[1] == "api" {
+            let rest = Array(segments.dropFirst(2))
+            switch (method, rest.first ?? "") {
+            case (.get, "system") where rest.dropFirst().joined(separator: "/") == "ping":
+                return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "OK")))
+            case (.get, "v1") where rest.dropFirst().joined(separator: "/") == "system/readiness":
+                return Response.json(["code": "OK"])
+            case (_, "repositories"):
+                return try await repositories(request, key: rest.count > 1 ? rest.dropFirst().joined(separator: "/") : nil)
+            case (.get, "storageinfo"):
+                return try await storageInfo(request)
+            case (.post, "search") where rest.count == 2 && rest[1] == "aql":
+                let text = try await JSONBody.text(request, limit: 1 << 20)
+                let result = try await service.search(aql: text, for: try await principal(request))
+                return Response(
+                    status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: result.json)))
+            case (_, "storage") where rest.count >= 2:
+                return try await storage(request, repo: rest[1], path: rest.dropFirst(2).joined(separator: "/"))
+            case (.post, "copy") where rest.count >= 2, (.post, "move") where rest.count >= 2:
+                return try await transfer(request, move: rest[0] == "move", repo: rest[1], path: rest.dropFirst(2).joined(separator: "/"))
+            default:
+                throw WardenError(.notFound, "no such API: \(method) \(request.uri.path)")
+            }
+        }
+        let (repo, _) = Self.matrix(segments[1])
+        var pathSegments: [String] = []
+        var properties: ArtifactProperties = [:]
+        for segment in segments.dropFirst(2) {
+            let (name, found) = Self.matrix(segment)
+            if !name.isEmpty { pathSegments.append(name) }
+            properties.merge(found) { $0 + $1 }
+        }
+        let path = pathSegments.joined(separator: "/")
+        switch method {
+        case .get, .head: return try await download(request, context: context, repo: repo, path: path)
+        case .put:
+            if request.uri.path.hasSuffix("/") { return try await createFolder(request, repo: repo, path: path) }
+            return try await deploy(request, repo: repo, path: path, properties: properties)
+        case .delete:
+            try await service.delete(repo: repo, path: path, request: try await artifactRequest(request))
+            return Response(status: .noContent)
+        default:
+            throw WardenError(.badRequest, "\(method) is not an operation on \(repo)/\(path)")
+        }
+    }
+
+    // MARK: Parsing helpers
+
+    /// Percent-decoded path segments of `/artifactory/...`.
+    static func segments(of path: String) -> [String] {
+        path.split(separator: "/", omittingEmptySubsequences: true).map { String($0).removingPercentEncoding ?? String($0) }
+    }
+
+    /// `name;k=v;k2=v2,v3` → the name and its matrix properties.
+    static func matrix(_ segment: String) -> (String, ArtifactProperties) {
+        let parts = segment.split(separator: ";", omittingEmptySubsequences: false)
+        var properties: ArtifactProperties = [:]
+        for part in parts.dropFirst() where !part.isEmpty {
+            let pair = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let values = pair.count > 1 ? pair[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init) : [""]
+            properties[String(pair[0]), default: []].append(contentsOf: values)
+        }
+        return (String(parts.first ?? ""), properties)
+    }
+
+    /// `k=v|k2=v2,v3` (the storage API's `properties` parameter).
+    static func propertyList(_ text: String) -> ArtifactProperties {
+        var properties: ArtifactProperties = [:]
+        for part in text.split(separator: "|") where !part.isEmpty {
+            let pair = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let values = pair.count > 1 ? pair[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init) : [""]
+            properties[String(pair[0]), default: []].append(contentsOf: values)
+        }
+        return properties
+    }
+
+    /// `1`, `0`, `true`, `false` (the artifact API writes flags both ways); absent is `nil`.
+    static func flag(_ request: Request, _ name: String) throws -> Bool? {
+        guard let value = request.uri.queryParameters.get(name) else { return nil }
+        switch value.lowercased() {
+        case "", "1", "true": return true
+        case "0", "false": return false
+        default: throw WardenError.invalid(name, "must be 1, 0, true or false, got '\(value)'")
+        }
+    }
+
+    func principal(_ request: Request) async throws -> Principal? {
+        if let key = request.headers[HTTPField.Name("X-JFrog-Art-Api")!], !key.isEmpty {
+            return try await auth.authenticator.principal(forToken: key)
+        }
+        guard request.headers[.authorization] != nil else { return nil }
+        return try await auth.principal(for: request)
+    }
+
+    func artifactRequest(_ request: Request) async throws -> ArtifactRequest {
+        ArtifactRequest(
+            principal: try await principal(request), headers: request.headers.map { ($0.name.rawName, $0.value) },
+            clientAddress: request.headers[HTTPField.Name("X-Forwarded-For")!] ?? "127.0.0.1")
+    }
+
+    func baseURL(_ request: Request) -> String {
+        "http://\(request.head.authority ?? "127.0.0.1")/artifactory"
+    }
+
+    // MARK: Repositories
+
+    func repositories(_ request: Request, key: String?) async throws -> Response {
+        let principal = try await principal(request)
+        guard let key else {
+            guard request.method == .get else { throw WardenError(.badRequest, "\(request.method) needs a repository key in the path") }
+            let list = try await service.repositories(for: principal)
+            return Response.json(list.map { ["key": $0.key, "type": "LOCAL", "description": $0.description, "url": "\(baseURL(request))/\($0.key)", "packageType": "Generic"] })
+        }
+        switch request.method {
+        case .get:
+            let repository = try await service.repository(key: key, for: principal)
+            return Response.json(Self.render(repository))
+        case .put, .post:
+            let body = try await JSONBody.read(request)
+            if let given = try body.string("key"), given != key {
+                throw WardenError.invalid("key", "'\(given)' differs from the key in the path '\(key)'")
+            }
+            if let rclass = try body.string("rclass"), rclass != "local" {
+                throw WardenError.invalid("rclass", "only local repositories are supported, not '\(rclass)'")
+            }
+            if let type = try body.string("packageType"), type.lowercased() != "generic" {
+                throw WardenError.invalid("packageType", "only generic repositories are supported, not '\(type)'")
+            }
+            let existing = try? await service.repository(key: key, for: principal)
+            if request.method == .put, existing != nil {
+                throw WardenError(.badRequest, "repository '\(key)' already exists; POST /artifactory/api/repositories/\(key) updates it")
+            }
+            if request.method == .post, existing == nil { throw WardenError(.notFound, "repository '\(key)' does not exist") }
+            let repository = Repository(
+                key: key, description: try body.string("description") ?? existing?.description ?? "",
+                anonymousRead: try body.bool("anonymousRead") ?? existing?.anonymousRead ?? false)
+            let created = try await service.saveRepository(repository, by: principal)
+            let text = created ? "Successfully created repository '\(key)'" : "Repository '\(key)' update successful."
+            return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        case .delete:
+            try await service.deleteRepository(key: key, force: try Self.flag(request, "force") ?? false, by: principal)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain"],
+                body: .init(byteBuffer: ByteBuffer(string: "Repository '\(key)' and all its content have been removed successfully.")))
+        default:
+            throw WardenError(.badRequest, "\(request.method) is not an operation on repositories")
+        }
+    }
+
+    static func render(_ repository: Repository) -> [String: Any] {
+        [
+            "key": repository.key, "rclass": "local", "packageType": "generic", "description": repository.description,
+            "anonymousRead": repository.anonymousRead,
+        ]
+    }
+
+    func storageInfo(_ request: Request) async throws -> Response {
+        let summaries = try await service.summaries(for: try await principal(request))
+        let files = summaries.reduce(Int64(0)) { $0 + $1.files }
+        let artifactsSize = summaries.reduce(Int64(0)) { $0 + $1.usedBytes }
+        let binariesSize = service.blobs.usedBytes()
+        let list: [[String: Any]] = summaries.map {
+            [
+                "repoKey": $0.key, "repoType": "LOCAL", "foldersCount": $0.folders, "filesCount": $0.files, "usedSpace": "\($0.usedBytes) bytes",
+                "usedSpaceInBytes": $0.usedBytes, "itemsCount": $0.files + $0.folders, "packageType": "Generic",
+            ]
+        }
+        return Response.json([
+            "binariesSummary": [
+                "binariesCount": "\(files)", "binariesSize": "\(binariesSize) bytes", "artifactsSize": "\(artifactsSize) bytes",
+                "artifactsCount": "\(files)", "itemsCount": "\(summaries.reduce(Int64(0)) { $0 + $1.files + $1.folders })",
+                "optimization": artifactsSize == 0 ? "0%" : String(format: "%.2f%%", Double(binariesSize) * 100 / Double(artifactsSize)),
+            ],
+            "fileStoreSummary": ["storageType": "file-system", "storageDirectory": service.blobs.location],
+            "repositoriesSummaryList": list,
+        ])
+    }
+
+    // MARK: Content
+
+    func deploy(_ request: Request, repo: String, path: String, properties: ArtifactProperties) async throws -> Response {
+        let headers = request.headers
+        let expected = ExpectedChecksums(
+            sha256: headers[HTTPField.Name("X-Checksum-Sha256")!], sha1: headers[HTTPField.Name("X-Checksum-Sha1")!],
+            md5: headers[HTTPField.Name("X-Checksum-Md5")!])
+        var contentLength: Int64 = -1
+        if let text = headers[.contentLength] {
+            guard let value = Int64(text), value >= 0 else { throw WardenError.invalid("Content-Length", "'\(text)' is not a size") }
+            contentLength = value
+        }
+        let ticket = try await service.beginUpload(
+            repo: repo, path: path, properties: properties, expected: expected, contentLength: contentLength, request: try await artifactRequest(request))
+        let blob = try service.blobs.stage()
+        do {
+            for try await buffer in request.body {
+                try buffer.withUnsafeReadableBytes { try blob.append($0) }
+            }
+        } catch {
+            blob.discard()
+            throw error
+        }
+        let item = try await service.commitUpload(ticket, blob: blob)
+        let base = baseURL(request)
+        return Response.json(
+            [
+                "repo": item.repo, "path": "/" + item.path, "created": ISOTime.format(millis: item.createdAt), "createdBy": item.createdBy,
+                "downloadUri": "\(base)/\(item.repo)/\(item.path)", "mimeType": Self.mimeType(item.name), "size": "\(item.size)",
+                "checksums": ["sha1": item.sha1, "md5": item.md5, "sha256": item.sha256],
+                "originalChecksums": ["sha1": item.sha1, "md5": item.md5, "sha256": item.sha256], "uri": "\(base)/\(item.repo)/\(item.path)",
+            ], status: .created)
+    }
+
+    func createFolder(_ request: Request, repo: String, path: String) async throws -> Response {
+        let item = try await service.createFolder(repo: repo, path: path, request: try await artifactRequest(request))
+        let base = baseURL(request)
+        return Response.json(
+            [
+                "repo": item.repo, "path": "/" + item.path, "created": ISOTime.format(millis: item.createdAt), "createdBy": item.createdBy,
+                "children": [], "uri": "\(base)/\(item.repo)/\(item.path)",
+            ], status: .created)
+    }
+
+    func download(_ request: Request, context: Context, repo: String, path: String) async throws -> Response {
+        let headOnly = request.method == .head
+        switch try await service.download(repo: repo, path: path, headOnly: headOnly, request: try await artifactRequest(request)) {
+        case .folder(let folder, let children):
+            let title = "Index of \(folder.repo)/\(folder.path)"
+            var html = "<!DOCTYPE html><html><head><title>\(Self.escape(title))</title></head><body><h1>\(Self.escape(title))</h1><pre>"
+            if !folder.path.isEmpty { html += "<a href=\"../\">../</a>\n" }
+            for child in children {
+                let name = child.name + (child.isFolder ? "/" : "")
+                html += "<a href=\"\(Self.escape(name))\">\(Self.escape(name))</a>  \(ISOTime.format(millis: child.modifiedAt))  \(child.isFolder ? "-" : String(child.size))\n"
+            }
+            html += "</pre></body></html>"
+            return Response(
+                status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: headOnly ? .init() : .init(byteBuffer: ByteBuffer(string: html)))
+        case .file(let item, let blobPath, let extra):
+            var headers: HTTPFields = [
+                .contentType: Self.mimeType(item.name), .eTag: "\"\(item.sha1)\"", .lastModified: HTTPDate.format(millis: item.modifiedAt),
+                .acceptRanges: "bytes",
+            ]
+            headers[HTTPField.Name("X-Checksum-Sha1")!] = item.sha1
+            headers[HTTPField.Name("X-Checksum-Sha256")!] = item.sha256
+            headers[HTTPField.Name("X-Checksum-Md5")!] = item.md5
+            headers[HTTPField.Name("X-Artifactory-Filename")!] = item.name
+            headers[.contentDisposition] = "attachment; filename=\"\(item.name.replacingOccurrences(of: "\"", with: ""))\""
+            for (name, values) in extra {
+                guard let field = HTTPField.Name(name) else { continue }
+                for value in values { headers.append(HTTPField(name: field, value: value)) }
+            }
+            if let match = request.headers[.ifNoneMatch], match == "\"\(item.sha1)\"" || match == "*" {
+                return Response(status: .notModified, headers: headers)
+            }
+            if let since = request.headers[.ifModifiedSince], let seconds = HTTPDate.parse(since), Int64(seconds) >= item.modifiedAt / 1000 {
+                return Response(status: .notModified, headers: headers)
+            }
+            var range = item.size > 0 ? 0...Int(item.size - 1) : nil
+            var status = HTTPResponse.Status.ok
+            if let header = request.headers[.range], item.size > 0 {
+                guard let wanted = Self.byteRange(header, size: Int(item.size)) else {
+                    headers[.contentRange] = "bytes */\(item.size)"
+                    return Response(status: .rangeNotSatisfiable, headers: headers)
+                }
+                range = wanted
+                status = .partialContent
+                headers[.contentRange] = "bytes \(wanted.lowerBound)-\(wanted.upperBound)/\(item.size)"
+            }
+            headers[.contentLength] = "\(range?.count ?? 0)"
+            if headOnly || range == nil { return Response(status: status, headers: headers) }
+            let body = try await fileIO.loadFile(path: blobPath, range: range!, context: context)
+            return Response(status: status, headers: headers, body: body)
+        }
+    }
+
+    /// One range of `bytes=a-b`, `bytes=a-` or `bytes=-n`; `nil` when it cannot be satisfied.
+    static func byteRange(_ header: String, size: Int) -> ClosedRange<Int>? {
+        guard header.hasPrefix("bytes="), !header.contains(",") else { return nil }
+        let spec = header.dropFirst(6).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard spec.count == 2 else { return nil }
+        if spec[0].isEmpty {
+            guard let suffix = Int(spec[1]), suffix > 0 else { return nil }
+            return max(0, size - suffix)...(size - 1)
+        }
+        guard let start = Int(spec[0]), start < size else { return nil }
+        if spec[1].isEmpty { return start...(size - 1) }
+        guard let end = Int(spec[1]), end >= start else { return nil }
+        return start...min(end, size - 1)
+    }
+
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+            .replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    static func mimeType(_ name: String) -> String {
+        switch (name as NSString).pathExtension.lowercased() {
+        case "txt", "log", "md": return "text/plain"
+        case "json": return "application/json"
+        case "xml", "pom": return "application/xml"
+        case "html", "htm": return "text/html"
+        case "zip", "jar", "war": return "application/zip"
+        case "gz", "tgz": return "application/x-gzip"
+        case "tar": return "application/x-tar"
+        default: return "application/octet-stream"
+        }
+    }
+
+    // MARK: Storage API
+
+    func storage(_ request: Request, repo: String, path: String) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        let base = baseURL(request)
+        let uri = "\(base)/api/storage/\(repo)" + (path.isEmpty ? "" : "/\(path)")
+        switch request.method {
+        case .put:
+            guard let list = parameters.get("properties") else { throw WardenError.invalid("properties", "is required: ?properties=name=value|name2=value2") }
+            let properties = Self.propertyList(list)
+            try await service.setProperties(
+                repo: repo, path: path, properties, recursive: try Self.flag(request, "recursive") ?? false, request: try await artifactRequest(request))
+            return Response(status: .noContent)
+        case .delete:
+            guard let list = parameters.get("properties") else { throw WardenError.invalid("properties", "is required: ?properties=name,name2") }
+            try await service.deleteProperties(
+                repo: repo, path: path, names: list.split(separator: ",").map(String.init), recursive: try Self.flag(request, "recursive") ?? false,
+                request: try await artifactRequest(request))
+            return Response(status: .noContent)
+        case .get:
+            break
+        default:
+            throw WardenError(.badRequest, "\(request.method) is not an operation of the storage API")
+        }
+        let item = try await service.item(repo: repo, path: path, for: try await principal(request))
+        if parameters.get("properties") != nil {
+            let wanted = parameters.get("properties").map { $0.split(separator: ",").map(String.init) } ?? []
+            var properties = try await service.properties(of: item)
+            if !wanted.isEmpty { properties = properties.filter { wanted.contains($0.key) } }
+            guard !properties.isEmpty else { throw WardenError(.notFound, "No properties could be found.") }
+            return Response.json(["properties": properties, "uri": uri])
+        }
+        if parameters.get("stats") != nil {
+            var stats: [String: Any] = ["uri": uri, "downloadCount": item.downloadCount, "remoteDownloadCount": 0, "remoteLastDownloaded": 0]
+            stats["lastDownloaded"] = item.lastDownloaded ?? 0
+            if let by = item.lastDownloadedBy { stats["lastDownloadedBy"] = by }
+            return Response.json(stats)
+        }
+        if parameters.get("list") != nil {
+            guard item.isFolder else { throw WardenError(.badRequest, "\(repo)/\(path) is a file; ?list needs a folder") }
+            let deep = try Self.flag(request, "deep") ?? false
+            let listFolders = try Self.flag(request, "listFolders") ?? false
+            let depth = try WorkerAPI<Context>.integer(parameters.get("depth"), "depth")
+            let items = deep ? try await service.descendants(of: item) : try await service.children(of: item)
+            let files: [[String: Any]] = items.compactMap { child in
+                if child.isFolder && !listFolders { return nil }
+                let relative = String(child.path.dropFirst(item.path.isEmpty ? 0 : item.path.count + 1))
+                if let depth, relative.split(separator: "/").count > depth { return nil }
+                var entry: [String: Any] = ["uri": "/" + relative, "size": child.isFolder ? -1 : child.size,
+                    "lastModified": ISOTime.format(millis: child.modifiedAt), "folder": child.isFolder]
+                if !child.isFolder {
+                    entry["sha1"] = child.sha1
+                    entry["sha2"] = child.sha256
+                }
+                return entry
+            }
+            return Response.json(["uri": uri, "created": ISOTime.format(millis: Int64(Date().timeIntervalSince1970 * 1000)), "files": files])
+        }
+        var info: [String: Any] = [
+            "repo": item.repo, "path": "/" + item.path, "created": ISOTime.format(millis: item.createdAt), "createdBy": item.createdBy,
+            "lastModified": ISOTime.format(millis: item.modifiedAt), "modifiedBy": item.modifiedBy, "lastUpdated": ISOTime.format(millis: item.updatedAt),
+            "uri": uri,
+        ]
+        if item.isFolder {
+            info["children"] = try await service.children(of: item).map { ["uri": "/" + $0.name, "folder": $0.isFolder] }
+        } else {
+            info["downloadUri"] = "\(base)/\(item.repo)/\(item.path)"
+            info["mimeType"] = Self.mimeType(item.name)
+            info["size"] = "\(item.size)"
+            info["checksums"] = ["sha1": item.sha1, "md5": item.md5, "sha256": item.sha256]
+            info["originalChecksums"] = ["sha1": item.sha1, "md5": item.md5, "sha256": item.sha256]
+        }
+        return Response.json(info)
+    }
+
+    func transfer(_ request: Request, move: Bool, repo: String, path: String) async throws -> Response {
+        guard let target = request.uri.queryParameters.get("to"), !target.isEmpty else {
+            throw WardenError.invalid("to", "is required: ?to=/repository/path")
+        }
+        let dry = try Self.flag(request, "dry") ?? false
+        let report = try await service.transfer(
+            move: move, repo: repo, path: path, to: target.removingPercentEncoding ?? target, dryRun: dry, request: try await artifactRequest(request))
+        let verb = move ? "moving" : "copying"
+        let done = move ? "moved" : "copied"
+        let message =
+            dry
+            ? "Dry run for \(verb) \(repo):\(path) to \(target) completed successfully, \(report.files) artifacts and \(report.folders) folders would be \(done)"
+            : "\(verb) \(repo):\(path) to \(target) completed successfully, \(report.files) artifacts and \(report.folders) folders were \(done)"
+        return Response.json(["messages": [["level": "INFO", "message": message]]])
+    }
+}
+
