@@ -134,7 +134,10 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
         guard let key else {
             guard request.method == .get else { throw WardenError(.badRequest, "\(request.method) needs a repository key in the path") }
             let list = try await service.repositories(for: principal)
-            return Response.json(list.map { ["key": $0.key, "type": "LOCAL", "description": $0.description, "url": "\(baseURL(request))/\($0.key)", "packageType": "Generic"] })
+            return Response.json(
+                list.map {
+                    ["key": $0.key, "type": "LOCAL", "description": $0.description, "url": "\(baseURL(request))/\($0.key)", "packageType": "Generic"]
+                })
         }
         switch request.method {
         case .get:
@@ -214,7 +217,8 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
             contentLength = value
         }
         let ticket = try await service.beginUpload(
-            repo: repo, path: path, properties: properties, expected: expected, contentLength: contentLength, request: try await artifactRequest(request))
+            repo: repo, path: path, properties: properties, expected: expected, contentLength: contentLength,
+            request: try await artifactRequest(request))
         let blob = try service.blobs.stage()
         do {
             for try await buffer in request.body {
@@ -254,11 +258,13 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
             if !folder.path.isEmpty { html += "<a href=\"../\">../</a>\n" }
             for child in children {
                 let name = child.name + (child.isFolder ? "/" : "")
-                html += "<a href=\"\(Self.escape(name))\">\(Self.escape(name))</a>  \(ISOTime.format(millis: child.modifiedAt))  \(child.isFolder ? "-" : String(child.size))\n"
+                html +=
+                    "<a href=\"\(Self.escape(name))\">\(Self.escape(name))</a>  \(ISOTime.format(millis: child.modifiedAt))  \(child.isFolder ? "-" : String(child.size))\n"
             }
             html += "</pre></body></html>"
             return Response(
-                status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: headOnly ? .init() : .init(byteBuffer: ByteBuffer(string: html)))
+                status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                body: headOnly ? .init() : .init(byteBuffer: ByteBuffer(string: html)))
         case .file(let item, let blobPath, let extra):
             var headers: HTTPFields = [
                 .contentType: Self.mimeType(item.name), .eTag: "\"\(item.sha1)\"", .lastModified: HTTPDate.format(millis: item.modifiedAt),
@@ -338,10 +344,13 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
         let uri = "\(base)/api/storage/\(repo)" + (path.isEmpty ? "" : "/\(path)")
         switch request.method {
         case .put:
-            guard let list = parameters.get("properties") else { throw WardenError.invalid("properties", "is required: ?properties=name=value|name2=value2") }
+            guard let list = parameters.get("properties") else {
+                throw WardenError.invalid("properties", "is required: ?properties=name=value|name2=value2")
+            }
             let properties = Self.propertyList(list)
             try await service.setProperties(
-                repo: repo, path: path, properties, recursive: try Self.flag(request, "recursive") ?? false, request: try await artifactRequest(request))
+                repo: repo, path: path, properties, recursive: try Self.flag(request, "recursive") ?? false,
+                request: try await artifactRequest(request))
             return Response(status: .noContent)
         case .delete:
             guard let list = parameters.get("properties") else { throw WardenError.invalid("properties", "is required: ?properties=name,name2") }
@@ -378,8 +387,10 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
                 if child.isFolder && !listFolders { return nil }
                 let relative = String(child.path.dropFirst(item.path.isEmpty ? 0 : item.path.count + 1))
                 if let depth, relative.split(separator: "/").count > depth { return nil }
-                var entry: [String: Any] = ["uri": "/" + relative, "size": child.isFolder ? -1 : child.size,
-                    "lastModified": ISOTime.format(millis: child.modifiedAt), "folder": child.isFolder]
+                var entry: [String: Any] = [
+                    "uri": "/" + relative, "size": child.isFolder ? -1 : child.size,
+                    "lastModified": ISOTime.format(millis: child.modifiedAt), "folder": child.isFolder,
+                ]
                 if !child.isFolder {
                     entry["sha1"] = child.sha1
                     entry["sha2"] = child.sha256
@@ -390,7 +401,8 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
         }
         var info: [String: Any] = [
             "repo": item.repo, "path": "/" + item.path, "created": ISOTime.format(millis: item.createdAt), "createdBy": item.createdBy,
-            "lastModified": ISOTime.format(millis: item.modifiedAt), "modifiedBy": item.modifiedBy, "lastUpdated": ISOTime.format(millis: item.updatedAt),
+            "lastModified": ISOTime.format(millis: item.modifiedAt), "modifiedBy": item.modifiedBy,
+            "lastUpdated": ISOTime.format(millis: item.updatedAt),
             "uri": uri,
         ]
         if item.isFolder {
@@ -411,7 +423,8 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
         }
         let dry = try Self.flag(request, "dry") ?? false
         let report = try await service.transfer(
-            move: move, repo: repo, path: path, to: target.removingPercentEncoding ?? target, dryRun: dry, request: try await artifactRequest(request))
+            move: move, repo: repo, path: path, to: target.removingPercentEncoding ?? target, dryRun: dry, request: try await artifactRequest(request)
+        )
         let verb = move ? "moving" : "copying"
         let done = move ? "moved" : "copied"
         let message =
@@ -421,4 +434,3 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
         return Response.json(["messages": [["level": "INFO", "message": message]]])
     }
 }
-

@@ -33,7 +33,8 @@ public func buildRouter(_ services: WardenServices) -> Router<BasicRequestContex
         health: services.health,
         engineReady: services.engineReady
     ).register(on: router)
-    ArtifactAPI<BasicRequestContext>(service: services.artifacts, auth: RequestAuthenticator(authenticator: services.authenticator)).register(on: router)
+    ArtifactAPI<BasicRequestContext>(service: services.artifacts, auth: RequestAuthenticator(authenticator: services.authenticator)).register(
+        on: router)
     return router
 }
 

@@ -76,7 +76,8 @@ extension SQLiteStorage: ArtifactStore {
     public func descendants(repo: String, path: String) async throws -> [ArtifactItem] {
         try await pool.read { db in
             if path.isEmpty {
-                return try Row.fetchAll(db, sql: "SELECT * FROM item WHERE repo = ? AND path != '' ORDER BY path", arguments: [repo]).map(Self.item(from:))
+                return try Row.fetchAll(db, sql: "SELECT * FROM item WHERE repo = ? AND path != '' ORDER BY path", arguments: [repo]).map(
+                    Self.item(from:))
             }
             return try Row.fetchAll(
                 db, sql: "SELECT * FROM item WHERE repo = ? AND substr(path, 1, ?) = ? ORDER BY path",
@@ -231,7 +232,8 @@ extension SQLiteStorage: ArtifactStore {
             }
             try insert(
                 ArtifactItem(
-                    repo: item.repo, path: folder, isFolder: true, createdAt: item.modifiedAt, modifiedAt: item.modifiedAt, updatedAt: item.modifiedAt,
+                    repo: item.repo, path: folder, isFolder: true, createdAt: item.modifiedAt, modifiedAt: item.modifiedAt,
+                    updatedAt: item.modifiedAt,
                     createdBy: item.modifiedBy, modifiedBy: item.modifiedBy), in: db)
         }
     }

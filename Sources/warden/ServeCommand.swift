@@ -99,7 +99,8 @@ struct ServeCommand: AsyncParsableCommand {
             store: storage, blobs: try FileBlobStore(root: (dataFolder as NSString).appendingPathComponent("blobs")), events: dispatcher,
             baseURL: baseURL)
         let services = WardenServices(
-            workers: service, artifacts: artifacts, authenticator: Authenticator(tokens: storage, workerTokens: workerTokens), tokens: TokenService(tokens: storage),
+            workers: service, artifacts: artifacts, authenticator: Authenticator(tokens: storage, workerTokens: workerTokens),
+            tokens: TokenService(tokens: storage),
             health: storage,
             engineReady: { ScriptEngine.isSupported && pool.isReady })
         let app = buildApplication(services, platform: platform, host: host, port: port, logger: logger) { bound in

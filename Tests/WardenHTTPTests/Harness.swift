@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HTTPTypes
 import HummingbirdTesting
 import Testing
 import WardenCore
@@ -51,7 +52,8 @@ struct Harness {
             store: storage, blobs: try FileBlobStore(root: folder.appendingPathComponent("blobs").path),
             events: EventDispatcher(service: service, queue: storage), baseURL: "http://127.0.0.1:8080")
         let services = WardenServices(
-            workers: service, artifacts: artifacts, authenticator: Authenticator(tokens: storage), tokens: TokenService(tokens: storage), health: storage,
+            workers: service, artifacts: artifacts, authenticator: Authenticator(tokens: storage), tokens: TokenService(tokens: storage),
+            health: storage,
             engineReady: { true })
         app = Application(router: buildRouter(services))
     }
@@ -75,11 +77,13 @@ struct Harness {
         let client: any TestClientProtocol
 
         @discardableResult
-        func send(_ method: HTTPRequest.Method, _ uri: String, token: String? = Harness.admin, json: Any? = nil, raw: String? = nil) async throws
-            -> Reply
-        {
+        func send(
+            _ method: HTTPRequest.Method, _ uri: String, token: String? = Harness.admin, json: Any? = nil, raw: String? = nil,
+            headers extra: [String: String] = [:]
+        ) async throws -> Reply {
             var headers: HTTPFields = [.contentType: "application/json"]
             if let token { headers[.authorization] = "Bearer \(token)" }
+            for (name, value) in extra { headers[HTTPField.Name(name)!] = value }
             var body: ByteBuffer?
             if let json { body = ByteBuffer(data: try JSONSerialization.data(withJSONObject: json, options: [.fragmentsAllowed])) }
             if let raw { body = ByteBuffer(string: raw) }

@@ -95,7 +95,8 @@ public struct AQLQuery: Sendable {
     }
 
     static func isIncludable(_ field: String) -> Bool {
-        fields.contains(field) || ["*", "property", "property.*", "property.key", "property.value", "stat", "stat.*", "stat.downloaded_by"].contains(field)
+        fields.contains(field)
+            || ["*", "property", "property.*", "property.key", "property.value", "stat", "stat.*", "stat.downloaded_by"].contains(field)
             || field.hasPrefix("@")
     }
 
@@ -132,7 +133,9 @@ public struct AQLQuery: Sendable {
 
     static func aqlValue(_ value: Any, field: String) throws(WardenError) -> AQLValue {
         if value is NSNull { return .null }
-        if value is Bool { throw WardenError(.badRequest, "AQL: the value for '\(field)' must be a string, a number or null, not a boolean") }
+        if let number = value as? NSNumber, String(cString: number.objCType) == "c" || type(of: value) == Bool.self {
+            throw WardenError(.badRequest, "AQL: the value for '\(field)' must be a string, a number or null, not a boolean")
+        }
         if let number = value as? NSNumber { return .number(number.doubleValue) }
         if let text = value as? String { return .text(text) }
         throw WardenError(.badRequest, "AQL: the value for '\(field)' must be a string, a number or null")

@@ -156,7 +156,9 @@ public final class ArtifactService: Sendable {
         guard !path.isEmpty else { throw WardenError.invalid("path", "a file needs a path inside the repository") }
         var repo = try await writable(repo, request.principal).key
         try Self.validate(properties)
-        for (field, value, length) in [("X-Checksum-Sha256", expected.sha256, 64), ("X-Checksum-Sha1", expected.sha1, 40), ("X-Checksum-Md5", expected.md5, 32)] {
+        for (field, value, length) in [
+            ("X-Checksum-Sha256", expected.sha256, 64), ("X-Checksum-Sha1", expected.sha1, 40), ("X-Checksum-Md5", expected.md5, 32),
+        ] {
             if let value, value.count != length || !value.allSatisfy(\.isHexDigit) {
                 throw WardenError.invalid(field, "'\(value)' is not \(length) hexadecimal digits")
             }
@@ -184,7 +186,8 @@ public final class ArtifactService: Sendable {
         do {
             digest = try blob.seal()
             for (name, expected, actual) in [
-                ("SHA-256", ticket.expected.sha256, digest.sha256), ("SHA-1", ticket.expected.sha1, digest.sha1), ("MD5", ticket.expected.md5, digest.md5),
+                ("SHA-256", ticket.expected.sha256, digest.sha256), ("SHA-1", ticket.expected.sha1, digest.sha1),
+                ("MD5", ticket.expected.md5, digest.md5),
             ] {
                 if let expected, expected.lowercased() != actual {
                     throw WardenError(.conflict, "\(name) checksum mismatch: the client sent \(expected.lowercased()), the content has \(actual)")
@@ -234,7 +237,9 @@ public final class ArtifactService: Sendable {
             if name.isEmpty || name.count > 255 || name.contains(where: { ";|=,&".contains($0) || $0.isNewline }) {
                 throw WardenError.invalid("properties", "'\(name)' is not a property name (1 to 255 characters, none of ;|=,&)")
             }
-            if values.contains(where: { $0.utf8.count > 2_400 }) { throw WardenError.invalid("properties", "a value of '\(name)' is over 2400 bytes") }
+            if values.contains(where: { $0.utf8.count > 2_400 }) {
+                throw WardenError.invalid("properties", "a value of '\(name)' is over 2400 bytes")
+            }
         }
     }
 
@@ -264,7 +269,9 @@ public final class ArtifactService: Sendable {
     public func delete(repo: String, path rawPath: String, request: ArtifactRequest) async throws {
         let path = try ArtifactPath.normalize(rawPath)
         let repo = try await writable(repo, request.principal).key
-        guard !path.isEmpty else { throw WardenError.invalid("path", "the root of a repository is deleted with DELETE /artifactory/api/repositories/\(repo)") }
+        guard !path.isEmpty else {
+            throw WardenError.invalid("path", "the root of a repository is deleted with DELETE /artifactory/api/repositories/\(repo)")
+        }
         let item = try await existing(repo, path)
         let data = Payloads.beforeDelete(item: item, request: request)
         let verdict = try await events.runSynchronous(action: "BEFORE_DELETE", repo: repo, path: path, dataJSON: data, triggeredBy: request.userID)

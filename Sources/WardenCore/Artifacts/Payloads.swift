@@ -69,7 +69,10 @@ enum Payloads {
     }
 
     static func itemInfo(_ item: ArtifactItem) -> [String: Any] {
-        ["repoPath": repoPath(item.repo, item.path, isFolder: item.isFolder), "name": item.name, "created": item.createdAt, "lastModified": item.modifiedAt]
+        [
+            "repoPath": repoPath(item.repo, item.path, isFolder: item.isFolder), "name": item.name, "created": item.createdAt,
+            "lastModified": item.modifiedAt,
+        ]
     }
 
     static func beforeDelete(item: ArtifactItem, request: ArtifactRequest) -> String {
