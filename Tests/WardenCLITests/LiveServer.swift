@@ -72,6 +72,67 @@ final class LiveServer: @unchecked Sendable {  // the Process is only touched by
     }
 }
 
+extension LiveServer {
+    /// A raw request: `token` nil sends no credentials; the answer's body is kept as bytes.
+    func send(
+        _ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:], token: String?? = .none
+    ) async throws -> (status: Int, data: Data, headers: [String: String]) {
+        var request = URLRequest(url: URL(string: url + path)!)
+        request.httpMethod = method
+        let credential: String? = token ?? self.token
+        if let credential { request.setValue("Bearer \(credential)", forHTTPHeaderField: "Authorization") }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        request.httpBody = body
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as? HTTPURLResponse
+        var fields: [String: String] = [:]
+        for (name, value) in http?.allHeaderFields ?? [:] { fields["\(name)".lowercased()] = "\(value)" }
+        return (http?.statusCode ?? 0, data, fields)
+    }
+
+    /// Text of a raw request's answer.
+    func text(_ method: String, _ path: String, body: String? = nil, token: String?? = .none) async throws -> (status: Int, text: String) {
+        let reply = try await send(method, path, body: body.map { Data($0.utf8) }, token: token)
+        return (reply.status, String(decoding: reply.data, as: UTF8.self))
+    }
+
+    /// Creates a generic local repository.
+    func createRepository(_ key: String, anonymousRead: Bool = false) async throws {
+        let reply = try await request("PUT", "/artifactory/api/repositories/\(key)", json: ["rclass": "local", "packageType": "generic", "anonymousRead": anonymousRead])
+        guard reply.status == 200 else { throw CLIError("creating repository \(key): \(reply.status)") }
+    }
+
+    /// Deploys a worker from source, bound to `repos` (artifact actions), with properties and secrets.
+    func deployWorker(
+        key: String, action: String, source: String, repos: [String] = [], include: [String] = [], properties: [String: String] = [:],
+        secrets: [String: String] = [:]
+    ) async throws {
+        var body: [String: Any] = [
+            "key": key, "action": action, "sourceCode": source, "enabled": true,
+            "properties": properties.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value] },
+            "secrets": secrets.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value] },
+        ]
+        if !repos.isEmpty { body["filterCriteria"] = ["artifactFilterCriteria": ["repoKeys": repos, "includePatterns": include]] }
+        let reply = try await request("POST", "/worker/api/v1/workers", json: body)
+        guard reply.status == 201 || reply.status == 200 else { throw CLIError("deploying \(key): \(reply.status) \(String(describing: reply.body))") }
+    }
+
+    /// The recorded runs of a worker, newest first.
+    func history(_ key: String) async throws -> [[String: Any]] {
+        try await request("GET", "/worker/api/v1/execution_history?workerKey=\(key)&limit=100").body as? [[String: Any]] ?? []
+    }
+
+    /// Waits (up to 30 s) until `condition` holds.
+    func eventually(_ what: String, _ condition: () async throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw CLIError("timed out waiting for \(what)")
+    }
+}
+
 struct CLIError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
