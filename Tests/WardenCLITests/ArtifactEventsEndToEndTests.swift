@@ -150,8 +150,9 @@ struct ArtifactEventsEndToEndTests {
         server = try LiveServer.start(data: data)
         defer { server.stop() }
         try await server.eventually("every AFTER_CREATE run") {
-            let seen = Set(try await server.history("slow-after-create").compactMap { ($0["executionResult"] as? [String: Any])?["result"] as? [String: Any] }
-                .compactMap { $0["message"] as? String })
+            let seen = Set(
+                try await server.history("slow-after-create").compactMap { ($0["executionResult"] as? [String: Any])?["result"] as? [String: Any] }
+                    .compactMap { $0["message"] as? String })
             return (0..<6).allSatisfy { seen.contains("saw f\($0).txt") }
         }
     }
@@ -171,9 +172,15 @@ struct ArtifactEventsEndToEndTests {
             try handle.write(contentsOf: chunk)
         }
         try handle.close()
-        let upload = try curl(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-T", file.path, "-H", "Authorization: Bearer \(server.token)", "\(server.url)/artifactory/big/one.bin"])
+        let upload = try curl([
+            "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-T", file.path, "-H", "Authorization: Bearer \(server.token)",
+            "\(server.url)/artifactory/big/one.bin",
+        ])
         #expect(upload == "201")
-        let download = try curl(["-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", "-H", "Authorization: Bearer \(server.token)", "\(server.url)/artifactory/big/one.bin"])
+        let download = try curl([
+            "-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", "-H", "Authorization: Bearer \(server.token)",
+            "\(server.url)/artifactory/big/one.bin",
+        ])
         #expect(download == "200 \(size)")
         let peak = try peakResidentKiB(server.process.processIdentifier)
         #expect(peak < 400 * 1024, "server peak RSS \(peak) KiB")
@@ -189,7 +196,8 @@ struct ArtifactEventsEndToEndTests {
         try await server.createRepository("libs")
         // Promise 10 MB, send 1 MB, hang up.
         let socket = try LoopbackSocket(port: server.port)
-        try socket.write("PUT /artifactory/libs/partial.bin HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(server.token)\r\nContent-Length: 10000000\r\n\r\n")
+        try socket.write(
+            "PUT /artifactory/libs/partial.bin HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(server.token)\r\nContent-Length: 10000000\r\n\r\n")
         try socket.write(String(repeating: "y", count: 1_000_000))
         try await Task.sleep(for: .milliseconds(300))
         socket.close()

@@ -98,7 +98,8 @@ extension LiveServer {
 
     /// Creates a generic local repository.
     func createRepository(_ key: String, anonymousRead: Bool = false) async throws {
-        let reply = try await request("PUT", "/artifactory/api/repositories/\(key)", json: ["rclass": "local", "packageType": "generic", "anonymousRead": anonymousRead])
+        let reply = try await request(
+            "PUT", "/artifactory/api/repositories/\(key)", json: ["rclass": "local", "packageType": "generic", "anonymousRead": anonymousRead])
         guard reply.status == 200 else { throw CLIError("creating repository \(key): \(reply.status)") }
     }
 
@@ -114,7 +115,9 @@ extension LiveServer {
         ]
         if !repos.isEmpty { body["filterCriteria"] = ["artifactFilterCriteria": ["repoKeys": repos, "includePatterns": include]] }
         let reply = try await request("POST", "/worker/api/v1/workers", json: body)
-        guard reply.status == 201 || reply.status == 200 else { throw CLIError("deploying \(key): \(reply.status) \(String(describing: reply.body))") }
+        guard reply.status == 201 || reply.status == 200 else {
+            throw CLIError("deploying \(key): \(reply.status) \(String(describing: reply.body))")
+        }
     }
 
     /// The recorded runs of a worker, newest first.

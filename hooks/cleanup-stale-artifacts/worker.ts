@@ -2,13 +2,14 @@ import { PlatformContext } from './types';
 
 // GENERIC_EVENT: deletes the files of a repository that nobody downloaded for N days (never-downloaded files count
 // from their creation). Call it with {"repo": "libs", "days": 30, "dryRun": true}; dryRun (the default) only lists.
-interface CleanupRequest { repo: string; days?: number; dryRun?: boolean; limit?: number }
+// "olderThan" takes an AQL relative time instead of days ("12h", "2w").
+interface CleanupRequest { repo: string; days?: number; olderThan?: string; dryRun?: boolean; limit?: number }
 
 export default async (context: PlatformContext, data: CleanupRequest) => {
   if (!data || typeof data.repo !== 'string') throw new Error('give the repository: {"repo": "libs", "days": 30, "dryRun": true}');
   const days = Number.isInteger(data.days) && data.days! >= 0 ? data.days! : 30;
   const dryRun = data.dryRun !== false;
-  const age = `${days}d`;
+  const age = typeof data.olderThan === 'string' ? data.olderThan : `${days}d`;
   const criteria = {
     repo: data.repo,
     type: 'file',

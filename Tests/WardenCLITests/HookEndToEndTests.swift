@@ -1,0 +1,150 @@
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// Each ready-made hook of hooks/ deployed to a live server and triggered by real uploads, downloads and deletes.
+@Suite("ready-made hooks, end to end", .serialized)
+struct HookEndToEndTests {
+    static func source(_ hook: String) throws -> String {
+        try String(contentsOf: CLI.repository.appendingPathComponent("hooks/\(hook)/worker.ts"), encoding: .utf8)
+    }
+
+    func start(_ extra: [String] = []) async throws -> LiveServer {
+        let server = try LiveServer.start(data: try temporaryFolder("warden-hooks"), arguments: extra)
+        try await server.createRepository("libs")
+        return server
+    }
+
+    func resultMessages(_ server: LiveServer, _ key: String) async throws -> [String] {
+        try await server.history(key).compactMap { (($0["executionResult"] as? [String: Any])?["result"] as? [String: Any])?["message"] as? String }
+    }
+
+    @Test func blockFlaggedDownloads() async throws {
+        let server = try await start()
+        defer { server.stop() }
+        try await server.deployWorker(
+            key: "block-flagged", action: "BEFORE_DOWNLOAD", source: try Self.source("block-flagged-downloads"), repos: ["libs"])
+        #expect(try await server.text("PUT", "/artifactory/libs/app.jar", body: "jar").status == 201)
+        #expect(try await server.text("GET", "/artifactory/libs/app.jar").status == 200)
+        #expect(try await server.text("PUT", "/artifactory/api/storage/libs/app.jar?properties=quarantine=true").status == 204)
+        let blocked = try await server.text("GET", "/artifactory/libs/app.jar")
+        #expect(blocked.status == 403 && blocked.text.contains("libs:app.jar is blocked: quarantine=true"))
+        #expect(try await server.text("DELETE", "/artifactory/api/storage/libs/app.jar?properties=quarantine").status == 204)
+        #expect(try await server.text("GET", "/artifactory/libs/app.jar").text == "jar")
+    }
+
+    @Test func uploadPathAllowlist() async throws {
+        let server = try await start()
+        defer { server.stop() }
+        try await server.deployWorker(key: "allowlist", action: "BEFORE_UPLOAD", source: try Self.source("upload-path-allowlist"), repos: ["libs"])
+        #expect(try await server.text("PUT", "/artifactory/libs/releases/1.0/a.txt", body: "a").status == 201)
+        let refused = try await server.text("PUT", "/artifactory/libs/tmp/a.txt", body: "a")
+        #expect(refused.status == 403 && refused.text.contains("tmp/a.txt is not under releases/** or snapshots/**"))
+        #expect(try await server.text("GET", "/artifactory/api/storage/libs/tmp/a.txt").status == 404)
+    }
+
+    @Test func folderQuota() async throws {
+        let server = try await start()
+        defer { server.stop() }
+        try await server.deployWorker(key: "quota", action: "BEFORE_UPLOAD", source: try Self.source("folder-quota"), repos: ["libs"])
+        #expect(try await server.text("PUT", "/artifactory/libs/team-a/", body: "").status == 201)
+        #expect(try await server.text("PUT", "/artifactory/api/storage/libs/team-a?properties=quota.bytes=10").status == 204)
+        #expect(try await server.text("PUT", "/artifactory/libs/team-a/one.bin", body: "123456").status == 201)
+        let over = try await server.text("PUT", "/artifactory/libs/team-a/sub/two.bin", body: "123456")
+        #expect(over.status == 403 && over.text.contains("team-a is over its quota: 6 + 6 > 10 bytes"))
+        // Replacing a file counts the new size only.
+        #expect(try await server.text("PUT", "/artifactory/libs/team-a/one.bin", body: "12345678").status == 201)
+        #expect(try await server.text("PUT", "/artifactory/libs/team-b/free.bin", body: String(repeating: "z", count: 50)).status == 201)
+    }
+
+    @Test func refuseOverwrites() async throws {
+        let server = try await start()
+        defer { server.stop() }
+        try await server.deployWorker(key: "immutable", action: "BEFORE_UPLOAD", source: try Self.source("refuse-overwrites"), repos: ["libs"])
+        #expect(try await server.text("PUT", "/artifactory/libs/rel/1.0/app.zip", body: "first").status == 201)
+        #expect(try await server.text("PUT", "/artifactory/libs/top.txt", body: "top").status == 201)
+        let again = try await server.text("PUT", "/artifactory/libs/rel/1.0/app.zip", body: "second")
+        #expect(again.status == 403 && again.text.contains("libs:rel/1.0/app.zip already exists"))
+        #expect(try await server.text("PUT", "/artifactory/libs/top.txt", body: "again").status == 403)
+        #expect(try await server.text("GET", "/artifactory/libs/rel/1.0/app.zip").text == "first")
+    }
+
+    @Test func reportDownloadsToAnOutsideEndpointWithABearerSecret() async throws {
+        let server = try await start(["--allow-hosts", "127.0.0.1"])
+        defer { server.stop() }
+        // The outside endpoint: this server's own execute endpoint, which wants a valid bearer token.
+        try await server.deployWorker(
+            key: "recorder", action: "GENERIC_EVENT", source: "export default async (context, data) => ({ received: data });")
+        try await server.deployWorker(
+            key: "report", action: "AFTER_DOWNLOAD", source: try Self.source("report-downloads"), repos: ["libs"],
+            properties: ["reportUrl": "\(server.url)/worker/api/v1/execute/recorder"], secrets: ["reportToken": server.token])
+        #expect(try await server.text("PUT", "/artifactory/libs/app.jar", body: "jar").status == 201)
+        #expect(try await server.text("GET", "/artifactory/libs/app.jar").status == 200)
+        try await server.eventually("the recorder to receive the report") {
+            try await server.history("recorder").contains {
+                let payload = $0["executionPayload"] as? [String: Any]
+                return payload?["artifact"] as? String == "libs:app.jar" && payload?["user"] as? String == "admin"
+            }
+        }
+        try await server.eventually("the report's own run") { try await resultMessages(server, "report").contains("reported libs:app.jar (200)") }
+        // The secret is masked in what the history shows.
+        #expect(!"\(try await server.history("report"))".contains(server.token))
+    }
+
+    @Test func copyNewArchivesToAnotherRepository() async throws {
+        let server = try await start()
+        defer { server.stop() }
+        try await server.createRepository("archive")
+        try await server.deployWorker(
+            key: "copy-zips", action: "AFTER_CREATE", source: try Self.source("copy-new-archives"), repos: ["libs"],
+            properties: ["extension": ".zip", "targetRepo": "archive"])
+        #expect(try await server.text("PUT", "/artifactory/libs/builds/7/out.zip", body: "zip!").status == 201)
+        #expect(try await server.text("PUT", "/artifactory/libs/builds/7/notes.txt", body: "txt").status == 201)
+        try await server.eventually("the copy") { try await server.text("GET", "/artifactory/archive/builds/7/out.zip").text == "zip!" }
+        try await server.eventually("both runs") { try await resultMessages(server, "copy-zips").count == 2 }
+        #expect(try await server.text("GET", "/artifactory/archive/builds/7/notes.txt").status == 404)
+    }
+
+    @Test func cleanupStaleArtifacts() async throws {
+        let server = try await start()
+        defer { server.stop() }
+        try await server.deployWorker(key: "cleanup", action: "GENERIC_EVENT", source: try Self.source("cleanup-stale-artifacts"))
+        #expect(try await server.text("PUT", "/artifactory/libs/old/stale.bin", body: "stale").status == 201)
+        #expect(try await server.text("PUT", "/artifactory/libs/used.bin", body: "used").status == 201)
+        try await Task.sleep(for: .milliseconds(2_500))
+        #expect(try await server.text("GET", "/artifactory/libs/used.bin").status == 200)
+        let dry = try await server.request("POST", "/worker/api/v1/execute/cleanup", json: ["repo": "libs", "olderThan": "2s"])
+        let dryResult = try #require((dry.body as? [String: Any])?["data"] as? [String: Any], "\(String(describing: dry.body))")
+        #expect(dryResult["candidates"] as? [String] == ["old/stale.bin"])
+        #expect(dryResult["deleted"] as? [String] == [])
+        // Still there (asked through the storage API: a download would make it fresh).
+        #expect(try await server.text("GET", "/artifactory/api/storage/libs/old/stale.bin").status == 200)
+        let real = try await server.request("POST", "/worker/api/v1/execute/cleanup", json: ["repo": "libs", "olderThan": "2s", "dryRun": false])
+        #expect(
+            ((real.body as? [String: Any])?["data"] as? [String: Any])?["deleted"] as? [String] == ["old/stale.bin"],
+            "\(String(describing: real.body))")
+        #expect(try await server.text("GET", "/artifactory/libs/old/stale.bin").status == 404)
+        #expect(try await server.text("GET", "/artifactory/libs/used.bin").status == 200)
+    }
+
+    @Test func repositoryStatistics() async throws {
+        let server = try await start()
+        defer { server.stop() }
+        try await server.createRepository("docs")
+        try await server.deployWorker(key: "stats", action: "GENERIC_EVENT", source: try Self.source("repository-statistics"))
+        #expect(try await server.text("PUT", "/artifactory/libs/a/one.bin", body: "1").status == 201)
+        #expect(try await server.text("PUT", "/artifactory/libs/two.bin", body: "22").status == 201)
+        #expect(try await server.text("PUT", "/artifactory/docs/readme.md", body: "333").status == 201)
+        for _ in 0..<3 { _ = try await server.text("GET", "/artifactory/libs/two.bin") }
+        _ = try await server.text("GET", "/artifactory/docs/readme.md")
+        let reply = try await server.request("POST", "/worker/api/v1/execute/stats", json: ["top": 5])
+        let report = try #require((reply.body as? [String: Any])?["data"] as? [String: Any], "\(String(describing: reply.body))")
+        let totals = report["totals"] as? [String: Any]
+        #expect(totals?["files"] as? Int == 3 && totals?["bytes"] as? Int == 6)
+        let top = (report["mostDownloaded"] as? [[String: Any]])?.map { "\($0["id"] ?? ""):\($0["downloads"] ?? "")" }
+        #expect(top == ["libs:two.bin:3", "docs:readme.md:1"])
+    }
+}
