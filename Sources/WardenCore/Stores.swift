@@ -51,7 +51,8 @@ public struct HistoryQuery: Sendable, Equatable {
 }
 
 public protocol HistoryStore: Sendable {
-    func append(_ entry: HistoryEntry) async throws
+    /// Appends the entries in one transaction.
+    func append(_ entries: [HistoryEntry]) async throws
     /// Newest first.
     func entries(_ query: HistoryQuery) async throws -> [HistoryEntry]
     func entry(id: String) async throws -> HistoryEntry?
@@ -60,6 +61,10 @@ public protocol HistoryStore: Sendable {
 }
 
 /// API tokens, stored by the SHA-256 of their value.
+extension HistoryStore {
+    public func append(_ entry: HistoryEntry) async throws { try await append([entry]) }
+}
+
 public protocol TokenStore: Sendable {
     func create(_ token: TokenRecord) async throws
     func token(hash: String) async throws -> TokenRecord?

@@ -20,11 +20,14 @@ public struct WorkerSettings: Sendable {
     /// Size at which an entry's logs are cut, with a marker.
     public var historyEntryMaxBytes: Int
     public var baseURL: String
+    /// Executor processes: a worker may hold all but one of them at once (see `RunGuard`).
+    public var executors: Int
 
     public init(
         limits: RunLimits = .default, recordSuccessfulRuns: Bool = true, historyPerWorker: Int = 1_000, historyEntryMaxBytes: Int = 130_000,
-        baseURL: String = "http://127.0.0.1:8080"
+        baseURL: String = "http://127.0.0.1:8080", executors: Int = 2
     ) {
+        self.executors = executors
         self.limits = limits
         self.recordSuccessfulRuns = recordSuccessfulRuns
         self.historyPerWorker = historyPerWorker
@@ -43,6 +46,13 @@ public final class WorkerService: Sendable {
     let workerTokens: WorkerTokens?
     public let settings: WorkerSettings
     /// Enabled workers by action name, read once and dropped on every change (events read it on the hot path).
+    let runGuard: RunGuard
+    /// Concurrent runs' entries share a transaction.
+    let historyWriter: GroupCommit<HistoryEntry>
+    /// Worker state as last read or saved by this server.
+    let stateCache = Mutex<[String: [String: String]]>([:])
+    /// Entries recorded per worker since the start, to prune every so often.
+    let appended = Mutex<[String: Int]>([:])
     let bound = Mutex<(generation: Int, byAction: [String: [StoredWorker]]?)>((0, nil))
 
     public init(
@@ -52,6 +62,8 @@ public final class WorkerService: Sendable {
         self.workerTokens = workerTokens
         self.workers = workers
         self.history = history
+        self.runGuard = RunGuard(executors: settings.executors)
+        self.historyWriter = GroupCommit { [history] entries in try await history.append(entries) }
         self.states = states
         self.vault = vault
         self.runner = runner
@@ -127,6 +139,7 @@ public final class WorkerService: Sendable {
         guard let current = try await workers.worker(key: key)?.worker else { throw notFound(key) }
         guard principal.canManage(projectKey: current.projectKey) else { throw forbidden(principal, projectKey: current.projectKey) }
         guard try await workers.delete(key: key) else { throw notFound(key) }
+        stateCache.withLock { $0[key] = nil }
         bound.withLock { $0 = ($0.generation + 1, nil) }
     }
 
@@ -238,17 +251,37 @@ public final class WorkerService: Sendable {
         properties: [String: String], dataJSON: String, debug: Bool, testRun: Bool, triggeredBy: String, version: String,
         forceRecord: Bool = false
     ) async -> RunResult {
-        let state = testRun ? [:] : ((try? await states.state(of: workerKey)) ?? [:])
+        let state = testRun ? [:] : await currentState(of: workerKey)
         let token = workerTokens?.mint(for: workerKey, lifetime: Double(settings.limits.wallMillis) / 1000 + 60)
         defer { if let token { workerTokens?.revoke(token) } }
         let job = RunJob(
             workerKey: workerKey, module: module, dataJSON: dataJSON, secrets: secrets, properties: properties, state: state,
             baseURL: settings.baseURL, platformToken: token ?? "", debug: debug, limits: settings.limits)
         let start = Self.nowMillis()
-        let result = await runner.run(job)
+        let result: RunResult
+        if testRun {
+            result = await runner.run(job)
+        } else {
+            switch await runGuard.admit(workerKey) {
+            case .suspended(let seconds):
+                // Not run, so not recorded: a suspended worker hit by many events would flood its history.
+                return RunResult(
+                    outcome: .threw(
+                        WorkerError(
+                            type: "LimitError",
+                            message: "worker '\(workerKey)' is suspended for \(seconds) s more: \(runGuard.tripAfter) runs in a row broke a limit")))
+            case .run(let ticket):
+                result = await runner.run(job)
+                runGuard.finish(workerKey, ticket: ticket, outcome: result.outcome)
+            }
+        }
         let end = Self.nowMillis()
         if !testRun, result.executionStatus == .success, let newState = result.state, newState != state {
-            try? await states.save(newState, of: workerKey)
+            if (try? await states.save(newState, of: workerKey)) != nil {
+                stateCache.withLock { $0[workerKey] = newState }
+            } else {
+                stateCache.withLock { $0[workerKey] = nil }
+            }
         }
         if result.executionStatus == .fail || debug || forceRecord || settings.recordSuccessfulRuns {
             let masker = SecretMasker(secrets: secrets.values)
@@ -260,10 +293,24 @@ public final class WorkerService: Sendable {
                 status: result.executionStatus, resultJSON: resultJSON, error: result.outcome.error, logs: result.logs, stats: result.stats,
                 startMillis: start, endMillis: end, triggeredBy: triggeredBy, testRun: testRun, executedVersion: version)
             cut(&entry)
-            try? await history.append(entry)
-            try? await history.prune(workerKey: workerKey, keep: settings.historyPerWorker)
+            try? await historyWriter.submit(entry)
+            // Pruning is a write of its own: do it every 32 entries of a worker (the history may exceed its
+            // retention by that many between prunes).
+            let due = appended.withLock { counts in
+                counts[workerKey, default: 0] += 1
+                return counts[workerKey]! % 32 == 1
+            }
+            if due { try? await history.prune(workerKey: workerKey, keep: settings.historyPerWorker) }
         }
         return result
+    }
+
+    /// The worker's state: from the cache, else read once (this server is the only writer of it).
+    func currentState(of workerKey: String) async -> [String: String] {
+        if let cached = stateCache.withLock({ $0[workerKey] }) { return cached }
+        let state = (try? await states.state(of: workerKey)) ?? [:]
+        stateCache.withLock { $0[workerKey] = state }
+        return state
     }
 
     /// Keeps an entry under the size limit by cutting its logs, then its payload and result, each with a marker.

@@ -188,11 +188,13 @@ extension SQLiteStorage: ArtifactStore {
         }
     }
 
-    public func recordDownload(repo: String, path: String, at millis: Int64, by user: String) async throws {
+    public func recordDownloads(_ downloads: [DownloadRecord]) async throws {
         try await pool.write { db in
-            try db.cachedStatement(
-                sql: "UPDATE item SET download_count = download_count + 1, last_downloaded = ?, last_downloaded_by = ? WHERE repo = ? AND path = ?"
-            ).execute(arguments: [millis, user, repo, path])
+            let statement = try db.cachedStatement(
+                sql: "UPDATE item SET download_count = download_count + 1, last_downloaded = ?, last_downloaded_by = ? WHERE repo = ? AND path = ?")
+            for download in downloads {
+                try statement.execute(arguments: [download.millis, download.user, download.repo, download.path])
+            }
         }
     }
 

@@ -260,22 +260,23 @@ extension SQLiteStorage: StateStore {
 // MARK: History
 
 extension SQLiteStorage: HistoryStore {
-    public func append(_ entry: HistoryEntry) async throws {
-        let error = try entry.error.map { try Self.json($0) }
+    public func append(_ entries: [HistoryEntry]) async throws {
+        let errors = try entries.map { try $0.error.map { try Self.json($0) } }
         try await pool.write { db in
-            try db.cachedStatement(
+            let statement = try db.cachedStatement(
                 sql: """
                     INSERT INTO history (id, trace_id, worker_key, action, project_key, payload, status, result, error, logs, cpu_nanos, wall_nanos,
                         peak_memory, start_ms, end_ms, triggered_by, test_run, executed_version)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """
-            ).execute(
-                arguments: [
-                    entry.id, entry.traceID, entry.workerKey, entry.action, entry.projectKey, entry.payloadJSON, entry.status.rawValue,
-                    entry.resultJSON,
-                    error, entry.logs, entry.stats.cpuNanos, entry.stats.wallNanos, entry.stats.peakMemoryBytes, entry.startMillis, entry.endMillis,
-                    entry.triggeredBy, entry.testRun, entry.executedVersion,
-                ])
+                    """)
+            for (entry, error) in zip(entries, errors) {
+                try statement.execute(
+                    arguments: [
+                        entry.id, entry.traceID, entry.workerKey, entry.action, entry.projectKey, entry.payloadJSON, entry.status.rawValue,
+                        entry.resultJSON, error, entry.logs, entry.stats.cpuNanos, entry.stats.wallNanos, entry.stats.peakMemoryBytes,
+                        entry.startMillis, entry.endMillis, entry.triggeredBy, entry.testRun, entry.executedVersion,
+                    ])
+            }
         }
     }
 

@@ -49,71 +49,123 @@ extension BenchCommand {
     /// `POST /worker/api/v1/execute/{key}` of a trivial worker over loopback HTTP, driven by wrk, against a
     /// `warden serve` started for the purpose.
     func executeOverHTTPRows() async throws -> [Row] {
+        guard let wrk = BenchServer.wrk else { return [Row(name: "execute over HTTP (wrk)", value: "wrk not installed", goal: "", met: nil)] }
+        let server = try BenchServer()
+        defer { server.stop() }
+        try await server.call(
+            "POST", "/worker/api/v1/workers",
+            #"{"key":"bench-generic","action":"GENERIC_EVENT","enabled":true,"sourceCode":"export default async (context, data) => ({ n: data.n + 1 });"}"#
+        )
+        let report = try server.load(
+            wrk: wrk, path: "/worker/api/v1/execute/bench-generic", method: "POST", body: #"{"n": 1}"#, duration: max(2, seconds * 2))
+        return [
+            Row(name: "execute over loopback HTTP (wrk, 16 connections), requests/s", value: report.rate, goal: "", met: nil),
+            Row(name: "  p50 / p99 latency", value: "\(report.p50) / \(report.p99)", goal: "", met: nil),
+            Row(name: "  non-2xx answers", value: report.errors, goal: "0", met: report.errors == "0"),
+        ]
+    }
+}
+
+/// A `warden serve` started for a benchmark on a free loopback port, with its own data folder and admin token.
+final class BenchServer {
+    let process = Process()
+    let data = FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-serve-\(getpid())-\(UUID().uuidString)")
+    let token = "bench-\(UUID().uuidString)"
+    var port = 0
+
+    static var wrk: String? {
         let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
-        guard let wrk = paths.map({ "\($0)/wrk" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            return [Row(name: "execute over HTTP (wrk)", value: "wrk not installed", goal: "", met: nil)]
-        }
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-serve-\(getpid())")
-        defer { try? FileManager.default.removeItem(at: data) }
-        let token = "bench-\(UUID().uuidString)"
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: SelfExecutable.path)
-        server.arguments = ["serve", "--port", "0", "--data", data.path]
-        server.environment = ["WARDEN_ADMIN_TOKEN": token, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"]
+        return paths.map { "\($0)/wrk" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    init() throws {
+        process.executableURL = URL(fileURLWithPath: SelfExecutable.path)
+        process.arguments = ["serve", "--port", "0", "--data", data.path]
+        process.environment = ["WARDEN_ADMIN_TOKEN": token, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"]
         let out = Pipe()
-        server.standardOutput = out
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        defer {
-            server.terminate()
-            server.waitUntilExit()
-        }
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
         var text = ""
-        var port = 0
         while port == 0 {
             let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { throw CommandFailure("the server did not start: \(text)") }
+            if chunk.isEmpty {
+                stop()
+                throw CommandFailure("the server did not start: \(text)")
+            }
             text += String(decoding: chunk, as: UTF8.self)
             if let range = text.range(of: #"http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
                 port = Int(text[range].split(separator: ":").last ?? "") ?? 0
             }
         }
-        var create = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/worker/api/v1/workers")!)
-        create.httpMethod = "POST"
-        create.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        create.httpBody = Data(
-            #"{"key":"bench-generic","action":"GENERIC_EVENT","enabled":true,"sourceCode":"export default async (context, data) => ({ n: data.n + 1 });"}"#
-                .utf8)
-        let (_, response) = try await URLSession.shared.data(for: create)
-        guard (response as? HTTPURLResponse)?.statusCode == 201 else { throw CommandFailure("could not create the benchmark worker") }
-        let script = FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-\(getpid()).lua")
-        try """
-        wrk.method = "POST"
-        wrk.body = '{"n": 1}'
-        wrk.headers["Content-Type"] = "application/json"
-        wrk.headers["Authorization"] = "Bearer \(token)"
-        """.write(to: script, atomically: true, encoding: .utf8)
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: data)
+    }
+
+    /// One request as the admin; fails unless the answer is 2xx.
+    @discardableResult
+    func call(_ method: String, _ path: String, _ body: String? = nil) async throws -> Data {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        if let body {
+            request.httpBody = Data(body.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard (200..<300).contains(status) else {
+            throw CommandFailure("\(method) \(path) answered \(status): \(String(decoding: data, as: UTF8.self))")
+        }
+        return data
+    }
+
+    struct LoadReport {
+        var rate: String
+        var p50: String
+        var p99: String
+        var errors: String
+        var requestsPerSecond: Double { Double(rate) ?? 0 }
+        /// p99 in milliseconds.
+        var p99Millis: Double { Self.millis(p99) }
+
+        static func millis(_ text: String) -> Double {
+            if text.hasSuffix("us") { return (Double(text.dropLast(2)) ?? 0) / 1000 }
+            if text.hasSuffix("ms") { return Double(text.dropLast(2)) ?? 0 }
+            if text.hasSuffix("s") { return (Double(text.dropLast()) ?? 0) * 1000 }
+            return 0
+        }
+    }
+
+    /// wrk against `path` (2 threads, 16 connections) as the admin.
+    func load(wrk: String, path: String, method: String = "GET", body: String? = nil, duration: Double, connections: Int = 16) throws -> LoadReport {
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-\(getpid())-\(UUID().uuidString).lua")
+        var lua = "wrk.method = \"\(method)\"\nwrk.headers[\"Authorization\"] = \"Bearer \(token)\"\n"
+        if let body { lua += "wrk.body = [==[\(body)]==]\nwrk.headers[\"Content-Type\"] = \"application/json\"\n" }
+        try lua.write(to: script, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: script) }
         let load = Process()
         load.executableURL = URL(fileURLWithPath: wrk)
         load.arguments = [
-            "-t2", "-c16", "-d\(Int(max(2, seconds * 2)))s", "--latency", "-s", script.path,
-            "http://127.0.0.1:\(port)/worker/api/v1/execute/bench-generic",
+            "-t2", "-c\(connections)", "-d\(Int(duration.rounded(.up)))s", "--latency", "-s", script.path, "http://127.0.0.1:\(port)\(path)",
         ]
-        let wrkOut = Pipe()
-        load.standardOutput = wrkOut
+        let out = Pipe()
+        load.standardOutput = out
         try load.run()
-        let report = String(decoding: wrkOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let report = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         load.waitUntilExit()
         func figure(_ pattern: String) -> String {
             guard let range = report.range(of: pattern, options: .regularExpression) else { return "?" }
             return String(report[range]).split(separator: " ", omittingEmptySubsequences: true).last.map(String.init) ?? "?"
         }
-        let errors = report.contains("Non-2xx") ? figure(#"Non-2xx or 3xx responses: +\d+"#) : "0"
-        return [
-            Row(name: "execute over loopback HTTP (wrk, 16 connections), requests/s", value: figure(#"Requests/sec: +[\d.]+"#), goal: "", met: nil),
-            Row(name: "  p50 / p99 latency", value: "\(figure(#"50% +[\d.]+[mu]?s"#)) / \(figure(#"99% +[\d.]+[mu]?s"#))", goal: "", met: nil),
-            Row(name: "  non-2xx answers", value: errors, goal: "0", met: errors == "0"),
-        ]
+        return LoadReport(
+            rate: figure(#"Requests/sec: +[\d.]+"#), p50: figure(#"50% +[\d.]+[mu]?s"#), p99: figure(#"99% +[\d.]+[mu]?s"#),
+            errors: report.contains("Non-2xx") ? figure(#"Non-2xx or 3xx responses: +\d+"#) : "0")
     }
 }

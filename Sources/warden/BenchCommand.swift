@@ -12,6 +12,7 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Option(help: "Runs measured one after another for the latency figures.") var runs = 20_000
     @Option(help: "Seconds each throughput figure runs for.") var seconds = 3.0
+    @Flag(help: "Measure only the artifact hot path (hooked and plain downloads and uploads).") var artifactsOnly = false
 
     static let trivial = "export default async (context, data) => ({ status: DownloadStatus.DOWNLOAD_PROCEED, message: 'ok ' + data.repoPath.key });"
     static let payload =
@@ -25,6 +26,10 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if artifactsOnly {
+            printTable(try await artifactRows())
+            return
+        }
         let command = [SelfExecutable.path, "executor"]
         let cores = ProcessInfo.processInfo.activeProcessorCount
         var rows: [Row] = []
@@ -124,6 +129,7 @@ struct BenchCommand: AsyncParsableCommand {
         }
         rows += try await historyRows()
         rows += try await executeOverHTTPRows()
+        rows += try await artifactRows()
         printTable(rows)
     }
 

@@ -54,7 +54,9 @@ struct ServerConfiguration: Sendable {
 
     /// The worker service's settings.
     func workerSettings(baseURL: String) -> WorkerSettings {
-        WorkerSettings(limits: limits, recordSuccessfulRuns: recordSuccessfulRuns, historyPerWorker: historyPerWorker, baseURL: baseURL)
+        WorkerSettings(
+            limits: limits, recordSuccessfulRuns: recordSuccessfulRuns, historyPerWorker: historyPerWorker, baseURL: baseURL,
+            executors: executors)
     }
 
     static func string(_ config: ConfigReader, _ key: String) throws -> String? {

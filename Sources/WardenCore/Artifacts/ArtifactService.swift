@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Who asks and how, as the artifact events tell workers (spec §4 `UserContext`, `headers`).
 public struct ArtifactRequest: Sendable {
@@ -59,8 +60,13 @@ public final class ArtifactService: Sendable {
     public let blobs: any BlobStore
     public let events: EventDispatcher
     let baseURL: String
+    /// Concurrent downloads' statistics share a transaction.
+    let downloads: GroupCommit<DownloadRecord>
+    /// Repository settings as this server last read or wrote them; `nil` until read.
+    let repositoryCache = Mutex<(generation: Int, byKey: [String: Repository]?)>((0, nil))
 
     public init(store: any ArtifactStore, blobs: any BlobStore, events: EventDispatcher, baseURL: String) {
+        self.downloads = GroupCommit { [store] records in try await store.recordDownloads(records) }
         self.store = store
         self.blobs = blobs
         self.events = events
@@ -86,6 +92,7 @@ public final class ArtifactService: Sendable {
         if repository.description.count > 1_000 { throw WardenError.invalid("description", "is longer than 1000 characters") }
         var repository = repository
         repository.createdAt = try await store.repository(key: repository.key)?.createdAt ?? Self.now()
+        defer { repositoryCache.withLock { $0 = ($0.generation + 1, nil) } }
         return try await store.saveRepository(repository)
     }
 
@@ -97,6 +104,7 @@ public final class ArtifactService: Sendable {
             throw WardenError(.conflict, "repository '\(key)' is not empty; add ?force=true to delete it with its content")
         }
         let blobs = self.blobs
+        defer { repositoryCache.withLock { $0 = ($0.generation + 1, nil) } }
         try await store.deleteRepository(key: key) { blobs.release(sha256: $0) }
     }
 
@@ -122,8 +130,17 @@ public final class ArtifactService: Sendable {
     }
 
     /// Reads need credentials unless the repository allows anonymous read (spec §9, repositories are private).
+    /// A repository's settings, from the cache (filled from the store on first use, dropped on every change).
+    func cachedRepository(_ key: String) async throws -> Repository? {
+        let (generation, cached) = repositoryCache.withLock { $0 }
+        if let cached { return cached[key] }
+        let all = Dictionary(uniqueKeysWithValues: try await store.repositories().map { ($0.key, $0) })
+        repositoryCache.withLock { if $0.generation == generation { $0.byKey = all } }
+        return all[key]
+    }
+
     func readable(_ key: String, _ principal: Principal?) async throws -> Repository {
-        let repository = try await store.repository(key: key)
+        let repository = try await cachedRepository(key)
         if principal == nil, repository?.anonymousRead != true {
             throw WardenError(.unauthorized, "credentials are required to read repository '\(key)'")
         }
@@ -134,7 +151,7 @@ public final class ArtifactService: Sendable {
     /// Writes need credentials (any token: admin, project admin, user, a worker's own).
     func writable(_ key: String, _ principal: Principal?) async throws -> Repository {
         guard principal != nil else { throw WardenError(.unauthorized, "credentials are required to write to repository '\(key)'") }
-        guard let repository = try await store.repository(key: key) else { throw WardenError(.notFound, "repository '\(key)' does not exist") }
+        guard let repository = try await cachedRepository(key) else { throw WardenError(.notFound, "repository '\(key)' does not exist") }
         return repository
     }
 
@@ -163,8 +180,10 @@ public final class ArtifactService: Sendable {
                 throw WardenError.invalid(field, "'\(value)' is not \(length) hexadecimal digits")
             }
         }
-        let data = Payloads.beforeUpload(
-            repo: repo, path: path, contentLength: contentLength, properties: properties, request: request, baseURL: baseURL)
+        let data = {
+            Payloads.beforeUpload(
+                repo: repo, path: path, contentLength: contentLength, properties: properties, request: request, baseURL: self.baseURL)
+        }
         let verdict = try await events.runSynchronous(action: "BEFORE_UPLOAD", repo: repo, path: path, dataJSON: data, triggeredBy: request.userID)
         if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
         if let moved = verdict.modifiedRepoPath {
@@ -211,8 +230,10 @@ public final class ArtifactService: Sendable {
             blob.discard()
             throw error
         }
-        let data = Payloads.afterCreate(
-            repo: ticket.repo, path: ticket.path, contentLength: digest.size, request: ticket.request, baseURL: baseURL)
+        let data = {
+            Payloads.afterCreate(
+                repo: ticket.repo, path: ticket.path, contentLength: digest.size, request: ticket.request, baseURL: self.baseURL)
+        }
         try await events.enqueue(action: "AFTER_CREATE", repo: ticket.repo, path: ticket.path, dataJSON: data, triggeredBy: user)
         return try await store.item(repo: ticket.repo, path: ticket.path) ?? item
     }
@@ -252,12 +273,12 @@ public final class ArtifactService: Sendable {
         let repo = try await readable(repo, request.principal).key
         let item = try await existing(repo, path)
         if item.isFolder { return .folder(item, children: try await store.children(repo: repo, path: path)) }
-        let data = Payloads.download(item: item, headOnly: headOnly, request: request, baseURL: baseURL, withRepoPath: true)
+        let data = { Payloads.download(item: item, headOnly: headOnly, request: request, baseURL: self.baseURL, withRepoPath: true) }
         let verdict = try await events.runSynchronous(action: "BEFORE_DOWNLOAD", repo: repo, path: path, dataJSON: data, triggeredBy: request.userID)
         if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
         if !headOnly {
-            try await store.recordDownload(repo: repo, path: path, at: Self.now(), by: request.userID)
-            let after = Payloads.download(item: item, headOnly: false, request: request, baseURL: baseURL, withRepoPath: false)
+            try await downloads.submit(DownloadRecord(repo: repo, path: path, millis: Self.now(), user: request.userID))
+            let after = { Payloads.download(item: item, headOnly: false, request: request, baseURL: self.baseURL, withRepoPath: false) }
             try await events.enqueue(action: "AFTER_DOWNLOAD", repo: repo, path: path, dataJSON: after, triggeredBy: request.userID)
         }
         return .file(item, blobPath: blobs.filePath(sha256: item.sha256), extraHeaders: verdict.headers)
@@ -273,7 +294,7 @@ public final class ArtifactService: Sendable {
             throw WardenError.invalid("path", "the root of a repository is deleted with DELETE /artifactory/api/repositories/\(repo)")
         }
         let item = try await existing(repo, path)
-        let data = Payloads.beforeDelete(item: item, request: request)
+        let data = { Payloads.beforeDelete(item: item, request: request) }
         let verdict = try await events.runSynchronous(action: "BEFORE_DELETE", repo: repo, path: path, dataJSON: data, triggeredBy: request.userID)
         if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
         let blobs = self.blobs
@@ -315,7 +336,7 @@ public final class ArtifactService: Sendable {
         if recursive && item.isFolder { targets += try await store.descendants(repo: repo, path: path) }
         for target in targets {
             for name in properties.keys.sorted() {
-                let data = Payloads.beforePropertyCreate(item: target, name: name, values: properties[name] ?? [], request: request)
+                let data = { Payloads.beforePropertyCreate(item: target, name: name, values: properties[name] ?? [], request: request) }
                 let verdict = try await events.runSynchronous(
                     action: "BEFORE_PROPERTY_CREATE", repo: repo, path: target.path, dataJSON: data, triggeredBy: request.userID)
                 if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
@@ -395,7 +416,7 @@ public final class ArtifactService: Sendable {
             _ = try await store.delete(repo: sourceRepo, path: path, release: { blobs.release(sha256: $0) })
         }
         for item in created {
-            let data = Payloads.afterCreate(repo: item.repo, path: item.path, contentLength: item.size, request: request, baseURL: baseURL)
+            let data = { Payloads.afterCreate(repo: item.repo, path: item.path, contentLength: item.size, request: request, baseURL: self.baseURL) }
             try await events.enqueue(action: "AFTER_CREATE", repo: item.repo, path: item.path, dataJSON: data, triggeredBy: user)
         }
         report.files = created.count

@@ -47,7 +47,23 @@ public protocol ArtifactStore: Sendable {
     /// Sets (replaces the values of) each named property on the given items.
     func setProperties(repo: String, paths: [String], _ properties: ArtifactProperties, at millis: Int64) async throws
     func deleteProperties(repo: String, paths: [String], names: [String], at millis: Int64) async throws
-    func recordDownload(repo: String, path: String, at millis: Int64, by user: String) async throws
+    /// Counts downloads (one transaction for all of them).
+    func recordDownloads(_ downloads: [DownloadRecord]) async throws
+}
+
+/// One download to count in an item's statistics.
+public struct DownloadRecord: Sendable, Equatable {
+    public var repo: String
+    public var path: String
+    public var millis: Int64
+    public var user: String
+
+    public init(repo: String, path: String, millis: Int64, user: String) {
+        self.repo = repo
+        self.path = path
+        self.millis = millis
+        self.user = user
+    }
 }
 
 /// A run of an asynchronous worker, persisted before the client gets its answer (spec §9).

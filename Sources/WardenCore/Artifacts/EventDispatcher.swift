@@ -59,9 +59,15 @@ public final class EventDispatcher: Sendable {
     }
 
     /// Runs the synchronous workers of an event one after another; the first STOP ends the chain.
-    public func runSynchronous(action: String, repo: String, path: String, dataJSON: String, triggeredBy: String) async throws -> SyncVerdict {
+    /// `dataJSON` is built only when a worker is selected (most events select none).
+    public func runSynchronous(
+        action: String, repo: String, path: String, dataJSON makeData: () -> String, triggeredBy: String
+    ) async throws -> SyncVerdict {
         var verdict = SyncVerdict()
-        for stored in try await workers(for: action, repo: repo, path: path) {
+        let selected = try await workers(for: action, repo: repo, path: path)
+        guard !selected.isEmpty else { return verdict }
+        let dataJSON = makeData()
+        for stored in selected {
             let key = stored.worker.key
             let result = try await service.runStored(stored, dataJSON: dataJSON, triggeredBy: triggeredBy)
             guard case .success(let json) = result.outcome else {
@@ -116,11 +122,11 @@ public final class EventDispatcher: Sendable {
 
     /// Persists one run per selected asynchronous worker; returns how many were queued.
     @discardableResult
-    public func enqueue(action: String, repo: String, path: String, dataJSON: String, triggeredBy: String) async throws -> Int {
-        let runs = try await workers(for: action, repo: repo, path: path).map {
-            PendingRun(workerKey: $0.worker.key, dataJSON: dataJSON, triggeredBy: triggeredBy)
-        }
-        guard !runs.isEmpty else { return 0 }
+    public func enqueue(action: String, repo: String, path: String, dataJSON makeData: () -> String, triggeredBy: String) async throws -> Int {
+        let selected = try await workers(for: action, repo: repo, path: path)
+        guard !selected.isEmpty else { return 0 }
+        let dataJSON = makeData()
+        let runs = selected.map { PendingRun(workerKey: $0.worker.key, dataJSON: dataJSON, triggeredBy: triggeredBy) }
         try await queue.enqueue(runs)
         wakeUp.yield()
         return runs.count

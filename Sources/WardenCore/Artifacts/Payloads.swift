@@ -1,91 +1,146 @@
 import Foundation
+import WorkerRuntime
+
+/// A JSON value built in Swift and written without Foundation's bridging (event payloads are on the hot path).
+indirect enum JSONOut {
+    case string(String)
+    case int(Int64)
+    case bool(Bool)
+    case array([JSONOut])
+    case object([(String, JSONOut)])
+
+    var text: String {
+        var out = ""
+        write(to: &out)
+        return out
+    }
+
+    func write(to out: inout String) {
+        switch self {
+        case .string(let value): out += JSONText.quote(value)
+        case .int(let value): out += String(value)
+        case .bool(let value): out += value ? "true" : "false"
+        case .array(let values):
+            out += "["
+            for (index, value) in values.enumerated() {
+                if index > 0 { out += "," }
+                value.write(to: &out)
+            }
+            out += "]"
+        case .object(let pairs):
+            out += "{"
+            for (index, (key, value)) in pairs.enumerated() {
+                if index > 0 { out += "," }
+                out += JSONText.quote(key)
+                out += ":"
+                value.write(to: &out)
+            }
+            out += "}"
+        }
+    }
+}
 
 /// The `data` of artifact events, field for field as spec §4 names them.
 enum Payloads {
     static func json(_ object: [String: Any]) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }
 
-    static func repoPath(_ repo: String, _ path: String, isFolder: Bool = false) -> [String: Any] {
-        ["key": repo, "path": path, "id": "\(repo):\(path)", "isRoot": path.isEmpty, "isFolder": isFolder]
+    static func repoPath(_ repo: String, _ path: String, isFolder: Bool = false) -> JSONOut {
+        .object([
+            ("key", .string(repo)), ("path", .string(path)), ("id", .string("\(repo):\(path)")), ("isRoot", .bool(path.isEmpty)),
+            ("isFolder", .bool(isFolder)),
+        ])
     }
 
-    static func userContext(_ request: ArtifactRequest) -> [String: Any] {
-        ["id": request.userID, "isToken": request.principal != nil, "realm": request.principal == nil ? "anonymous" : "token"]
+    static func userContext(_ request: ArtifactRequest) -> JSONOut {
+        .object([
+            ("id", .string(request.userID)), ("isToken", .bool(request.principal != nil)),
+            ("realm", .string(request.principal == nil ? "anonymous" : "token")),
+        ])
     }
+
+    static let credentialHeaders: Set<String> = ["authorization", "cookie", "x-jfrog-art-api", "private-token"]
 
     /// Request headers as `name → {value: [..]}`; credentials are never shown to workers.
-    static func headers(_ request: ArtifactRequest) -> [String: Any] {
-        var map: [String: [String]] = [:]
+    static func headers(_ request: ArtifactRequest) -> JSONOut {
+        var order: [String] = []
+        var map: [String: [JSONOut]] = [:]
         for (name, value) in request.headers {
-            let masked = ["authorization", "cookie", "x-jfrog-art-api", "private-token"].contains(name.lowercased()) ? "***" : value
-            map[name, default: []].append(masked)
+            let masked = credentialHeaders.contains(name.lowercased()) ? "***" : value
+            if map[name] == nil { order.append(name) }
+            map[name, default: []].append(.string(masked))
         }
-        return map.mapValues { ["value": $0] }
+        return .object(order.map { ($0, .object([("value", .array(map[$0] ?? []))])) })
     }
 
-    static func properties(_ properties: ArtifactProperties) -> [String: Any] {
-        properties.mapValues { ["value": $0] }
+    static func properties(_ properties: ArtifactProperties) -> JSONOut {
+        .object(properties.keys.sorted().map { ($0, .object([("value", .array((properties[$0] ?? []).map { .string($0) }))])) })
     }
 
-    static func uploadMetadata(repo: String, path: String, contentLength: Int64, baseURL: String) -> [String: Any] {
-        [
-            "repoPath": repoPath(repo, path), "contentLength": contentLength, "lastModified": ArtifactService.now(), "trustServerChecksums": false,
-            "servletContextUrl": baseURL + "/artifactory", "skipJarIndexing": false, "disableRedirect": false, "repoType": 1,
-        ]
+    static func uploadMetadata(repo: String, path: String, contentLength: Int64, baseURL: String) -> JSONOut {
+        .object([
+            ("repoPath", repoPath(repo, path)), ("contentLength", .int(contentLength)), ("lastModified", .int(ArtifactService.now())),
+            ("trustServerChecksums", .bool(false)), ("servletContextUrl", .string(baseURL + "/artifactory")), ("skipJarIndexing", .bool(false)),
+            ("disableRedirect", .bool(false)), ("repoType", .int(1)),
+        ])
     }
 
     static func beforeUpload(
         repo: String, path: String, contentLength: Int64, properties: ArtifactProperties, request: ArtifactRequest, baseURL: String
     ) -> String {
-        json([
-            "metadata": uploadMetadata(repo: repo, path: path, contentLength: contentLength, baseURL: baseURL), "headers": headers(request),
-            "userContext": userContext(request), "artifactProperties": Self.properties(properties),
-        ])
+        JSONOut.object([
+            ("metadata", uploadMetadata(repo: repo, path: path, contentLength: contentLength, baseURL: baseURL)), ("headers", headers(request)),
+            ("userContext", userContext(request)), ("artifactProperties", Self.properties(properties)),
+        ]).text
     }
 
     static func afterCreate(repo: String, path: String, contentLength: Int64, request: ArtifactRequest, baseURL: String) -> String {
-        json([
-            "metadata": uploadMetadata(repo: repo, path: path, contentLength: contentLength, baseURL: baseURL), "headers": headers(request),
-            "userContext": userContext(request),
-        ])
+        JSONOut.object([
+            ("metadata", uploadMetadata(repo: repo, path: path, contentLength: contentLength, baseURL: baseURL)), ("headers", headers(request)),
+            ("userContext", userContext(request)),
+        ]).text
     }
 
     static func download(item: ArtifactItem, headOnly: Bool, request: ArtifactRequest, baseURL: String, withRepoPath: Bool) -> String {
         let path = repoPath(item.repo, item.path)
         let ifModifiedSince =
             request.headers.first { $0.name.lowercased() == "if-modified-since" }.flatMap { HTTPDate.parse($0.value) }.map { Int64($0 * 1000) } ?? 0
-        let metadata: [String: Any] = [
-            "repoPath": path, "originalRepoPath": path, "name": item.name, "headOnly": headOnly, "checksum": false, "recursive": false,
-            "modificationTime": item.modifiedAt, "directoryRequest": false, "metadata": false, "lastModified": item.modifiedAt,
-            "ifModifiedSince": ifModifiedSince, "servletContextUrl": baseURL + "/artifactory", "uri": "/artifactory/\(item.repo)/\(item.path)",
-            "clientAddress": request.clientAddress, "zipResourcePath": "", "zipResourceRequest": false, "replaceHeadRequestWithGet": false,
-            "repoType": 1,
-        ]
-        var data: [String: Any] = ["metadata": metadata, "headers": headers(request), "userContext": userContext(request)]
-        if withRepoPath { data["repoPath"] = path }
-        return json(data)
+        let metadata = JSONOut.object([
+            ("repoPath", path), ("originalRepoPath", path), ("name", .string(item.name)), ("headOnly", .bool(headOnly)), ("checksum", .bool(false)),
+            ("recursive", .bool(false)), ("modificationTime", .int(item.modifiedAt)), ("directoryRequest", .bool(false)),
+            ("metadata", .bool(false)), ("lastModified", .int(item.modifiedAt)), ("ifModifiedSince", .int(ifModifiedSince)),
+            ("servletContextUrl", .string(baseURL + "/artifactory")), ("uri", .string("/artifactory/\(item.repo)/\(item.path)")),
+            ("clientAddress", .string(request.clientAddress)), ("zipResourcePath", .string("")), ("zipResourceRequest", .bool(false)),
+            ("replaceHeadRequestWithGet", .bool(false)), ("repoType", .int(1)),
+        ])
+        var data: [(String, JSONOut)] = [("metadata", metadata), ("headers", headers(request)), ("userContext", userContext(request))]
+        if withRepoPath { data.append(("repoPath", path)) }
+        return JSONOut.object(data).text
     }
 
-    static func itemInfo(_ item: ArtifactItem) -> [String: Any] {
-        [
-            "repoPath": repoPath(item.repo, item.path, isFolder: item.isFolder), "name": item.name, "created": item.createdAt,
-            "lastModified": item.modifiedAt,
-        ]
+    static func itemInfo(_ item: ArtifactItem) -> JSONOut {
+        .object([
+            ("repoPath", repoPath(item.repo, item.path, isFolder: item.isFolder)), ("name", .string(item.name)), ("created", .int(item.createdAt)),
+            ("lastModified", .int(item.modifiedAt)),
+        ])
     }
 
     static func beforeDelete(item: ArtifactItem, request: ArtifactRequest) -> String {
-        let metadata: [String: Any] = [
-            "repoPath": repoPath(item.repo, item.path, isFolder: item.isFolder), "repoType": 1, "triggerMetadataCalculation": true,
-            "allowAsyncDelete": false, "skipTrashcan": false, "isTriggeredByGc": false, "triggeredByMove": false,
-        ]
-        return json(["metadata": metadata, "userContext": userContext(request), "itemInfo": itemInfo(item)])
+        let metadata = JSONOut.object([
+            ("repoPath", repoPath(item.repo, item.path, isFolder: item.isFolder)), ("repoType", .int(1)), ("triggerMetadataCalculation", .bool(true)),
+            ("allowAsyncDelete", .bool(false)), ("skipTrashcan", .bool(false)), ("isTriggeredByGc", .bool(false)), ("triggeredByMove", .bool(false)),
+        ])
+        return JSONOut.object([("metadata", metadata), ("userContext", userContext(request)), ("itemInfo", itemInfo(item))]).text
     }
 
     static func beforePropertyCreate(item: ArtifactItem, name: String, values: [String], request: ArtifactRequest) -> String {
-        let metadata: [String: Any] = ["repoPath": repoPath(item.repo, item.path, isFolder: item.isFolder), "repoType": 1]
-        return json(["metadata": metadata, "userContext": userContext(request), "itemInfo": itemInfo(item), "name": name, "values": values])
+        let metadata = JSONOut.object([("repoPath", repoPath(item.repo, item.path, isFolder: item.isFolder)), ("repoType", .int(1))])
+        return JSONOut.object([
+            ("metadata", metadata), ("userContext", userContext(request)), ("itemInfo", itemInfo(item)), ("name", .string(name)),
+            ("values", .array(values.map { .string($0) })),
+        ]).text
     }
 }
 
