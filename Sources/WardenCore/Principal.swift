@@ -56,11 +56,23 @@ public struct TokenRecord: Sendable, Equatable {
 
     /// A new random token value (256 bits, URL-safe).
     public static func generateValue() -> String {
+        // 32 random bytes in unpadded base64url (43 characters), written directly: tokens are minted per run.
         var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return "wdn_"
-            + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        var out: [UInt8] = Array("wdn_".utf8)
+        out.reserveCapacity(47)
+        var bits: UInt32 = 0
+        var count = 0
+        for _ in 0..<32 {
+            bits = (bits << 8) | UInt32(UInt8.random(in: .min ... .max, using: &generator))
+            count += 8
+            while count >= 6 {
+                count -= 6
+                out.append(alphabet[Int((bits >> UInt32(count)) & 63)])
+            }
+        }
+        if count > 0 { out.append(alphabet[Int((bits << UInt32(6 - count)) & 63)]) }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

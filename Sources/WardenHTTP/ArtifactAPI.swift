@@ -274,7 +274,7 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
             headers[HTTPField.Name("X-Checksum-Sha256")!] = item.sha256
             headers[HTTPField.Name("X-Checksum-Md5")!] = item.md5
             headers[HTTPField.Name("X-Artifactory-Filename")!] = item.name
-            headers[.contentDisposition] = "attachment; filename=\"\(item.name.replacingOccurrences(of: "\"", with: ""))\""
+            headers[.contentDisposition] = "attachment; filename=\"\(String(item.name.filter { $0 != "\"" }))\""
             for (name, values) in extra {
                 guard let field = HTTPField.Name(name) else { continue }
                 for value in values { headers.append(HTTPField(name: field, value: value)) }

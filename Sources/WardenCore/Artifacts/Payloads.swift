@@ -155,8 +155,14 @@ public enum HTTPDate {
     }()
     static let lock = NSLock()
 
+    /// With the C library (the process runs in the C locale): this is on every download.
     public static func format(millis: Int64) -> String {
-        lock.withLock { formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000)) }
+        var seconds = time_t(millis / 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        var buffer = [Int8](repeating: 0, count: 64)
+        let length = strftime(&buffer, buffer.count, "%a, %d %b %Y %H:%M:%S GMT", &parts)
+        return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Seconds since 1970, or `nil` when `text` is not an HTTP date.
