@@ -6,6 +6,7 @@ import WardenCore
 public struct WardenServices: Sendable {
     public var workers: WorkerService
     public var artifacts: ArtifactService
+    public var runners: RunnerService
     public var authenticator: Authenticator
     public var tokens: TokenService
     public var health: any StorageHealth
@@ -13,11 +14,13 @@ public struct WardenServices: Sendable {
     public var engineReady: @Sendable () -> Bool
 
     public init(
-        workers: WorkerService, artifacts: ArtifactService, authenticator: Authenticator, tokens: TokenService, health: any StorageHealth,
+        workers: WorkerService, artifacts: ArtifactService, runners: RunnerService, authenticator: Authenticator, tokens: TokenService,
+        health: any StorageHealth,
         engineReady: @escaping @Sendable () -> Bool
     ) {
         self.workers = workers
         self.artifacts = artifacts
+        self.runners = runners
         self.authenticator = authenticator
         self.tokens = tokens
         self.health = health
@@ -34,6 +37,8 @@ public func buildRouter(_ services: WardenServices) -> Router<BasicRequestContex
         engineReady: services.engineReady
     ).register(on: router)
     ArtifactAPI<BasicRequestContext>(service: services.artifacts, auth: RequestAuthenticator(authenticator: services.authenticator)).register(
+        on: router)
+    RunnersV4API<BasicRequestContext>(service: services.runners, auth: RequestAuthenticator(authenticator: services.authenticator)).register(
         on: router)
     return router
 }

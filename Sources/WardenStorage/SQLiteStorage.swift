@@ -138,6 +138,7 @@ public final class SQLiteStorage: Sendable {
                     );
                     """)
         }
+        migrator.registerMigration("004-ci-groups-projects-runners-jobs") { db in try ciMigration(db) }
         return migrator
     }
 

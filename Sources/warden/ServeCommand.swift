@@ -99,7 +99,8 @@ struct ServeCommand: AsyncParsableCommand {
             store: storage, blobs: try FileBlobStore(root: (dataFolder as NSString).appendingPathComponent("blobs")), events: dispatcher,
             baseURL: baseURL)
         let services = WardenServices(
-            workers: service, artifacts: artifacts, authenticator: Authenticator(tokens: storage, workerTokens: workerTokens),
+            workers: service, artifacts: artifacts, runners: RunnerService(store: storage),
+            authenticator: Authenticator(tokens: storage, workerTokens: workerTokens),
             tokens: TokenService(tokens: storage),
             health: storage,
             engineReady: { ScriptEngine.isSupported && pool.isReady })

@@ -52,7 +52,8 @@ struct Harness {
             store: storage, blobs: try FileBlobStore(root: folder.appendingPathComponent("blobs").path),
             events: EventDispatcher(service: service, queue: storage), baseURL: "http://127.0.0.1:8080")
         let services = WardenServices(
-            workers: service, artifacts: artifacts, authenticator: Authenticator(tokens: storage), tokens: TokenService(tokens: storage),
+            workers: service, artifacts: artifacts, runners: RunnerService(store: storage), authenticator: Authenticator(tokens: storage),
+            tokens: TokenService(tokens: storage),
             health: storage,
             engineReady: { true })
         app = Application(router: buildRouter(services))

@@ -1,0 +1,270 @@
+import Foundation
+
+/// What a runner sends when it registers (every field optional but the token).
+public struct RunnerRegistration: Sendable, Equatable {
+    public var description: String?
+    public var name: String?
+    public var version: String?
+    public var revision: String?
+    public var platform: String?
+    public var architecture: String?
+    public var active: Bool?
+    public var locked: Bool?
+    public var runUntagged: Bool?
+    public var tags: [String]?
+    public var accessLevel: String?
+    public var maximumTimeout: Int?
+    public var maintenanceNote: String?
+
+    public init() {}
+}
+
+/// The core of the runner registry, shared by every runner dialect: registration tokens, authentication tokens
+/// (stored hashed), owners, filters. Dialects translate their requests to these calls.
+public final class RunnerService: Sendable {
+    let store: any CIStore
+
+    public init(store: any CIStore) { self.store = store }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    // MARK: Projects and groups
+
+    public func createGroup(path: String, name: String?, by principal: Principal) async throws -> CIGroup {
+        guard principal.isAdmin else { throw WardenError(.forbidden, "only an admin may create groups") }
+        try Self.validatePath(path, field: "path")
+        if try await store.groups().contains(where: { $0.path == path }) { throw WardenError.invalid("path", "has already been taken") }
+        return try await store.createGroup(CIGroup(path: path, name: name ?? path, createdAt: Self.now()))
+    }
+
+    public func createProject(path: String, name: String?, groupID: Int64?, by principal: Principal) async throws -> CIProject {
+        guard principal.isAdmin else { throw WardenError(.forbidden, "only an admin may create projects") }
+        try Self.validatePath(path, field: "path")
+        var namespace = "root"
+        if let groupID {
+            guard let group = try await store.groups().first(where: { $0.id == groupID }) else {
+                throw WardenError(.notFound, "Group Not Found")
+            }
+            namespace = group.path
+        }
+        if try await store.projects().contains(where: { $0.namespace == namespace && $0.path == path }) {
+            throw WardenError.invalid("path", "has already been taken")
+        }
+        return try await store.createProject(
+            CIProject(groupID: groupID, namespace: namespace, path: path, name: name ?? path, createdAt: Self.now()))
+    }
+
+    static func validatePath(_ path: String, field: String) throws(WardenError) {
+        guard !path.isEmpty, path.count <= 100,
+            path.unicodeScalars.allSatisfy({ ($0.isASCII && CharacterSet.alphanumerics.contains($0)) || "-_.".unicodeScalars.contains($0) })
+        else { throw WardenError.invalid(field, "must be 1 to 100 of letters, digits, '-', '_' and '.'") }
+    }
+
+    /// A project by numeric id or by `namespace/path`.
+    public func project(_ reference: String) async throws -> CIProject {
+        let projects = try await store.projects()
+        if let id = Int64(reference), let project = projects.first(where: { $0.id == id }) { return project }
+        if let project = projects.first(where: { $0.pathWithNamespace == reference }) { return project }
+        throw WardenError(.notFound, "Project Not Found")
+    }
+
+    public func group(_ reference: String) async throws -> CIGroup {
+        let groups = try await store.groups()
+        if let id = Int64(reference), let group = groups.first(where: { $0.id == id }) { return group }
+        if let group = groups.first(where: { $0.path == reference }) { return group }
+        throw WardenError(.notFound, "Group Not Found")
+    }
+
+    public func projects() async throws -> [CIProject] { try await store.projects() }
+    public func groups() async throws -> [CIGroup] { try await store.groups() }
+
+    // MARK: Registration tokens
+
+    /// A fresh registration token for a scope (the previous one stops working); shown once.
+    public func resetRegistrationToken(for scope: RunnerScope, by principal: Principal) async throws -> String {
+        guard principal.isAdmin else { throw WardenError(.forbidden, "only an admin may reset registration tokens") }
+        let value = "GR1348941" + TokenRecord.generateValue().dropFirst(4)
+        try await store.setRegistrationToken(TokenRecord.hash(of: value), for: scope)
+        return value
+    }
+
+    // MARK: Runner-token endpoints
+
+    /// Registers a runner with a registration token; returns it and its authentication token (shown once).
+    public func register(registrationToken: String, _ fields: RunnerRegistration, ipAddress: String?) async throws -> (Runner, String) {
+        guard let scope = try await store.registrationScope(tokenHash: TokenRecord.hash(of: registrationToken)) else {
+            throw WardenError(.forbidden, "invalid registration token")
+        }
+        try Self.validate(fields)
+        let token = "glrt-" + TokenRecord.generateValue().dropFirst(4)
+        var projectIDs: [Int64] = []
+        if case .project(let id) = scope { projectIDs = [id] }
+        let runner = Runner(
+            tokenHash: TokenRecord.hash(of: token), scope: scope, description: fields.description ?? "", name: fields.name,
+            version: fields.version, revision: fields.revision, platform: fields.platform, architecture: fields.architecture,
+            ipAddress: ipAddress, active: fields.active ?? true, locked: fields.locked ?? false, runUntagged: fields.runUntagged ?? true,
+            tags: fields.tags ?? [], accessLevel: fields.accessLevel ?? "not_protected", maximumTimeout: fields.maximumTimeout,
+            maintenanceNote: fields.maintenanceNote, projectIDs: projectIDs, createdAt: Self.now())
+        return (try await store.createRunner(runner), token)
+    }
+
+    static func validate(_ fields: RunnerRegistration) throws(WardenError) {
+        if let level = fields.accessLevel, !["not_protected", "ref_protected"].contains(level) {
+            throw WardenError.invalid("access_level", "does not have a valid value (not_protected or ref_protected)")
+        }
+        if let timeout = fields.maximumTimeout, timeout < 600 {
+            throw WardenError.invalid("maximum_timeout", "needs to be at least 10 minutes (600 seconds)")
+        }
+        for tag in fields.tags ?? [] where tag.isEmpty || tag.count > 255 || tag.contains(",") {
+            throw WardenError.invalid("tag_list", "'\(tag)' is not a tag (1 to 255 characters, no comma)")
+        }
+    }
+
+    /// Checks an authentication token and records the contact.
+    public func verify(token: String) async throws -> Runner {
+        guard let runner = try await store.runner(tokenHash: TokenRecord.hash(of: token)) else {
+            throw WardenError(.forbidden, "invalid runner token")
+        }
+        let now = Self.now()
+        return try await store.updateRunner(id: runner.id) { $0.contactedAt = now } ?? runner
+    }
+
+    public func unregister(token: String) async throws {
+        guard let runner = try await store.runner(tokenHash: TokenRecord.hash(of: token)) else {
+            throw WardenError(.forbidden, "invalid runner token")
+        }
+        _ = try await store.deleteRunner(id: runner.id)
+    }
+
+    // MARK: User endpoints
+
+    /// Whether the principal owns the runner (admins own every runner; a project admin the runners of projects whose
+    /// path is its project key).
+    func owns(_ principal: Principal, _ runner: Runner, projects: [CIProject]) -> Bool {
+        switch principal.scope {
+        case .admin: return true
+        case .projectAdmin(let key):
+            return projects.contains { runner.projectIDs.contains($0.id) && ($0.path == key || $0.pathWithNamespace == key) }
+        case .user: return false
+        }
+    }
+
+    /// The caller's runners (`all`: every runner, admins only), filtered.
+    public func runners(for principal: Principal, all: Bool, filter: RunnerFilter) async throws -> [Runner] {
+        if all && !principal.isAdmin { throw WardenError(.forbidden, "only an admin may list all runners") }
+        let projects = try await store.projects()
+        let runners = try await store.runners().filter { runner in
+            if all { return true }
+            if case .instance = runner.scope { return false }
+            return owns(principal, runner, projects: projects)
+        }
+        return try Self.apply(filter, to: runners)
+    }
+
+    static func apply(_ filter: RunnerFilter, to runners: [Runner]) throws(WardenError) -> [Runner] {
+        if let type = filter.type, !["instance_type", "group_type", "project_type"].contains(type) {
+            throw WardenError.invalid("type", "does not have a valid value")
+        }
+        let statuses = ["online", "offline", "stale", "never_contacted", "active", "paused"]
+        if let status = filter.status, !statuses.contains(status) { throw WardenError.invalid("status", "does not have a valid value") }
+        let now = now()
+        return runners.filter { runner in
+            if let type = filter.type, runner.scope.typeName != type { return false }
+            if let status = filter.status {
+                switch status {
+                case "active": if !runner.active { return false }
+                case "paused": if runner.active { return false }
+                default: if runner.status(now: now) != status { return false }
+                }
+            }
+            if let paused = filter.paused, paused == runner.active { return false }
+            if !filter.tags.allSatisfy({ runner.tags.contains($0) }) { return false }
+            return true
+        }
+    }
+
+    public func runner(id: Int64, for principal: Principal) async throws -> Runner {
+        guard let runner = try await store.runner(id: id) else { throw WardenError(.notFound, "Runner Not Found") }
+        guard owns(principal, runner, projects: try await store.projects()) else { throw WardenError(.forbidden, "Forbidden") }
+        return runner
+    }
+
+    /// Applies the given changes (only the fields present).
+    public func update(id: Int64, _ fields: RunnerRegistration, by principal: Principal) async throws -> Runner {
+        _ = try await runner(id: id, for: principal)
+        try Self.validate(fields)
+        let updated = try await store.updateRunner(id: id) { runner in
+            if let value = fields.description { runner.description = value }
+            if let value = fields.active { runner.active = value }
+            if let value = fields.locked { runner.locked = value }
+            if let value = fields.runUntagged { runner.runUntagged = value }
+            if let value = fields.tags { runner.tags = value }
+            if let value = fields.accessLevel { runner.accessLevel = value }
+            if let value = fields.maximumTimeout { runner.maximumTimeout = value }
+            if let value = fields.maintenanceNote { runner.maintenanceNote = value }
+            if let value = fields.name { runner.name = value }
+        }
+        guard let updated else { throw WardenError(.notFound, "Runner Not Found") }
+        return updated
+    }
+
+    public func delete(id: Int64, by principal: Principal) async throws {
+        _ = try await runner(id: id, for: principal)
+        guard try await store.deleteRunner(id: id) else { throw WardenError(.notFound, "Runner Not Found") }
+    }
+
+    public func jobs(runnerID: Int64, status: String?, by principal: Principal) async throws -> [CIJob] {
+        _ = try await runner(id: runnerID, for: principal)
+        let statuses = ["created", "pending", "running", "success", "failed", "canceled", "skipped", "manual"]
+        if let status, !statuses.contains(status) { throw WardenError.invalid("status", "does not have a valid value") }
+        return try await store.jobs(runnerID: runnerID).filter { status == nil || $0.status == status }
+    }
+
+    /// Runners a project may use: its own and enabled project runners, its group's, and the instance's.
+    public func projectRunners(_ project: CIProject, filter: RunnerFilter, by principal: Principal) async throws -> [Runner] {
+        guard principal.isAdmin || owns(principal, Runner(tokenHash: "", scope: .project(project.id), projectIDs: [project.id]), projects: [project])
+        else { throw WardenError(.forbidden, "Forbidden") }
+        let runners = try await store.runners().filter { runner in
+            switch runner.scope {
+            case .instance: return true
+            case .group(let id): return id == project.groupID
+            case .project: return runner.projectIDs.contains(project.id)
+            }
+        }
+        return try Self.apply(filter, to: runners)
+    }
+
+    public func groupRunners(_ group: CIGroup, filter: RunnerFilter, by principal: Principal) async throws -> [Runner] {
+        guard principal.isAdmin else { throw WardenError(.forbidden, "Forbidden") }
+        let projectIDs = Set(try await store.projects().filter { $0.groupID == group.id }.map(\.id))
+        let runners = try await store.runners().filter { runner in
+            switch runner.scope {
+            case .instance: return true
+            case .group(let id): return id == group.id
+            case .project: return !projectIDs.isDisjoint(with: runner.projectIDs)
+            }
+        }
+        return try Self.apply(filter, to: runners)
+    }
+
+    /// Lets a project use a project runner of another project (not a locked one, nor an instance or group runner).
+    public func enable(runnerID: Int64, on project: CIProject, by principal: Principal) async throws -> Runner {
+        guard principal.isAdmin else { throw WardenError(.forbidden, "Forbidden") }
+        guard let runner = try await store.runner(id: runnerID) else { throw WardenError(.notFound, "Runner Not Found") }
+        guard case .project = runner.scope else { throw WardenError(.forbidden, "Runner is a shared or group runner") }
+        if runner.locked { throw WardenError(.forbidden, "Runner is locked") }
+        if runner.projectIDs.contains(project.id) { throw WardenError.invalid("runner", "has already been taken") }
+        return try await store.updateRunner(id: runnerID) { $0.projectIDs.append(project.id) } ?? runner
+    }
+
+    public func disable(runnerID: Int64, on project: CIProject, by principal: Principal) async throws -> Runner {
+        guard principal.isAdmin else { throw WardenError(.forbidden, "Forbidden") }
+        guard let runner = try await store.runner(id: runnerID), runner.projectIDs.contains(project.id) else {
+            throw WardenError(.notFound, "Runner Not Found")
+        }
+        if runner.projectIDs.first == project.id {
+            throw WardenError(.forbidden, "Only one project associated with the runner. Please remove the runner instead")
+        }
+        return try await store.updateRunner(id: runnerID) { $0.projectIDs.removeAll { $0 == project.id } } ?? runner
+    }
+}

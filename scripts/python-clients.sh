@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The real Python clients the conformance tests drive (python-gitlab, library and CLI), installed from PyPI into
+# .venv-clients. Run by make test; idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=.venv-clients
+if ! python3 -m venv --help >/dev/null 2>&1; then
+  scripts/setup.sh python3-venv
+fi
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+if ! "$venv/bin/python" -c "import gitlab" 2>/dev/null; then
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "python-gitlab>=4.4,<7"
+fi
+"$venv/bin/python" -c "import gitlab; print('python-gitlab', gitlab.__version__)"
