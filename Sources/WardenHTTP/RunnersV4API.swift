@@ -78,7 +78,7 @@ struct RunnersV4API<Context: RequestContext>: Sendable {
         }
         api.get("projects/{project}") { request, context in
             _ = try await user(request)
-            let project = try await service.project(try context.parameters.require("project"))
+            let project = try await service.project(try Self.reference(context, "project"))
             return Response.json(Self.render(project, request: request))
         }
         api.post("groups") { request, _ in
@@ -89,39 +89,39 @@ struct RunnersV4API<Context: RequestContext>: Sendable {
         }
         api.get("groups/{group}") { request, context in
             _ = try await user(request)
-            return Response.json(Self.render(try await service.group(try context.parameters.require("group")), request: request))
+            return Response.json(Self.render(try await service.group(try Self.reference(context, "group")), request: request))
         }
         api.get("projects/{project}/runners") { request, context in
             let parameters = try await V4Parameters.read(request)
-            let project = try await service.project(try context.parameters.require("project"))
+            let project = try await service.project(try Self.reference(context, "project"))
             let runners = try await service.projectRunners(project, filter: try parameters.filter(), by: try await user(request))
             return try Self.page(runners.map { Self.render($0) }, request, parameters)
         }
         api.post("projects/{project}/runners") { request, context in
             let parameters = try await V4Parameters.read(request)
-            let project = try await service.project(try context.parameters.require("project"))
+            let project = try await service.project(try Self.reference(context, "project"))
             guard let runnerID = try parameters.integer("runner_id") else { throw V4Error.missing("runner_id") }
             let runner = try await service.enable(runnerID: runnerID, on: project, by: try await user(request))
             return Response.json(Self.render(runner), status: .created)
         }
         api.delete("projects/{project}/runners/{id}") { request, context in
-            let project = try await service.project(try context.parameters.require("project"))
+            let project = try await service.project(try Self.reference(context, "project"))
             _ = try await service.disable(runnerID: try Self.id(context), on: project, by: try await user(request))
             return Response(status: .noContent)
         }
         api.post("projects/{project}/runners/reset_registration_token") { request, context in
-            let project = try await service.project(try context.parameters.require("project"))
+            let project = try await service.project(try Self.reference(context, "project"))
             let token = try await service.resetRegistrationToken(for: .project(project.id), by: try await user(request))
             return Response.json(["token": token, "token_expires_at": NSNull()], status: .created)
         }
         api.get("groups/{group}/runners") { request, context in
             let parameters = try await V4Parameters.read(request)
-            let group = try await service.group(try context.parameters.require("group"))
+            let group = try await service.group(try Self.reference(context, "group"))
             let runners = try await service.groupRunners(group, filter: try parameters.filter(), by: try await user(request))
             return try Self.page(runners.map { Self.render($0) }, request, parameters)
         }
         api.post("groups/{group}/runners/reset_registration_token") { request, context in
-            let group = try await service.group(try context.parameters.require("group"))
+            let group = try await service.group(try Self.reference(context, "group"))
             let token = try await service.resetRegistrationToken(for: .group(group.id), by: try await user(request))
             return Response.json(["token": token, "token_expires_at": NSNull()], status: .created)
         }
@@ -135,6 +135,12 @@ struct RunnersV4API<Context: RequestContext>: Sendable {
             return try await auth.authenticator.principal(forToken: token)
         }
         return try await auth.principal(for: request)
+    }
+
+    /// A project or group named by number or by URL-encoded path.
+    static func reference(_ context: Context, _ name: String) throws -> String {
+        let raw = try context.parameters.require(name)
+        return raw.removingPercentEncoding ?? raw
     }
 
     static func id(_ context: Context) throws -> Int64 {
@@ -280,9 +286,9 @@ struct V4Parameters {
         var values: [String: Any] = [:]
         for (key, value) in request.uri.queryParameters { values[String(key)] = String(value) }
         let text = try await JSONBody.text(request, limit: 1 << 20)
-        let type = request.headers[.contentType]?.lowercased() ?? ""
         if !text.allSatisfy(\.isWhitespace) {
-            if type.contains("json") || text.first == "{" {
+            // The body's own shape decides (clients label form bodies as JSON and the other way round).
+            if text.trimmingCharacters(in: .whitespacesAndNewlines).first == "{" {
                 guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
                     throw WardenError(.badRequest, "the body is not a JSON object")
                 }
