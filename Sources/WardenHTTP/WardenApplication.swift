@@ -40,6 +40,8 @@ public func buildRouter(_ services: WardenServices) -> Router<BasicRequestContex
         on: router)
     RunnersV4API<BasicRequestContext>(service: services.runners, auth: RequestAuthenticator(authenticator: services.authenticator)).register(
         on: router)
+    AgentsAPI<BasicRequestContext>(service: services.runners, auth: RequestAuthenticator(authenticator: services.authenticator)).register(
+        on: router)
     return router
 }
 

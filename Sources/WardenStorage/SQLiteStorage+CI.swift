@@ -25,7 +25,8 @@ extension SQLiteStorage: CIStore {
                 );
                 CREATE TABLE ci_registration_token (
                     scope TEXT PRIMARY KEY NOT NULL,
-                    token_hash TEXT NOT NULL UNIQUE
+                    token_hash TEXT NOT NULL UNIQUE,
+                    sealed_value BLOB NOT NULL
                 );
                 CREATE TABLE ci_runner (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -52,6 +53,7 @@ extension SQLiteStorage: CIStore {
                 );
                 CREATE TABLE ci_job (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    uuid TEXT NOT NULL UNIQUE,
                     run_id INTEGER NOT NULL,
                     project_id INTEGER NOT NULL,
                     runner_id INTEGER,
@@ -126,10 +128,17 @@ extension SQLiteStorage: CIStore {
         }
     }
 
-    public func setRegistrationToken(_ tokenHash: String, for scope: RunnerScope) async throws {
+    public func setRegistrationToken(_ tokenHash: String, sealed: Data, for scope: RunnerScope) async throws {
         try await pool.write { db in
             try db.execute(
-                sql: "INSERT OR REPLACE INTO ci_registration_token (scope, token_hash) VALUES (?, ?)", arguments: [Self.encode(scope), tokenHash])
+                sql: "INSERT OR REPLACE INTO ci_registration_token (scope, token_hash, sealed_value) VALUES (?, ?, ?)",
+                arguments: [Self.encode(scope), tokenHash, sealed])
+        }
+    }
+
+    public func sealedRegistrationToken(for scope: RunnerScope) async throws -> Data? {
+        try await pool.read { db in
+            try Data.fetchOne(db, sql: "SELECT sealed_value FROM ci_registration_token WHERE scope = ?", arguments: [Self.encode(scope)])
         }
     }
 
@@ -213,7 +222,8 @@ extension SQLiteStorage: CIStore {
         try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM ci_job WHERE runner_id = ? ORDER BY id", arguments: [runnerID]).map {
                 CIJob(
-                    id: $0["id"], runID: $0["run_id"], projectID: $0["project_id"], runnerID: $0["runner_id"], name: $0["name"], stage: $0["stage"],
+                    id: $0["id"], uuid: $0["uuid"], runID: $0["run_id"], projectID: $0["project_id"], runnerID: $0["runner_id"], name: $0["name"],
+                    stage: $0["stage"],
                     status: $0["status"], ref: $0["ref"], createdAt: $0["created_at"], startedAt: $0["started_at"], finishedAt: $0["finished_at"])
             }
         }

@@ -99,7 +99,7 @@ struct ServeCommand: AsyncParsableCommand {
             store: storage, blobs: try FileBlobStore(root: (dataFolder as NSString).appendingPathComponent("blobs")), events: dispatcher,
             baseURL: baseURL)
         let services = WardenServices(
-            workers: service, artifacts: artifacts, runners: RunnerService(store: storage),
+            workers: service, artifacts: artifacts, runners: RunnerService(store: storage, vault: vault),
             authenticator: Authenticator(tokens: storage, workerTokens: workerTokens),
             tokens: TokenService(tokens: storage),
             health: storage,

@@ -44,15 +44,17 @@ struct Harness {
         ] {
             try await storage.create(TokenRecord(id: id, name: id, hash: TokenRecord.hash(of: value), scope: scope, createdAt: 0))
         }
+        let vault = try SecretVault(masterKey: SecretVault.generateMasterKey())
         service = WorkerService(
-            workers: storage, history: storage, states: storage, vault: try SecretVault(masterKey: SecretVault.generateMasterKey()),
+            workers: storage, history: storage, states: storage, vault: vault,
             runner: Self.pool,
             settings: settings)
         artifacts = ArtifactService(
             store: storage, blobs: try FileBlobStore(root: folder.appendingPathComponent("blobs").path),
             events: EventDispatcher(service: service, queue: storage), baseURL: "http://127.0.0.1:8080")
         let services = WardenServices(
-            workers: service, artifacts: artifacts, runners: RunnerService(store: storage), authenticator: Authenticator(tokens: storage),
+            workers: service, artifacts: artifacts, runners: RunnerService(store: storage, vault: vault),
+            authenticator: Authenticator(tokens: storage),
             tokens: TokenService(tokens: storage),
             health: storage,
             engineReady: { true })

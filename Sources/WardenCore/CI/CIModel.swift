@@ -124,6 +124,7 @@ public struct Runner: Sendable, Equatable {
 /// A job: one stage of a run, executed by a runner.
 public struct CIJob: Sendable, Equatable {
     public var id: Int64
+    public var uuid: String
     public var runID: Int64
     public var projectID: Int64
     public var runnerID: Int64?
@@ -137,10 +138,12 @@ public struct CIJob: Sendable, Equatable {
     public var finishedAt: Int64?
 
     public init(
-        id: Int64 = 0, runID: Int64, projectID: Int64, runnerID: Int64?, name: String, stage: String, status: String, ref: String = "main",
+        id: Int64 = 0, uuid: String = UUID().uuidString.lowercased(), runID: Int64, projectID: Int64, runnerID: Int64?, name: String, stage: String,
+        status: String, ref: String = "main",
         createdAt: Int64, startedAt: Int64? = nil, finishedAt: Int64? = nil
     ) {
         self.id = id
+        self.uuid = uuid
         self.runID = runID
         self.projectID = projectID
         self.runnerID = runnerID
@@ -177,8 +180,9 @@ public protocol CIStore: Sendable {
 
     /// Registration tokens by the SHA-256 of their value.
     func registrationScope(tokenHash: String) async throws -> RunnerScope?
-    /// Replaces the registration token of a scope.
-    func setRegistrationToken(_ tokenHash: String, for scope: RunnerScope) async throws
+    /// Replaces the registration token of a scope (its hash to check it, the value sealed to show it to admins).
+    func setRegistrationToken(_ tokenHash: String, sealed: Data, for scope: RunnerScope) async throws
+    func sealedRegistrationToken(for scope: RunnerScope) async throws -> Data?
 
     func createRunner(_ runner: Runner) async throws -> Runner
     func runner(id: Int64) async throws -> Runner?

@@ -23,8 +23,12 @@ public struct RunnerRegistration: Sendable, Equatable {
 /// (stored hashed), owners, filters. Dialects translate their requests to these calls.
 public final class RunnerService: Sendable {
     let store: any CIStore
+    let vault: SecretVault
 
-    public init(store: any CIStore) { self.store = store }
+    public init(store: any CIStore, vault: SecretVault) {
+        self.store = store
+        self.vault = vault
+    }
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
@@ -83,9 +87,75 @@ public final class RunnerService: Sendable {
     /// A fresh registration token for a scope (the previous one stops working); shown once.
     public func resetRegistrationToken(for scope: RunnerScope, by principal: Principal) async throws -> String {
         guard principal.isAdmin else { throw WardenError(.forbidden, "only an admin may reset registration tokens") }
+        return try await newRegistrationToken(for: scope)
+    }
+
+    func newRegistrationToken(for scope: RunnerScope) async throws -> String {
         let value = "GR1348941" + TokenRecord.generateValue().dropFirst(4)
-        try await store.setRegistrationToken(TokenRecord.hash(of: value), for: scope)
+        try await store.setRegistrationToken(
+            TokenRecord.hash(of: value), sealed: try vault.seal(value, worker: "ci-registration", name: Self.scopeName(scope)), for: scope)
         return value
+    }
+
+    static func scopeName(_ scope: RunnerScope) -> String {
+        switch scope {
+        case .instance: return "instance"
+        case .group(let id): return "group:\(id)"
+        case .project(let id): return "project:\(id)"
+        }
+    }
+
+    /// The current registration token of a scope (created on first request), for admins and the scope's own
+    /// project admin.
+    public func registrationToken(for scope: RunnerScope, by principal: Principal) async throws -> String {
+        try await requireManager(principal, of: scope)
+        if let sealed = try await store.sealedRegistrationToken(for: scope) {
+            return try vault.open(sealed, worker: "ci-registration", name: Self.scopeName(scope))
+        }
+        return try await newRegistrationToken(for: scope)
+    }
+
+    /// Admins manage every scope; a project admin the project whose path is its project key.
+    func requireManager(_ principal: Principal, of scope: RunnerScope) async throws {
+        if principal.isAdmin { return }
+        if case .project(let id) = scope, case .projectAdmin(let key) = principal.scope,
+            let project = try await store.projects().first(where: { $0.id == id }), project.path == key || project.pathWithNamespace == key
+        {
+            return
+        }
+        throw WardenError(.forbidden, "no access rights")
+    }
+
+    // MARK: Agents (runners seen per project or company, by UUID)
+
+    /// The runners registered at a project (`.project`) or group (`.group`) level.
+    public func runners(of scope: RunnerScope, by principal: Principal) async throws -> [Runner] {
+        try await requireManager(principal, of: scope)
+        return try await store.runners().filter { $0.scope == scope }
+    }
+
+    public func runner(uuid: String, of scope: RunnerScope, by principal: Principal) async throws -> Runner {
+        guard let runner = try await runners(of: scope, by: principal).first(where: { $0.uuid == uuid }) else {
+            throw WardenError(.notFound, "agent '\(uuid)' not found")
+        }
+        return runner
+    }
+
+    public func jobs(of runners: [Runner], status: String?) async throws -> [CIJob] {
+        var jobs: [CIJob] = []
+        for runner in runners { jobs += try await store.jobs(runnerID: runner.id) }
+        return jobs.filter { status == nil || $0.status == status }.sorted { $0.id < $1.id }
+    }
+
+    /// Changes an agent (by UUID) within its scope.
+    public func edit(uuid: String, of scope: RunnerScope, _ fields: RunnerRegistration, by principal: Principal) async throws -> Runner {
+        let runner = try await runner(uuid: uuid, of: scope, by: principal)
+        return try await update(id: runner.id, fields, by: .init(name: principal.name, scope: .admin))
+    }
+
+    public func delete(uuid: String, of scope: RunnerScope, by principal: Principal) async throws {
+        let runner = try await runner(uuid: uuid, of: scope, by: principal)
+        guard try await store.deleteRunner(id: runner.id) else { throw WardenError(.notFound, "agent '\(uuid)' not found") }
     }
 
     // MARK: Runner-token endpoints
