@@ -369,6 +369,8 @@ struct V4Parameters {
         fields.accessLevel = string("access_level")
         fields.maximumTimeout = try integer("maximum_timeout").map(Int.init)
         fields.maintenanceNote = string("maintenance_note") ?? string("maintainer_note")
+        fields.url = string("url")
+        fields.controlToken = string("control_token")
         return fields
     }
 

@@ -7,6 +7,8 @@ public struct WardenServices: Sendable {
     public var workers: WorkerService
     public var artifacts: ArtifactService
     public var runners: RunnerService
+    /// Candor pipelines, when the server runs them (needs a runner transport).
+    public var pipelines: PipelineService?
     public var authenticator: Authenticator
     public var tokens: TokenService
     public var health: any StorageHealth
@@ -16,8 +18,9 @@ public struct WardenServices: Sendable {
     public init(
         workers: WorkerService, artifacts: ArtifactService, runners: RunnerService, authenticator: Authenticator, tokens: TokenService,
         health: any StorageHealth,
-        engineReady: @escaping @Sendable () -> Bool
+        engineReady: @escaping @Sendable () -> Bool, pipelines: PipelineService? = nil
     ) {
+        self.pipelines = pipelines
         self.workers = workers
         self.artifacts = artifacts
         self.runners = runners
@@ -42,6 +45,11 @@ public func buildRouter(_ services: WardenServices) -> Router<BasicRequestContex
         on: router)
     AgentsAPI<BasicRequestContext>(service: services.runners, auth: RequestAuthenticator(authenticator: services.authenticator)).register(
         on: router)
+    if let pipelines = services.pipelines {
+        CandorAPI<BasicRequestContext>(
+            service: pipelines, artifacts: services.artifacts, auth: RequestAuthenticator(authenticator: services.authenticator)
+        ).register(on: router)
+    }
     return router
 }
 

@@ -49,8 +49,36 @@ extension SQLiteStorage: CIStore {
                     maintenance_note TEXT,
                     project_ids TEXT NOT NULL,
                     created_at INTEGER NOT NULL,
-                    contacted_at INTEGER
+                    contacted_at INTEGER,
+                    url TEXT,
+                    sealed_control_token BLOB
                 );
+                CREATE TABLE ci_pipeline (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    project_id INTEGER NOT NULL REFERENCES ci_project(id),
+                    name TEXT NOT NULL,
+                    plan TEXT NOT NULL,
+                    trigger_token_hash TEXT NOT NULL UNIQUE,
+                    parameters TEXT NOT NULL,
+                    header_constraints TEXT NOT NULL,
+                    body_constraints TEXT NOT NULL,
+                    tags TEXT NOT NULL,
+                    archive_repository TEXT NOT NULL,
+                    assignees TEXT NOT NULL,
+                    public INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE TABLE ci_run (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    pipeline_id INTEGER NOT NULL REFERENCES ci_pipeline(id),
+                    status TEXT NOT NULL,
+                    runner_id INTEGER,
+                    log TEXT NOT NULL,
+                    archived TEXT NOT NULL,
+                    started_at INTEGER NOT NULL,
+                    finished_at INTEGER
+                );
+                CREATE INDEX ci_run_by_pipeline ON ci_run(pipeline_id, id);
                 CREATE TABLE ci_job (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
                     uuid TEXT NOT NULL UNIQUE,
@@ -149,28 +177,31 @@ extension SQLiteStorage: CIStore {
             ipAddress: row["ip_address"], active: row["active"], locked: row["locked"], runUntagged: row["run_untagged"],
             tags: try decode([String].self, row["tags"]) ?? [], accessLevel: row["access_level"], maximumTimeout: row["maximum_timeout"],
             maintenanceNote: row["maintenance_note"], projectIDs: try decode([Int64].self, row["project_ids"]) ?? [], createdAt: row["created_at"],
-            contactedAt: row["contacted_at"])
+            contactedAt: row["contacted_at"], url: row["url"], sealedControlToken: row["sealed_control_token"])
     }
 
     static func write(_ runner: Runner, in db: Database, insert: Bool) throws {
         let values: StatementArguments = [
             runner.uuid, runner.tokenHash, encode(runner.scope), runner.description, runner.name, runner.version, runner.revision, runner.platform,
             runner.architecture, runner.ipAddress, runner.active, runner.locked, runner.runUntagged, try json(runner.tags), runner.accessLevel,
-            runner.maximumTimeout, runner.maintenanceNote, try json(runner.projectIDs), runner.createdAt, runner.contactedAt,
+            runner.maximumTimeout, runner.maintenanceNote, try json(runner.projectIDs), runner.createdAt, runner.contactedAt, runner.url,
+            runner.sealedControlToken,
         ]
         if insert {
             try db.execute(
                 sql: """
                     INSERT INTO ci_runner (uuid, token_hash, scope, description, name, version, revision, platform, architecture, ip_address,
-                        active, locked, run_untagged, tags, access_level, maximum_timeout, maintenance_note, project_ids, created_at, contacted_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        active, locked, run_untagged, tags, access_level, maximum_timeout, maintenance_note, project_ids, created_at, contacted_at,
+                        url, sealed_control_token)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: values)
         } else {
             try db.execute(
                 sql: """
                     UPDATE ci_runner SET uuid = ?, token_hash = ?, scope = ?, description = ?, name = ?, version = ?, revision = ?, platform = ?,
                         architecture = ?, ip_address = ?, active = ?, locked = ?, run_untagged = ?, tags = ?, access_level = ?,
-                        maximum_timeout = ?, maintenance_note = ?, project_ids = ?, created_at = ?, contacted_at = ?
+                        maximum_timeout = ?, maintenance_note = ?, project_ids = ?, created_at = ?, contacted_at = ?, url = ?,
+                        sealed_control_token = ?
                     WHERE id = ?
                     """, arguments: values + [runner.id])
         }
@@ -225,6 +256,128 @@ extension SQLiteStorage: CIStore {
                     id: $0["id"], uuid: $0["uuid"], runID: $0["run_id"], projectID: $0["project_id"], runnerID: $0["runner_id"], name: $0["name"],
                     stage: $0["stage"],
                     status: $0["status"], ref: $0["ref"], createdAt: $0["created_at"], startedAt: $0["started_at"], finishedAt: $0["finished_at"])
+            }
+        }
+    }
+}
+
+// MARK: Pipelines and runs
+
+extension SQLiteStorage: PipelineStore {
+    public func createPipeline(_ pipeline: CIPipeline) async throws -> CIPipeline {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO ci_pipeline (project_id, name, plan, trigger_token_hash, parameters, header_constraints, body_constraints, tags,
+                        archive_repository, assignees, public, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    pipeline.projectID, pipeline.name, try Self.json(pipeline.plan), pipeline.triggerTokenHash, try Self.json(pipeline.parameters),
+                    try Self.json(pipeline.headerConstraints), try Self.json(pipeline.bodyConstraints), try Self.json(pipeline.tags),
+                    pipeline.archiveRepository, try Self.json(pipeline.assignees), pipeline.isPublic, pipeline.createdAt,
+                ])
+            var created = pipeline
+            created.id = db.lastInsertedRowID
+            return created
+        }
+    }
+
+    static func pipeline(from row: Row) throws -> CIPipeline {
+        CIPipeline(
+            id: row["id"], projectID: row["project_id"], name: row["name"],
+            plan: try decode(PipelinePlan.self, row["plan"]) ?? PipelinePlan(stages: []), triggerTokenHash: row["trigger_token_hash"],
+            parameters: try decode([String].self, row["parameters"]) ?? [],
+            headerConstraints: try decode([String: String].self, row["header_constraints"]) ?? [:],
+            bodyConstraints: try decode([String: String].self, row["body_constraints"]) ?? [:], tags: try decode([String].self, row["tags"]) ?? [],
+            archiveRepository: row["archive_repository"], assignees: try decode([String].self, row["assignees"]) ?? [], isPublic: row["public"],
+            createdAt: row["created_at"])
+    }
+
+    public func pipelines() async throws -> [CIPipeline] {
+        try await pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM ci_pipeline ORDER BY id").map(Self.pipeline(from:)) }
+    }
+
+    public func pipeline(id: Int64) async throws -> CIPipeline? {
+        try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM ci_pipeline WHERE id = ?", arguments: [id]).map(Self.pipeline(from:)) }
+    }
+
+    public func pipeline(triggerTokenHash: String) async throws -> CIPipeline? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM ci_pipeline WHERE trigger_token_hash = ?", arguments: [triggerTokenHash]).map(
+                Self.pipeline(from:))
+        }
+    }
+
+    static func run(from row: Row) throws -> CIRun {
+        CIRun(
+            id: row["id"], pipelineID: row["pipeline_id"], status: row["status"], runnerID: row["runner_id"], log: row["log"],
+            archived: try decode([String].self, row["archived"]) ?? [], startedAt: row["started_at"], finishedAt: row["finished_at"])
+    }
+
+    public func startRun(_ run: CIRun, stages: [String], projectID: Int64) async throws -> CIRun? {
+        try await pool.write { db in
+            let running =
+                try Bool.fetchOne(
+                    db, sql: "SELECT 1 FROM ci_run WHERE pipeline_id = ? AND status = 'Running' LIMIT 1", arguments: [run.pipelineID]) ?? false
+            if running { return nil }
+            try db.execute(
+                sql: "INSERT INTO ci_run (pipeline_id, status, runner_id, log, archived, started_at) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [run.pipelineID, run.status, run.runnerID, run.log, try Self.json(run.archived), run.startedAt])
+            var created = run
+            created.id = db.lastInsertedRowID
+            for stage in stages {
+                try db.execute(
+                    sql: """
+                        INSERT INTO ci_job (uuid, run_id, project_id, runner_id, name, stage, status, ref, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, 'pending', 'main', ?)
+                        """, arguments: [UUID().uuidString.lowercased(), created.id, projectID, run.runnerID, stage, stage, run.startedAt])
+            }
+            return created
+        }
+    }
+
+    public func run(pipelineID: Int64, id: Int64?) async throws -> CIRun? {
+        try await pool.read { db in
+            if let id {
+                return try Row.fetchOne(db, sql: "SELECT * FROM ci_run WHERE pipeline_id = ? AND id = ?", arguments: [pipelineID, id]).map(
+                    Self.run(from:))
+            }
+            return try Row.fetchOne(db, sql: "SELECT * FROM ci_run WHERE pipeline_id = ? ORDER BY id DESC LIMIT 1", arguments: [pipelineID]).map(
+                Self.run(from:))
+        }
+    }
+
+    public func runs(pipelineID: Int64) async throws -> [CIRun] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM ci_run WHERE pipeline_id = ? ORDER BY id", arguments: [pipelineID]).map(Self.run(from:))
+        }
+    }
+
+    public func finishRun(_ run: CIRun, jobs: [(stage: String, status: String)], at millis: Int64) async throws {
+        let archived = try Self.json(run.archived)
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE ci_run SET status = ?, log = ?, archived = ?, finished_at = ? WHERE id = ?",
+                arguments: [run.status, run.log, archived, millis, run.id])
+            for job in jobs {
+                let ran = job.status != "skipped"
+                try db.execute(
+                    sql: """
+                        UPDATE ci_job SET status = ?, started_at = CASE WHEN ? THEN ? ELSE NULL END, finished_at = ?
+                        WHERE run_id = ? AND stage = ?
+                        """, arguments: [job.status, ran, run.startedAt, millis, run.id, job.stage])
+            }
+        }
+    }
+
+    public func jobs(runID: Int64) async throws -> [CIJob] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM ci_job WHERE run_id = ? ORDER BY id", arguments: [runID]).map {
+                CIJob(
+                    id: $0["id"], uuid: $0["uuid"], runID: $0["run_id"], projectID: $0["project_id"], runnerID: $0["runner_id"], name: $0["name"],
+                    stage: $0["stage"], status: $0["status"], ref: $0["ref"], createdAt: $0["created_at"], startedAt: $0["started_at"],
+                    finishedAt: $0["finished_at"])
             }
         }
     }

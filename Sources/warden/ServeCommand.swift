@@ -98,12 +98,15 @@ struct ServeCommand: AsyncParsableCommand {
         let artifacts = ArtifactService(
             store: storage, blobs: try FileBlobStore(root: (dataFolder as NSString).appendingPathComponent("blobs")), events: dispatcher,
             baseURL: baseURL)
+        let runners = RunnerService(store: storage, vault: vault)
+        let pipelines = PipelineService(
+            store: storage, runners: runners, artifacts: artifacts, transport: HTTPRunnerTransport(), uploadTokens: workerTokens, baseURL: baseURL)
         let services = WardenServices(
-            workers: service, artifacts: artifacts, runners: RunnerService(store: storage, vault: vault),
+            workers: service, artifacts: artifacts, runners: runners,
             authenticator: Authenticator(tokens: storage, workerTokens: workerTokens),
             tokens: TokenService(tokens: storage),
             health: storage,
-            engineReady: { ScriptEngine.isSupported && pool.isReady })
+            engineReady: { ScriptEngine.isSupported && pool.isReady }, pipelines: pipelines)
         let app = buildApplication(services, platform: platform, host: host, port: port, logger: logger) { bound in
             FileHandle.standardOutput.write(Data("warden: serving the worker API on http://\(host):\(bound) (data in \(dataFolder))\n".utf8))
         }

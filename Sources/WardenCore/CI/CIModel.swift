@@ -78,14 +78,19 @@ public struct Runner: Sendable, Equatable {
     public var projectIDs: [Int64]
     public var createdAt: Int64
     public var contactedAt: Int64?
+    /// Where a Candor-style runner (`warden runner`) listens, and the token it wants on `POST /run` (sealed).
+    public var url: String?
+    public var sealedControlToken: Data?
 
     public init(
         id: Int64 = 0, uuid: String = UUID().uuidString.lowercased(), tokenHash: String, scope: RunnerScope, description: String = "",
         name: String? = nil, version: String? = nil, revision: String? = nil, platform: String? = nil, architecture: String? = nil,
         ipAddress: String? = nil, active: Bool = true, locked: Bool = false, runUntagged: Bool = true, tags: [String] = [],
         accessLevel: String = "not_protected", maximumTimeout: Int? = nil, maintenanceNote: String? = nil, projectIDs: [Int64] = [],
-        createdAt: Int64 = 0, contactedAt: Int64? = nil
+        createdAt: Int64 = 0, contactedAt: Int64? = nil, url: String? = nil, sealedControlToken: Data? = nil
     ) {
+        self.url = url
+        self.sealedControlToken = sealedControlToken
         self.id = id
         self.uuid = uuid
         self.tokenHash = tokenHash

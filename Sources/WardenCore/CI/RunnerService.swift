@@ -15,6 +15,9 @@ public struct RunnerRegistration: Sendable, Equatable {
     public var accessLevel: String?
     public var maximumTimeout: Int?
     public var maintenanceNote: String?
+    /// Warden's own: where a `warden runner` listens and the token it wants on `POST /run`.
+    public var url: String?
+    public var controlToken: String?
 
     public init() {}
 }
@@ -126,6 +129,13 @@ public final class RunnerService: Sendable {
         throw WardenError(.forbidden, "no access rights")
     }
 
+    /// The token a runner wants on `POST /run`, when it gave one.
+    public func controlToken(of runner: Runner) throws -> String? {
+        try runner.sealedControlToken.map { try vault.open($0, worker: "runner-control", name: runner.uuid) }
+    }
+
+    public func allRunners() async throws -> [Runner] { try await store.runners() }
+
     // MARK: Agents (runners seen per project or company, by UUID)
 
     /// The runners registered at a project (`.project`) or group (`.group`) level.
@@ -169,12 +179,18 @@ public final class RunnerService: Sendable {
         let token = "glrt-" + TokenRecord.generateValue().dropFirst(4)
         var projectIDs: [Int64] = []
         if case .project(let id) = scope { projectIDs = [id] }
+        if let url = fields.url, URL(string: url)?.scheme?.hasPrefix("http") != true {
+            throw WardenError.invalid("url", "'\(url)' is not an http(s) URL")
+        }
+        let uuid = UUID().uuidString.lowercased()
+        let sealedControl = try fields.controlToken.map { try vault.seal($0, worker: "runner-control", name: uuid) }
         let runner = Runner(
-            tokenHash: TokenRecord.hash(of: token), scope: scope, description: fields.description ?? "", name: fields.name,
+            uuid: uuid, tokenHash: TokenRecord.hash(of: token), scope: scope, description: fields.description ?? "", name: fields.name,
             version: fields.version, revision: fields.revision, platform: fields.platform, architecture: fields.architecture,
             ipAddress: ipAddress, active: fields.active ?? true, locked: fields.locked ?? false, runUntagged: fields.runUntagged ?? true,
             tags: fields.tags ?? [], accessLevel: fields.accessLevel ?? "not_protected", maximumTimeout: fields.maximumTimeout,
-            maintenanceNote: fields.maintenanceNote, projectIDs: projectIDs, createdAt: Self.now())
+            maintenanceNote: fields.maintenanceNote, projectIDs: projectIDs, createdAt: Self.now(), url: fields.url,
+            sealedControlToken: sealedControl)
         return (try await store.createRunner(runner), token)
     }
 

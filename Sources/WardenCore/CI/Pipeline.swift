@@ -1,0 +1,137 @@
+import Foundation
+
+/// One stage of a Candor plan.
+public struct PlanStage: Sendable, Equatable, Codable {
+    public var name: String
+    public var image: String
+    public var runtime: String?
+    public var environment: [String]
+    public var script: [String]
+
+    public init(name: String, image: String, runtime: String? = nil, environment: [String] = [], script: [String] = []) {
+        self.name = name
+        self.image = image
+        self.runtime = runtime
+        self.environment = environment
+        self.script = script
+    }
+}
+
+/// A Candor plan: stages run in order, then the archived paths are kept.
+public struct PipelinePlan: Sendable, Equatable, Codable {
+    public var stages: [PlanStage]
+    public var archive: [String]?
+
+    public init(stages: [PlanStage], archive: [String]? = nil) {
+        self.stages = stages
+        self.archive = archive
+    }
+
+    /// Refuses a plan a runner could not run, naming the part.
+    public func validate(field: String = "plan") throws(WardenError) {
+        for (index, stage) in stages.enumerated() {
+            if stage.name.trimmingCharacters(in: .whitespaces).isEmpty { throw WardenError.invalid("\(field).stages[\(index)].name", "is required") }
+            if stage.image.trimmingCharacters(in: .whitespaces).isEmpty {
+                throw WardenError.invalid("\(field).stages[\(index)].image", "is required")
+            }
+            for variable in stage.environment where !variable.contains("=") || variable.hasPrefix("=") {
+                throw WardenError.invalid("\(field).stages[\(index)].environment", "'\(variable)' is not KEY=VALUE")
+            }
+        }
+        for path in archive ?? [] where path.isEmpty || path.hasPrefix("/") || path.split(separator: "/").contains("..") {
+            throw WardenError.invalid("\(field).archive", "'\(path)' must be a relative path inside the work folder")
+        }
+    }
+
+    /// The plan with every `%name%` replaced by its parameter.
+    public func filled(with parameters: [String: String]) -> PipelinePlan {
+        func fill(_ text: String) -> String {
+            var out = text
+            for (name, value) in parameters { out = out.replacingOccurrences(of: "%\(name)%", with: value) }
+            return out
+        }
+        return PipelinePlan(
+            stages: stages.map {
+                PlanStage(
+                    name: $0.name, image: fill($0.image), runtime: $0.runtime.map(fill), environment: $0.environment.map(fill),
+                    script: $0.script.map(fill))
+            }, archive: archive?.map(fill))
+    }
+}
+
+/// A pipeline: a plan, its trigger token (stored hashed), the parameters a trigger may fill, the header and body
+/// values a trigger must carry, the runner tags it needs, and the artifact repository its archives go to.
+public struct CIPipeline: Sendable, Equatable {
+    public var id: Int64
+    public var projectID: Int64
+    public var name: String
+    public var plan: PipelinePlan
+    public var triggerTokenHash: String
+    public var parameters: [String]
+    public var headerConstraints: [String: String]
+    public var bodyConstraints: [String: String]
+    public var tags: [String]
+    public var archiveRepository: String
+    public var assignees: [String]
+    public var isPublic: Bool
+    public var createdAt: Int64
+
+    public init(
+        id: Int64 = 0, projectID: Int64, name: String, plan: PipelinePlan, triggerTokenHash: String, parameters: [String] = [],
+        headerConstraints: [String: String] = [:], bodyConstraints: [String: String] = [:], tags: [String] = [],
+        archiveRepository: String = "ci-archives", assignees: [String] = [], isPublic: Bool = false, createdAt: Int64 = 0
+    ) {
+        self.id = id
+        self.projectID = projectID
+        self.name = name
+        self.plan = plan
+        self.triggerTokenHash = triggerTokenHash
+        self.parameters = parameters
+        self.headerConstraints = headerConstraints
+        self.bodyConstraints = bodyConstraints
+        self.tags = tags
+        self.archiveRepository = archiveRepository
+        self.assignees = assignees
+        self.isPublic = isPublic
+        self.createdAt = createdAt
+    }
+}
+
+/// A run of a pipeline (GitLab: pipeline; Zuul: buildset): Running, then Passed, Failed or Error.
+public struct CIRun: Sendable, Equatable {
+    public var id: Int64
+    public var pipelineID: Int64
+    public var status: String
+    public var runnerID: Int64?
+    public var log: String
+    public var archived: [String]
+    public var startedAt: Int64
+    public var finishedAt: Int64?
+
+    public init(
+        id: Int64 = 0, pipelineID: Int64, status: String = "Running", runnerID: Int64? = nil, log: String = "", archived: [String] = [],
+        startedAt: Int64, finishedAt: Int64? = nil
+    ) {
+        self.id = id
+        self.pipelineID = pipelineID
+        self.status = status
+        self.runnerID = runnerID
+        self.log = log
+        self.archived = archived
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+    }
+}
+
+public protocol PipelineStore: Sendable {
+    func createPipeline(_ pipeline: CIPipeline) async throws -> CIPipeline
+    func pipelines() async throws -> [CIPipeline]
+    func pipeline(id: Int64) async throws -> CIPipeline?
+    func pipeline(triggerTokenHash: String) async throws -> CIPipeline?
+    /// Creates the run and one job per stage, unless a run of the pipeline is running (then `nil`).
+    func startRun(_ run: CIRun, stages: [String], projectID: Int64) async throws -> CIRun?
+    func run(pipelineID: Int64, id: Int64?) async throws -> CIRun?
+    func runs(pipelineID: Int64) async throws -> [CIRun]
+    func finishRun(_ run: CIRun, jobs: [(stage: String, status: String)], at millis: Int64) async throws
+    func jobs(runID: Int64) async throws -> [CIJob]
+}

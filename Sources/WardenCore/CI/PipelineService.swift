@@ -1,0 +1,195 @@
+import Foundation
+import Synchronization
+
+/// How the server talks to a `warden runner` (implemented with URLSession in the executable).
+public protocol RunnerTransport: Sendable {
+    /// `GET /` answered 200 within a second.
+    func isHealthy(url: String) async -> Bool
+    /// `POST /run` with the runner's control token; the runner's JSON answer.
+    func run(url: String, token: String, requestJSON: Data, timeout: Double) async throws -> Data
+    /// `GET /logs/:runId`.
+    func log(url: String, token: String, runID: String) async throws -> String
+}
+
+/// What a trigger did.
+public enum TriggerOutcome: Sendable, Equatable {
+    case started(CIRun)
+    /// The pipeline's header or body constraints were not met (204).
+    case constraintsNotMet
+}
+
+/// Candor pipelines: creation, triggers, dispatch to a runner whose tags fit, and the record of each run and its
+/// jobs (one per stage).
+public final class PipelineService: Sendable {
+    let store: any PipelineStore
+    let runners: RunnerService
+    let artifacts: ArtifactService
+    let transport: any RunnerTransport
+    let uploadTokens: WorkerTokens
+    let baseURL: String
+    /// Seconds a stage may run on a runner (the runner enforces it; the server waits the sum plus a minute).
+    public let stageTimeout: Double
+    let inFlight = Mutex<[Int64: Task<Void, Never>]>([:])
+
+    public init(
+        store: any PipelineStore, runners: RunnerService, artifacts: ArtifactService, transport: any RunnerTransport, uploadTokens: WorkerTokens,
+        baseURL: String, stageTimeout: Double = 600
+    ) {
+        self.store = store
+        self.runners = runners
+        self.artifacts = artifacts
+        self.transport = transport
+        self.uploadTokens = uploadTokens
+        self.baseURL = baseURL
+        self.stageTimeout = stageTimeout
+    }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// Creates a pipeline (admin) and its archive repository when missing; the trigger token is shown once.
+    public func create(
+        project reference: String, name: String, plan: PipelinePlan, parameters: [String], headerConstraints: [String: String],
+        bodyConstraints: [String: String], tags: [String], archiveRepository: String, isPublic: Bool, by principal: Principal
+    ) async throws -> (CIPipeline, String) {
+        guard principal.isAdmin else { throw WardenError(.forbidden, "only an admin may create pipelines") }
+        guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw WardenError.invalid("name", "is required") }
+        try plan.validate()
+        let project = try await runners.project(reference)
+        if try await artifacts.store.repository(key: archiveRepository) == nil {
+            _ = try await artifacts.saveRepository(
+                Repository(key: archiveRepository, description: "archives of CI runs"), by: principal)
+        }
+        let token = TokenRecord.generateValue()
+        let pipeline = try await store.createPipeline(
+            CIPipeline(
+                projectID: project.id, name: name, plan: plan, triggerTokenHash: TokenRecord.hash(of: token), parameters: parameters,
+                headerConstraints: headerConstraints, bodyConstraints: bodyConstraints, tags: tags, archiveRepository: archiveRepository,
+                isPublic: isPublic, createdAt: Self.now()))
+        return (pipeline, token)
+    }
+
+    public func pipelines() async throws -> [CIPipeline] { try await store.pipelines() }
+
+    public func pipeline(id: Int64) async throws -> CIPipeline {
+        guard let pipeline = try await store.pipeline(id: id) else { throw WardenError(.notFound, "pipeline \(id) does not exist") }
+        return pipeline
+    }
+
+    public func runs(of pipeline: CIPipeline) async throws -> [CIRun] { try await store.runs(pipelineID: pipeline.id) }
+
+    /// A run by id, or the last one for `nil`.
+    public func run(pipelineID: Int64, runID: Int64?) async throws -> CIRun {
+        guard let run = try await store.run(pipelineID: pipelineID, id: runID) else { throw WardenError(.notFound, "No log could be found") }
+        return run
+    }
+
+    public func jobs(of run: CIRun) async throws -> [CIJob] { try await store.jobs(runID: run.id) }
+
+    /// The log of a run: the stored one when it ended, the runner's current one while it runs.
+    public func log(of run: CIRun) async throws -> String {
+        if run.status == "Running", let runnerID = run.runnerID, let runner = try await runners.store.runner(id: runnerID), let url = runner.url {
+            if let text = try? await transport.log(url: url, token: try runners.controlToken(of: runner) ?? "", runID: "\(run.id)") { return text }
+        }
+        guard !run.log.isEmpty else { throw WardenError(.notFound, "No log could be found") }
+        return run.log
+    }
+
+    /// `POST /trigger/:token`: 404 unknown token, 400 when the pipeline is running or no runner fits, 204 when the
+    /// constraints are not met, else the run starts (and continues in the background).
+    public func trigger(token: String, query: [String: String], headers: [(name: String, value: String)], body: [String: Any]?) async throws
+        -> TriggerOutcome
+    {
+        guard let pipeline = try await store.pipeline(triggerTokenHash: TokenRecord.hash(of: token)) else {
+            throw WardenError(.notFound, "no pipeline has this trigger token")
+        }
+        for (name, expected) in pipeline.headerConstraints {
+            guard headers.contains(where: { $0.name.lowercased() == name.lowercased() && $0.value == expected }) else { return .constraintsNotMet }
+        }
+        for (name, expected) in pipeline.bodyConstraints {
+            guard let value = body?[name], "\(value)" == expected else { return .constraintsNotMet }
+        }
+        var parameters: [String: String] = [:]
+        for name in pipeline.parameters {
+            if let value = body?[name] { parameters[name] = "\(value)" } else if let value = query[name] { parameters[name] = value }
+        }
+        let plan = pipeline.plan.filled(with: parameters)
+        guard let runner = try await pickRunner(for: pipeline) else {
+            throw WardenError(.badRequest, "no healthy runner whose tags fit [\(pipeline.tags.joined(separator: ", "))] is registered")
+        }
+        guard
+            let run = try await store.startRun(
+                CIRun(pipelineID: pipeline.id, runnerID: runner.id, startedAt: Self.now()), stages: plan.stages.map(\.name),
+                projectID: pipeline.projectID)
+        else { throw WardenError(.badRequest, "pipeline '\(pipeline.name)' is already running") }
+        let task = Task { [self] in
+            await self.execute(run, plan: plan, pipeline: pipeline, runner: runner)
+            _ = self.inFlight.withLock { $0.removeValue(forKey: run.id) }
+        }
+        inFlight.withLock { $0[run.id] = task }
+        return .started(run)
+    }
+
+    /// An active runner with a URL that answers, whose tags include the pipeline's (or that runs untagged jobs when
+    /// the pipeline has none) and that may run for the pipeline's project.
+    func pickRunner(for pipeline: CIPipeline) async throws -> Runner? {
+        let projects = try await runners.projects()
+        let project = projects.first { $0.id == pipeline.projectID }
+        let candidates = try await runners.allRunners().filter { runner in
+            guard runner.active, runner.url != nil else { return false }
+            if pipeline.tags.isEmpty ? !runner.runUntagged : !Set(pipeline.tags).isSubset(of: runner.tags) { return false }
+            switch runner.scope {
+            case .instance: return true
+            case .group(let id): return project?.groupID == id
+            case .project: return runner.projectIDs.contains(pipeline.projectID)
+            }
+        }
+        for runner in candidates.shuffled() where await transport.isHealthy(url: runner.url!) { return runner }
+        return nil
+    }
+
+    struct RunnerAnswer: Decodable {
+        struct Stage: Decodable {
+            var name: String
+            var status: String
+            var exitCode: Int?
+        }
+        var status: String
+        var stages: [Stage]
+        var archived: [String]?
+    }
+
+    func execute(_ run: CIRun, plan: PipelinePlan, pipeline: CIPipeline, runner: Runner) async {
+        var finished = run
+        var jobs: [(stage: String, status: String)] = plan.stages.map { ($0.name, "failed") }
+        let uploadToken = uploadTokens.mint(for: "runner-\(runner.id)", lifetime: stageTimeout * Double(plan.stages.count) + 600)
+        defer { uploadTokens.revoke(uploadToken) }
+        do {
+            let token = try runners.controlToken(of: runner) ?? ""
+            let request: [String: Any] = [
+                "runId": "\(run.id)",
+                "plan": try JSONSerialization.jsonObject(with: try JSONEncoder().encode(plan)),
+                "upload": ["url": "\(baseURL)/artifactory/\(pipeline.archiveRepository)/\(pipeline.id)/\(run.id)", "token": uploadToken],
+            ]
+            let data = try await transport.run(
+                url: runner.url ?? "", token: token, requestJSON: try JSONSerialization.data(withJSONObject: request),
+                timeout: stageTimeout * Double(max(1, plan.stages.count)) + 60)
+            let answer = try JSONDecoder().decode(RunnerAnswer.self, from: data)
+            finished.status = ["Passed", "Failed", "Error"].contains(answer.status) ? answer.status : "Error"
+            finished.archived = answer.archived ?? []
+            jobs = plan.stages.map { stage in
+                let status = answer.stages.first { $0.name == stage.name }?.status ?? "Skipped"
+                return (stage.name, status == "Passed" ? "success" : status == "Skipped" ? "skipped" : "failed")
+            }
+            finished.log = (try? await transport.log(url: runner.url ?? "", token: token, runID: "\(run.id)")) ?? ""
+        } catch {
+            finished.status = "Error"
+            finished.log += "warden: the run could not be completed on runner \(runner.id): \(error)\n"
+        }
+        try? await store.finishRun(finished, jobs: jobs, at: Self.now())
+    }
+
+    /// Waits for the runs in flight (tests, shutdown).
+    public func waitForRuns() async {
+        for task in inFlight.withLock({ Array($0.values) }) { await task.value }
+    }
+}

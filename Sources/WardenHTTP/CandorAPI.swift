@@ -1,0 +1,175 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import WardenCore
+
+/// The dashboard side of the Candor dialect (seed 002, docs/candor-api.md): triggers, run logs and archives, and the
+/// pipelines (created by an admin with `POST /api/pipelines`).
+struct CandorAPI<Context: RequestContext>: Sendable {
+    let service: PipelineService
+    let artifacts: ArtifactService
+    let auth: RequestAuthenticator
+
+    func register(on router: Router<Context>) {
+        let routes = router.group().add(middleware: CandorErrorMiddleware<Context>())
+        routes.post("trigger/{token}") { request, context in
+            let token = try context.parameters.require("token")
+            var body: [String: Any]?
+            let text = try await JSONBody.text(request, limit: 1 << 20)
+            if !text.allSatisfy(\.isWhitespace) {
+                guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+                    throw WardenError(.badRequest, "the body must be a JSON object")
+                }
+                body = object
+            }
+            var query: [String: String] = [:]
+            for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
+            switch try await service.trigger(
+                token: token, query: query, headers: request.headers.map { ($0.name.rawName, $0.value) }, body: body)
+            {
+            case .constraintsNotMet: return Response(status: .noContent)
+            case .started(let run): return Response.json(["runId": run.id, "pipelineId": run.pipelineID, "status": run.status])
+            }
+        }
+        routes.post("api/pipelines") { request, _ in
+            let principal = try await auth.principal(for: request)
+            let body = try await JSONBody.read(request)
+            guard let project = try body.string("project") ?? (body.object["project"] as? NSNumber)?.stringValue else {
+                throw WardenError.invalid("project", "is required (a project id or path)")
+            }
+            guard let name = try body.string("name") else { throw WardenError.invalid("name", "is required") }
+            guard let planObject = body.object["plan"] as? [String: Any] else { throw WardenError.invalid("plan", "is required: {stages: [...]}") }
+            let plan: PipelinePlan
+            do {
+                plan = try JSONDecoder().decode(PipelinePlan.self, from: JSONSerialization.data(withJSONObject: Self.withDefaults(planObject)))
+            } catch {
+                throw WardenError.invalid("plan", "is not a plan: stages need name and image; environment, script and archive are string arrays")
+            }
+            let constraints = try body.object("constraints")
+            let (pipeline, token) = try await service.create(
+                project: project, name: name, plan: plan, parameters: try body.strings("parameters") ?? [],
+                headerConstraints: try Self.stringMap(constraints?.object["headers"], "constraints.headers"),
+                bodyConstraints: try Self.stringMap(constraints?.object["body"], "constraints.body"), tags: try body.strings("tags") ?? [],
+                archiveRepository: try body.string("archiveRepository") ?? "ci-archives", isPublic: try body.bool("public") ?? false, by: principal)
+            var rendered = Self.render(pipeline)
+            rendered["triggerToken"] = token
+            return Response.json(rendered, status: .created)
+        }
+        routes.get("api/pipelines") { request, _ in
+            let principal = try? await auth.principal(for: request)
+            let pipelines = try await service.pipelines().filter { $0.isPublic || principal != nil }
+            return Response.json(pipelines.map(Self.render))
+        }
+        routes.get("api/pipelines/{id}") { request, context in
+            let pipeline = try await readable(request, context.parameters.require("id"))
+            var rendered = Self.render(pipeline)
+            rendered["runs"] = try await service.runs(of: pipeline).map(Self.render)
+            return Response.json(rendered)
+        }
+        routes.get("api/runs/{pipeline}/{run}/log") { request, context in
+            let run = try await run(request, context)
+            let text = try await service.log(of: run)
+            return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        for name in ["archive", "archived"] {
+            routes.get("api/runs/{pipeline}/{run}/\(name)") { request, context in try await archive(request, context) }
+        }
+    }
+
+    static func withDefaults(_ plan: [String: Any]) -> [String: Any] {
+        var plan = plan
+        if let stages = plan["stages"] as? [[String: Any]] {
+            plan["stages"] = stages.map { stage in
+                var stage = stage
+                if stage["environment"] == nil { stage["environment"] = [String]() }
+                if stage["script"] == nil { stage["script"] = [String]() }
+                return stage
+            }
+        }
+        return plan
+    }
+
+    static func stringMap(_ value: Any?, _ field: String) throws -> [String: String] {
+        guard let value, !(value is NSNull) else { return [:] }
+        guard let map = value as? [String: Any] else { throw WardenError.invalid(field, "must be an object of strings") }
+        return try map.mapValues { value in
+            guard let text = value as? String else { throw WardenError.invalid(field, "must be an object of strings") }
+            return text
+        }
+    }
+
+    /// Public pipelines are readable by anyone; the others need a token.
+    func readable(_ request: Request, _ id: String) async throws -> CIPipeline {
+        guard let number = Int64(id) else { throw WardenError(.notFound, "pipeline '\(id)' does not exist") }
+        let pipeline = try await service.pipeline(id: number)
+        if !pipeline.isPublic { _ = try await auth.principal(for: request) }
+        return pipeline
+    }
+
+    func run(_ request: Request, _ context: Context) async throws -> CIRun {
+        let pipeline = try await readable(request, try context.parameters.require("pipeline"))
+        let reference = try context.parameters.require("run")
+        if reference == "last" { return try await service.run(pipelineID: pipeline.id, runID: nil) }
+        guard let id = Int64(reference) else { throw WardenError(.notFound, "No log could be found") }
+        return try await service.run(pipelineID: pipeline.id, runID: id)
+    }
+
+    func archive(_ request: Request, _ context: Context) async throws -> Response {
+        guard let file = request.uri.queryParameters.get("file"), !file.isEmpty else {
+            throw WardenError.invalid("file", "is required: ?file=<URI-encoded name>")
+        }
+        let mode = request.uri.queryParameters.get("mode") ?? "stream"
+        guard mode == "stream" || mode == "file" else { throw WardenError.invalid("mode", "must be stream or file, got '\(mode)'") }
+        let run = try await run(request, context)
+        let name = file.removingPercentEncoding ?? file
+        guard run.archived.contains(name) else { throw WardenError(.notFound, "run \(run.id) archived no file '\(name)'") }
+        let pipeline = try await service.pipeline(id: run.pipelineID)
+        let answer = try await artifacts.download(
+            repo: pipeline.archiveRepository, path: "\(pipeline.id)/\(run.id)/\(name)", headOnly: false,
+            request: ArtifactRequest(principal: Principal(name: "candor", scope: .admin)))
+        guard case .file(let item, let blobPath, _) = answer, let data = FileManager.default.contents(atPath: blobPath) else {
+            throw WardenError(.notFound, "run \(run.id) archived no file '\(name)'")
+        }
+        var headers: HTTPFields = [.contentType: "application/octet-stream", .contentLength: "\(item.size)"]
+        if mode == "file" { headers[.contentDisposition] = "attachment; filename=\"\(item.name.filter { $0 != "\"" })\"" }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(data: data)))
+    }
+
+    @Sendable static func render(_ pipeline: CIPipeline) -> [String: Any] {
+        [
+            "id": pipeline.id, "projectId": pipeline.projectID, "name": pipeline.name, "parameters": pipeline.parameters, "tags": pipeline.tags,
+            "archiveRepository": pipeline.archiveRepository, "public": pipeline.isPublic,
+            "plan": (try? JSONSerialization.jsonObject(with: JSONEncoder().encode(pipeline.plan))) ?? [:],
+            "constraints": ["headers": pipeline.headerConstraints, "body": pipeline.bodyConstraints],
+        ]
+    }
+
+    @Sendable static func render(_ run: CIRun) -> [String: Any] {
+        [
+            "id": run.id, "pipelineId": run.pipelineID, "status": run.status, "archived": run.archived,
+            "startedAt": ISOTime.format(millis: run.startedAt), "finishedAt": run.finishedAt.map { ISOTime.format(millis: $0) } ?? NSNull(),
+        ]
+    }
+}
+
+/// Candor answers errors as plain text with the status.
+struct CandorErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as WardenError {
+            let status: HTTPResponse.Status =
+                switch error.code {
+                case .badRequest: .badRequest
+                case .unauthorized: .unauthorized
+                case .forbidden: .forbidden
+                case .notFound: .notFound
+                case .conflict: .conflict
+                default: .internalServerError
+                }
+            return Response(
+                status: status, headers: [.contentType: "text/plain; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: error.message + "\n")))
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import ArgumentParser
+import Foundation
+import Logging
+import WardenCore
+import WardenHTTP
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// `warden runner`: a Candor-style runner. It registers with a Warden server through the runners API v4 (with a
+/// registration token), keeps itself online with `verify`, and serves `GET /`, `POST /run`, `GET|POST /logs/:runId`.
+struct RunnerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runner",
+        abstract: "Run a CI runner that registers with a Warden server and runs pipeline stages.",
+        discussion: """
+            Example:
+              warden runner --server http://127.0.0.1:8080 --registration-token GR1348941... --tags linux --port 9090
+
+            Stages run in a fresh work folder per run, with podman or docker when one works on this machine, else with
+            /bin/sh. Each stage has --stage-timeout seconds. Archived files are uploaded to the pipeline's artifact
+            repository, which fires AFTER_CREATE workers.
+            """)
+
+    @Option(help: "The Warden server's URL.") var server: String
+    @Option(help: "A registration token (instance, group or project).") var registrationToken: String
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on; 0 picks a free one.") var port = 9090
+    @Option(help: "The URL the server reaches this runner at (default http://<host>:<port>).") var url: String?
+    @Option(help: "Comma-separated tags.") var tags = ""
+    @Option(help: "Description shown in the runner lists.") var description = "warden runner"
+    @Option(help: "Work folder (runs and logs).") var work = "./runner-work"
+    @Option(help: "Seconds a stage may run.") var stageTimeout = 600.0
+    @Flag(help: "Run jobs without tags too.") var runUntagged = false
+
+    func validate() throws {
+        guard URL(string: server)?.scheme?.hasPrefix("http") == true else { throw ValidationError("--server: '\(server)' is not an http(s) URL") }
+        guard stageTimeout > 0 else { throw ValidationError("--stage-timeout: must be more than 0 seconds") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "warden-runner")
+        logger.logLevel = .info
+        let control = TokenRecord.generateValue()
+        let runner = try StageRunner(workFolder: work, stageTimeout: stageTimeout, engine: StageRunner.detectEngine())
+        let server = self.server.hasSuffix("/") ? String(self.server.dropLast()) : self.server
+        let registration = Registration()
+        let app = buildRunnerApplication(runner: runner, token: control, host: host, port: port, logger: logger) { bound in
+            let address = url ?? "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(bound)"
+            do {
+                let token = try await register(server: server, address: address, control: control)
+                await registration.set(token)
+                FileHandle.standardOutput.write(Data("warden runner: registered with \(server), listening on \(address)\n".utf8))
+            } catch {
+                FileHandle.standardError.write(Data("warden runner: registration failed: \(error)\n".utf8))
+                Foundation.exit(1)
+            }
+        }
+        let heartbeat = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(60))
+                if let token = await registration.token { try? await post(server + "/api/v4/runners/verify", ["token": token]) }
+            }
+        }
+        defer { heartbeat.cancel() }
+        try await app.runService()
+    }
+
+    actor Registration {
+        var token: String?
+        func set(_ token: String) { self.token = token }
+    }
+
+    func register(server: String, address: String, control: String) async throws -> String {
+        var info: [String: Any] = ["name": "warden-runner", "platform": "linux"]
+        #if arch(x86_64)
+            info["architecture"] = "amd64"
+        #elseif arch(arm64)
+            info["architecture"] = "arm64"
+        #endif
+        let body: [String: Any] = [
+            "token": registrationToken, "description": description, "tag_list": tags, "run_untagged": runUntagged, "url": address,
+            "control_token": control, "info": info,
+        ]
+        let data = try await post(server + "/api/v4/runners", body)
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any], let token = object["token"] as? String else {
+            throw CommandFailure("the server's answer to the registration has no token")
+        }
+        _ = try await post(server + "/api/v4/runners/verify", ["token": token])
+        return token
+    }
+
+    @discardableResult
+    func post(_ url: String, _ body: [String: Any]) async throws -> Data {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = try JSONSerialization.data(withJSONObject: body)
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard (200..<300).contains(status) else { throw CommandFailure("\(url) answered \(status): \(String(decoding: data, as: UTF8.self))") }
+        return data
+    }
+}
+
+/// The server's side of talking to a `warden runner`, over URLSession.
+struct HTTPRunnerTransport: RunnerTransport {
+    func isHealthy(url: String) async -> Bool {
+        guard let target = URL(string: url) else { return false }
+        var request = URLRequest(url: target)
+        request.timeoutInterval = 1
+        guard let (_, response) = try? await URLSession.shared.data(for: request) else { return false }
+        return (response as? HTTPURLResponse)?.statusCode == 200
+    }
+
+    func run(url: String, token: String, requestJSON: Data, timeout: Double) async throws -> Data {
+        var request = URLRequest(url: URL(string: url + "/run")!)
+        request.httpMethod = "POST"
+        request.timeoutInterval = timeout
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = requestJSON
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard status == 200 else { throw CommandFailure("the runner answered \(status): \(String(decoding: data, as: UTF8.self))") }
+        return data
+    }
+
+    func log(url: String, token: String, runID: String) async throws -> String {
+        var request = URLRequest(url: URL(string: url + "/logs/\(runID)")!)
+        request.timeoutInterval = 10
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let (data, response) = try await URLSession.shared.data(for: request)
+        guard (response as? HTTPURLResponse)?.statusCode == 200 else { throw CommandFailure("no log for run \(runID)") }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
