@@ -108,6 +108,7 @@ struct ServeCommand: AsyncParsableCommand {
             health: storage,
             engineReady: { ScriptEngine.isSupported && pool.isReady }, pipelines: pipelines)
         let app = buildApplication(services, platform: platform, host: host, port: port, logger: logger) { bound in
+            pipelines.setBaseURL("http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(bound)")
             FileHandle.standardOutput.write(Data("warden: serving the worker API on http://\(host):\(bound) (data in \(dataFolder))\n".utf8))
         }
         let scheduler = Task { await WorkerScheduler(workers: storage, claims: storage, service: service).run() }

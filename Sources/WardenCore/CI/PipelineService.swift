@@ -26,7 +26,8 @@ public final class PipelineService: Sendable {
     let artifacts: ArtifactService
     let transport: any RunnerTransport
     let uploadTokens: WorkerTokens
-    let baseURL: String
+    /// This server's URL as runners reach it (set again once the port is bound, when it was 0).
+    let base: Mutex<String>
     /// Seconds a stage may run on a runner (the runner enforces it; the server waits the sum plus a minute).
     public let stageTimeout: Double
     let inFlight = Mutex<[Int64: Task<Void, Never>]>([:])
@@ -40,9 +41,11 @@ public final class PipelineService: Sendable {
         self.artifacts = artifacts
         self.transport = transport
         self.uploadTokens = uploadTokens
-        self.baseURL = baseURL
+        self.base = Mutex(baseURL)
         self.stageTimeout = stageTimeout
     }
+
+    public func setBaseURL(_ url: String) { base.withLock { $0 = url } }
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
@@ -168,7 +171,9 @@ public final class PipelineService: Sendable {
             let request: [String: Any] = [
                 "runId": "\(run.id)",
                 "plan": try JSONSerialization.jsonObject(with: try JSONEncoder().encode(plan)),
-                "upload": ["url": "\(baseURL)/artifactory/\(pipeline.archiveRepository)/\(pipeline.id)/\(run.id)", "token": uploadToken],
+                "upload": [
+                    "url": "\(base.withLock { $0 })/artifactory/\(pipeline.archiveRepository)/\(pipeline.id)/\(run.id)", "token": uploadToken,
+                ],
             ]
             let data = try await transport.run(
                 url: runner.url ?? "", token: token, requestJSON: try JSONSerialization.data(withJSONObject: request),

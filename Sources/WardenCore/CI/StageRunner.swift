@@ -119,7 +119,14 @@ public final class StageRunner: Sendable {
                 guard let target = URL(string: upload.url + "/" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path)) else {
                     continue
                 }
-                let status = try await put(target, upload.token, data)
+                let status: Int
+                do {
+                    status = try await put(target, upload.token, data)
+                } catch {
+                    log.write(Data("Archive: \(path) could not be uploaded: \(error)\n".utf8))
+                    errored = true
+                    continue
+                }
                 if (200..<300).contains(status) {
                     archived.append(path)
                     log.write(Data("Archive: \(path) (\(data.count) bytes) stored\n".utf8))
@@ -134,6 +141,27 @@ public final class StageRunner: Sendable {
     }
 
     enum StageError: Error { case timedOut }
+
+    /// Every process below `pid`, from /proc.
+    static func descendants(of pid: Int32) -> [Int32] {
+        var parents: [Int32: Int32] = [:]
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let child = Int32(name), let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, let parent = Int32(fields[1]) { parents[child] = parent }
+        }
+        var found: [Int32] = []
+        var frontier = [pid]
+        while let current = frontier.popLast() {
+            for (child, parent) in parents where parent == current {
+                found.append(child)
+                frontier.append(child)
+            }
+        }
+        return found
+    }
 
     func runStage(_ stage: PlanStage, in folder: String, log: FileHandle) async throws -> Int32 {
         let script = (["set -e"] + stage.script).joined(separator: "\n")
@@ -164,10 +192,11 @@ public final class StageRunner: Sendable {
         let deadline = Date().addingTimeInterval(stageTimeout)
         while process.isRunning {
             if Date() > deadline {
-                kill(pid, SIGTERM)
-                try? await Task.sleep(for: .seconds(2))
-                if process.isRunning { kill(pid, SIGKILL) }
-                process.waitUntilExit()
+                // Everything the script started goes too (an orphan holding the log open would outlive the stage).
+                let tree = [pid] + Self.descendants(of: pid)
+                for member in tree { kill(member, SIGTERM) }
+                for _ in 0..<100 where process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+                for member in tree + Self.descendants(of: pid) { kill(member, SIGKILL) }
                 throw StageError.timedOut
             }
             try? await Task.sleep(for: .milliseconds(20))

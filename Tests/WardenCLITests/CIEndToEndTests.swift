@@ -1,0 +1,163 @@
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// The server and a real `warden runner`: a triggered two-stage pipeline runs on the runner, its log and archive come
+/// back through the Candor dialect, its jobs show through v4 and the agents API, and the archived file fires an
+/// AFTER_CREATE worker.
+@Suite("CI end to end: warden serve + warden runner", .serialized)
+struct CIEndToEndTests {
+    final class RunnerProcess: @unchecked Sendable {
+        let process = Process()
+
+        init(server: LiveServer, registrationToken: String, tags: String, stageTimeout: Int, work: URL) throws {
+            process.executableURL = URL(fileURLWithPath: CLI.warden)
+            process.arguments = [
+                "runner", "--server", server.url, "--registration-token", registrationToken, "--port", "0", "--tags", tags, "--work", work.path,
+                "--stage-timeout", "\(stageTimeout)", "--description", "e2e-runner",
+            ]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+        }
+
+        func stop() {
+            if process.isRunning {
+                process.terminate()
+                process.waitUntilExit()
+            }
+        }
+    }
+
+    func json(_ server: LiveServer, _ method: String, _ path: String, _ body: [String: Any]? = nil, headers: [String: String] = [:]) async throws
+        -> (status: Int, object: Any?)
+    {
+        let reply = try await server.send(method, path, body: try body.map { try JSONSerialization.data(withJSONObject: $0) }, headers: headers)
+        return (reply.status, try? JSONSerialization.jsonObject(with: reply.data, options: [.fragmentsAllowed]))
+    }
+
+    @Test func triggerRunLogArchiveJobsAndAfterCreate() async throws {
+        let server = try LiveServer.start(data: try temporaryFolder("warden-ci"))
+        defer { server.stop() }
+        let group = try #require((try await json(server, "POST", "/api/v4/groups", ["name": "acme"]).object as? [String: Any])?["id"] as? Int)
+        _ = try await json(server, "POST", "/api/v4/projects", ["name": "app", "namespace_id": group])
+        let agentHeaders = ["Authorization": "token \(server.token)"]
+        let info = try await json(server, "GET", "/project/acme/app/runners/registration-info", headers: agentHeaders)
+        let registration = try #require((info.object as? [String: Any])?["registrationToken"] as? String)
+        try await server.deployWorker(
+            key: "archive-watch", action: "AFTER_CREATE",
+            source: "export default async (context, data) => ({ message: 'archived ' + data.metadata.repoPath.path });",
+            repos: ["ci-archives"])
+        let created = try await json(
+            server, "POST", "/api/pipelines",
+            [
+                "project": "acme/app", "name": "build", "tags": ["linux"], "parameters": ["greeting"],
+                "constraints": ["headers": ["X-Event": "push"]],
+                "plan": [
+                    "stages": [
+                        ["name": "compile", "image": "debian:12", "script": ["echo compiling %greeting%", "mkdir -p out"]],
+                        ["name": "package", "image": "debian:12", "environment": ["WHO=ci"], "script": ["echo packaged by $WHO > out/result.txt"]],
+                    ],
+                    "archive": ["out/result.txt"],
+                ],
+            ])
+        #expect(created.status == 201, "\(String(describing: created.object))")
+        let pipeline = try #require(created.object as? [String: Any])
+        let pipelineID = try #require(pipeline["id"] as? Int)
+        let trigger = try #require(pipeline["triggerToken"] as? String)
+
+        // No runner yet: the pipeline cannot run.
+        #expect(try await server.send("POST", "/trigger/\(trigger)?greeting=hi", headers: ["X-Event": "push"]).status == 400)
+        let runner = try RunnerProcess(
+            server: server, registrationToken: registration, tags: "linux,amd64", stageTimeout: 30, work: try temporaryFolder("warden-runner"))
+        defer { runner.stop() }
+        try await server.eventually("the runner to register") {
+            ((try await json(server, "GET", "/api/v4/runners/all?status=online").object as? [Any])?.count ?? 0) == 1
+        }
+        // Constraints not met: 204 and no run; unknown token: 404.
+        #expect(try await server.send("POST", "/trigger/\(trigger)", headers: ["X-Event": "tag"]).status == 204)
+        #expect(try await server.send("POST", "/trigger/not-a-token").status == 404)
+        let started = try await server.send("POST", "/trigger/\(trigger)?greeting=hello", headers: ["X-Event": "push"])
+        #expect(started.status == 200, "\(String(decoding: started.data, as: UTF8.self))")
+        var status = ""
+        try await server.eventually("the run to finish") {
+            let detail = try await json(server, "GET", "/api/pipelines/\(pipelineID)").object as? [String: Any]
+            status = ((detail?["runs"] as? [[String: Any]])?.last?["status"] as? String) ?? ""
+            return status != "Running" && !status.isEmpty
+        }
+        let log = try await server.text("GET", "/api/runs/\(pipelineID)/last/log")
+        #expect(status == "Passed", "\(log.text)")
+        #expect(log.status == 200)
+        #expect(log.text.contains("**************** [1/2] ****************") && log.text.contains("compiling hello"))
+        #expect(log.text.contains("**************** [2/2] ****************") && log.text.contains("Process exited with status code 0"))
+        let archive = try await server.send("GET", "/api/runs/\(pipelineID)/last/archive?file=out%2Fresult.txt&mode=file")
+        #expect(archive.status == 200 && String(decoding: archive.data, as: UTF8.self) == "packaged by ci\n")
+        #expect(archive.headers["content-disposition"]?.contains("result.txt") == true)
+        #expect(try await server.send("GET", "/api/runs/\(pipelineID)/last/archived?file=out%2Fresult.txt").status == 200)
+        #expect(try await server.send("GET", "/api/runs/\(pipelineID)/last/archive?file=nope.txt").status == 404)
+        #expect(try await server.send("GET", "/api/runs/\(pipelineID)/last/archive").status == 400)
+        #expect(try await server.send("GET", "/api/runs/\(pipelineID)/last/archive?file=out%2Fresult.txt&mode=zip").status == 400)
+        #expect(try await server.send("GET", "/api/runs/\(pipelineID)/99/log").status == 404)
+
+        // The jobs through v4 and through the agents API.
+        let runnerID = try #require(((try await json(server, "GET", "/api/v4/runners/all").object as? [[String: Any]])?.first)?["id"] as? Int)
+        let v4Jobs = try #require(try await json(server, "GET", "/api/v4/runners/\(runnerID)/jobs?sort=asc").object as? [[String: Any]])
+        #expect(v4Jobs.map { "\($0["name"] ?? ""):\($0["status"] ?? "")" } == ["compile:success", "package:success"])
+        let agentJobs = try await json(server, "GET", "/project/acme/app/runners/all/jobs?jobStatus=SUCCESS", headers: agentHeaders)
+        let embedded = ((agentJobs.object as? [String: Any])?["_embedded"] as? [String: Any])?["restPipelineJobModelList"] as? [[String: Any]]
+        #expect(embedded?.map { $0["stageName"] as? String } == ["compile", "package"])
+        // The archived file fired the AFTER_CREATE worker.
+        try await server.eventually("the AFTER_CREATE run") {
+            try await server.history("archive-watch").contains {
+                (($0["executionResult"] as? [String: Any])?["result"] as? [String: Any])?["message"] as? String
+                    == "archived \(pipelineID)/1/out/result.txt"
+            }
+        }
+    }
+
+    @Test func failingStagesSkipTheRestTimeLimitsAndOneRunAtATime() async throws {
+        let server = try LiveServer.start(data: try temporaryFolder("warden-ci"))
+        defer { server.stop() }
+        _ = try await json(server, "POST", "/api/v4/projects", ["name": "app"])
+        let registration = try #require(
+            (try await json(server, "POST", "/api/v4/runners/reset_registration_token").object as? [String: Any])?["token"] as? String)
+        let runner = try RunnerProcess(
+            server: server, registrationToken: registration, tags: "", stageTimeout: 2, work: try temporaryFolder("warden-runner"))
+        defer { runner.stop() }
+        try await server.eventually("the runner to register") {
+            ((try await json(server, "GET", "/api/v4/runners/all").object as? [Any])?.count ?? 0) == 1
+        }
+        _ = try await json(server, "PUT", "/api/v4/runners/1", ["run_untagged": true])
+        func pipeline(_ name: String, _ stages: [[String: Any]]) async throws -> (Int, String) {
+            let reply = try await json(server, "POST", "/api/pipelines", ["project": "root/app", "name": name, "plan": ["stages": stages]])
+            let object = try #require(reply.object as? [String: Any], "\(String(describing: reply.object))")
+            return (try #require(object["id"] as? Int), try #require(object["triggerToken"] as? String))
+        }
+        let (failing, failToken) = try await pipeline(
+            "failing", [["name": "a", "image": "x", "script": ["exit 3"]], ["name": "b", "image": "x", "script": ["echo never"]]])
+        #expect(try await server.send("POST", "/trigger/\(failToken)").status == 200)
+        try await server.eventually("the failing run") {
+            ((try await json(server, "GET", "/api/pipelines/\(failing)").object as? [String: Any])?["runs"] as? [[String: Any]])?.last?["status"]
+                as? String == "Failed"
+        }
+        let failLog = try await server.text("GET", "/api/runs/\(failing)/last/log").text
+        #expect(failLog.contains("Process exited with status code 3") && !failLog.contains("never"))
+        let (slow, slowToken) = try await pipeline("slow", [["name": "sleepy", "image": "x", "script": ["sleep 30"]]])
+        #expect(try await server.send("POST", "/trigger/\(slowToken)").status == 200)
+        let again = try await server.text("POST", "/trigger/\(slowToken)")
+        #expect(again.status == 400 && again.text.contains("already running"))
+        try await server.eventually("the time limit") {
+            ((try await json(server, "GET", "/api/pipelines/\(slow)").object as? [String: Any])?["runs"] as? [[String: Any]])?.last?["status"]
+                as? String == "Failed"
+        }
+        #expect(try await server.text("GET", "/api/runs/\(slow)/last/log").text.contains("Process exited with status code -3"))
+        // A malformed plan is refused and nothing is stored.
+        let bad = try await json(
+            server, "POST", "/api/pipelines", ["project": "root/app", "name": "bad", "plan": ["stages": [["name": "", "image": "x"]]]])
+        #expect(bad.status == 400)
+        #expect((try await json(server, "GET", "/api/pipelines").object as? [Any])?.count == 2)
+    }
+}
