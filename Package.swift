@@ -42,6 +42,7 @@ let package = Package(
             dependencies: [
                 "WorkerRuntime",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
             ]
         ),
         // The only target that writes SQL.

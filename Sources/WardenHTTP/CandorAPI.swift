@@ -8,10 +8,45 @@ import WardenCore
 struct CandorAPI<Context: RequestContext>: Sendable {
     let service: PipelineService
     let artifacts: ArtifactService
+    let users: DashboardUserService
     let auth: RequestAuthenticator
+
+    static var cookieName: String { "candor_session" }
 
     func register(on router: Router<Context>) {
         let routes = router.group().add(middleware: CandorErrorMiddleware<Context>())
+        routes.post("login") { request, _ in
+            let body = try await JSONBody.read(request)
+            guard let username = try body.string("username"), !username.isEmpty else { throw WardenError.invalid("username", "is required") }
+            guard let password = try body.string("password"), !password.isEmpty else { throw WardenError.invalid("password", "is required") }
+            guard let (user, token) = try await users.login(username: username, password: password) else {
+                throw WardenError(.unauthorized, "wrong username or password")
+            }
+            var response = Response.json(["id": user.id, "name": user.username])
+            response.headers[.setCookie] =
+                "\(Self.cookieName)=\(token); Path=/; HttpOnly; SameSite=Lax; Max-Age=\(users.sessionLifetimeMillis / 1000)"
+            return response
+        }
+        routes.post("logout") { request, _ in
+            if let token = Self.session(request) { try await users.logout(session: token) }
+            var response = Response(status: .ok)
+            response.headers[.setCookie] = "\(Self.cookieName)=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
+            return response
+        }
+        routes.get("me") { request, _ in
+            guard let token = Self.session(request), let user = try await users.user(session: token) else {
+                throw WardenError(.unauthorized, "not logged in")
+            }
+            return Response.json(["id": user.id, "name": user.username])
+        }
+        routes.post("api/users") { request, _ in
+            let principal = try await auth.principal(for: request)
+            let body = try await JSONBody.read(request)
+            guard let username = try body.string("username") else { throw WardenError.invalid("username", "is required") }
+            guard let password = try body.string("password") else { throw WardenError.invalid("password", "is required") }
+            let user = try await users.create(username: username, password: password, by: principal)
+            return Response.json(["id": user.id, "name": user.username], status: .created)
+        }
         routes.post("trigger/{token}") { request, context in
             let token = try context.parameters.require("token")
             var body: [String: Any]?
@@ -56,8 +91,8 @@ struct CandorAPI<Context: RequestContext>: Sendable {
             return Response.json(rendered, status: .created)
         }
         routes.get("api/pipelines") { request, _ in
-            let principal = try? await auth.principal(for: request)
-            let pipelines = try await service.pipelines().filter { $0.isPublic || principal != nil }
+            let signedIn = (try? await signedIn(request)) ?? false
+            let pipelines = try await service.pipelines().filter { $0.isPublic || signedIn }
             return Response.json(pipelines.map(Self.render))
         }
         routes.get("api/pipelines/{id}") { request, context in
@@ -98,11 +133,31 @@ struct CandorAPI<Context: RequestContext>: Sendable {
         }
     }
 
-    /// Public pipelines are readable by anyone; the others need a token.
+    /// The session token in the request's cookie.
+    static func session(_ request: Request) -> String? {
+        guard let header = request.headers[.cookie] else { return nil }
+        for part in header.split(separator: ";") {
+            let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+            if pair.count == 2, pair[0] == cookieName, !pair[1].isEmpty { return String(pair[1]) }
+        }
+        return nil
+    }
+
+    /// A logged-in dashboard user or a Warden token.
+    func signedIn(_ request: Request) async throws -> Bool {
+        if let token = Self.session(request), try await users.user(session: token) != nil { return true }
+        if request.headers[.authorization] != nil {
+            _ = try await auth.principal(for: request)
+            return true
+        }
+        return false
+    }
+
+    /// Public pipelines are readable by anyone; the others need a session or a token.
     func readable(_ request: Request, _ id: String) async throws -> CIPipeline {
         guard let number = Int64(id) else { throw WardenError(.notFound, "pipeline '\(id)' does not exist") }
         let pipeline = try await service.pipeline(id: number)
-        if !pipeline.isPublic { _ = try await auth.principal(for: request) }
+        if !pipeline.isPublic, !(try await signedIn(request)) { throw WardenError(.unauthorized, "log in (POST /login) or send a token") }
         return pipeline
     }
 

@@ -9,6 +9,7 @@ public struct WardenServices: Sendable {
     public var runners: RunnerService
     /// Candor pipelines, when the server runs them (needs a runner transport).
     public var pipelines: PipelineService?
+    public var dashboardUsers: DashboardUserService?
     public var authenticator: Authenticator
     public var tokens: TokenService
     public var health: any StorageHealth
@@ -18,8 +19,9 @@ public struct WardenServices: Sendable {
     public init(
         workers: WorkerService, artifacts: ArtifactService, runners: RunnerService, authenticator: Authenticator, tokens: TokenService,
         health: any StorageHealth,
-        engineReady: @escaping @Sendable () -> Bool, pipelines: PipelineService? = nil
+        engineReady: @escaping @Sendable () -> Bool, pipelines: PipelineService? = nil, dashboardUsers: DashboardUserService? = nil
     ) {
+        self.dashboardUsers = dashboardUsers
         self.pipelines = pipelines
         self.workers = workers
         self.artifacts = artifacts
@@ -45,9 +47,9 @@ public func buildRouter(_ services: WardenServices) -> Router<BasicRequestContex
         on: router)
     AgentsAPI<BasicRequestContext>(service: services.runners, auth: RequestAuthenticator(authenticator: services.authenticator)).register(
         on: router)
-    if let pipelines = services.pipelines {
+    if let pipelines = services.pipelines, let users = services.dashboardUsers {
         CandorAPI<BasicRequestContext>(
-            service: pipelines, artifacts: services.artifacts, auth: RequestAuthenticator(authenticator: services.authenticator)
+            service: pipelines, artifacts: services.artifacts, users: users, auth: RequestAuthenticator(authenticator: services.authenticator)
         ).register(on: router)
     }
     return router

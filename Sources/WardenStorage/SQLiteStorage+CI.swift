@@ -79,6 +79,18 @@ extension SQLiteStorage: CIStore {
                     finished_at INTEGER
                 );
                 CREATE INDEX ci_run_by_pipeline ON ci_run(pipeline_id, id);
+                CREATE TABLE ci_user (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    username TEXT NOT NULL UNIQUE,
+                    password_salt BLOB NOT NULL,
+                    password_hash BLOB NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE TABLE ci_session (
+                    token_hash TEXT PRIMARY KEY NOT NULL,
+                    user_id INTEGER NOT NULL REFERENCES ci_user(id) ON DELETE CASCADE,
+                    expires_at INTEGER NOT NULL
+                );
                 CREATE TABLE ci_job (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
                     uuid TEXT NOT NULL UNIQUE,
@@ -380,5 +392,52 @@ extension SQLiteStorage: PipelineStore {
                     finishedAt: $0["finished_at"])
             }
         }
+    }
+}
+
+// MARK: Dashboard users and sessions
+
+extension SQLiteStorage: DashboardUserStore {
+    public func createUser(_ user: DashboardUser) async throws -> DashboardUser {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO ci_user (username, password_salt, password_hash, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [user.username, user.passwordSalt, user.passwordHash, user.createdAt])
+            var created = user
+            created.id = db.lastInsertedRowID
+            return created
+        }
+    }
+
+    static func user(from row: Row) -> DashboardUser {
+        DashboardUser(
+            id: row["id"], username: row["username"], passwordSalt: row["password_salt"], passwordHash: row["password_hash"],
+            createdAt: row["created_at"])
+    }
+
+    public func user(username: String) async throws -> DashboardUser? {
+        try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM ci_user WHERE username = ?", arguments: [username]).map(Self.user(from:))
+        }
+    }
+
+    public func createSession(tokenHash: String, userID: Int64, expiresAt: Int64) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM ci_session WHERE expires_at < ?", arguments: [Int64(Date().timeIntervalSince1970 * 1000)])
+            try db.execute(
+                sql: "INSERT INTO ci_session (token_hash, user_id, expires_at) VALUES (?, ?, ?)", arguments: [tokenHash, userID, expiresAt])
+        }
+    }
+
+    public func sessionUser(tokenHash: String, now: Int64) async throws -> DashboardUser? {
+        try await pool.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT u.* FROM ci_session s JOIN ci_user u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?",
+                arguments: [tokenHash, now]
+            ).map(Self.user(from:))
+        }
+    }
+
+    public func deleteSession(tokenHash: String) async throws {
+        try await pool.write { db in try db.execute(sql: "DELETE FROM ci_session WHERE token_hash = ?", arguments: [tokenHash]) }
     }
 }

@@ -106,7 +106,8 @@ struct ServeCommand: AsyncParsableCommand {
             authenticator: Authenticator(tokens: storage, workerTokens: workerTokens),
             tokens: TokenService(tokens: storage),
             health: storage,
-            engineReady: { ScriptEngine.isSupported && pool.isReady }, pipelines: pipelines)
+            engineReady: { ScriptEngine.isSupported && pool.isReady }, pipelines: pipelines,
+            dashboardUsers: DashboardUserService(store: storage))
         let app = buildApplication(services, platform: platform, host: host, port: port, logger: logger) { bound in
             pipelines.setBaseURL("http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(bound)")
             FileHandle.standardOutput.write(Data("warden: serving the worker API on http://\(host):\(bound) (data in \(dataFolder))\n".utf8))

@@ -160,4 +160,54 @@ struct CIEndToEndTests {
         #expect(bad.status == 400)
         #expect((try await json(server, "GET", "/api/pipelines").object as? [Any])?.count == 2)
     }
+
+    @Test func dashboardLoginSessionsAndPipelineReads() async throws {
+        let server = try LiveServer.start(data: try temporaryFolder("warden-ci"))
+        defer { server.stop() }
+        _ = try await json(server, "POST", "/api/v4/projects", ["name": "app"])
+        let plan: [String: Any] = ["stages": [["name": "a", "image": "x", "script": ["true"]]]]
+        _ = try await json(server, "POST", "/api/pipelines", ["project": "root/app", "name": "private", "plan": plan])
+        _ = try await json(server, "POST", "/api/pipelines", ["project": "root/app", "name": "open", "plan": plan, "public": true])
+        // Users are created by an admin; passwords are checked, sessions are cookies.
+        #expect(try await json(server, "POST", "/api/users", ["username": "ada", "password": "short"]).status == 400)
+        #expect(try await json(server, "POST", "/api/users", ["username": "ada", "password": "correct horse"]).status == 201)
+        #expect(try await json(server, "POST", "/api/users", ["username": "ada", "password": "correct horse"]).status == 409)
+        let anonymous = try await server.send("POST", "/api/users", body: Data(#"{"username":"eve","password":"12345678"}"#.utf8), token: .some(nil))
+        #expect(anonymous.status == 401)
+        #expect(try await server.send("POST", "/login", body: Data(#"{"username":"ada"}"#.utf8), token: .some(nil)).status == 400)
+        #expect(
+            try await server.send("POST", "/login", body: Data(#"{"username":"ada","password":"wrong one"}"#.utf8), token: .some(nil)).status == 401)
+        let login = try await server.send("POST", "/login", body: Data(#"{"username":"ada","password":"correct horse"}"#.utf8), token: .some(nil))
+        #expect(login.status == 200)
+        let cookie = try #require(login.headers["set-cookie"]?.split(separator: ";").first.map(String.init))
+        #expect(cookie.hasPrefix("candor_session=") && login.headers["set-cookie"]?.contains("HttpOnly") == true)
+        let me = try await server.send("GET", "/me", headers: ["Cookie": cookie], token: .some(nil))
+        let meObject = try JSONSerialization.jsonObject(with: me.data) as? [String: Any]
+        #expect(me.status == 200 && meObject?["name"] as? String == "ada")
+        #expect(try await server.send("GET", "/me", token: .some(nil)).status == 401)
+        // Anonymous readers see public pipelines only; a session sees all.
+        let publicOnly =
+            try JSONSerialization.jsonObject(with: try await server.send("GET", "/api/pipelines", token: .some(nil)).data) as? [[String: Any]]
+        #expect(publicOnly?.map { $0["name"] as? String } == ["open"])
+        let all =
+            try JSONSerialization.jsonObject(
+                with: try await server.send("GET", "/api/pipelines", headers: ["Cookie": cookie], token: .some(nil)).data) as? [[String: Any]]
+        #expect(all?.count == 2)
+        #expect(try await server.send("GET", "/api/pipelines/1", token: .some(nil)).status == 401)
+        #expect(try await server.send("GET", "/api/pipelines/1", headers: ["Cookie": cookie], token: .some(nil)).status == 200)
+        #expect(try await server.send("GET", "/api/pipelines/2", token: .some(nil)).status == 200)
+        #expect(try await server.send("GET", "/api/pipelines/99").status == 404)
+        #expect(try await server.send("GET", "/api/runs/2/last/log", token: .some(nil)).status == 404)
+        // Logging out ends the session.
+        #expect(try await server.send("POST", "/logout", headers: ["Cookie": cookie], token: .some(nil)).status == 200)
+        #expect(try await server.send("GET", "/me", headers: ["Cookie": cookie], token: .some(nil)).status == 401)
+        // Bad pipeline bodies name the field.
+        let noPlan = try await server.text("POST", "/api/pipelines", body: #"{"project":"root/app","name":"x"}"#)
+        #expect(noPlan.status == 400 && noPlan.text.contains("plan"))
+        let noProject = try await server.text("POST", "/api/pipelines", body: #"{"project":"root/none","name":"x","plan":{"stages":[]}}"#)
+        #expect(noProject.status == 404)
+        let badArchive = try await server.text(
+            "POST", "/api/pipelines", body: #"{"project":"root/app","name":"x","plan":{"stages":[],"archive":["../etc/passwd"]}}"#)
+        #expect(badArchive.status == 400 && badArchive.text.contains("plan.archive"))
+    }
 }

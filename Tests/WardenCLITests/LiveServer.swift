@@ -73,6 +73,14 @@ final class LiveServer: @unchecked Sendable {  // the Process is only touched by
 }
 
 extension LiveServer {
+    /// A session that neither keeps nor sends cookies: each request carries exactly the headers a test gives.
+    static let cookieless: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpShouldSetCookies = false
+        configuration.httpCookieAcceptPolicy = .never
+        return URLSession(configuration: configuration)
+    }()
+
     /// A raw request: `token` nil sends no credentials; the answer's body is kept as bytes.
     func send(
         _ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:], token: String?? = .none
@@ -83,7 +91,7 @@ extension LiveServer {
         if let credential { request.setValue("Bearer \(credential)", forHTTPHeaderField: "Authorization") }
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         request.httpBody = body
-        let (data, response) = try await URLSession.shared.data(for: request)
+        let (data, response) = try await Self.cookieless.data(for: request)
         let http = response as? HTTPURLResponse
         var fields: [String: String] = [:]
         for (name, value) in http?.allHeaderFields ?? [:] { fields["\(name)".lowercased()] = "\(value)" }
