@@ -162,15 +162,7 @@ struct AgentsErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as WardenError {
-            let status: HTTPResponse.Status =
-                switch error.code {
-                case .badRequest: .badRequest
-                case .unauthorized: .unauthorized
-                case .forbidden: .forbidden
-                case .notFound: .notFound
-                case .conflict: .conflict
-                default: .internalServerError
-                }
+            let status = HTTPResponse.Status(error.code)
             return Response.json(["status": Int(status.code), "error": status.reasonPhrase, "message": error.message], status: status)
         }
     }

@@ -213,15 +213,7 @@ struct CandorErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as WardenError {
-            let status: HTTPResponse.Status =
-                switch error.code {
-                case .badRequest: .badRequest
-                case .unauthorized: .unauthorized
-                case .forbidden: .forbidden
-                case .notFound: .notFound
-                case .conflict: .conflict
-                default: .internalServerError
-                }
+            let status = HTTPResponse.Status(error.code)
             return Response(
                 status: status, headers: [.contentType: "text/plain; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: error.message + "\n")))

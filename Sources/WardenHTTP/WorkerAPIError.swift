@@ -13,18 +13,7 @@ public struct WorkerAPIError: HTTPResponseError {
     }
 
     init(_ error: WardenError) {
-        let status: HTTPResponse.Status =
-            switch error.code {
-            case .badRequest: .badRequest
-            case .unauthorized: .unauthorized
-            case .forbidden: .forbidden
-            case .notFound: .notFound
-            case .conflict: .conflict
-            case .tooLarge: .contentTooLarge
-            case .unavailable: .serviceUnavailable
-            default: .internalServerError
-            }
-        self.init(status: status, message: error.message)
+        self.init(status: HTTPResponse.Status(error.code), message: error.message)
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -51,5 +40,22 @@ struct WorkerErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             context.logger.error("worker API \(request.method) \(request.uri.path): \(error)")
             throw WorkerAPIError(status: .internalServerError, message: "internal error: \(error)")
         }
+    }
+}
+
+extension HTTPResponse.Status {
+    /// The HTTP status of a core refusal (every dialect renders its own body around it).
+    init(_ code: WardenError.Code) {
+        self =
+            switch code {
+            case .badRequest: .badRequest
+            case .unauthorized: .unauthorized
+            case .forbidden: .forbidden
+            case .notFound: .notFound
+            case .conflict: .conflict
+            case .tooLarge: .contentTooLarge
+            case .unavailable: .serviceUnavailable
+            default: .internalServerError
+            }
     }
 }

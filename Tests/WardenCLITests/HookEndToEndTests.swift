@@ -12,6 +12,19 @@ struct HookEndToEndTests {
         try String(contentsOf: CLI.repository.appendingPathComponent("hooks/\(hook)/worker.ts"), encoding: .utf8)
     }
 
+    /// Each hook folder carries its own copy of hooks/types.ts (a folder is deployable on its own); they stay equal.
+    @Test func everyHookFolderHasTheSameTypes() throws {
+        let hooks = CLI.repository.appendingPathComponent("hooks")
+        let types = try String(contentsOf: hooks.appendingPathComponent("types.ts"), encoding: .utf8)
+        let folders = try FileManager.default.contentsOfDirectory(atPath: hooks.path).filter {
+            FileManager.default.fileExists(atPath: hooks.appendingPathComponent("\($0)/worker.ts").path)
+        }
+        #expect(folders.count >= 12)
+        for folder in folders {
+            #expect(try String(contentsOf: hooks.appendingPathComponent("\(folder)/types.ts"), encoding: .utf8) == types, "hooks/\(folder)/types.ts")
+        }
+    }
+
     func start(_ extra: [String] = []) async throws -> LiveServer {
         let server = try LiveServer.start(data: try temporaryFolder("warden-hooks"), arguments: extra)
         try await server.createRepository("libs")
