@@ -440,4 +440,17 @@ extension SQLiteStorage: DashboardUserStore {
     public func deleteSession(tokenHash: String) async throws {
         try await pool.write { db in try db.execute(sql: "DELETE FROM ci_session WHERE token_hash = ?", arguments: [tokenHash]) }
     }
+
+    public func abandonRunningRuns(note: String, at millis: Int64) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE ci_job SET status = 'failed', finished_at = ?
+                    WHERE status IN ('pending', 'running') AND run_id IN (SELECT id FROM ci_run WHERE status = 'Running')
+                    """, arguments: [millis])
+            try db.execute(
+                sql: "UPDATE ci_run SET status = 'Error', log = log || ?, finished_at = ? WHERE status = 'Running'", arguments: [note, millis])
+            return db.changesCount
+        }
+    }
 }

@@ -101,6 +101,8 @@ struct ServeCommand: AsyncParsableCommand {
         let runners = RunnerService(store: storage, vault: vault)
         let pipelines = PipelineService(
             store: storage, runners: runners, artifacts: artifacts, transport: HTTPRunnerTransport(), uploadTokens: workerTokens, baseURL: baseURL)
+        let abandoned = try await pipelines.abandonRunsOfAPreviousProcess()
+        if abandoned > 0 { logger.warning("\(abandoned) CI run(s) of a previous server process ended as Error") }
         let services = WardenServices(
             workers: service, artifacts: artifacts, runners: runners,
             authenticator: Authenticator(tokens: storage, workerTokens: workerTokens),

@@ -159,6 +159,14 @@ struct CIEndToEndTests {
             server, "POST", "/api/pipelines", ["project": "root/app", "name": "bad", "plan": ["stages": [["name": "", "image": "x"]]]])
         #expect(bad.status == 400)
         #expect((try await json(server, "GET", "/api/pipelines").object as? [Any])?.count == 2)
+        // A run the server was waiting for when it died ends as Error at the next start.
+        #expect(try await server.send("POST", "/trigger/\(slowToken)").status == 200)
+        server.crash()
+        let restarted = try LiveServer.start(data: server.data)
+        defer { restarted.stop() }
+        let runs = (try await json(restarted, "GET", "/api/pipelines/\(slow)").object as? [String: Any])?["runs"] as? [[String: Any]]
+        #expect(runs?.last?["status"] as? String == "Error")
+        #expect(try await restarted.text("GET", "/api/runs/\(slow)/last/log").text.contains("the server restarted"))
     }
 
     @Test func dashboardLoginSessionsAndPipelineReads() async throws {

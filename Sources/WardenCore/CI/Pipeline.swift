@@ -134,4 +134,7 @@ public protocol PipelineStore: Sendable {
     func runs(pipelineID: Int64) async throws -> [CIRun]
     func finishRun(_ run: CIRun, jobs: [(stage: String, status: String)], at millis: Int64) async throws
     func jobs(runID: Int64) async throws -> [CIJob]
+    /// Ends every run still marked running as `Error` with `note` added to its log (after a restart nobody waits for
+    /// them any more); returns how many.
+    func abandonRunningRuns(note: String, at millis: Int64) async throws -> Int
 }

@@ -193,6 +193,13 @@ public final class PipelineService: Sendable {
         try? await store.finishRun(finished, jobs: jobs, at: Self.now())
     }
 
+    /// At start: runs a previous process was waiting for can no longer be followed; they end as `Error`.
+    @discardableResult
+    public func abandonRunsOfAPreviousProcess() async throws -> Int {
+        try await store.abandonRunningRuns(
+            note: "warden: the server restarted while this run was going on; its outcome is unknown\n", at: Self.now())
+    }
+
     /// Waits for the runs in flight (tests, shutdown).
     public func waitForRuns() async {
         for task in inFlight.withLock({ Array($0.values) }) { await task.value }
