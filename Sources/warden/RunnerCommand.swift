@@ -60,7 +60,7 @@ struct RunnerCommand: AsyncParsableCommand {
         let heartbeat = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(60))
-                if let token = await registration.token { try? await post(server + "/api/v4/runners/verify", ["token": token]) }
+                if let token = await registration.token { _ = try? await post(server + "/api/v4/runners/verify", ["token": token]) }
             }
         }
         defer { heartbeat.cancel() }
