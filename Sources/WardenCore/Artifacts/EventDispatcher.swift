@@ -169,7 +169,4 @@ public final class EventDispatcher: Sendable {
         }
         try? await queue.finish(id: run.id)
     }
-
-    /// Ends `runPending` once nothing waits (tests and shutdown).
-    public func stop() { wakeUp.finish() }
 }

@@ -30,7 +30,6 @@ public final class PipelineService: Sendable {
     let base: Mutex<String>
     /// Seconds a stage may run on a runner (the runner enforces it; the server waits the sum plus a minute).
     public let stageTimeout: Double
-    let inFlight = Mutex<[Int64: Task<Void, Never>]>([:])
 
     public init(
         store: any PipelineStore, runners: RunnerService, artifacts: ArtifactService, transport: any RunnerTransport, uploadTokens: WorkerTokens,
@@ -124,11 +123,7 @@ public final class PipelineService: Sendable {
                 CIRun(pipelineID: pipeline.id, runnerID: runner.id, startedAt: Self.now()), stages: plan.stages.map(\.name),
                 projectID: pipeline.projectID)
         else { throw WardenError(.badRequest, "pipeline '\(pipeline.name)' is already running") }
-        let task = Task { [self] in
-            await self.execute(run, plan: plan, pipeline: pipeline, runner: runner)
-            _ = self.inFlight.withLock { $0.removeValue(forKey: run.id) }
-        }
-        inFlight.withLock { $0[run.id] = task }
+        Task { [self] in await self.execute(run, plan: plan, pipeline: pipeline, runner: runner) }
         return .started(run)
     }
 
@@ -198,10 +193,5 @@ public final class PipelineService: Sendable {
     public func abandonRunsOfAPreviousProcess() async throws -> Int {
         try await store.abandonRunningRuns(
             note: "warden: the server restarted while this run was going on; its outcome is unknown\n", at: Self.now())
-    }
-
-    /// Waits for the runs in flight (tests, shutdown).
-    public func waitForRuns() async {
-        for task in inFlight.withLock({ Array($0.values) }) { await task.value }
     }
 }
