@@ -104,7 +104,7 @@ extension SQLiteStorage: ArtifactStore {
     public func putFile(
         _ item: ArtifactItem, properties: ArtifactProperties?, materialize: @escaping @Sendable () throws -> Void,
         release: @escaping @Sendable (String) -> Void
-    ) async throws {
+    ) async throws -> ArtifactItem {
         try await pool.write { db in
             try Self.ensureFolders(above: item, in: db)
             var item = item
@@ -129,6 +129,7 @@ extension SQLiteStorage: ArtifactStore {
             }
             if let properties { try Self.write(properties, repo: item.repo, paths: [item.path], in: db) }
             try materialize()
+            return item
         }
     }
 

@@ -261,14 +261,16 @@ extension SQLiteStorage: CIStore {
         }
     }
 
+    static func job(from row: Row) -> CIJob {
+        CIJob(
+            id: row["id"], uuid: row["uuid"], runID: row["run_id"], projectID: row["project_id"], runnerID: row["runner_id"], name: row["name"],
+            stage: row["stage"], status: row["status"], ref: row["ref"], createdAt: row["created_at"], startedAt: row["started_at"],
+            finishedAt: row["finished_at"])
+    }
+
     public func jobs(runnerID: Int64) async throws -> [CIJob] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM ci_job WHERE runner_id = ? ORDER BY id", arguments: [runnerID]).map {
-                CIJob(
-                    id: $0["id"], uuid: $0["uuid"], runID: $0["run_id"], projectID: $0["project_id"], runnerID: $0["runner_id"], name: $0["name"],
-                    stage: $0["stage"],
-                    status: $0["status"], ref: $0["ref"], createdAt: $0["created_at"], startedAt: $0["started_at"], finishedAt: $0["finished_at"])
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM ci_job WHERE runner_id = ? ORDER BY id", arguments: [runnerID]).map(Self.job(from:))
         }
     }
 }
@@ -385,12 +387,7 @@ extension SQLiteStorage: PipelineStore {
 
     public func jobs(runID: Int64) async throws -> [CIJob] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM ci_job WHERE run_id = ? ORDER BY id", arguments: [runID]).map {
-                CIJob(
-                    id: $0["id"], uuid: $0["uuid"], runID: $0["run_id"], projectID: $0["project_id"], runnerID: $0["runner_id"], name: $0["name"],
-                    stage: $0["stage"], status: $0["status"], ref: $0["ref"], createdAt: $0["created_at"], startedAt: $0["started_at"],
-                    finishedAt: $0["finished_at"])
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM ci_job WHERE run_id = ? ORDER BY id", arguments: [runID]).map(Self.job(from:))
         }
     }
 }

@@ -222,8 +222,9 @@ public final class ArtifactService: Sendable {
             repo: ticket.repo, path: ticket.path, isFolder: false, size: digest.size, sha256: digest.sha256, sha1: digest.sha1, md5: digest.md5,
             createdAt: now, modifiedAt: now, updatedAt: now, createdBy: user, modifiedBy: user)
         let blobs = self.blobs
+        let stored: ArtifactItem
         do {
-            try await store.putFile(
+            stored = try await store.putFile(
                 item, properties: ticket.properties.isEmpty ? nil : ticket.properties,
                 materialize: { try blobs.materialize(blob, digest: digest) }, release: { blobs.release(sha256: $0) })
         } catch {
@@ -235,7 +236,7 @@ public final class ArtifactService: Sendable {
                 repo: ticket.repo, path: ticket.path, contentLength: digest.size, request: ticket.request, baseURL: self.baseURL)
         }
         try await events.enqueue(action: "AFTER_CREATE", repo: ticket.repo, path: ticket.path, dataJSON: data, triggeredBy: user)
-        return try await store.item(repo: ticket.repo, path: ticket.path) ?? item
+        return stored
     }
 
     /// Creates a folder (a PUT of a path ending in `/`).

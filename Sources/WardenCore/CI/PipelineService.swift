@@ -57,7 +57,7 @@ public final class PipelineService: Sendable {
         guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw WardenError.invalid("name", "is required") }
         try plan.validate()
         let project = try await runners.project(reference)
-        if try await artifacts.store.repository(key: archiveRepository) == nil {
+        if try await artifacts.cachedRepository(archiveRepository) == nil {
             _ = try await artifacts.saveRepository(
                 Repository(key: archiveRepository, description: "archives of CI runs"), by: principal)
         }

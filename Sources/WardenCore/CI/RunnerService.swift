@@ -118,11 +118,16 @@ public final class RunnerService: Sendable {
         return try await newRegistrationToken(for: scope)
     }
 
+    /// A project admin's project key names a CI project by its path or its full path.
+    static func projectKey(_ key: String, names project: CIProject) -> Bool {
+        project.path == key || project.pathWithNamespace == key
+    }
+
     /// Admins manage every scope; a project admin the project whose path is its project key.
     func requireManager(_ principal: Principal, of scope: RunnerScope) async throws {
         if principal.isAdmin { return }
         if case .project(let id) = scope, case .projectAdmin(let key) = principal.scope,
-            let project = try await store.projects().first(where: { $0.id == id }), project.path == key || project.pathWithNamespace == key
+            let project = try await store.projects().first(where: { $0.id == id }), Self.projectKey(key, names: project)
         {
             return
         }
@@ -230,7 +235,7 @@ public final class RunnerService: Sendable {
         switch principal.scope {
         case .admin: return true
         case .projectAdmin(let key):
-            return projects.contains { runner.projectIDs.contains($0.id) && ($0.path == key || $0.pathWithNamespace == key) }
+            return projects.contains { runner.projectIDs.contains($0.id) && Self.projectKey(key, names: $0) }
         case .user: return false
         }
     }
