@@ -85,14 +85,15 @@ struct CandorAPI<Context: RequestContext>: Sendable {
                 project: project, name: name, plan: plan, parameters: try body.strings("parameters") ?? [],
                 headerConstraints: try Self.stringMap(constraints?.object["headers"], "constraints.headers"),
                 bodyConstraints: try Self.stringMap(constraints?.object["body"], "constraints.body"), tags: try body.strings("tags") ?? [],
-                archiveRepository: try body.string("archiveRepository") ?? "ci-archives", isPublic: try body.bool("public") ?? false, by: principal)
+                archiveRepository: try body.string("archiveRepository") ?? "ci-archives", isPublic: try body.bool("public") ?? false,
+                assignees: try body.strings("assignees") ?? [], by: principal)
             var rendered = Self.render(pipeline)
             rendered["triggerToken"] = token
             return Response.json(rendered, status: .created)
         }
         routes.get("api/pipelines") { request, _ in
-            let signedIn = (try? await signedIn(request)) ?? false
-            let pipelines = try await service.pipelines().filter { $0.isPublic || signedIn }
+            let viewer = try await viewer(request)
+            let pipelines = try await service.pipelines().filter { $0.isReadable(by: viewer) }
             return Response.json(pipelines.map(Self.render))
         }
         routes.get("api/pipelines/{id}") { request, context in
@@ -143,21 +144,25 @@ struct CandorAPI<Context: RequestContext>: Sendable {
         return nil
     }
 
-    /// A logged-in dashboard user or a Warden token.
-    func signedIn(_ request: Request) async throws -> Bool {
-        if let token = Self.session(request), try await users.user(session: token) != nil { return true }
+    /// A logged-in dashboard user, a Warden token (a wrong one is refused), or nobody.
+    func viewer(_ request: Request) async throws -> PipelineViewer {
+        if let token = Self.session(request), let user = try await users.user(session: token) { return .user(user.username) }
         if request.headers[.authorization] != nil {
             _ = try await auth.principal(for: request)
-            return true
+            return .token
         }
-        return false
+        return .anonymous
     }
 
-    /// Public pipelines are readable by anyone; the others need a session or a token.
+    /// The pipeline, when the caller may read it (`CIPipeline.isReadable`).
     func readable(_ request: Request, _ id: String) async throws -> CIPipeline {
         guard let number = Int64(id) else { throw WardenError(.notFound, "pipeline '\(id)' does not exist") }
         let pipeline = try await service.pipeline(id: number)
-        if !pipeline.isPublic, !(try await signedIn(request)) { throw WardenError(.unauthorized, "log in (POST /login) or send a token") }
+        let viewer = try await viewer(request)
+        guard pipeline.isReadable(by: viewer) else {
+            if case .user(let name) = viewer { throw WardenError(.forbidden, "\(name) is not an assignee of pipeline \(pipeline.id)") }
+            throw WardenError(.unauthorized, "log in (POST /login) or send a token")
+        }
         return pipeline
     }
 
@@ -193,7 +198,7 @@ struct CandorAPI<Context: RequestContext>: Sendable {
     @Sendable static func render(_ pipeline: CIPipeline) -> [String: Any] {
         [
             "id": pipeline.id, "projectId": pipeline.projectID, "name": pipeline.name, "parameters": pipeline.parameters, "tags": pipeline.tags,
-            "archiveRepository": pipeline.archiveRepository, "public": pipeline.isPublic,
+            "archiveRepository": pipeline.archiveRepository, "public": pipeline.isPublic, "assignees": pipeline.assignees,
             "plan": (try? JSONSerialization.jsonObject(with: JSONEncoder().encode(pipeline.plan))) ?? [:],
             "constraints": ["headers": pipeline.headerConstraints, "body": pipeline.bodyConstraints],
         ]

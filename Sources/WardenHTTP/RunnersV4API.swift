@@ -73,7 +73,8 @@ struct RunnersV4API<Context: RequestContext>: Sendable {
                 throw V4Error.missing("name")
             }
             let project = try await service.createProject(
-                path: path, name: name, groupID: try parameters.integer("namespace_id"), by: try await user(request))
+                path: path, name: name, groupID: try parameters.integer("namespace_id"), tenant: parameters.string("tenant"),
+                by: try await user(request))
             return Response.json(Self.render(project, request: request), status: .created)
         }
         api.get("projects/{project}") { request, context in

@@ -47,6 +47,8 @@ public func buildRouter(_ services: WardenServices) -> Router<BasicRequestContex
         on: router)
     AgentsAPI<BasicRequestContext>(service: services.runners, auth: RequestAuthenticator(authenticator: services.authenticator)).register(
         on: router)
+    TenantAPI<BasicRequestContext>(service: services.runners, auth: RequestAuthenticator(authenticator: services.authenticator)).register(
+        on: router)
     if let pipelines = services.pipelines, let users = services.dashboardUsers {
         CandorAPI<BasicRequestContext>(
             service: pipelines, artifacts: services.artifacts, users: users, auth: RequestAuthenticator(authenticator: services.authenticator)

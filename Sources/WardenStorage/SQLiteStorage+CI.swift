@@ -109,6 +109,44 @@ extension SQLiteStorage: CIStore {
                 """)
     }
 
+    static func tenantMigration(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE ci_tenant (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL UNIQUE,
+                    created_at INTEGER NOT NULL
+                );
+                ALTER TABLE ci_project ADD COLUMN tenant_id INTEGER REFERENCES ci_tenant(id);
+                """)
+    }
+
+    public func createTenant(_ tenant: CITenant) async throws -> CITenant? {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO ci_tenant (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                arguments: [tenant.name, tenant.createdAt])
+            guard db.changesCount == 1 else { return nil }
+            var created = tenant
+            created.id = db.lastInsertedRowID
+            return created
+        }
+    }
+
+    public func tenants() async throws -> [CITenant] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM ci_tenant ORDER BY name").map {
+                CITenant(id: $0["id"], name: $0["name"], createdAt: $0["created_at"])
+            }
+        }
+    }
+
+    public func setTenant(_ tenantID: Int64?, ofProject projectID: Int64) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE ci_project SET tenant_id = ? WHERE id = ?", arguments: [tenantID, projectID])
+        }
+    }
+
     public func createGroup(_ group: CIGroup) async throws -> CIGroup {
         try await pool.write { db in
             try db.execute(
@@ -130,8 +168,8 @@ extension SQLiteStorage: CIStore {
     public func createProject(_ project: CIProject) async throws -> CIProject {
         try await pool.write { db in
             try db.execute(
-                sql: "INSERT INTO ci_project (group_id, namespace, path, name, created_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [project.groupID, project.namespace, project.path, project.name, project.createdAt])
+                sql: "INSERT INTO ci_project (group_id, tenant_id, namespace, path, name, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [project.groupID, project.tenantID, project.namespace, project.path, project.name, project.createdAt])
             var created = project
             created.id = db.lastInsertedRowID
             return created
@@ -142,7 +180,7 @@ extension SQLiteStorage: CIStore {
         try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM ci_project ORDER BY id").map {
                 CIProject(
-                    id: $0["id"], groupID: $0["group_id"], namespace: $0["namespace"], path: $0["path"], name: $0["name"],
+                    id: $0["id"], groupID: $0["group_id"], tenantID: $0["tenant_id"], namespace: $0["namespace"], path: $0["path"], name: $0["name"],
                     createdAt: $0["created_at"])
             }
         }

@@ -139,6 +139,7 @@ public final class SQLiteStorage: Sendable {
                     """)
         }
         migrator.registerMigration("004-ci-groups-projects-runners-jobs") { db in try ciMigration(db) }
+        migrator.registerMigration("005-ci-tenants") { db in try tenantMigration(db) }
         return migrator
     }
 

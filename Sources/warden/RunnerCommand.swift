@@ -103,36 +103,3 @@ struct RunnerCommand: AsyncParsableCommand {
         return data
     }
 }
-
-/// The server's side of talking to a `warden runner`, over URLSession.
-struct HTTPRunnerTransport: RunnerTransport {
-    func isHealthy(url: String) async -> Bool {
-        guard let target = URL(string: url) else { return false }
-        var request = URLRequest(url: target)
-        request.timeoutInterval = 1
-        guard let (_, response) = try? await URLSession.shared.data(for: request) else { return false }
-        return (response as? HTTPURLResponse)?.statusCode == 200
-    }
-
-    func run(url: String, token: String, requestJSON: Data, timeout: Double) async throws -> Data {
-        var request = URLRequest(url: URL(string: url + "/run")!)
-        request.httpMethod = "POST"
-        request.timeoutInterval = timeout
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = requestJSON
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard status == 200 else { throw CommandFailure("the runner answered \(status): \(String(decoding: data, as: UTF8.self))") }
-        return data
-    }
-
-    func log(url: String, token: String, runID: String) async throws -> String {
-        var request = URLRequest(url: URL(string: url + "/logs/\(runID)")!)
-        request.timeoutInterval = 10
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        let (data, response) = try await URLSession.shared.data(for: request)
-        guard (response as? HTTPURLResponse)?.statusCode == 200 else { throw CommandFailure("no log for run \(runID)") }
-        return String(decoding: data, as: UTF8.self)
-    }
-}

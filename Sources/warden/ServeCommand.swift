@@ -99,8 +99,10 @@ struct ServeCommand: AsyncParsableCommand {
             store: storage, blobs: try FileBlobStore(root: (dataFolder as NSString).appendingPathComponent("blobs")), events: dispatcher,
             baseURL: baseURL)
         let runners = RunnerService(store: storage, vault: vault)
+        let dashboardUsers = DashboardUserService(store: storage)
         let pipelines = PipelineService(
-            store: storage, runners: runners, artifacts: artifacts, transport: HTTPRunnerTransport(), uploadTokens: workerTokens, baseURL: baseURL)
+            store: storage, runners: runners, artifacts: artifacts, transport: HTTPRunnerTransport(), uploadTokens: workerTokens, baseURL: baseURL,
+            users: dashboardUsers)
         let abandoned = try await pipelines.abandonRunsOfAPreviousProcess()
         if abandoned > 0 { logger.warning("\(abandoned) CI run(s) of a previous server process ended as Error") }
         let services = WardenServices(
@@ -109,7 +111,7 @@ struct ServeCommand: AsyncParsableCommand {
             tokens: TokenService(tokens: storage),
             health: storage,
             engineReady: { ScriptEngine.isSupported && pool.isReady }, pipelines: pipelines,
-            dashboardUsers: DashboardUserService(store: storage))
+            dashboardUsers: dashboardUsers)
         let app = buildApplication(services, platform: platform, host: host, port: port, logger: logger) { bound in
             pipelines.setBaseURL("http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(bound)")
             FileHandle.standardOutput.write(Data("warden: serving the worker API on http://\(host):\(bound) (data in \(dataFolder))\n".utf8))

@@ -48,7 +48,9 @@ struct ServerClient {
     }
 
     func send(_ method: String, _ path: String, json: Any? = nil, query: [String: String] = [:]) async throws -> Reply {
-        var components = URLComponents(url: base.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
+        // `path` is sent as given: callers percent-encode what must be (a project path's '/' as %2F).
+        let root = base.absoluteString.hasSuffix("/") ? String(base.absoluteString.dropLast()) : base.absoluteString
+        guard var components = URLComponents(string: root + "/" + path) else { throw ValidationError("'\(path)' does not make a URL") }
         if !query.isEmpty { components.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) } }
         var request = URLRequest(url: components.url!)
         request.httpMethod = method
@@ -76,6 +78,16 @@ struct ServerError: Error, CustomStringConvertible {
     var description: String {
         if let object = reply.json as? [String: Any], let errors = object["errors"] as? [[String: Any]], let message = errors.first?["message"] {
             return "server answered \(reply.status): \(message)"
+        }
+        if let object = reply.json as? [String: Any] {
+            // The runners API v4 ({message} or {error}) and the tenant routes ({error, description}).
+            if let fields = object["message"] as? [String: Any] {
+                let reasons = fields.sorted { $0.key < $1.key }.map {
+                    "\($0.key): \(($0.value as? [Any])?.map { "\($0)" }.joined(separator: ", ") ?? "\($0.value)")"
+                }
+                return "server answered \(reply.status): \(reasons.joined(separator: "; "))"
+            }
+            if let message = object["message"] ?? object["description"] ?? object["error"] { return "server answered \(reply.status): \(message)" }
         }
         return "server answered \(reply.status): \(reply.text)"
     }

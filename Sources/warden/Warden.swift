@@ -8,7 +8,9 @@ struct Warden: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "warden",
         abstract: "A self-hosted worker platform: JavaScript/TypeScript workers bound to artifact events, run in sandboxed JavaScriptCore.",
-        subcommands: [ServeCommand.self, WorkerCommand.self, TokenCommand.self, RunnerCommand.self, ExecutorCommand.self, BenchCommand.self]
+        subcommands: [
+            ServeCommand.self, WorkerCommand.self, TokenCommand.self, RunnerCommand.self, CICommand.self, ExecutorCommand.self, BenchCommand.self,
+        ]
     )
 
     /// Exit codes: 0 success, 1 a failed run, 2 bad arguments (ArgumentParser's own usage code is 64).

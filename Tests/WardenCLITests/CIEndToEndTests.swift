@@ -219,3 +219,60 @@ struct CIEndToEndTests {
         #expect(badArchive.status == 400 && badArchive.text.contains("plan.archive"))
     }
 }
+
+/// `warden ci …` against a live server: what the README's CI walk does with the admin commands.
+@Suite("warden ci admin commands")
+struct CIAdminCommandTests {
+    @Test func tenantsProjectsTokensPipelinesUsersAndRunners() async throws {
+        let server = try LiveServer.start(data: try temporaryFolder("warden-ci-cli"))
+        defer { server.stop() }
+        let folder = try temporaryFolder("warden-ci-cli-work")
+        func ci(_ arguments: [String], input: String? = nil) throws -> CLI.Output { try server.cli(["ci"] + arguments, in: folder, input: input) }
+
+        let tenant = try ci(["tenant", "create", "example"])
+        #expect(tenant.status == 0 && tenant.stdout.contains("tenant example created"), "\(tenant.stderr)")
+        let again = try ci(["tenant", "create", "example"])
+        #expect(again.status == 1 && again.stderr.contains("409") && again.stderr.contains("exists already"), "\(again.stderr)")
+        let badName = try ci(["tenant", "create", "no spaces"])
+        #expect(badName.status == 1 && badName.stderr.contains("name:"), "\(badName.stderr)")
+        #expect(try ci(["group", "create", "acme"]).stdout.contains("group acme created with id 1"))
+        let project = try ci(["project", "create", "app", "--group", "acme", "--tenant", "example"])
+        #expect(project.status == 0 && project.stdout.contains("project acme/app created"), "\(project.stderr)")
+        let noTenant = try ci(["project", "create", "web", "--tenant", "missing"])
+        #expect(noTenant.status == 1 && noTenant.stderr.contains("tenant: no tenant is named 'missing'"), "\(noTenant.stderr)")
+        #expect(try ci(["project", "create", "web"]).status == 0)
+        #expect(try ci(["tenant", "add-project", "example", "root/web"]).status == 0)
+        let tenants = try ci(["tenant", "list", "--format", "json"])
+        let listed = try JSONSerialization.jsonObject(with: Data(tenants.stdout.utf8)) as? [[String: Any]]
+        #expect(listed?.map { "\($0["name"] ?? ""):\($0["projects"] ?? "")" } == ["example:2"])
+
+        let registration = try ci(["registration-token", "--project", "acme/app"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!registration.isEmpty)
+        #expect(try ci(["registration-token", "--project", "acme/app", "--group", "acme"]).status == 2)
+
+        #expect(try ci(["user", "create", "ada"], input: "correct horse\n").stdout.contains("user ada created"))
+        let shortPassword = try ci(["user", "create", "bob"], input: "short\n")
+        #expect(shortPassword.status == 1 && shortPassword.stderr.contains("password"), "\(shortPassword.stderr)")
+        let pipelineFile = folder.appendingPathComponent("pipeline.json")
+        try Data(
+            #"{"project": "acme/app", "name": "hello", "tags": ["cli"], "assignees": ["ada"], "plan": {"stages": [{"name": "greet", "image": "debian:12", "script": ["echo hello from the cli"]}]}}"#
+                .utf8
+        ).write(to: pipelineFile)
+        let pipeline = try ci(["pipeline", "create", "@pipeline.json"])
+        #expect(pipeline.status == 0, "\(pipeline.stderr)")
+        let trigger = try #require(
+            pipeline.stdout.components(separatedBy: "trigger token (shown once): ").last?.trimmingCharacters(in: .whitespacesAndNewlines))
+        let badPlan = try ci(["pipeline", "create", #"{"project": "acme/app", "name": "x", "plan": {"stages": [{"name": "s"}]}}"#])
+        #expect(badPlan.status == 1 && badPlan.stderr.contains("plan"), "\(badPlan.stderr)")
+        #expect(try ci(["pipeline", "list"]).stdout.contains("hello"))
+
+        let runner = try CIEndToEndTests.RunnerProcess(
+            server: server, registrationToken: registration, tags: "cli", stageTimeout: 30, work: try temporaryFolder("warden-ci-cli-runner"))
+        defer { runner.stop() }
+        try await server.eventually("the runner to register") { try ci(["runners"]).stdout.contains("project_type") }
+        #expect(try await server.send("POST", "/trigger/\(trigger)").status == 200)
+        try await server.eventually("the run to pass") {
+            try await server.text("GET", "/api/runs/1/last/log").text.contains("hello from the cli")
+        }
+    }
+}

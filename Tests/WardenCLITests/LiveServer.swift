@@ -46,6 +46,33 @@ final class LiveServer: @unchecked Sendable {  // the Process is only touched by
         throw CLIError("the server did not start: \(text)")
     }
 
+    /// Runs `warden <arguments>` in `folder` as a client of this server (WARDEN_URL and WARDEN_TOKEN set).
+    func cli(_ arguments: [String], in folder: URL, input: String? = nil) throws -> CLI.Output {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.warden)
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        var environment = ProcessInfo.processInfo.environment
+        environment["WARDEN_URL"] = url
+        environment["WARDEN_TOKEN"] = token
+        environment["HOME"] = folder.path
+        process.environment = environment
+        let out = Pipe()
+        let err = Pipe()
+        let stdin = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = stdin
+        try process.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        try stdin.fileHandleForWriting.close()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CLI.Output(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
     /// SIGTERM and wait: a graceful stop.
     func stop() {
         guard process.isRunning else { return }

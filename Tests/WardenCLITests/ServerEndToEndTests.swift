@@ -9,29 +9,7 @@ import Testing
 struct ServerEndToEndTests {
     /// Runs `warden worker …` in `folder` against `server`.
     func worker(_ arguments: [String], in folder: URL, server: LiveServer, input: String? = nil) throws -> CLI.Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CLI.warden)
-        process.arguments = ["worker"] + arguments
-        process.currentDirectoryURL = folder
-        var environment = ProcessInfo.processInfo.environment
-        environment["WARDEN_URL"] = server.url
-        environment["WARDEN_TOKEN"] = server.token
-        environment["HOME"] = folder.path
-        process.environment = environment
-        let out = Pipe()
-        let err = Pipe()
-        let stdin = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = stdin
-        try process.run()
-        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-        try stdin.fileHandleForWriting.close()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLI.Output(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        try server.cli(["worker"] + arguments, in: folder, input: input)
     }
 
     @Test func initDryRunDeployListExecuteHistoryUndeploy() async throws {

@@ -1,5 +1,18 @@
 import Foundation
 
+/// A tenant (Zuul: tenant): a named set of projects, as the tenant dialect lists them.
+public struct CITenant: Sendable, Equatable {
+    public var id: Int64
+    public var name: String
+    public var createdAt: Int64
+
+    public init(id: Int64 = 0, name: String, createdAt: Int64 = 0) {
+        self.id = id
+        self.name = name
+        self.createdAt = createdAt
+    }
+}
+
 /// A group of projects (GitLab: group; the agents API: company).
 public struct CIGroup: Sendable, Equatable {
     public var id: Int64
@@ -19,15 +32,20 @@ public struct CIGroup: Sendable, Equatable {
 public struct CIProject: Sendable, Equatable {
     public var id: Int64
     public var groupID: Int64?
+    /// The tenant holding the project; a project outside every tenant is not seen by the tenant dialect.
+    public var tenantID: Int64?
     /// The namespace: the group's path, or `root` for projects outside a group.
     public var namespace: String
     public var path: String
     public var name: String
     public var createdAt: Int64
 
-    public init(id: Int64 = 0, groupID: Int64? = nil, namespace: String, path: String, name: String, createdAt: Int64 = 0) {
+    public init(
+        id: Int64 = 0, groupID: Int64? = nil, tenantID: Int64? = nil, namespace: String, path: String, name: String, createdAt: Int64 = 0
+    ) {
         self.id = id
         self.groupID = groupID
+        self.tenantID = tenantID
         self.namespace = namespace
         self.path = path
         self.name = name
@@ -178,6 +196,11 @@ public struct RunnerFilter: Sendable, Equatable {
 }
 
 public protocol CIStore: Sendable {
+    /// `nil` when a tenant of that name exists already.
+    func createTenant(_ tenant: CITenant) async throws -> CITenant?
+    func tenants() async throws -> [CITenant]
+    /// Puts a project into a tenant (or out of every tenant with `nil`).
+    func setTenant(_ tenantID: Int64?, ofProject projectID: Int64) async throws
     func createGroup(_ group: CIGroup) async throws -> CIGroup
     func groups() async throws -> [CIGroup]
     func createProject(_ project: CIProject) async throws -> CIProject

@@ -57,6 +57,8 @@ public final class DashboardUserService: Sendable {
                 createdAt: Int64(Date().timeIntervalSince1970 * 1000)))
     }
 
+    public func exists(username: String) async throws -> Bool { try await store.user(username: username) != nil }
+
     /// A new session token for the right password; `nil` for a wrong user or password (the same answer for both).
     public func login(username: String, password: String) async throws -> (DashboardUser, String)? {
         guard let user = try await store.user(username: username) else {

@@ -97,6 +97,28 @@ public struct CIPipeline: Sendable, Equatable {
     }
 }
 
+/// Who reads a pipeline on the dashboard.
+public enum PipelineViewer: Sendable, Equatable {
+    case anonymous
+    /// A Warden API token (any scope).
+    case token
+    /// A logged-in dashboard user, by username.
+    case user(String)
+}
+
+extension CIPipeline {
+    /// Public pipelines are readable by anyone; the others by Warden tokens and by dashboard users: the assignees
+    /// when the pipeline has some, else every logged-in user.
+    public func isReadable(by viewer: PipelineViewer) -> Bool {
+        if isPublic { return true }
+        switch viewer {
+        case .anonymous: return false
+        case .token: return true
+        case .user(let name): return assignees.isEmpty || assignees.contains(name)
+        }
+    }
+}
+
 /// A run of a pipeline (GitLab: pipeline; Zuul: buildset): Running, then Passed, Failed or Error.
 public struct CIRun: Sendable, Equatable {
     public var id: Int64

@@ -26,6 +26,8 @@ public final class PipelineService: Sendable {
     let artifacts: ArtifactService
     let transport: any RunnerTransport
     let uploadTokens: WorkerTokens
+    /// Dashboard users, which assignees must name.
+    let users: DashboardUserService?
     /// This server's URL as runners reach it (set again once the port is bound, when it was 0).
     let base: Mutex<String>
     /// Seconds a stage may run on a runner (the runner enforces it; the server waits the sum plus a minute).
@@ -33,8 +35,9 @@ public final class PipelineService: Sendable {
 
     public init(
         store: any PipelineStore, runners: RunnerService, artifacts: ArtifactService, transport: any RunnerTransport, uploadTokens: WorkerTokens,
-        baseURL: String, stageTimeout: Double = 600
+        baseURL: String, stageTimeout: Double = 600, users: DashboardUserService? = nil
     ) {
+        self.users = users
         self.store = store
         self.runners = runners
         self.artifacts = artifacts
@@ -51,11 +54,19 @@ public final class PipelineService: Sendable {
     /// Creates a pipeline (admin) and its archive repository when missing; the trigger token is shown once.
     public func create(
         project reference: String, name: String, plan: PipelinePlan, parameters: [String], headerConstraints: [String: String],
-        bodyConstraints: [String: String], tags: [String], archiveRepository: String, isPublic: Bool, by principal: Principal
+        bodyConstraints: [String: String], tags: [String], archiveRepository: String, isPublic: Bool, assignees: [String] = [],
+        by principal: Principal
     ) async throws -> (CIPipeline, String) {
         guard principal.isAdmin else { throw WardenError(.forbidden, "only an admin may create pipelines") }
         guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw WardenError.invalid("name", "is required") }
         try plan.validate()
+        for (index, name) in parameters.enumerated()
+        where name.isEmpty || !name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }) {
+            throw WardenError.invalid("parameters[\(index)]", "'\(name)' must be letters, digits, '_', '-' or '.'")
+        }
+        for (index, assignee) in assignees.enumerated() where !(try await users?.exists(username: assignee) ?? true) {
+            throw WardenError.invalid("assignees[\(index)]", "no dashboard user is named '\(assignee)'")
+        }
         let project = try await runners.project(reference)
         if try await artifacts.cachedRepository(archiveRepository) == nil {
             _ = try await artifacts.saveRepository(
@@ -66,7 +77,7 @@ public final class PipelineService: Sendable {
             CIPipeline(
                 projectID: project.id, name: name, plan: plan, triggerTokenHash: TokenRecord.hash(of: token), parameters: parameters,
                 headerConstraints: headerConstraints, bodyConstraints: bodyConstraints, tags: tags, archiveRepository: archiveRepository,
-                isPublic: isPublic, createdAt: Self.now()))
+                assignees: assignees, isPublic: isPublic, createdAt: Self.now()))
         return (pipeline, token)
     }
 
@@ -115,6 +126,8 @@ public final class PipelineService: Sendable {
             if let value = body?[name] { parameters[name] = "\(value)" } else if let value = query[name] { parameters[name] = value }
         }
         let plan = pipeline.plan.filled(with: parameters)
+        // Checked again when the run is recorded; this spares the runners a health check.
+        if try await store.run(pipelineID: pipeline.id, id: nil)?.status == "Running" { throw Self.alreadyRunning(pipeline) }
         guard let runner = try await pickRunner(for: pipeline) else {
             throw WardenError(.badRequest, "no healthy runner whose tags fit [\(pipeline.tags.joined(separator: ", "))] is registered")
         }
@@ -122,9 +135,13 @@ public final class PipelineService: Sendable {
             let run = try await store.startRun(
                 CIRun(pipelineID: pipeline.id, runnerID: runner.id, startedAt: Self.now()), stages: plan.stages.map(\.name),
                 projectID: pipeline.projectID)
-        else { throw WardenError(.badRequest, "pipeline '\(pipeline.name)' is already running") }
+        else { throw Self.alreadyRunning(pipeline) }
         Task { [self] in await self.execute(run, plan: plan, pipeline: pipeline, runner: runner) }
         return .started(run)
+    }
+
+    static func alreadyRunning(_ pipeline: CIPipeline) -> WardenError {
+        WardenError(.badRequest, "pipeline '\(pipeline.name)' is already running")
     }
 
     /// An active runner with a URL that answers, whose tags include the pipeline's (or that runs untagged jobs when

@@ -35,7 +35,36 @@ public final class RunnerService: Sendable {
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
-    // MARK: Projects and groups
+    // MARK: Tenants, projects and groups
+
+    /// Creates a tenant (admin). Names are Zuul's: letters, digits, '-', '_' and '.'.
+    public func createTenant(name: String, by principal: Principal) async throws -> CITenant {
+        guard principal.isAdmin else { throw WardenError(.forbidden, "only an admin may create tenants") }
+        try Self.validatePath(name, field: "name")
+        guard let tenant = try await store.createTenant(CITenant(name: name, createdAt: Self.now())) else {
+            throw WardenError(.conflict, "name: a tenant named '\(name)' exists already")
+        }
+        return tenant
+    }
+
+    /// Tenants sorted by name.
+    public func tenants() async throws -> [CITenant] { try await store.tenants() }
+
+    public func tenant(_ name: String) async throws -> CITenant {
+        guard let tenant = try await store.tenants().first(where: { $0.name == name }) else {
+            throw WardenError(.notFound, "Unknown tenant '\(name)'")
+        }
+        return tenant
+    }
+
+    /// Puts a project into a tenant (admin); a project is in one tenant at most.
+    public func move(_ project: CIProject, to tenant: CITenant, by principal: Principal) async throws -> CIProject {
+        guard principal.isAdmin else { throw WardenError(.forbidden, "only an admin may change a tenant's projects") }
+        try await store.setTenant(tenant.id, ofProject: project.id)
+        var moved = project
+        moved.tenantID = tenant.id
+        return moved
+    }
 
     public func createGroup(path: String, name: String?, by principal: Principal) async throws -> CIGroup {
         guard principal.isAdmin else { throw WardenError(.forbidden, "only an admin may create groups") }
@@ -44,9 +73,18 @@ public final class RunnerService: Sendable {
         return try await store.createGroup(CIGroup(path: path, name: name ?? path, createdAt: Self.now()))
     }
 
-    public func createProject(path: String, name: String?, groupID: Int64?, by principal: Principal) async throws -> CIProject {
+    public func createProject(path: String, name: String?, groupID: Int64?, tenant: String? = nil, by principal: Principal) async throws
+        -> CIProject
+    {
         guard principal.isAdmin else { throw WardenError(.forbidden, "only an admin may create projects") }
         try Self.validatePath(path, field: "path")
+        var tenantID: Int64?
+        if let tenant {
+            guard let found = try await store.tenants().first(where: { $0.name == tenant }) else {
+                throw WardenError.invalid("tenant", "no tenant is named '\(tenant)'")
+            }
+            tenantID = found.id
+        }
         var namespace = "root"
         if let groupID {
             guard let group = try await store.groups().first(where: { $0.id == groupID }) else {
@@ -58,7 +96,7 @@ public final class RunnerService: Sendable {
             throw WardenError.invalid("path", "has already been taken")
         }
         return try await store.createProject(
-            CIProject(groupID: groupID, namespace: namespace, path: path, name: name ?? path, createdAt: Self.now()))
+            CIProject(groupID: groupID, tenantID: tenantID, namespace: namespace, path: path, name: name ?? path, createdAt: Self.now()))
     }
 
     static func validatePath(_ path: String, field: String) throws(WardenError) {
