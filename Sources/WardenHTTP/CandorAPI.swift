@@ -69,6 +69,8 @@ struct CandorAPI<Context: RequestContext>: Sendable {
         routes.post("api/pipelines") { request, _ in
             let principal = try await auth.principal(for: request)
             let body = try await JSONBody.read(request)
+            try Self.refuseUnknown(body.object, known: Self.pipelineFields, at: "")
+            if let plan = body.object["plan"] as? [String: Any] { try Self.refuseUnknown(plan, known: ["stages", "archive"], at: "plan.") }
             guard let project = try body.string("project") ?? (body.object["project"] as? NSNumber)?.stringValue else {
                 throw WardenError.invalid("project", "is required (a project id or path)")
             }
@@ -76,7 +78,7 @@ struct CandorAPI<Context: RequestContext>: Sendable {
             guard let planObject = body.object["plan"] as? [String: Any] else { throw WardenError.invalid("plan", "is required: {stages: [...]}") }
             let plan: PipelinePlan
             do {
-                plan = try JSONDecoder().decode(PipelinePlan.self, from: JSONSerialization.data(withJSONObject: Self.withDefaults(planObject)))
+                plan = try JSONDecoder().decode(PipelinePlan.self, from: JSONSerialization.data(withJSONObject: planObject))
             } catch {
                 throw WardenError.invalid("plan", "is not a plan: stages need name and image; environment, script and archive are string arrays")
             }
@@ -112,17 +114,15 @@ struct CandorAPI<Context: RequestContext>: Sendable {
         }
     }
 
-    static func withDefaults(_ plan: [String: Any]) -> [String: Any] {
-        var plan = plan
-        if let stages = plan["stages"] as? [[String: Any]] {
-            plan["stages"] = stages.map { stage in
-                var stage = stage
-                if stage["environment"] == nil { stage["environment"] = [String]() }
-                if stage["script"] == nil { stage["script"] = [String]() }
-                return stage
-            }
+    static var pipelineFields: Set<String> {
+        ["project", "name", "plan", "parameters", "constraints", "tags", "archiveRepository", "public", "assignees"]
+    }
+
+    /// A misplaced field (`archive` beside `plan` instead of in it) would be dropped without a word: refuse it.
+    static func refuseUnknown(_ object: [String: Any], known: Set<String>, at prefix: String) throws {
+        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+            throw WardenError.invalid("\(prefix)\(unknown)", "is not a field here; the fields are \(known.sorted().joined(separator: ", "))")
         }
-        return plan
     }
 
     static func stringMap(_ value: Any?, _ field: String) throws -> [String: String] {

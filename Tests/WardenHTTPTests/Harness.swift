@@ -31,6 +31,7 @@ struct Harness {
     let storage: SQLiteStorage
     let service: WorkerService
     let artifacts: ArtifactService
+    let pipelines: PipelineService
     let app: Application<RouterResponder<BasicRequestContext>>
 
     init(settings: WorkerSettings = WorkerSettings()) async throws {
@@ -52,12 +53,17 @@ struct Harness {
         artifacts = ArtifactService(
             store: storage, blobs: try FileBlobStore(root: folder.appendingPathComponent("blobs").path),
             events: EventDispatcher(service: service, queue: storage), baseURL: "http://127.0.0.1:8080")
+        let runners = RunnerService(store: storage, vault: vault)
+        let users = DashboardUserService(store: storage)
+        pipelines = PipelineService(
+            store: storage, runners: runners, artifacts: artifacts, transport: HTTPRunnerTransport(), uploadTokens: WorkerTokens(),
+            baseURL: "http://127.0.0.1:8080", stageTimeout: 30, users: users)
         let services = WardenServices(
-            workers: service, artifacts: artifacts, runners: RunnerService(store: storage, vault: vault),
+            workers: service, artifacts: artifacts, runners: runners,
             authenticator: Authenticator(tokens: storage),
             tokens: TokenService(tokens: storage),
             health: storage,
-            engineReady: { true })
+            engineReady: { true }, pipelines: pipelines, dashboardUsers: users)
         app = Application(router: buildRouter(services))
     }
 

@@ -15,6 +15,16 @@ public struct PlanStage: Sendable, Equatable, Codable {
         self.environment = environment
         self.script = script
     }
+
+    /// `runtime`, `environment` and `script` may be missing or null (seed 002: "Nullable: yes").
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        image = try container.decode(String.self, forKey: .image)
+        runtime = try container.decodeIfPresent(String.self, forKey: .runtime)
+        environment = try container.decodeIfPresent([String].self, forKey: .environment) ?? []
+        script = try container.decodeIfPresent([String].self, forKey: .script) ?? []
+    }
 }
 
 /// A Candor plan: stages run in order, then the archived paths are kept.
