@@ -229,7 +229,10 @@ struct CIRunnerListCommand: AsyncParsableCommand {
         Output.table(
             ["ID", "DESCRIPTION", "TYPE", "STATUS", "ACTIVE"],
             runners.map {
-                ["\($0["id"] ?? "")", "\($0["description"] ?? "")", "\($0["runner_type"] ?? "")", "\($0["status"] ?? "")", "\($0["active"] ?? "")"]
+                [
+                    "\($0["id"] ?? "")", "\($0["description"] ?? "")", "\($0["runner_type"] ?? "")", "\($0["status"] ?? "")",
+                    ($0["active"] as? Bool).map { "\($0)" } ?? "",
+                ]
             })
     }
 }
