@@ -40,6 +40,9 @@ struct RunnersV4APITests {
             let missing = try await client.send(.post, "/api/v4/runners", token: nil, json: [:])
             #expect(missing.status == .badRequest && missing.object["error"] as? String == "token is missing")
             #expect(try await client.send(.post, "/api/v4/runners", token: nil, json: ["token": "nope"]).status == .forbidden)
+            // A runner's own authentication token does not register another runner; the registration token does, again.
+            #expect(try await client.send(.post, "/api/v4/runners", token: nil, json: ["token": token]).status == .forbidden)
+            #expect(try await client.send(.get, "/api/v4/runners/all").headers[HTTPField.Name("X-Total")!] == "2")
             let level = try await client.send(.post, "/api/v4/runners", token: nil, json: ["token": registration, "access_level": "all"])
             #expect(level.status == .badRequest && (level.object["message"] as? [String: [String]])?["access_level"] != nil)
             let timeout = try await client.send(.post, "/api/v4/runners", token: nil, json: ["token": registration, "maximum_timeout": 5])
