@@ -3,59 +3,608 @@ import HTTPTypes
 import Hummingbird
 import WardenCore
 
-/// The tenant dialect (seed 004, Zuul's REST API), as far as it goes today: the tenant list and a tenant's projects,
-/// read anonymously, and two Warden admin routes that fill them (`POST /api/tenants`, `POST
-/// /api/tenant/:tenant/projects`), which take the Warden admin token (docs/tenant-api.md).
+/// The tenant dialect (seed 004, Zuul's REST API, docs/tenant-api.md): tenants hold projects; their pipelines' runs
+/// are buildsets and the runs' stages builds; admin calls take a JWT (or the Warden admin token). Project names keep
+/// their slashes in paths (`/api/tenant/t/project/acme/app/enqueue`), as zuul-client sends them, so everything under
+/// `/api/tenant/` is parsed here rather than by the router.
 struct TenantAPI<Context: RequestContext>: Sendable {
-    let service: RunnerService
+    let runners: RunnerService
+    let service: TenantService
     let auth: RequestAuthenticator
 
     func register(on router: Router<Context>) {
-        let routes = router.group("api").add(middleware: TenantErrorMiddleware<Context>())
-        routes.get("tenants") { _, _ in
+        let api = router.group("api").add(middleware: TenantErrorMiddleware<Context>())
+        api.get("info") { request, _ in Response.json(["info": info(request, tenant: nil)]) }
+        api.get("tenants") { _, _ in
             let tenants = try await service.tenants()
-            let projects = try await service.projects()
+            let projects = try await runners.projects()
             return Response.json(
                 tenants.map { tenant in ["name": tenant.name, "projects": projects.count { $0.tenantID == tenant.id }, "queue": 0] })
         }
-        routes.post("tenants") { request, _ in
+        api.post("tenants") { request, _ in
             let principal = try await auth.principal(for: request)
             let body = try await JSONBody.read(request)
             guard let name = try body.string("name") else { throw WardenError.invalid("name", "is required") }
-            let tenant = try await service.createTenant(name: name, by: principal)
+            let tenant = try await runners.createTenant(name: name, by: principal)
             return Response.json(["name": tenant.name, "projects": 0, "queue": 0], status: .created)
         }
-        routes.get("tenant/{tenant}/projects") { _, context in
-            let tenant = try await service.tenant(try context.parameters.require("tenant"))
-            let projects = try await service.projects().filter { $0.tenantID == tenant.id }
-            return Response.json(projects.map(Self.render))
+        api.get("connections") { _, _ in Response.json([["name": "warden", "driver": "warden", "baseurl": NSNull()]]) }
+        api.get("components") { _, _ in
+            Response.json(["web": [["hostname": ProcessInfo.processInfo.hostName, "state": "running", "version": Self.version]]])
         }
-        routes.post("tenant/{tenant}/projects") { request, context in
+        api.get("authorizations") { request, _ in
+            Response.json(["zuul": ["admin": try await adminTenants(request)]])
+        }
+        for method in [HTTPRequest.Method.get, .post, .put, .delete] {
+            api.on("tenant/**", method: method) { request, _ in try await route(request) }
+        }
+        router.group("logs").add(middleware: TenantErrorMiddleware<Context>()).get("**") { request, _ in try await buildLog(request) }
+    }
+
+    static var version: String { "warden" }
+
+    func base(_ request: Request) -> String { "http://\(request.head.authority ?? "127.0.0.1")" }
+
+    func info(_ request: Request, tenant: String?) -> [String: Any] {
+        var info: [String: Any] = [
+            "capabilities": [
+                "job_history": true,
+                "auth": [
+                    "realms": [service.auth.realm: ["authority": service.auth.realm, "client_id": "warden", "type": "JWT", "driver": "HS256"]],
+                    "default_realm": service.auth.realm, "read_protected": false,
+                ],
+            ],
+            "websocket_url": NSNull(), "stats": ["url": NSNull(), "prefix": NSNull(), "type": NSNull()],
+        ]
+        if let tenant { info["tenant"] = tenant }
+        return info
+    }
+
+    /// The tenants the caller administers (`[]` for an anonymous caller).
+    func adminTenants(_ request: Request) async throws -> [String] {
+        guard request.headers[.authorization] != nil else { return [] }
+        var names: [String] = []
+        for tenant in try await service.tenants()
+        where (try? await service.auth.admin(authorization: request.headers[.authorization], tenant: tenant.name)) != nil {
+            names.append(tenant.name)
+        }
+        return names
+    }
+
+    // MARK: Routing under /api/tenant/:tenant/
+
+    func route(_ request: Request) async throws -> Response {
+        let segments = request.uri.path.split(separator: "/", omittingEmptySubsequences: true).map {
+            String($0).removingPercentEncoding ?? String($0)
+        }
+        // api, tenant, <name>, rest...
+        guard segments.count >= 4 else { throw WardenError(.notFound, "no such resource: \(request.uri.path)") }
+        let name = segments[2]
+        let rest = Array(segments.dropFirst(3))
+        if request.method == .get, rest == ["info"] { return Response.json(["info": info(request, tenant: name)]) }
+        let tenant = try await service.tenant(name)
+        let method = request.method
+        switch (method, rest[0]) {
+        case (.get, "projects") where rest.count == 1:
+            return Response.json(try await service.projects(of: tenant).map(Self.render))
+        case (.post, "projects") where rest.count == 1:
             let principal = try await auth.principal(for: request)
-            let tenant = try await service.tenant(try context.parameters.require("tenant"))
             let body = try await JSONBody.read(request)
             guard let reference = try body.string("project") ?? (body.object["project"] as? NSNumber)?.stringValue else {
                 throw WardenError.invalid("project", "is required (a project id or path)")
             }
-            let project = try await service.project(reference)
-            return Response.json(Self.render(try await service.move(project, to: tenant, by: principal)))
+            let project = try await runners.project(reference)
+            return Response.json(Self.render(try await runners.move(project, to: tenant, by: principal)))
+        case (_, "project"):
+            return try await projectRoute(request, tenant: tenant, Array(rest.dropFirst()))
+        case (.get, "autohold") where rest.count == 1:
+            let projects = try await runners.projects()
+            return Response.json(try await service.autoholds(of: tenant).map { render($0, tenant: tenant, projects: projects) })
+        case (.get, "autohold") where rest.count == 2:
+            return Response.json(render(try await service.autohold(id: rest[1], of: tenant), tenant: tenant, projects: try await runners.projects()))
+        case (.delete, "autohold") where rest.count == 2:
+            try await requireAdmin(request, tenant)
+            try await service.deleteAutohold(id: rest[1], of: tenant)
+            return Response(status: .noContent)
+        case (.post, "promote") where rest.count == 1:
+            try await requireAdmin(request, tenant)
+            let body = try await JSONBody.read(request)
+            guard let pipeline = try body.string("pipeline") else { throw WardenError.invalid("pipeline", "is required") }
+            try await service.promote(tenant: tenant, pipeline: pipeline, changes: try body.strings("changes") ?? [])
+            return Response.json(true)
+        case (.get, "builds") where rest.count == 1:
+            let builds = try await service.builds(of: tenant, filter: try Self.filter(request))
+            return Response.json(try await readable(request, tenant, builds).map { render($0, tenant: tenant, request: request) })
+        case (.get, "build") where rest.count == 2:
+            let build = try await service.build(uuid: rest[1], of: tenant)
+            guard try await canRead(request, tenant, build.pipeline) else { throw WardenError(.notFound, "Build not found") }
+            return Response.json(render(build, tenant: tenant, request: request))
+        case (.get, "buildsets") where rest.count == 1:
+            let sets = try await service.buildsets(of: tenant, filter: try Self.filter(request))
+            var visible: [TenantBuildset] = []
+            for set in sets where try await canRead(request, tenant, set.pipeline) { visible.append(set) }
+            return Response.json(visible.map { render($0, request: request, tenant: tenant, withBuilds: false) })
+        case (.get, "buildset") where rest.count == 2:
+            let set = try await service.buildset(uuid: rest[1], of: tenant)
+            guard try await canRead(request, tenant, set.pipeline) else { throw WardenError(.notFound, "Buildset not found") }
+            return Response.json(render(set, request: request, tenant: tenant, withBuilds: true))
+        case (.get, "badge") where rest.count == 1:
+            return try await badge(request, tenant)
+        case (.get, "key"), (.get, "project-ssh-key"):
+            let joined = rest.dropFirst().joined(separator: "/")
+            guard joined.hasSuffix(".pub") else { throw WardenError(.notFound, "no such key: \(joined)") }
+            let project = try await service.project(String(joined.dropLast(4)), in: tenant)
+            let text =
+                rest[0] == "key"
+                ? try await service.projectPublicKey(project)
+                : try await service.sshPublicKey(owner: "project:\(project.id)", comment: "project-\(project.pathWithNamespace)")
+            return Self.text(text)
+        case (.get, "tenant-ssh-key") where rest == ["tenant-ssh-key", "ssh.pub"]:
+            return Self.text(try await service.sshPublicKey(owner: "tenant:\(tenant.id)", comment: "tenant-\(tenant.name)"))
+        case (.get, "pipelines") where rest.count == 1:
+            let names = Set(try await service.pipelines(of: tenant).map(\.name)).sorted()
+            return Response.json(names.map { ["name": $0, "triggers": [["name": "warden", "driver": "warden"]]] })
+        case (.get, "jobs") where rest.count == 1:
+            return Response.json(try await jobs(tenant).map { ["name": $0.key, "description": "", "tags": [], "variants": $0.value] })
+        case (.get, "job") where rest.count == 2:
+            guard let variants = try await jobs(tenant)[rest[1]] else { throw WardenError(.notFound, "Job \(rest[1]) not found") }
+            return Response.json(variants.map { $0.merging(["name": rest[1]]) { old, _ in old } })
+        case (_, "pipeline"):
+            return try await freeze(request, tenant, Array(rest.dropFirst()))
+        case (.get, "state") where rest.count == 1:
+            return Response.json(Self.render(try await service.state(of: tenant)))
+        case (.post, "state") where rest.count == 1:
+            try await requireAdmin(request, tenant)
+            let body = try await JSONBody.read(request)
+            var state = try await service.state(of: tenant)
+            state.triggerQueueDiscarding = try body.bool("trigger_queue_discarding") ?? state.triggerQueueDiscarding
+            state.triggerQueuePaused = try body.bool("trigger_queue_paused") ?? state.triggerQueuePaused
+            state.resultQueuePaused = try body.bool("result_queue_paused") ?? state.resultQueuePaused
+            if body.has("reason") { state.reason = try body.string("reason") }
+            try await service.setState(state, of: tenant)
+            return Response.json(NSNull())
+        case (.get, "nodes") where rest.count == 1:
+            return Response.json(try await service.nodes(of: tenant).map(Self.render))
+        case (.put, "nodes") where rest.count == 2:
+            try await requireAdmin(request, tenant)
+            let body = try await JSONBody.read(request)
+            guard let state = try body.string("state") else { throw WardenError.invalid("state", "is required: hold or used") }
+            try await service.setNodeState(state, node: rest[1], of: tenant)
+            return Response.json(NSNull(), status: .created)
+        case (.get, "nodeset-requests") where rest.count == 1:
+            return Response.json([Any]())
+        case (.delete, "nodeset-requests") where rest.count == 2:
+            try await requireAdmin(request, tenant)
+            throw WardenError(.notFound, "Nodeset request \(rest[1]) not found: runs are given a runner when they start")
+        case (.get, "labels") where rest.count == 1:
+            let labels = Set(try await service.nodes(of: tenant).flatMap(\.tags)).sorted()
+            return Response.json(labels.map { ["name": $0] })
+        case (.get, "status") where rest.count == 1:
+            return Response.json(try await status(request, tenant))
+        case (.get, "status") where rest.count == 3 && rest[1] == "change":
+            let items = (try await status(request, tenant)["pipelines"] as? [[String: Any]] ?? []).flatMap {
+                (($0["change_queues"] as? [[String: Any]])?.first?["heads"] as? [[[String: Any]]])?.flatMap { $0 } ?? []
+            }
+            return Response.json(items.filter { ($0["id"] as? String)?.hasPrefix(rest[2]) == true })
+        case (.get, "tenant-status") where rest.count == 1:
+            return Response.json(["name": tenant.name, "state": Self.render(try await service.state(of: tenant))])
+        case (.get, "authorizations") where rest.count == 1:
+            let admin = (try? await service.auth.admin(authorization: request.headers[.authorization], tenant: tenant.name)) != nil
+            return Response.json(["zuul": ["admin": admin, "scope": [tenant.name]]])
+        case (.get, "build-times") where rest.count == 1:
+            let builds = try await service.builds(of: tenant, filter: try Self.filter(request))
+            return Response.json(
+                try await readable(request, tenant, builds).filter { $0.job.finishedAt != nil }.map {
+                    [
+                        "job_name": $0.job.name, "project": $0.project.pathWithNamespace, "pipeline": $0.pipeline.name,
+                        "result": $0.result ?? NSNull(),
+                        "start_time": Self.zuulTime($0.job.startedAt), "end_time": Self.zuulTime($0.job.finishedAt),
+                        "duration": Self.duration($0.job) ?? NSNull(),
+                    ] as [String: Any]
+                })
+        case (.get, "semaphores"), (.get, "config-errors"), (.get, "system-events"), (.get, "images"), (.get, "flavors"), (.get, "providers"):
+            // Warden has no semaphores, configuration files, image builds or cloud providers: real and empty.
+            return Response.json([Any]())
+        default:
+            throw WardenError(.notFound, "no such resource: \(method) \(request.uri.path)")
         }
     }
 
-    /// A project as Zuul lists it: `name` is the project's full path.
+    /// `/project/<name…>[/autohold|/enqueue|/dequeue]`.
+    func projectRoute(_ request: Request, tenant: CITenant, _ rest: [String]) async throws -> Response {
+        guard !rest.isEmpty else { throw WardenError(.notFound, "no project named") }
+        let actions = ["autohold", "enqueue", "dequeue"]
+        let action = rest.count > 1 && actions.contains(rest.last!) ? rest.last! : nil
+        let name = (action == nil ? rest : Array(rest.dropLast())).joined(separator: "/")
+        switch (request.method, action) {
+        case (.get, nil):
+            let project = try await service.project(name, in: tenant)
+            let pipelines = try await service.pipelines(of: tenant).filter { $0.projectID == project.id }
+            var rendered = Self.render(project)
+            rendered["configs"] = [
+                [
+                    "source_context": ["project": project.pathWithNamespace, "branch": "main", "path": "warden"],
+                    "is_template": false, "templates": [], "default_branch": "main", "merge_mode": "merge-resolve",
+                    "pipelines": pipelines.map { ["name": $0.name, "queue_name": NSNull(), "jobs": [$0.plan.stages.map { ["name": $0.name] }]] },
+                ]
+            ]
+            return Response.json(rendered)
+        case (.get, "autohold"):
+            let project = try await service.project(name, in: tenant)
+            let projects = try await runners.projects()
+            return Response.json(
+                try await service.autoholds(of: tenant).filter { $0.projectID == project.id }.map { render($0, tenant: tenant, projects: projects) })
+        case (.post, "autohold"):
+            try await requireAdmin(request, tenant)
+            let body = try await JSONBody.read(request)
+            _ = try await service.autohold(
+                tenant: tenant, project: name, job: try body.string("job") ?? "", change: try Self.text(body, "change"),
+                ref: try Self.text(body, "ref"), reason: try body.string("reason") ?? "", count: try Self.integer(body, "count") ?? 1,
+                nodeExpiration: try Self.integer(body, "node_hold_expiration") ?? 86_400)
+            return Response.json(true)
+        case (.post, "enqueue"):
+            try await requireAdmin(request, tenant)
+            let body = try await JSONBody.read(request)
+            guard let pipeline = try body.string("pipeline") else { throw WardenError.invalid("pipeline", "is required") }
+            var event = RunEvent()
+            if let change = try Self.text(body, "change") {
+                let parts = change.split(separator: ",", maxSplits: 1).map(String.init)
+                guard let number = Int(parts[0]) else { throw WardenError.invalid("change", "'\(change)' is not <number>[,<patchset>]") }
+                event.change = number
+                event.patchset = parts.count > 1 ? parts[1] : "1"
+            }
+            event.ref = try Self.text(body, "ref")
+            event.oldrev = try Self.text(body, "oldrev")
+            event.newrev = try Self.text(body, "newrev")
+            if let ref = event.ref, ref.hasPrefix("refs/heads/") { event.branch = String(ref.dropFirst(11)) }
+            _ = try await service.enqueue(tenant: tenant, project: name, pipeline: pipeline, event: event)
+            return Response.json(true)
+        case (.post, "dequeue"):
+            try await requireAdmin(request, tenant)
+            let body = try await JSONBody.read(request)
+            guard let pipeline = try body.string("pipeline") else { throw WardenError.invalid("pipeline", "is required") }
+            try await service.dequeue(
+                tenant: tenant, project: name, pipeline: pipeline, change: try Self.text(body, "change"), ref: try Self.text(body, "ref"))
+            return Response.json(true)
+        default:
+            throw WardenError(.notFound, "no such resource: \(request.method) \(request.uri.path)")
+        }
+    }
+
+    /// `/pipeline/<p>/project/<name…>/branch/<b…>/freeze-jobs` and `…/freeze-job/<job>`.
+    func freeze(_ request: Request, _ tenant: CITenant, _ rest: [String]) async throws -> Response {
+        var parts = rest
+        var job: String?
+        if parts.last == "freeze-jobs" {
+            parts.removeLast()
+        } else if parts.count >= 2, parts[parts.count - 2] == "freeze-job" {
+            job = parts.removeLast()
+            parts.removeLast()
+        } else {
+            throw WardenError(.notFound, "no such resource: \(request.uri.path)")
+        }
+        guard parts.count >= 5, parts[1] == "project", let branchIndex = parts.dropFirst(3).firstIndex(of: "branch"), branchIndex + 1 < parts.count
+        else { throw WardenError(.notFound, "no such resource: \(request.uri.path)") }
+        let pipeline = parts[0]
+        let project = parts[2..<branchIndex].joined(separator: "/")
+        let branch = parts[(branchIndex + 1)...].joined(separator: "/")
+        if let job {
+            let (found, stage) = try await service.frozenJob(tenant: tenant, pipeline: pipeline, project: project, job: job)
+            var environment: [String: String] = [:]
+            for variable in stage.environment {
+                let pair = variable.split(separator: "=", maxSplits: 1).map(String.init)
+                environment[pair[0]] = pair.count > 1 ? pair[1] : ""
+            }
+            return Response.json([
+                "job": stage.name, "branch": branch, "timeout": NSNull(), "post_timeout": NSNull(), "ansible_version": NSNull(),
+                "workspace_scheme": "golang", "override_checkout": NSNull(),
+                "nodeset": [
+                    "name": found.tags.isEmpty ? "untagged" : found.tags.joined(separator: "+"), "nodes": [["name": "runner", "label": found.tags]],
+                    "groups": [],
+                ],
+                "vars": ["image": stage.image, "runtime": stage.runtime ?? NSNull(), "environment": environment, "script": stage.script],
+                "pre_playbooks": [], "playbooks": [], "post_playbooks": [], "cleanup_playbooks": [],
+            ])
+        }
+        let jobs = try await service.frozenJobs(tenant: tenant, pipeline: pipeline, project: project)
+        return Response.json(jobs.map { ["name": $0.name, "dependencies": $0.dependencies.map { ["name": $0, "soft": false] }] })
+    }
+
+    // MARK: Reading rules
+
+    func requireAdmin(_ request: Request, _ tenant: CITenant) async throws {
+        _ = try await service.auth.admin(authorization: request.headers[.authorization], tenant: tenant.name)
+    }
+
+    /// Builds of public pipelines are readable by anyone; the others by the tenant's admins.
+    func canRead(_ request: Request, _ tenant: CITenant, _ pipeline: CIPipeline) async throws -> Bool {
+        if pipeline.isPublic { return true }
+        return (try? await service.auth.admin(authorization: request.headers[.authorization], tenant: tenant.name)) != nil
+    }
+
+    func readable(_ request: Request, _ tenant: CITenant, _ builds: [TenantBuild]) async throws -> [TenantBuild] {
+        if builds.allSatisfy(\.pipeline.isPublic) { return builds }
+        let admin = (try? await service.auth.admin(authorization: request.headers[.authorization], tenant: tenant.name)) != nil
+        return builds.filter { admin || $0.pipeline.isPublic }
+    }
+
+    /// `/logs/<tenant>/<build uuid>/job-output.txt` (the build's stage of the run log) and
+    /// `/logs/<tenant>/<build uuid>/zuul-info/inventory.yaml`.
+    func buildLog(_ request: Request) async throws -> Response {
+        let segments = request.uri.path.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
+        guard segments.count >= 4 else { throw WardenError(.notFound, "no such log") }
+        let tenant = try await service.tenant(segments[1])
+        let build = try await service.build(uuid: segments[2], of: tenant)
+        guard try await canRead(request, tenant, build.pipeline) else { throw WardenError(.notFound, "Build not found") }
+        switch segments.dropFirst(3).joined(separator: "/") {
+        case "job-output.txt":
+            let index = build.pipeline.plan.stages.firstIndex { $0.name == build.job.name } ?? 0
+            return Self.text(TenantService.stageLog(build.run.log, stage: index))
+        case "zuul-info/inventory.yaml":
+            let node = build.runner.map(TenantService.nodeName) ?? "runner"
+            let stage = build.pipeline.plan.stages.first { $0.name == build.job.name }
+            return Self.text(
+                """
+                all:
+                  hosts:
+                    \(node):
+                      warden_image: "\(stage?.image ?? "")"
+                  vars:
+                    zuul:
+                      build: \(build.job.uuid)
+                      buildset: \(build.run.uuid)
+                      job: "\(build.job.name)"
+                      pipeline: "\(build.pipeline.name)"
+                      project:
+                        name: "\(build.project.pathWithNamespace)"
+                      tenant: "\(tenant.name)"
+
+                """)
+        default:
+            throw WardenError(.notFound, "no such log file")
+        }
+    }
+
+    // MARK: Rendering
+
+    static func text(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// A string field that may arrive as a number (zuul-client sends change ids as given).
+    static func text(_ body: JSONBody, _ key: String) throws -> String? {
+        guard body.has(key) else { return nil }
+        if let number = body.object[key] as? NSNumber, !(body.object[key] is Bool) { return number.stringValue }
+        return try body.string(key)
+    }
+
+    static func integer(_ body: JSONBody, _ key: String) throws -> Int? {
+        guard body.has(key) else { return nil }
+        if let number = body.object[key] as? NSNumber, !(body.object[key] is Bool), Double(number.int64Value) == number.doubleValue {
+            return number.intValue
+        }
+        if let text = body.object[key] as? String, let number = Int(text) { return number }
+        throw WardenError.invalid(key, "must be a whole number")
+    }
+
+    /// "YYYY-MM-DDTHH:MM:SS", UTC without a zone, as Zuul writes times.
+    static func zuulTime(_ millis: Int64?) -> Any {
+        guard let millis else { return NSNull() }
+        return String(ISOTime.format(millis: millis).prefix(19))
+    }
+
+    static func duration(_ job: CIJob) -> Double? {
+        guard let start = job.startedAt, let end = job.finishedAt else { return nil }
+        return Double(end - start) / 1000
+    }
+
+    static func filter(_ request: Request) throws -> BuildFilter {
+        let query = request.uri.queryParameters
+        func value(_ key: String) -> String? { query.get(key).flatMap { $0.isEmpty ? nil : $0 } }
+        func flag(_ key: String) throws -> Bool? {
+            guard let text = value(key) else { return nil }
+            switch text.lowercased() {
+            case "true", "1": return true
+            case "false", "0": return false
+            default: throw WardenError.invalid(key, "'\(text)' is neither true nor false")
+            }
+        }
+        func number(_ key: String) throws -> Int64? {
+            guard let text = value(key) else { return nil }
+            guard let number = Int64(text), number >= 0 else { throw WardenError.invalid(key, "'\(text)' is not a whole number") }
+            return number
+        }
+        var filter = BuildFilter()
+        filter.project = value("project")
+        filter.pipeline = value("pipeline")
+        filter.change = value("change")
+        filter.branch = value("branch")
+        filter.patchset = value("patchset")
+        filter.ref = value("ref")
+        filter.newrev = value("newrev")
+        filter.uuid = value("uuid")
+        filter.jobName = value("job_name")
+        filter.nodeName = value("node_name")
+        filter.result = query[values: "result"].map(String.init).filter { !$0.isEmpty }
+        filter.excludeResult = query[values: "exclude_result"].map(String.init).filter { !$0.isEmpty }
+        filter.final = try flag("final")
+        filter.held = try flag("held")
+        filter.complete = try flag("complete")
+        filter.voting = try flag("voting")
+        filter.idxMin = try number("idx_min")
+        filter.idxMax = try number("idx_max")
+        filter.limit = Int(try number("limit") ?? 50)
+        filter.skip = Int(try number("skip") ?? 0)
+        return filter
+    }
+
     @Sendable static func render(_ project: CIProject) -> [String: Any] {
         [
             "name": project.pathWithNamespace, "canonical_name": "warden/\(project.pathWithNamespace)", "connection_name": "warden",
             "type": "untrusted",
         ]
     }
+
+    static func render(_ state: TenantState) -> [String: Any] {
+        [
+            "trigger_queue_discarding": state.triggerQueueDiscarding, "trigger_queue_paused": state.triggerQueuePaused,
+            "result_queue_paused": state.resultQueuePaused, "reason": state.reason ?? NSNull(),
+        ]
+    }
+
+    @Sendable static func render(_ runner: Runner) -> [String: Any] {
+        [
+            "id": TenantService.nodeName(runner), "uuid": runner.uuid, "labels": runner.tags, "type": runner.tags, "connection_type": "http",
+            "provider": "warden", "external_id": runner.url ?? NSNull(), "state": runner.active ? "ready" : "hold",
+            "state_time": runner.contactedAt.map { Double($0) / 1000 } ?? Double(runner.createdAt) / 1000,
+            "comment": runner.description,
+        ]
+    }
+
+    func render(_ request: Autohold, tenant: CITenant, projects: [CIProject]) -> [String: Any] {
+        let project = projects.first { $0.id == request.projectID }
+        return [
+            "id": "\(request.id)", "tenant": tenant.name, "project": project?.pathWithNamespace ?? "", "job": request.job,
+            "ref_filter": request.refFilter, "max_count": request.maxCount, "current_count": request.currentCount, "reason": request.reason,
+            "node_expiration": request.nodeExpiration, "expired": NSNull(),
+            "nodes": request.nodes.map { ["build": $0.build, "nodes": $0.nodes] },
+        ]
+    }
+
+    func ref(_ run: CIRun, _ project: CIProject, request: Request) -> [String: Any] {
+        let event = run.event
+        let branch = event?.branch ?? (event?.ref == nil ? "main" : nil)
+        return [
+            "project": project.pathWithNamespace, "branch": branch ?? NSNull(), "change": event?.change ?? NSNull(),
+            "patchset": event?.patchset ?? NSNull(), "ref": event?.ref ?? "refs/heads/\(branch ?? "main")", "oldrev": event?.oldrev ?? NSNull(),
+            "newrev": event?.newrev ?? NSNull(), "ref_url": "\(base(request))/\(project.pathWithNamespace)",
+        ]
+    }
+
+    func render(_ build: TenantBuild, tenant: CITenant, request: Request) -> [String: Any] {
+        let base = base(request)
+        let artifacts: [[String: Any]] =
+            build.isLastStage
+            ? build.run.archived.map {
+                [
+                    "name": $0,
+                    "url": "\(base)/artifactory/\(build.pipeline.archiveRepository)/\(build.pipeline.id)/\(build.run.id)/\($0)",
+                ]
+            } : []
+        return [
+            "_id": build.job.id, "uuid": build.job.uuid, "job_name": build.job.name, "result": build.result ?? NSNull(), "held": build.held,
+            "start_time": Self.zuulTime(build.job.startedAt), "end_time": Self.zuulTime(build.job.finishedAt),
+            "duration": Self.duration(build.job) ?? NSNull(), "voting": true,
+            "log_url": "\(base)/logs/\(tenant.name)/\(build.job.uuid)/", "nodeset": build.pipeline.tags.joined(separator: "+"),
+            "node_name": build.runner.map(TenantService.nodeName) ?? NSNull(),
+            "error_detail": build.run.status == "Error" ? "the run could not be completed on its runner" : NSNull(),
+            "final": build.run.status != "Running", "artifacts": artifacts, "provides": [],
+            "ref": ref(build.run, build.project, request: request), "pipeline": build.pipeline.name,
+            "event_id": build.run.event?.id ?? build.run.uuid, "buildset": ["uuid": build.run.uuid],
+        ]
+    }
+
+    func render(_ set: TenantBuildset, request: Request, tenant: CITenant, withBuilds: Bool) -> [String: Any] {
+        var rendered = ref(set.run, set.project, request: request)
+        rendered["refs"] = [ref(set.run, set.project, request: request)]
+        rendered.merge([
+            "_id": set.run.id, "uuid": set.run.uuid, "result": set.result ?? NSNull(),
+            "message": set.result.map { "Build \($0 == "SUCCESS" ? "succeeded" : "failed") (\(set.pipeline.name))." } ?? NSNull(),
+            "pipeline": set.pipeline.name, "event_id": set.run.event?.id ?? set.run.uuid,
+            "event_timestamp": Self.zuulTime(set.run.startedAt),
+            "first_build_start_time": Self.zuulTime(set.builds.compactMap(\.job.startedAt).min()),
+            "last_build_end_time": Self.zuulTime(set.builds.compactMap(\.job.finishedAt).max()),
+        ]) { _, new in new }
+        if withBuilds {
+            rendered["builds"] = set.builds.map { render($0, tenant: tenant, request: request) }
+            rendered["events"] = [
+                [
+                    "event_time": Self.zuulTime(set.run.startedAt), "event_type": set.run.event == nil ? "trigger" : "enqueue",
+                    "description": set.run.event == nil ? "started by a trigger token" : "enqueued through the tenant API",
+                ]
+            ]
+        }
+        return rendered
+    }
+
+    /// Each stage name of the tenant's pipelines is a job; its variants are the pipelines that have it.
+    func jobs(_ tenant: CITenant) async throws -> [String: [[String: Any]]] {
+        var jobs: [String: [[String: Any]]] = [:]
+        let projects = try await runners.projects()
+        for pipeline in try await service.pipelines(of: tenant) {
+            let project = projects.first { $0.id == pipeline.projectID }?.pathWithNamespace ?? ""
+            for stage in pipeline.plan.stages {
+                jobs[stage.name, default: []].append([
+                    "parent": NSNull(), "branches": [], "source_context": ["project": project, "branch": "main", "path": pipeline.name],
+                    "description": "stage \(stage.name) of \(pipeline.name) (image \(stage.image))",
+                ])
+            }
+        }
+        return jobs
+    }
+
+    func status(_ request: Request, _ tenant: CITenant) async throws -> [String: Any] {
+        let sets = try await service.buildsets(of: tenant).filter { $0.run.status == "Running" }
+        var byPipeline: [String: [[String: Any]]] = [:]
+        for set in sets where try await canRead(request, tenant, set.pipeline) {
+            let event = set.run.event
+            let id = event?.change.map { "\($0),\(event?.patchset ?? "1")" } ?? event?.ref ?? "refs/heads/main"
+            byPipeline[set.pipeline.name, default: []].append([
+                "id": id, "project": set.project.pathWithNamespace, "live": true, "active": true,
+                "enqueue_time": set.run.startedAt, "zuul_ref": set.run.uuid,
+                "jobs": set.builds.map {
+                    ["name": $0.job.name, "uuid": $0.job.uuid, "result": $0.result as Any? ?? NSNull(), "voting": true] as [String: Any]
+                },
+            ])
+        }
+        let names = Set(try await service.pipelines(of: tenant).map(\.name)).sorted()
+        return [
+            "zuul_version": Self.version, "last_reconfigured": 0,
+            "pipelines": names.map { ["name": $0, "change_queues": [["name": $0, "heads": (byPipeline[$0] ?? []).map { [$0] }]]] },
+        ]
+    }
+
+    /// An SVG badge of the latest finished buildset of the tenant's public pipelines (narrowed by `project`,
+    /// `pipeline`, `branch`); 404 when there is none.
+    func badge(_ request: Request, _ tenant: CITenant) async throws -> Response {
+        var filter = try Self.filter(request)
+        filter.complete = true
+        filter.limit = 1
+        guard let set = try await service.buildsets(of: tenant, filter: filter).first(where: \.pipeline.isPublic) else {
+            throw WardenError(.notFound, "No buildset found")
+        }
+        let passing = set.result == "SUCCESS"
+        let (label, color) = passing ? ("passing", "#4c1") : ("failing", "#e05d44")
+        let svg = """
+            <svg xmlns="http://www.w3.org/2000/svg" width="98" height="20" role="img" aria-label="zuul: \(label)">\
+            <rect width="37" height="20" fill="#555"/><rect x="37" width="61" height="20" fill="\(color)"/>\
+            <g fill="#fff" text-anchor="middle" font-family="Verdana,sans-serif" font-size="11">\
+            <text x="18.5" y="14">zuul</text><text x="66.5" y="14">\(label)</text></g></svg>
+
+            """
+        return Response(status: .ok, headers: [.contentType: "image/svg+xml"], body: .init(byteBuffer: ByteBuffer(string: svg)))
+    }
 }
 
-/// Zuul answers an unknown tenant with an HTML page and other refusals as JSON `{error, description}`.
+/// Zuul answers an unknown tenant with an HTML page, authentication refusals as JSON `{error, description, realm}`
+/// with `WWW-Authenticate` (403 with an empty body for a valid token that may not act), and other refusals as JSON
+/// `{error, description}`.
 struct TenantErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let refusal as TenantAuthError {
+            switch refusal.kind {
+            case .forbidden:
+                return Response(status: .forbidden)
+            case .missing, .invalid:
+                var response = Response.json(
+                    ["error": refusal.error, "description": refusal.description, "realm": refusal.realm], status: .unauthorized)
+                let code = refusal.kind == .missing ? "invalid_request" : "invalid_token"
+                response.headers[.wwwAuthenticate] =
+                    "Bearer realm=\"\(refusal.realm)\" error=\"\(code)\" error_description=\"\(refusal.description.replacingOccurrences(of: "\"", with: "'"))\""
+                return response
+            }
         } catch let error as WardenError {
             let status = HTTPResponse.Status(error.code)
             if error.code == .notFound, error.message.hasPrefix("Unknown tenant") {

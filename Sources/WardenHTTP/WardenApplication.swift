@@ -10,6 +10,8 @@ public struct WardenServices: Sendable {
     /// Candor pipelines, when the server runs them (needs a runner transport).
     public var pipelines: PipelineService?
     public var dashboardUsers: DashboardUserService?
+    /// The tenant dialect, when the server serves it.
+    public var tenants: TenantService?
     public var authenticator: Authenticator
     public var tokens: TokenService
     public var health: any StorageHealth
@@ -19,8 +21,10 @@ public struct WardenServices: Sendable {
     public init(
         workers: WorkerService, artifacts: ArtifactService, runners: RunnerService, authenticator: Authenticator, tokens: TokenService,
         health: any StorageHealth,
-        engineReady: @escaping @Sendable () -> Bool, pipelines: PipelineService? = nil, dashboardUsers: DashboardUserService? = nil
+        engineReady: @escaping @Sendable () -> Bool, pipelines: PipelineService? = nil, dashboardUsers: DashboardUserService? = nil,
+        tenants: TenantService? = nil
     ) {
+        self.tenants = tenants
         self.dashboardUsers = dashboardUsers
         self.pipelines = pipelines
         self.workers = workers
@@ -47,8 +51,11 @@ public func buildRouter(_ services: WardenServices) -> Router<BasicRequestContex
         on: router)
     AgentsAPI<BasicRequestContext>(service: services.runners, auth: RequestAuthenticator(authenticator: services.authenticator)).register(
         on: router)
-    TenantAPI<BasicRequestContext>(service: services.runners, auth: RequestAuthenticator(authenticator: services.authenticator)).register(
-        on: router)
+    if let tenants = services.tenants {
+        TenantAPI<BasicRequestContext>(
+            runners: services.runners, service: tenants, auth: RequestAuthenticator(authenticator: services.authenticator)
+        ).register(on: router)
+    }
     if let pipelines = services.pipelines, let users = services.dashboardUsers {
         CandorAPI<BasicRequestContext>(
             service: pipelines, artifacts: services.artifacts, users: users, auth: RequestAuthenticator(authenticator: services.authenticator)

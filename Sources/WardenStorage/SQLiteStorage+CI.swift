@@ -363,7 +363,8 @@ extension SQLiteStorage: PipelineStore {
 
     static func run(from row: Row) throws -> CIRun {
         CIRun(
-            id: row["id"], pipelineID: row["pipeline_id"], status: row["status"], runnerID: row["runner_id"], log: row["log"],
+            id: row["id"], uuid: row["uuid"], pipelineID: row["pipeline_id"], event: try decode(RunEvent.self, row["event"]),
+            status: row["status"], runnerID: row["runner_id"], log: row["log"],
             archived: try decode([String].self, row["archived"]) ?? [], startedAt: row["started_at"], finishedAt: row["finished_at"])
     }
 
@@ -374,8 +375,11 @@ extension SQLiteStorage: PipelineStore {
                     db, sql: "SELECT 1 FROM ci_run WHERE pipeline_id = ? AND status = 'Running' LIMIT 1", arguments: [run.pipelineID]) ?? false
             if running { return nil }
             try db.execute(
-                sql: "INSERT INTO ci_run (pipeline_id, status, runner_id, log, archived, started_at) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [run.pipelineID, run.status, run.runnerID, run.log, try Self.json(run.archived), run.startedAt])
+                sql: "INSERT INTO ci_run (uuid, pipeline_id, event, status, runner_id, log, archived, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    run.uuid, run.pipelineID, try run.event.map(Self.json), run.status, run.runnerID, run.log, try Self.json(run.archived),
+                    run.startedAt,
+                ])
             var created = run
             created.id = db.lastInsertedRowID
             for stage in stages {
@@ -403,6 +407,26 @@ extension SQLiteStorage: PipelineStore {
     public func runs(pipelineID: Int64) async throws -> [CIRun] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM ci_run WHERE pipeline_id = ? ORDER BY id", arguments: [pipelineID]).map(Self.run(from:))
+        }
+    }
+
+    public func runs(pipelineIDs: [Int64]) async throws -> [CIRun] {
+        guard !pipelineIDs.isEmpty else { return [] }
+        return try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM ci_run WHERE pipeline_id IN (\(databaseQuestionMarks(count: pipelineIDs.count))) ORDER BY id",
+                arguments: StatementArguments(pipelineIDs)
+            ).map(Self.run(from:))
+        }
+    }
+
+    public func jobs(runIDs: [Int64]) async throws -> [CIJob] {
+        guard !runIDs.isEmpty else { return [] }
+        return try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM ci_job WHERE run_id IN (\(databaseQuestionMarks(count: runIDs.count))) ORDER BY id",
+                arguments: StatementArguments(runIDs)
+            ).map(Self.job(from:))
         }
     }
 

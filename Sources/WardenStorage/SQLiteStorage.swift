@@ -140,6 +140,7 @@ public final class SQLiteStorage: Sendable {
         }
         migrator.registerMigration("004-ci-groups-projects-runners-jobs") { db in try ciMigration(db) }
         migrator.registerMigration("005-ci-tenants") { db in try tenantMigration(db) }
+        migrator.registerMigration("006-tenant-dialect-state-autoholds-keys-run-events") { db in try tenantDialectMigration(db) }
         return migrator
     }
 

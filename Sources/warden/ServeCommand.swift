@@ -22,7 +22,9 @@ struct ServeCommand: AsyncParsableCommand {
             warden.databaseUrl, warden.executors, warden.allowHosts (comma-separated), warden.limits.cpuMillis,
             warden.limits.wallMillis, warden.limits.memoryMegabytes, warden.limits.maxOutputBytes, warden.limits.maxLogBytes,
             warden.limits.maxQueueWaitSeconds, warden.history.perWorker, warden.history.recordSuccess, warden.failPolicy
-            (open|closed), warden.adminToken, warden.masterKey (base64, 32 bytes). In the file they nest:
+            (open|closed), warden.adminToken, warden.masterKey (base64, 32 bytes), and for the tenant dialect's admin JWTs
+            warden.tenant.auth.secret (HS256), warden.tenant.auth.publicKeyFile (RS256, PEM), warden.tenant.auth.issuer,
+            warden.tenant.auth.audience, warden.tenant.auth.realm (each default "warden"). In the file they nest:
             {"warden": {"limits": {"cpuMillis": 500}}}; in the environment: WARDEN_LIMITS_CPU_MILLIS=500.
             On first start an admin token is generated, stored hashed, written to <data>/admin.token (mode 0600) and
             printed; warden.adminToken (WARDEN_ADMIN_TOKEN) sets it instead.
@@ -102,7 +104,15 @@ struct ServeCommand: AsyncParsableCommand {
         let dashboardUsers = DashboardUserService(store: storage)
         let pipelines = PipelineService(
             store: storage, runners: runners, artifacts: artifacts, transport: HTTPRunnerTransport(), uploadTokens: workerTokens, baseURL: baseURL,
-            users: dashboardUsers)
+            users: dashboardUsers, tenants: storage)
+        let tenants: TenantService
+        do {
+            tenants = TenantService(
+                store: storage, runners: runners, pipelines: pipelines, vault: vault,
+                auth: try await TenantAuthenticator(settings: settings.tenantAuth, wardenTokens: Authenticator(tokens: storage)))
+        } catch let error as WardenError {
+            throw ValidationError(error.message)
+        }
         let abandoned = try await pipelines.abandonRunsOfAPreviousProcess()
         if abandoned > 0 { logger.warning("\(abandoned) CI run(s) of a previous server process ended as Error") }
         let services = WardenServices(
@@ -111,7 +121,7 @@ struct ServeCommand: AsyncParsableCommand {
             tokens: TokenService(tokens: storage),
             health: storage,
             engineReady: { ScriptEngine.isSupported && pool.isReady }, pipelines: pipelines,
-            dashboardUsers: dashboardUsers)
+            dashboardUsers: dashboardUsers, tenants: tenants)
         let app = buildApplication(services, platform: platform, host: host, port: port, logger: logger) { bound in
             pipelines.setBaseURL("http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(bound)")
             FileHandle.standardOutput.write(Data("warden: serving the worker API on http://\(host):\(bound) (data in \(dataFolder))\n".utf8))

@@ -23,6 +23,8 @@ struct ServerConfiguration: Sendable {
     var failPolicy = "open"
     var adminToken: String?
     var masterKey: String?
+    /// The tenant dialect's admin JWTs.
+    var tenantAuth = TenantAuthSettings()
 
     init() {}
 
@@ -50,6 +52,16 @@ struct ServerConfiguration: Sendable {
         }
         adminToken = try Self.string(config, "warden.adminToken")
         masterKey = try Self.string(config, "warden.masterKey")
+        tenantAuth.hs256Secret = try Self.string(config, "warden.tenant.auth.secret")
+        if let path = try Self.string(config, "warden.tenant.auth.publicKeyFile") {
+            guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ValidationError("warden.tenant.auth.publicKeyFile: cannot read '\(path)'")
+            }
+            tenantAuth.rs256PublicKeyPEM = pem
+        }
+        tenantAuth.issuer = try Self.string(config, "warden.tenant.auth.issuer") ?? tenantAuth.issuer
+        tenantAuth.audience = try Self.string(config, "warden.tenant.auth.audience") ?? tenantAuth.audience
+        tenantAuth.realm = try Self.string(config, "warden.tenant.auth.realm") ?? tenantAuth.realm
     }
 
     /// The worker service's settings.

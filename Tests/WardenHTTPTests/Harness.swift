@@ -32,6 +32,8 @@ struct Harness {
     let service: WorkerService
     let artifacts: ArtifactService
     let pipelines: PipelineService
+    let tenants: TenantService
+    static let jwtSecret = "a-tenant-jwt-secret-for-the-tests-of-warden"
     let app: Application<RouterResponder<BasicRequestContext>>
 
     init(settings: WorkerSettings = WorkerSettings()) async throws {
@@ -57,13 +59,18 @@ struct Harness {
         let users = DashboardUserService(store: storage)
         pipelines = PipelineService(
             store: storage, runners: runners, artifacts: artifacts, transport: HTTPRunnerTransport(), uploadTokens: WorkerTokens(),
-            baseURL: "http://127.0.0.1:8080", stageTimeout: 30, users: users)
+            baseURL: "http://127.0.0.1:8080", stageTimeout: 30, users: users, tenants: storage)
+        tenants = TenantService(
+            store: storage, runners: runners, pipelines: pipelines, vault: vault,
+            auth: try await TenantAuthenticator(
+                settings: TenantAuthSettings(hs256Secret: Self.jwtSecret, issuer: "warden-tests", audience: "warden"),
+                wardenTokens: Authenticator(tokens: storage)))
         let services = WardenServices(
             workers: service, artifacts: artifacts, runners: runners,
             authenticator: Authenticator(tokens: storage),
             tokens: TokenService(tokens: storage),
             health: storage,
-            engineReady: { true }, pipelines: pipelines, dashboardUsers: users)
+            engineReady: { true }, pipelines: pipelines, dashboardUsers: users, tenants: tenants)
         app = Application(router: buildRouter(services))
     }
 

@@ -132,7 +132,11 @@ extension CIPipeline {
 /// A run of a pipeline (GitLab: pipeline; Zuul: buildset): Running, then Passed, Failed or Error.
 public struct CIRun: Sendable, Equatable {
     public var id: Int64
+    /// The tenant dialect's buildset uuid (32 hex digits).
+    public var uuid: String
     public var pipelineID: Int64
+    /// What started the run, when the tenant dialect enqueued it (a change or a ref).
+    public var event: RunEvent?
     public var status: String
     public var runnerID: Int64?
     public var log: String
@@ -141,10 +145,12 @@ public struct CIRun: Sendable, Equatable {
     public var finishedAt: Int64?
 
     public init(
-        id: Int64 = 0, pipelineID: Int64, status: String = "Running", runnerID: Int64? = nil, log: String = "", archived: [String] = [],
-        startedAt: Int64, finishedAt: Int64? = nil
+        id: Int64 = 0, uuid: String = CIRun.newUUID(), pipelineID: Int64, event: RunEvent? = nil, status: String = "Running",
+        runnerID: Int64? = nil, log: String = "", archived: [String] = [], startedAt: Int64, finishedAt: Int64? = nil
     ) {
         self.id = id
+        self.uuid = uuid
+        self.event = event
         self.pipelineID = pipelineID
         self.status = status
         self.runnerID = runnerID
@@ -152,6 +158,36 @@ public struct CIRun: Sendable, Equatable {
         self.archived = archived
         self.startedAt = startedAt
         self.finishedAt = finishedAt
+    }
+}
+
+extension CIRun {
+    /// 32 lowercase hex digits, as Zuul's uuids.
+    public static func newUUID() -> String { UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") }
+}
+
+/// What a tenant-dialect enqueue names (Zuul's trigger event): a change (and patchset) or a ref with its revisions.
+public struct RunEvent: Sendable, Equatable, Codable {
+    public var change: Int?
+    public var patchset: String?
+    public var ref: String?
+    public var oldrev: String?
+    public var newrev: String?
+    public var branch: String?
+    /// Zuul's event id.
+    public var id: String
+
+    public init(
+        change: Int? = nil, patchset: String? = nil, ref: String? = nil, oldrev: String? = nil, newrev: String? = nil, branch: String? = nil,
+        id: String = CIRun.newUUID()
+    ) {
+        self.change = change
+        self.patchset = patchset
+        self.ref = ref
+        self.oldrev = oldrev
+        self.newrev = newrev
+        self.branch = branch
+        self.id = id
     }
 }
 
@@ -164,6 +200,10 @@ public protocol PipelineStore: Sendable {
     func startRun(_ run: CIRun, stages: [String], projectID: Int64) async throws -> CIRun?
     func run(pipelineID: Int64, id: Int64?) async throws -> CIRun?
     func runs(pipelineID: Int64) async throws -> [CIRun]
+    /// The runs of these pipelines, oldest first.
+    func runs(pipelineIDs: [Int64]) async throws -> [CIRun]
+    /// The jobs of these runs, by id.
+    func jobs(runIDs: [Int64]) async throws -> [CIJob]
     func finishRun(_ run: CIRun, jobs: [(stage: String, status: String)], at millis: Int64) async throws
     func jobs(runID: Int64) async throws -> [CIJob]
     /// Ends every run still marked running as `Error` with `note` added to its log (after a restart nobody waits for

@@ -28,6 +28,10 @@ public final class PipelineService: Sendable {
     let uploadTokens: WorkerTokens
     /// Dashboard users, which assignees must name.
     let users: DashboardUserService?
+    /// Tenants' states: a paused or discarding tenant takes no new runs.
+    let tenants: (any TenantStore)?
+    /// Called once a run's outcome is stored (the tenant dialect's autoholds).
+    let afterRun = Mutex<(@Sendable (CIRun, CIPipeline, Runner) async -> Void)?>(nil)
     /// This server's URL as runners reach it (set again once the port is bound, when it was 0).
     let base: Mutex<String>
     /// Seconds a stage may run on a runner (the runner enforces it; the server waits the sum plus a minute).
@@ -35,9 +39,10 @@ public final class PipelineService: Sendable {
 
     public init(
         store: any PipelineStore, runners: RunnerService, artifacts: ArtifactService, transport: any RunnerTransport, uploadTokens: WorkerTokens,
-        baseURL: String, stageTimeout: Double = 600, users: DashboardUserService? = nil
+        baseURL: String, stageTimeout: Double = 600, users: DashboardUserService? = nil, tenants: (any TenantStore)? = nil
     ) {
         self.users = users
+        self.tenants = tenants
         self.store = store
         self.runners = runners
         self.artifacts = artifacts
@@ -48,6 +53,12 @@ public final class PipelineService: Sendable {
     }
 
     public func setBaseURL(_ url: String) { base.withLock { $0 = url } }
+
+    /// Sets what runs after each run's outcome is stored.
+    public func onRunFinished(_ body: @escaping @Sendable (CIRun, CIPipeline, Runner) async -> Void) { afterRun.withLock { $0 = body } }
+
+    public func runs(pipelineIDs: [Int64]) async throws -> [CIRun] { try await store.runs(pipelineIDs: pipelineIDs) }
+    public func jobs(runIDs: [Int64]) async throws -> [CIJob] { try await store.jobs(runIDs: runIDs) }
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
@@ -125,6 +136,22 @@ public final class PipelineService: Sendable {
         for name in pipeline.parameters {
             if let value = body?[name] { parameters[name] = "\(value)" } else if let value = query[name] { parameters[name] = value }
         }
+        return .started(try await start(pipeline, parameters: parameters, event: nil))
+    }
+
+    /// Starts a run of `pipeline` on a runner that fits (it goes on in the background): 400 when the pipeline is
+    /// running, when no runner fits, or when the project's tenant does not take new runs (Zuul's paused or
+    /// discarding trigger queue).
+    public func start(_ pipeline: CIPipeline, parameters: [String: String], event: RunEvent?) async throws -> CIRun {
+        if let tenants, let project = try await runners.projects().first(where: { $0.id == pipeline.projectID }), let tenantID = project.tenantID {
+            let state = try await tenants.tenantState(id: tenantID)
+            if state.triggerQueuePaused || state.triggerQueueDiscarding {
+                throw WardenError(
+                    .badRequest,
+                    "the tenant of \(project.pathWithNamespace) takes no new runs: its trigger queue is \(state.triggerQueueDiscarding ? "discarding" : "paused")\(state.reason.map { " (\($0))" } ?? "")"
+                )
+            }
+        }
         let plan = pipeline.plan.filled(with: parameters)
         // Checked again when the run is recorded; this spares the runners a health check.
         if try await store.run(pipelineID: pipeline.id, id: nil)?.status == "Running" { throw Self.alreadyRunning(pipeline) }
@@ -133,11 +160,11 @@ public final class PipelineService: Sendable {
         }
         guard
             let run = try await store.startRun(
-                CIRun(pipelineID: pipeline.id, runnerID: runner.id, startedAt: Self.now()), stages: plan.stages.map(\.name),
+                CIRun(pipelineID: pipeline.id, event: event, runnerID: runner.id, startedAt: Self.now()), stages: plan.stages.map(\.name),
                 projectID: pipeline.projectID)
         else { throw Self.alreadyRunning(pipeline) }
         Task { [self] in await self.execute(run, plan: plan, pipeline: pipeline, runner: runner) }
-        return .started(run)
+        return run
     }
 
     static func alreadyRunning(_ pipeline: CIPipeline) -> WardenError {
@@ -203,6 +230,7 @@ public final class PipelineService: Sendable {
             finished.log += "warden: the run could not be completed on runner \(runner.id): \(error)\n"
         }
         try? await store.finishRun(finished, jobs: jobs, at: Self.now())
+        if let afterRun = afterRun.withLock({ $0 }) { await afterRun(finished, pipeline, runner) }
     }
 
     /// At start: runs a previous process was waiting for can no longer be followed; they end as `Error`.

@@ -1,0 +1,78 @@
+import Foundation
+
+/// A tenant's event queues (Zuul's `POST state`): while `triggerQueuePaused`, new runs of its projects wait refused;
+/// with `triggerQueueDiscarding` they are dropped.
+public struct TenantState: Sendable, Equatable, Codable {
+    public var triggerQueueDiscarding: Bool
+    public var triggerQueuePaused: Bool
+    public var resultQueuePaused: Bool
+    public var reason: String?
+
+    public init(triggerQueueDiscarding: Bool = false, triggerQueuePaused: Bool = false, resultQueuePaused: Bool = false, reason: String? = nil) {
+        self.triggerQueueDiscarding = triggerQueueDiscarding
+        self.triggerQueuePaused = triggerQueuePaused
+        self.resultQueuePaused = resultQueuePaused
+        self.reason = reason
+    }
+}
+
+/// An autohold request: the next `maxCount` failing builds of `job` in `project` whose ref matches `refFilter` keep
+/// their node (the runner is paused) for `nodeExpiration` seconds (0: until released).
+public struct Autohold: Sendable, Equatable {
+    public var id: Int64
+    public var tenantID: Int64
+    public var projectID: Int64
+    public var job: String
+    public var refFilter: String
+    public var maxCount: Int
+    public var currentCount: Int
+    public var reason: String
+    public var nodeExpiration: Int
+    /// The held nodes: `{build, nodes: [runner names]}` per hold, as Zuul lists them.
+    public var nodes: [HeldNodes]
+    public var createdAt: Int64
+
+    public struct HeldNodes: Sendable, Equatable, Codable {
+        public var build: String
+        public var nodes: [String]
+
+        public init(build: String, nodes: [String]) {
+            self.build = build
+            self.nodes = nodes
+        }
+    }
+
+    public init(
+        id: Int64 = 0, tenantID: Int64, projectID: Int64, job: String, refFilter: String, maxCount: Int, currentCount: Int = 0, reason: String,
+        nodeExpiration: Int, nodes: [HeldNodes] = [], createdAt: Int64
+    ) {
+        self.id = id
+        self.tenantID = tenantID
+        self.projectID = projectID
+        self.job = job
+        self.refFilter = refFilter
+        self.maxCount = maxCount
+        self.currentCount = currentCount
+        self.reason = reason
+        self.nodeExpiration = nodeExpiration
+        self.nodes = nodes
+        self.createdAt = createdAt
+    }
+
+    /// Expired once the request has held its last node (Zuul: `expired` is the time it stops holding).
+    public var isDone: Bool { currentCount >= maxCount }
+}
+
+public protocol TenantStore: Sendable {
+    func tenantState(id: Int64) async throws -> TenantState
+    func setTenantState(_ state: TenantState, id: Int64) async throws
+
+    func createAutohold(_ request: Autohold) async throws -> Autohold
+    func autoholds(tenantID: Int64) async throws -> [Autohold]
+    func deleteAutohold(id: Int64) async throws -> Bool
+    /// Counts one more hold (with its nodes) unless the request has held its last; the request after, or `nil`.
+    func recordHold(id: Int64, _ held: Autohold.HeldNodes) async throws -> Autohold?
+
+    /// A key kept sealed under `owner` (`project:<id>:rsa` …), made by `make` the first time it is asked for.
+    func sealedKey(owner: String, make: @Sendable () throws -> Data) async throws -> Data
+}

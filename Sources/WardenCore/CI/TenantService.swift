@@ -1,0 +1,418 @@
+import Crypto
+import Foundation
+import CryptoExtras
+
+/// A build of the tenant dialect: one job (a stage of a run) with what Zuul shows beside it.
+public struct TenantBuild: Sendable {
+    public var job: CIJob
+    public var run: CIRun
+    public var pipeline: CIPipeline
+    public var project: CIProject
+    public var runner: Runner?
+    public var held: Bool
+    /// The last stage carries the run's archived files.
+    public var isLastStage: Bool
+
+    /// SUCCESS, FAILURE, SKIPPED, ERROR (the runner could not complete the run), or `nil` while it runs.
+    public var result: String? {
+        switch job.status {
+        case "success": return "SUCCESS"
+        case "skipped": return "SKIPPED"
+        case "canceled": return "CANCELED"
+        case "failed": return run.status == "Error" ? "ERROR" : "FAILURE"
+        default: return nil
+        }
+    }
+}
+
+/// A buildset: a run with its builds.
+public struct TenantBuildset: Sendable {
+    public var run: CIRun
+    public var pipeline: CIPipeline
+    public var project: CIProject
+    public var builds: [TenantBuild]
+
+    public var result: String? {
+        switch run.status {
+        case "Passed": return "SUCCESS"
+        case "Failed": return "FAILURE"
+        case "Error": return "ERROR"
+        default: return nil
+        }
+    }
+}
+
+/// What a build or buildset list is narrowed by (Zuul's query parameters).
+public struct BuildFilter: Sendable {
+    public var project: String?
+    public var pipeline: String?
+    public var change: String?
+    public var branch: String?
+    public var patchset: String?
+    public var ref: String?
+    public var newrev: String?
+    public var uuid: String?
+    public var jobName: String?
+    public var result: [String] = []
+    public var excludeResult: [String] = []
+    public var final: Bool?
+    public var held: Bool?
+    public var complete: Bool?
+    public var voting: Bool?
+    public var nodeName: String?
+    public var idxMin: Int64?
+    public var idxMax: Int64?
+    public var limit = 50
+    public var skip = 0
+
+    public init() {}
+}
+
+/// The tenant dialect's core (seed 004): tenants' builds and buildsets over runs and jobs, enqueueing a pipeline of a
+/// project, autohold requests, the tenant's state, nodes (runners), and the keys of projects and tenants.
+public final class TenantService: Sendable {
+    let store: any TenantStore
+    let runners: RunnerService
+    let pipelines: PipelineService
+    let vault: SecretVault
+    public let auth: TenantAuthenticator
+
+    public init(store: any TenantStore, runners: RunnerService, pipelines: PipelineService, vault: SecretVault, auth: TenantAuthenticator) {
+        self.store = store
+        self.runners = runners
+        self.pipelines = pipelines
+        self.vault = vault
+        self.auth = auth
+        pipelines.onRunFinished { [weak self] run, pipeline, runner in await self?.applyAutoholds(run, pipeline: pipeline, runner: runner) }
+    }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    // MARK: Tenants and projects
+
+    public func tenant(_ name: String) async throws -> CITenant { try await runners.tenant(name) }
+    public func tenants() async throws -> [CITenant] { try await runners.tenants() }
+
+    public func projects(of tenant: CITenant) async throws -> [CIProject] { try await runners.projects().filter { $0.tenantID == tenant.id } }
+
+    /// A project of the tenant by its full path (`group/app`) or its path alone when that is unambiguous.
+    public func project(_ name: String, in tenant: CITenant) async throws -> CIProject {
+        let projects = try await projects(of: tenant)
+        if let project = projects.first(where: { $0.pathWithNamespace == name }) { return project }
+        let byPath = projects.filter { $0.path == name }
+        if byPath.count == 1 { return byPath[0] }
+        throw WardenError(.notFound, "Project \(name) not found in tenant \(tenant.name)")
+    }
+
+    /// The tenant's pipelines (Candor pipelines of its projects), by name.
+    public func pipelines(of tenant: CITenant) async throws -> [CIPipeline] {
+        let ids = Set(try await projects(of: tenant).map(\.id))
+        return try await pipelines.pipelines().filter { ids.contains($0.projectID) }
+    }
+
+    func pipeline(_ name: String, of project: CIProject) async throws -> CIPipeline {
+        guard let pipeline = try await pipelines.pipelines().first(where: { $0.projectID == project.id && $0.name == name }) else {
+            throw WardenError(.badRequest, "pipeline '\(name)' does not exist for project \(project.pathWithNamespace)")
+        }
+        return pipeline
+    }
+
+    // MARK: Builds and buildsets
+
+    public func buildsets(of tenant: CITenant) async throws -> [TenantBuildset] {
+        let projects = Dictionary(uniqueKeysWithValues: try await projects(of: tenant).map { ($0.id, $0) })
+        let pipelineList = try await pipelines.pipelines().filter { projects[$0.projectID] != nil }
+        let pipelinesByID = Dictionary(uniqueKeysWithValues: pipelineList.map { ($0.id, $0) })
+        let runs = try await pipelines.runs(pipelineIDs: pipelineList.map(\.id))
+        let jobs = Dictionary(grouping: try await pipelines.jobs(runIDs: runs.map(\.id)), by: \.runID)
+        let runnersByID = Dictionary(uniqueKeysWithValues: try await runners.allRunners().map { ($0.id, $0) })
+        let heldBuilds = Set(try await store.autoholds(tenantID: tenant.id).flatMap { $0.nodes.map(\.build) })
+        return runs.compactMap { run in
+            guard let pipeline = pipelinesByID[run.pipelineID], let project = projects[pipeline.projectID] else { return nil }
+            let runJobs = jobs[run.id] ?? []
+            let builds = runJobs.enumerated().map { index, job in
+                TenantBuild(
+                    job: job, run: run, pipeline: pipeline, project: project, runner: job.runnerID.flatMap { runnersByID[$0] },
+                    held: heldBuilds.contains(job.uuid), isLastStage: index == runJobs.count - 1)
+            }
+            return TenantBuildset(run: run, pipeline: pipeline, project: project, builds: builds)
+        }
+    }
+
+    static func matches(_ filter: BuildFilter, _ run: CIRun, _ pipeline: CIPipeline, _ project: CIProject) -> Bool {
+        if let name = filter.project, name != project.pathWithNamespace, name != project.path { return false }
+        if let name = filter.pipeline, name != pipeline.name { return false }
+        if let change = filter.change, run.event?.change.map(String.init) != change { return false }
+        if let patchset = filter.patchset, run.event?.patchset != patchset { return false }
+        if let branch = filter.branch, (run.event?.branch ?? "main") != branch { return false }
+        if let ref = filter.ref, (run.event?.ref ?? "refs/heads/\(run.event?.branch ?? "main")") != ref { return false }
+        if let newrev = filter.newrev, run.event?.newrev != newrev { return false }
+        return true
+    }
+
+    static func window<T>(_ items: [T], _ filter: BuildFilter) -> [T] {
+        Array(items.dropFirst(max(0, filter.skip)).prefix(max(0, filter.limit)))
+    }
+
+    /// Builds, newest first.
+    public func builds(of tenant: CITenant, filter: BuildFilter) async throws -> [TenantBuild] {
+        let all = try await buildsets(of: tenant).flatMap(\.builds).filter { build in
+            guard Self.matches(filter, build.run, build.pipeline, build.project) else { return false }
+            if let uuid = filter.uuid, build.job.uuid != uuid { return false }
+            if let name = filter.jobName, build.job.name != name { return false }
+            if !filter.result.isEmpty, !filter.result.contains(build.result ?? "") { return false }
+            if filter.excludeResult.contains(build.result ?? "") { return false }
+            if let final = filter.final, final != (build.run.status != "Running") { return false }
+            if let complete = filter.complete, complete != (build.result != nil) { return false }
+            if let held = filter.held, held != build.held { return false }
+            if let voting = filter.voting, !voting { return false }
+            if let node = filter.nodeName, build.runner.map(Self.nodeName) != node { return false }
+            if let low = filter.idxMin, build.job.id < low { return false }
+            if let high = filter.idxMax, build.job.id > high { return false }
+            return true
+        }
+        return Self.window(all.sorted { $0.job.id > $1.job.id }, filter)
+    }
+
+    public func build(uuid: String, of tenant: CITenant) async throws -> TenantBuild {
+        guard let build = try await buildsets(of: tenant).flatMap(\.builds).first(where: { $0.job.uuid == uuid }) else {
+            throw WardenError(.notFound, "Build not found")
+        }
+        return build
+    }
+
+    /// Buildsets, newest first.
+    public func buildsets(of tenant: CITenant, filter: BuildFilter) async throws -> [TenantBuildset] {
+        let all = try await buildsets(of: tenant).filter { set in
+            guard Self.matches(filter, set.run, set.pipeline, set.project) else { return false }
+            if let uuid = filter.uuid, set.run.uuid != uuid { return false }
+            if !filter.result.isEmpty, !filter.result.contains(set.result ?? "") { return false }
+            if filter.excludeResult.contains(set.result ?? "") { return false }
+            if let complete = filter.complete, complete != (set.result != nil) { return false }
+            if let low = filter.idxMin, set.run.id < low { return false }
+            if let high = filter.idxMax, set.run.id > high { return false }
+            return true
+        }
+        return Self.window(all.sorted { $0.run.id > $1.run.id }, filter)
+    }
+
+    public func buildset(uuid: String, of tenant: CITenant) async throws -> TenantBuildset {
+        guard let set = try await buildsets(of: tenant).first(where: { $0.run.uuid == uuid }) else {
+            throw WardenError(.notFound, "Buildset not found")
+        }
+        return set
+    }
+
+    /// The section of a run's log that belongs to one stage (`**************** [i/N] ****************` headers).
+    public static func stageLog(_ log: String, stage index: Int) -> String {
+        var sections: [String] = []
+        var current: String?
+        for line in log.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("**************** ["), line.hasSuffix("] ****************") {
+                if let current { sections.append(current) }
+                current = String(line) + "\n"
+            } else if current != nil {
+                current! += line + "\n"
+            }
+        }
+        if let current { sections.append(current) }
+        return index < sections.count ? sections[index] : ""
+    }
+
+    // MARK: Enqueue, dequeue, promote
+
+    /// Starts the project's pipeline named `pipeline` for a change or a ref (a real run on a runner). The event's
+    /// fields fill the plan's `%change%`, `%patchset%`, `%ref%`, `%oldrev%`, `%newrev%` and `%branch%`.
+    public func enqueue(tenant: CITenant, project name: String, pipeline pipelineName: String, event: RunEvent) async throws -> CIRun {
+        if event.change != nil, event.ref != nil { throw WardenError.invalid("change", "give a change or a ref, not both") }
+        if event.change == nil, event.ref == nil { throw WardenError.invalid("change", "a change or a ref is required") }
+        let project = try await project(name, in: tenant)
+        let pipeline = try await pipeline(pipelineName, of: project)
+        var parameters: [String: String] = [:]
+        let fields: [(String, String?)] = [
+            ("change", event.change.map(String.init)), ("patchset", event.patchset), ("ref", event.ref), ("oldrev", event.oldrev),
+            ("newrev", event.newrev), ("branch", event.branch),
+        ]
+        for (key, value) in fields { if let value { parameters[key] = value } }
+        return try await pipelines.start(pipeline, parameters: parameters, event: event)
+    }
+
+    /// Runs start on a runner at once: there is no queue to take an item out of. A change or ref of the pipeline that
+    /// is running is refused as such (a run cannot be stopped on its runner); any other is not in the pipeline.
+    public func dequeue(tenant: CITenant, project name: String, pipeline pipelineName: String, change: String?, ref: String?) async throws {
+        if change != nil, ref != nil { throw WardenError.invalid("change", "give a change or a ref, not both") }
+        if change == nil, ref == nil { throw WardenError.invalid("change", "a change or a ref is required") }
+        let project = try await project(name, in: tenant)
+        let pipeline = try await pipeline(pipelineName, of: project)
+        let running = try await pipelines.runs(of: pipeline).filter { $0.status == "Running" }
+        let match = running.first { run in
+            if let change { return run.event.map { "\($0.change.map(String.init) ?? ""),\($0.patchset ?? "")" }?.hasPrefix(change) ?? false }
+            return run.event?.ref == ref
+        }
+        guard match != nil else { throw WardenError(.badRequest, "\(change ?? ref ?? "") is not in pipeline \(pipelineName)") }
+        throw WardenError(.badRequest, "\(change ?? ref ?? "") is already running on a runner and cannot be dequeued")
+    }
+
+    /// Checks the pipeline and the changes; runs start at once, so there is no queue order to change.
+    public func promote(tenant: CITenant, pipeline pipelineName: String, changes: [String]) async throws {
+        guard try await pipelines(of: tenant).contains(where: { $0.name == pipelineName }) else {
+            throw WardenError(.badRequest, "pipeline '\(pipelineName)' does not exist in tenant \(tenant.name)")
+        }
+        guard !changes.isEmpty else { throw WardenError.invalid("changes", "at least one change is required") }
+    }
+
+    // MARK: State
+
+    public func state(of tenant: CITenant) async throws -> TenantState { try await store.tenantState(id: tenant.id) }
+
+    public func setState(_ state: TenantState, of tenant: CITenant) async throws { try await store.setTenantState(state, id: tenant.id) }
+
+    // MARK: Autohold
+
+    public func autohold(
+        tenant: CITenant, project name: String, job: String, change: String?, ref: String?, reason: String, count: Int, nodeExpiration: Int
+    ) async throws -> Autohold {
+        if change != nil, ref != nil { throw WardenError.invalid("change", "give a change or a ref, not both") }
+        guard !job.isEmpty else { throw WardenError.invalid("job", "is required") }
+        guard !reason.isEmpty else { throw WardenError.invalid("reason", "is required") }
+        guard count >= 1 else { throw WardenError.invalid("count", "must be at least 1") }
+        guard nodeExpiration >= 0 else { throw WardenError.invalid("node_hold_expiration", "must be 0 or more seconds") }
+        let project = try await project(name, in: tenant)
+        var filter = ".*"
+        if let change { filter = "refs/changes/\(String(format: "%02d", (Int(change) ?? 0) % 100))/\(change)/.*" }
+        if let ref { filter = ref }
+        guard (try? NSRegularExpression(pattern: filter)) != nil else { throw WardenError.invalid("ref", "'\(filter)' is not a regular expression") }
+        return try await store.createAutohold(
+            Autohold(
+                tenantID: tenant.id, projectID: project.id, job: job, refFilter: filter, maxCount: count, reason: reason,
+                nodeExpiration: nodeExpiration, createdAt: Self.now()))
+    }
+
+    public func autoholds(of tenant: CITenant) async throws -> [Autohold] { try await store.autoholds(tenantID: tenant.id) }
+
+    public func autohold(id: String, of tenant: CITenant) async throws -> Autohold {
+        guard let number = Int64(id), let request = try await store.autoholds(tenantID: tenant.id).first(where: { $0.id == number }) else {
+            throw WardenError(.notFound, "Hold request \(id) not found")
+        }
+        return request
+    }
+
+    /// Deletes the request and lets the runners it held run again.
+    public func deleteAutohold(id: String, of tenant: CITenant) async throws {
+        let request = try await autohold(id: id, of: tenant)
+        _ = try await store.deleteAutohold(id: request.id)
+        let held = Set(request.nodes.flatMap(\.nodes))
+        for runner in try await runners.allRunners() where held.contains(Self.nodeName(runner)) {
+            _ = try await runners.store.updateRunner(id: runner.id) { $0.active = true }
+        }
+    }
+
+    /// After a failed run: each failed build matched by an autohold request of its tenant holds its runner.
+    func applyAutoholds(_ run: CIRun, pipeline: CIPipeline, runner: Runner) async {
+        guard run.status == "Failed" || run.status == "Error",
+            let project = try? await runners.projects().first(where: { $0.id == pipeline.projectID }), let tenantID = project.tenantID,
+            let requests = try? await store.autoholds(tenantID: tenantID), let jobs = try? await pipelines.jobs(runIDs: [run.id])
+        else { return }
+        let ref =
+            run.event?.ref ?? run.event?.change.map { "refs/changes/\(String(format: "%02d", $0 % 100))/\($0)/\(run.event?.patchset ?? "1")" }
+            ?? "refs/heads/\(run.event?.branch ?? "main")"
+        for job in jobs where job.status == "failed" {
+            for request in requests where request.projectID == project.id && request.job == job.name && !request.isDone {
+                guard let regex = try? NSRegularExpression(pattern: "^(?:\(request.refFilter))$"),
+                    regex.firstMatch(in: ref, range: NSRange(ref.startIndex..., in: ref)) != nil
+                else { continue }
+                if (try? await store.recordHold(id: request.id, .init(build: job.uuid, nodes: [Self.nodeName(runner)]))) != nil {
+                    _ = try? await runners.store.updateRunner(id: runner.id) { $0.active = false }
+                }
+                break
+            }
+        }
+    }
+
+    // MARK: Nodes (runners)
+
+    public static func nodeName(_ runner: Runner) -> String { "runner-\(runner.id)" }
+
+    /// The runners that may run for the tenant's projects: instance runners, and group and project runners of them.
+    public func nodes(of tenant: CITenant) async throws -> [Runner] {
+        let projects = try await projects(of: tenant)
+        let ids = Set(projects.map(\.id))
+        let groups = Set(projects.compactMap(\.groupID))
+        return try await runners.allRunners().filter { runner in
+            switch runner.scope {
+            case .instance: return true
+            case .group(let id): return groups.contains(id)
+            case .project: return !ids.isDisjoint(with: runner.projectIDs)
+            }
+        }
+    }
+
+    /// `hold` pauses a runner (no new runs go to it); `used` lets it run again.
+    public func setNodeState(_ state: String, node id: String, of tenant: CITenant) async throws {
+        guard state == "hold" || state == "used" else { throw WardenError.invalid("state", "must be hold or used, got '\(state)'") }
+        guard let runner = try await nodes(of: tenant).first(where: { Self.nodeName($0) == id || "\($0.id)" == id || $0.uuid == id }) else {
+            throw WardenError(.notFound, "Node \(id) not found")
+        }
+        _ = try await runners.store.updateRunner(id: runner.id) { $0.active = state == "used" }
+    }
+
+    // MARK: Keys
+
+    /// The project's RSA public key (PEM, 2048 bits), made and kept sealed the first time it is asked for; secrets
+    /// encrypted to it with PKCS#1 OAEP can be read only by this server.
+    public func projectPublicKey(_ project: CIProject) async throws -> String {
+        let owner = "project:\(project.id):rsa"
+        let sealed = try await store.sealedKey(owner: owner) { [vault] in
+            let key = try _RSA.Encryption.PrivateKey(keySize: .bits2048)
+            return try vault.seal(key.pemRepresentation, worker: "ci-key", name: owner)
+        }
+        let pem = try vault.open(sealed, worker: "ci-key", name: owner)
+        return try _RSA.Encryption.PrivateKey(pemRepresentation: pem).publicKey.pemRepresentation + "\n"
+    }
+
+    /// An OpenSSH Ed25519 public key line for a project (`project:<id>`) or a tenant (`tenant:<id>`).
+    public func sshPublicKey(owner: String, comment: String) async throws -> String {
+        let name = "\(owner):ssh"
+        let sealed = try await store.sealedKey(owner: name) { [vault] in
+            try vault.seal(Curve25519.Signing.PrivateKey().rawRepresentation.base64EncodedString(), worker: "ci-key", name: name)
+        }
+        guard let raw = Data(base64Encoded: try vault.open(sealed, worker: "ci-key", name: name)) else {
+            throw WardenError(.unavailable, "the stored key of \(owner) cannot be read")
+        }
+        let publicKey = try Curve25519.Signing.PrivateKey(rawRepresentation: raw).publicKey.rawRepresentation
+        func field(_ bytes: Data) -> Data {
+            var count = UInt32(bytes.count).bigEndian
+            return Data(bytes: &count, count: 4) + bytes
+        }
+        let blob = field(Data("ssh-ed25519".utf8)) + field(publicKey)
+        return "ssh-ed25519 \(blob.base64EncodedString()) \(comment)\n"
+    }
+
+    // MARK: Job graph
+
+    /// The stages of the project's pipeline as Zuul jobs: each depends (hard) on the one before it.
+    public func frozenJobs(tenant: CITenant, pipeline pipelineName: String, project name: String) async throws -> [(
+        name: String, dependencies: [String]
+    )] {
+        let project = try await project(name, in: tenant)
+        guard let pipeline = try await pipelines.pipelines().first(where: { $0.projectID == project.id && $0.name == pipelineName }) else {
+            throw WardenError(.notFound, "pipeline '\(pipelineName)' does not exist for project \(project.pathWithNamespace)")
+        }
+        return pipeline.plan.stages.enumerated().map { index, stage in
+            (stage.name, index == 0 ? [] : [pipeline.plan.stages[index - 1].name])
+        }
+    }
+
+    public func frozenJob(tenant: CITenant, pipeline pipelineName: String, project name: String, job: String) async throws -> (
+        pipeline: CIPipeline, stage: PlanStage
+    ) {
+        let project = try await project(name, in: tenant)
+        guard let pipeline = try await pipelines.pipelines().first(where: { $0.projectID == project.id && $0.name == pipelineName }) else {
+            throw WardenError(.notFound, "pipeline '\(pipelineName)' does not exist for project \(project.pathWithNamespace)")
+        }
+        guard let stage = pipeline.plan.stages.first(where: { $0.name == job }) else {
+            throw WardenError(.notFound, "Job \(job) not found in pipeline \(pipelineName) of \(project.pathWithNamespace)")
+        }
+        return (pipeline, stage)
+    }
+}
