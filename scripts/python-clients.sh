@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The real Python clients the conformance tests drive (python-gitlab, library and CLI), installed from PyPI into
-# .venv-clients. Run by make test; idempotent.
+# The real Python clients the conformance tests drive (python-gitlab and zuul-client, each library and CLI), installed
+# from PyPI into .venv-clients. Run by make test; idempotent. zuul-client's encrypt needs the openssl command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=.venv-clients
@@ -13,4 +13,11 @@ fi
 if ! "$venv/bin/python" -c "import gitlab" 2>/dev/null; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check "python-gitlab>=4.4,<7"
 fi
+if ! "$venv/bin/python" -c "import zuulclient" 2>/dev/null; then
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "zuul-client>=10,<15"
+fi
+if ! command -v openssl >/dev/null 2>&1; then
+  scripts/setup.sh openssl
+fi
 "$venv/bin/python" -c "import gitlab; print('python-gitlab', gitlab.__version__)"
+"$venv/bin/pip" show zuul-client 2>/dev/null | sed -n "s/^Version: /zuul-client /p"

@@ -256,7 +256,6 @@ struct TenantAPI<Context: RequestContext>: Sendable {
             event.ref = try Self.text(body, "ref")
             event.oldrev = try Self.text(body, "oldrev")
             event.newrev = try Self.text(body, "newrev")
-            if let ref = event.ref, ref.hasPrefix("refs/heads/") { event.branch = String(ref.dropFirst(11)) }
             _ = try await service.enqueue(tenant: tenant, project: name, pipeline: pipeline, event: event)
             return Response.json(true)
         case (.post, "dequeue"):
@@ -374,13 +373,14 @@ struct TenantAPI<Context: RequestContext>: Sendable {
     /// A string field that may arrive as a number (zuul-client sends change ids as given).
     static func text(_ body: JSONBody, _ key: String) throws -> String? {
         guard body.has(key) else { return nil }
-        if let number = body.object[key] as? NSNumber, !(body.object[key] is Bool) { return number.stringValue }
-        return try body.string(key)
+        if let number = body.object[key] as? NSNumber, String(cString: number.objCType) != "c" { return number.stringValue }
+        // zuul-client sends the option it was not given as "".
+        return try body.string(key).flatMap { $0.isEmpty ? nil : $0 }
     }
 
     static func integer(_ body: JSONBody, _ key: String) throws -> Int? {
         guard body.has(key) else { return nil }
-        if let number = body.object[key] as? NSNumber, !(body.object[key] is Bool), Double(number.int64Value) == number.doubleValue {
+        if let number = body.object[key] as? NSNumber, String(cString: number.objCType) != "c", Double(number.int64Value) == number.doubleValue {
             return number.intValue
         }
         if let text = body.object[key] as? String, let number = Int(text) { return number }
@@ -473,10 +473,9 @@ struct TenantAPI<Context: RequestContext>: Sendable {
 
     func ref(_ run: CIRun, _ project: CIProject, request: Request) -> [String: Any] {
         let event = run.event
-        let branch = event?.branch ?? (event?.ref == nil ? "main" : nil)
         return [
-            "project": project.pathWithNamespace, "branch": branch ?? NSNull(), "change": event?.change ?? NSNull(),
-            "patchset": event?.patchset ?? NSNull(), "ref": event?.ref ?? "refs/heads/\(branch ?? "main")", "oldrev": event?.oldrev ?? NSNull(),
+            "project": project.pathWithNamespace, "branch": RunEvent.branch(of: event) ?? NSNull(), "change": event?.change ?? NSNull(),
+            "patchset": event?.patchset ?? NSNull(), "ref": RunEvent.ref(of: event), "oldrev": event?.oldrev ?? NSNull(),
             "newrev": event?.newrev ?? NSNull(), "ref_url": "\(base(request))/\(project.pathWithNamespace)",
         ]
     }
@@ -548,7 +547,7 @@ struct TenantAPI<Context: RequestContext>: Sendable {
         var byPipeline: [String: [[String: Any]]] = [:]
         for set in sets where try await canRead(request, tenant, set.pipeline) {
             let event = set.run.event
-            let id = event?.change.map { "\($0),\(event?.patchset ?? "1")" } ?? event?.ref ?? "refs/heads/main"
+            let id = event?.change.map { "\($0),\(event?.patchset ?? "1")" } ?? RunEvent.ref(of: event)
             byPipeline[set.pipeline.name, default: []].append([
                 "id": id, "project": set.project.pathWithNamespace, "live": true, "active": true,
                 "enqueue_time": set.run.startedAt, "zuul_ref": set.run.uuid,

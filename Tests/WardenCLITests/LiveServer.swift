@@ -20,12 +20,15 @@ final class LiveServer: @unchecked Sendable {  // the Process is only touched by
         self.token = token
     }
 
-    static func start(data: URL, token: String = "e2e-admin-token", arguments extra: [String] = []) throws -> LiveServer {
+    static func start(
+        data: URL, token: String = "e2e-admin-token", arguments extra: [String] = [], environment settings: [String: String] = [:]
+    ) throws -> LiveServer {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.warden)
         process.arguments = ["serve", "--port", "0", "--data", data.path, "--executors", "2"] + extra
         var environment = ProcessInfo.processInfo.environment
         environment["WARDEN_ADMIN_TOKEN"] = token
+        environment.merge(settings) { _, new in new }
         process.environment = environment
         let out = Pipe()
         process.standardOutput = out

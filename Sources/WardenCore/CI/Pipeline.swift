@@ -191,6 +191,25 @@ public struct RunEvent: Sendable, Equatable, Codable {
     }
 }
 
+extension RunEvent {
+    /// The git ref a run is for: the ref given, a change's `refs/changes/NN/<change>/<patchset>`, or the branch's head.
+    public static func ref(of event: RunEvent?) -> String {
+        if let ref = event?.ref { return ref }
+        if let change = event?.change {
+            return "refs/changes/\(String(format: "%02d", change % 100))/\(change)/\(event?.patchset ?? "1")"
+        }
+        return "refs/heads/\(event?.branch ?? "main")"
+    }
+
+    /// The branch: the one named, the head a `refs/heads/…` ref points at, `main` for changes and plain triggers,
+    /// none for other refs (tags).
+    public static func branch(of event: RunEvent?) -> String? {
+        if let branch = event?.branch { return branch }
+        if let ref = event?.ref { return ref.hasPrefix("refs/heads/") ? String(ref.dropFirst(11)) : nil }
+        return "main"
+    }
+}
+
 public protocol PipelineStore: Sendable {
     func createPipeline(_ pipeline: CIPipeline) async throws -> CIPipeline
     func pipelines() async throws -> [CIPipeline]

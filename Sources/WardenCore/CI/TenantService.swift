@@ -144,8 +144,8 @@ public final class TenantService: Sendable {
         if let name = filter.pipeline, name != pipeline.name { return false }
         if let change = filter.change, run.event?.change.map(String.init) != change { return false }
         if let patchset = filter.patchset, run.event?.patchset != patchset { return false }
-        if let branch = filter.branch, (run.event?.branch ?? "main") != branch { return false }
-        if let ref = filter.ref, (run.event?.ref ?? "refs/heads/\(run.event?.branch ?? "main")") != ref { return false }
+        if let branch = filter.branch, RunEvent.branch(of: run.event) != branch { return false }
+        if let ref = filter.ref, RunEvent.ref(of: run.event) != ref { return false }
         if let newrev = filter.newrev, run.event?.newrev != newrev { return false }
         return true
     }
@@ -313,9 +313,7 @@ public final class TenantService: Sendable {
             let project = try? await runners.projects().first(where: { $0.id == pipeline.projectID }), let tenantID = project.tenantID,
             let requests = try? await store.autoholds(tenantID: tenantID), let jobs = try? await pipelines.jobs(runIDs: [run.id])
         else { return }
-        let ref =
-            run.event?.ref ?? run.event?.change.map { "refs/changes/\(String(format: "%02d", $0 % 100))/\($0)/\(run.event?.patchset ?? "1")" }
-            ?? "refs/heads/\(run.event?.branch ?? "main")"
+        let ref = RunEvent.ref(of: run.event)
         for job in jobs where job.status == "failed" {
             for request in requests where request.projectID == project.id && request.job == job.name && !request.isDone {
                 guard let regex = try? NSRegularExpression(pattern: "^(?:\(request.refFilter))$"),
