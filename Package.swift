@@ -84,6 +84,7 @@ let package = Package(
             dependencies: [
                 "WardenHTTP", "WardenStorage",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ]
         ),
         .testTarget(name: "WardenCLITests", dependencies: ["WardenCore"]),
