@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "JavaScriptSandboxTests", dependencies: ["JavaScriptSandbox"]),
         .testTarget(name: "WorkerRuntimeTests", dependencies: ["WorkerRuntime"]),
         .testTarget(name: "WardenCoreTests", dependencies: ["WardenCore"]),
-        .testTarget(name: "WardenStorageTests", dependencies: ["WardenStorage"]),
+        .testTarget(name: "WardenStorageTests", dependencies: ["WardenStorage", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "WardenHTTPTests",
             dependencies: [
