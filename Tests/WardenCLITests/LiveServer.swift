@@ -76,6 +76,26 @@ final class LiveServer: @unchecked Sendable {  // the Process is only touched by
             status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
 
+    /// Runs `Tests/WardenCLITests/Clients/<script>` with the clients' Python (.venv-clients) against this server
+    /// (WARDEN_URL, WARDEN_TOKEN and `environment` set); its exit status and everything it printed.
+    func runClientScript(_ script: String, environment extra: [String: String] = [:]) throws -> (status: Int32, text: String) {
+        let process = Process()
+        process.executableURL = CLI.repository.appendingPathComponent(".venv-clients/bin/python")
+        process.arguments = [CLI.repository.appendingPathComponent("Tests/WardenCLITests/Clients/\(script)").path]
+        var environment = ProcessInfo.processInfo.environment
+        environment["WARDEN_URL"] = url
+        environment["WARDEN_TOKEN"] = token
+        environment.merge(extra) { _, new in new }
+        process.environment = environment
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
     /// SIGTERM and wait: a graceful stop.
     func stop() {
         guard process.isRunning else { return }
