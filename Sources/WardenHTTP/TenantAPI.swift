@@ -466,7 +466,10 @@ struct TenantAPI<Context: RequestContext>: Sendable {
         return [
             "id": "\(request.id)", "tenant": tenant.name, "project": project?.pathWithNamespace ?? "", "job": request.job,
             "ref_filter": request.refFilter, "max_count": request.maxCount, "current_count": request.currentCount, "reason": request.reason,
-            "node_expiration": request.nodeExpiration, "expired": NSNull(),
+            "node_expiration": request.nodeExpiration,
+            // Zuul's `expired`: when the last hold ends (epoch seconds), once the request has held all it asked for.
+            "expired": request.isDone
+                ? request.nodes.compactMap { request.releaseTime(of: $0) }.max().map { Double($0) / 1000 } ?? NSNull() : NSNull(),
             "nodes": request.nodes.map { ["build": $0.build, "nodes": $0.nodes] },
         ]
     }

@@ -113,6 +113,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch let error as WardenError {
             throw ValidationError(error.message)
         }
+        try await tenants.resumeHoldExpiries()
         let abandoned = try await pipelines.abandonRunsOfAPreviousProcess()
         if abandoned > 0 { logger.warning("\(abandoned) CI run(s) of a previous server process ended as Error") }
         let services = WardenServices(

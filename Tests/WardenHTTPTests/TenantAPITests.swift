@@ -239,6 +239,23 @@ struct TenantAPITests {
                 #expect(put.status == .created && put.text == "null")
                 #expect(try await client.send(.put, "/api/tenant/example/nodes/\(node)", token: admin, json: ["state": "used"]).status == .created)
 
+                // A hold with node_hold_expiration lets its runner go by itself.
+                let short = try await client.send(
+                    .post, autohold, token: admin, json: ["job": "unit", "change": "13", "reason": "brief", "count": 1, "node_hold_expiration": 1])
+                #expect(short.status == .ok)
+                #expect(try await enqueue(["pipeline": "check", "change": "13,2"], token: admin).status == .ok)
+                _ = try await waitForRuns(3)
+                var states: [String?] = []
+                for _ in 0..<100 {
+                    let nodes = try await client.send(.get, "/api/tenant/example/nodes", token: nil).json as? [[String: Any]] ?? []
+                    states.append(nodes.first?["state"] as? String)
+                    if states.last == "ready", states.contains("hold") { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                #expect(states.contains("hold") && states.last == "ready", "\(states)")
+                let expired = try await client.send(.get, "/api/tenant/example/autohold", token: nil).json as? [[String: Any]]
+                #expect(expired?.first?["current_count"] as? Int == 1 && expired?.first?["expired"] is Double)
+
                 // The badge of the public pipeline's last buildset.
                 let badge = try await client.send(.get, "/api/tenant/example/badge?project=root/app", token: nil)
                 #expect(badge.status == .ok && badge.headers[.contentType] == "image/svg+xml" && badge.text.contains("failing"))

@@ -35,10 +35,13 @@ public struct Autohold: Sendable, Equatable {
     public struct HeldNodes: Sendable, Equatable, Codable {
         public var build: String
         public var nodes: [String]
+        /// When the hold began (milliseconds); it ends `nodeExpiration` seconds later.
+        public var heldAt: Int64?
 
-        public init(build: String, nodes: [String]) {
+        public init(build: String, nodes: [String], heldAt: Int64? = nil) {
             self.build = build
             self.nodes = nodes
+            self.heldAt = heldAt
         }
     }
 
@@ -59,8 +62,14 @@ public struct Autohold: Sendable, Equatable {
         self.createdAt = createdAt
     }
 
-    /// Expired once the request has held its last node (Zuul: `expired` is the time it stops holding).
+    /// The request has held as many builds as it asked for.
     public var isDone: Bool { currentCount >= maxCount }
+
+    /// When a hold's nodes are let go (milliseconds), or `nil` while it holds them until released.
+    public func releaseTime(of held: HeldNodes) -> Int64? {
+        guard nodeExpiration > 0, let start = held.heldAt else { return nil }
+        return start + Int64(nodeExpiration) * 1000
+    }
 }
 
 public protocol TenantStore: Sendable {

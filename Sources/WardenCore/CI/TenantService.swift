@@ -319,10 +319,41 @@ public final class TenantService: Sendable {
                 guard let regex = try? NSRegularExpression(pattern: "^(?:\(request.refFilter))$"),
                     regex.firstMatch(in: ref, range: NSRange(ref.startIndex..., in: ref)) != nil
                 else { continue }
-                if (try? await store.recordHold(id: request.id, .init(build: job.uuid, nodes: [Self.nodeName(runner)]))) != nil {
+                let held = Autohold.HeldNodes(build: job.uuid, nodes: [Self.nodeName(runner)], heldAt: Self.now())
+                if let recorded = try? await store.recordHold(id: request.id, held) {
                     _ = try? await runners.store.updateRunner(id: runner.id) { $0.active = false }
+                    scheduleRelease(of: held, in: recorded)
                 }
                 break
+            }
+        }
+    }
+
+    /// Lets a hold's runners run again once its `node_hold_expiration` has passed, unless the request was deleted
+    /// (which released them) or a node was set `used` meanwhile.
+    func scheduleRelease(of held: Autohold.HeldNodes, in request: Autohold) {
+        guard let release = request.releaseTime(of: held) else { return }
+        Task { [weak self] in
+            let wait = release - Self.now()
+            if wait > 0 { try? await Task.sleep(for: .milliseconds(wait)) }
+            await self?.release(held, of: request.id, tenantID: request.tenantID)
+        }
+    }
+
+    func release(_ held: Autohold.HeldNodes, of requestID: Int64, tenantID: Int64) async {
+        guard let requests = try? await store.autoholds(tenantID: tenantID), requests.contains(where: { $0.id == requestID }),
+            let all = try? await runners.allRunners()
+        else { return }
+        for runner in all where held.nodes.contains(Self.nodeName(runner)) && !runner.active {
+            _ = try? await runners.store.updateRunner(id: runner.id) { $0.active = true }
+        }
+    }
+
+    /// At start: holds whose time ran out while the server was down are released; the others are scheduled again.
+    public func resumeHoldExpiries() async throws {
+        for tenant in try await tenants() {
+            for request in try await store.autoholds(tenantID: tenant.id) {
+                for held in request.nodes { scheduleRelease(of: held, in: request) }
             }
         }
     }
