@@ -8,7 +8,8 @@ import WardenCore
 #endif
 
 /// The runner side of the Candor dialect (seed 002), served by `warden runner`: `GET /`, `POST /run`,
-/// `GET|POST /logs/:runId`. `POST /run` and the logs want `Authorization: Bearer <runner token>`.
+/// `GET|POST /logs/:runId`, and Warden's `POST /cancel/:runId`. All but `GET /` want `Authorization: Bearer <runner
+/// token>`.
 struct CandorRunnerAPI<Context: RequestContext>: Sendable {
     let runner: StageRunner
     let token: String
@@ -18,6 +19,12 @@ struct CandorRunnerAPI<Context: RequestContext>: Sendable {
         router.post("run") { request, _ in try await run(request) }
         router.get("logs/{runId}") { request, context in try await log(request, context) }
         router.post("logs/{runId}") { request, context in try await log(request, context) }
+        router.post("cancel/{runId}") { request, context in
+            if let refusal = refusal(request) { return refusal }
+            let runID = try context.parameters.require("runId")
+            guard runner.cancel(runID: runID) else { return Self.text(.notFound, "run \(runID) is not going on here") }
+            return Response.json(["runId": runID, "canceled": true])
+        }
     }
 
     static func text(_ status: HTTPResponse.Status, _ message: String) -> Response {

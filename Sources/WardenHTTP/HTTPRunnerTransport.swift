@@ -30,6 +30,18 @@ public struct HTTPRunnerTransport: RunnerTransport {
         return data
     }
 
+    public func cancel(url: String, token: String, runID: String) async throws {
+        var request = URLRequest(url: URL(string: url + "/cancel/\(runID)")!)
+        request.httpMethod = "POST"
+        request.timeoutInterval = 10
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard status == 200 else {
+            throw WardenError(.conflict, "the runner did not cancel run \(runID) (\(status)): \(String(decoding: data, as: UTF8.self))")
+        }
+    }
+
     public func log(url: String, token: String, runID: String) async throws -> String {
         var request = URLRequest(url: URL(string: url + "/logs/\(runID)")!)
         request.timeoutInterval = 10

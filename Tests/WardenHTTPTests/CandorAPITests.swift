@@ -69,6 +69,26 @@ struct CandorAPITests {
             #expect(try await send(client, .get, "/logs/r1", token: "wrong", contentType: nil).status == .unauthorized)
             #expect(try await send(client, .get, "/logs/..%2F..%2Fetc%2Fpasswd", contentType: nil).status == .badRequest)
             #expect(try await send(client, .get, "/logs/unknown-run", contentType: nil).status == .notFound)
+            // Cancel: the runner-token rules; a run going on stops with its whole stage, the rest skipped.
+            #expect(try await send(client, .post, "/cancel/r1", token: nil, contentType: nil).status == .badRequest)
+            #expect(try await send(client, .post, "/cancel/r1", token: "wrong", contentType: nil).status == .unauthorized)
+            #expect(try await send(client, .post, "/cancel/r1", contentType: nil).status == .notFound)
+            let slowPlan =
+                #"{"runId": "slow", "plan": {"stages": [{"name": "wait", "image": "i", "script": ["sleep 30"]}, {"name": "after", "image": "i"}]}}"#
+            async let slow = send(client, .post, "/run", body: slowPlan)
+            var canceled: (status: HTTPResponse.Status, text: String) = (.notFound, "")
+            for _ in 0..<200 where canceled.status != .ok {
+                try await Task.sleep(for: .milliseconds(25))
+                canceled = try await send(client, .post, "/cancel/slow", contentType: nil)
+            }
+            #expect(canceled.status == .ok)
+            let stopped = try #require(try JSONSerialization.jsonObject(with: Data(try await slow.text.utf8)) as? [String: Any])
+            #expect(stopped["status"] as? String == "Canceled")
+            #expect(
+                (stopped["stages"] as? [[String: Any]])?.map { "\($0["name"] ?? ""):\($0["status"] ?? ""):\($0["exitCode"] ?? "")" }
+                    == ["wait:Canceled:-4", "after:Skipped:-1"])
+            #expect(try await send(client, .get, "/logs/slow", contentType: nil).text.contains("Stage wait was canceled"))
+
             // Without a runId the runner picks a random hex one.
             let unnamed = try await send(client, .post, "/run", body: #"{"plan": {"stages": [{"name": "a", "image": "i", "script": ["true"]}]}}"#)
             let runID = try #require((try JSONSerialization.jsonObject(with: Data(unnamed.text.utf8)) as? [String: Any])?["runId"] as? String)

@@ -260,10 +260,27 @@ struct TenantAPITests {
                 let badge = try await client.send(.get, "/api/tenant/example/badge?project=root/app", token: nil)
                 #expect(badge.status == .ok && badge.headers[.contentType] == "image/svg+xml" && badge.text.contains("failing"))
                 #expect(try await client.send(.get, "/api/tenant/example/badge?project=root/none", token: nil).status == .notFound)
-                // Dequeue: nothing waits in a queue.
+                // Dequeue: a change that is not running is not in the pipeline.
                 let dequeue = try await client.send(
                     .post, "/api/tenant/example/project/root/app/dequeue", token: admin, json: ["pipeline": "check", "change": "12,1"])
                 #expect(dequeue.status == .badRequest && (dequeue.object["description"] as? String)?.contains("not in pipeline") == true)
+                // The running one is stopped on its runner.
+                let slowStages: [[String: Any]] = [
+                    ["name": "wait", "image": "debian:12", "script": ["sleep 30"]], ["name": "after", "image": "debian:12"],
+                ]
+                _ = try await client.send(
+                    .post, "/api/pipelines", json: ["project": "root/app", "name": "slow", "public": true, "plan": ["stages": slowStages]])
+                #expect(try await enqueue(["pipeline": "slow", "change": "70,1"], token: admin).status == .ok)
+                let other = try await client.send(
+                    .post, "/api/tenant/example/project/root/app/dequeue", token: admin, json: ["pipeline": "slow", "change": "7,1"])
+                #expect(other.status == .badRequest)
+                let stop = try await client.send(
+                    .post, "/api/tenant/example/project/root/app/dequeue", token: admin, json: ["pipeline": "slow", "change": "70,1"])
+                #expect(stop.status == .ok && stop.text == "true", "\(stop.text)")
+                let dequeued = try await waitForRuns(4).first
+                #expect(dequeued?["result"] as? String == "DEQUEUED" && dequeued?["pipeline"] as? String == "slow")
+                let stoppedBuilds = try await client.send(.get, "/api/tenant/example/builds?pipeline=slow", token: nil).json as? [[String: Any]]
+                #expect(stoppedBuilds?.map { "\($0["job_name"] ?? ""):\($0["result"] ?? "")" } == ["after:SKIPPED", "wait:CANCELED"])
                 #expect(
                     try await client.send(.post, "/api/tenant/example/promote", token: admin, json: ["pipeline": "check", "changes": []]).status
                         == .badRequest)
@@ -298,15 +315,17 @@ struct TenantAPITests {
             #expect(
                 try await client.send(.get, "/api/tenant/example/pipeline/gate/project/root/app/branch/main/freeze-jobs", token: nil).status
                     == .notFound)
-            #expect((try await client.send(.get, "/api/tenant/example/jobs", token: nil).json as? [[String: Any]])?.count == 2)
+            #expect(
+                (try await client.send(.get, "/api/tenant/example/jobs", token: nil).json as? [[String: Any]])?.compactMap { $0["name"] as? String }
+                    .sorted() == ["after", "lint", "unit", "wait"])
             #expect(
                 (try await client.send(.get, "/api/tenant/example/pipelines", token: nil).json as? [[String: Any]])?.map { $0["name"] as? String }
-                    == ["check"])
+                    == ["check", "slow"])
             #expect(
                 (try await client.send(.get, "/api/tenant/example/labels", token: nil).json as? [[String: Any]])?.map { $0["name"] as? String } == [
                     "zuul"
                 ])
-            #expect((try await client.send(.get, "/api/tenant/example/status", token: nil).object["pipelines"] as? [Any])?.count == 1)
+            #expect((try await client.send(.get, "/api/tenant/example/status", token: nil).object["pipelines"] as? [Any])?.count == 2)
         }
     }
 }

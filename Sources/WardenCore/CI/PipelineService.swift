@@ -9,6 +9,8 @@ public protocol RunnerTransport: Sendable {
     func run(url: String, token: String, requestJSON: Data, timeout: Double) async throws -> Data
     /// `GET /logs/:runId`.
     func log(url: String, token: String, runID: String) async throws -> String
+    /// `POST /cancel/:runId`: the runner stops the run (its answer to `POST /run` then says `Canceled`).
+    func cancel(url: String, token: String, runID: String) async throws
 }
 
 /// What a trigger did.
@@ -218,11 +220,12 @@ public final class PipelineService: Sendable {
                 url: runner.url ?? "", token: token, requestJSON: try JSONSerialization.data(withJSONObject: request),
                 timeout: stageTimeout * Double(max(1, plan.stages.count)) + 60)
             let answer = try JSONDecoder().decode(RunnerAnswer.self, from: data)
-            finished.status = ["Passed", "Failed", "Error"].contains(answer.status) ? answer.status : "Error"
+            finished.status = ["Passed", "Failed", "Error", "Canceled"].contains(answer.status) ? answer.status : "Error"
             finished.archived = answer.archived ?? []
             jobs = plan.stages.map { stage in
                 let status = answer.stages.first { $0.name == stage.name }?.status ?? "Skipped"
-                return (stage.name, status == "Passed" ? "success" : status == "Skipped" ? "skipped" : "failed")
+                let job = ["Passed": "success", "Skipped": "skipped", "Canceled": "canceled"][status] ?? "failed"
+                return (stage.name, job)
             }
             finished.log = (try? await transport.log(url: runner.url ?? "", token: token, runID: "\(run.id)")) ?? ""
         } catch {
@@ -231,6 +234,15 @@ public final class PipelineService: Sendable {
         }
         try? await store.finishRun(finished, jobs: jobs, at: Self.now())
         if let afterRun = afterRun.withLock({ $0 }) { await afterRun(finished, pipeline, runner) }
+    }
+
+    /// Asks the run's runner to stop it; the run then ends `Canceled` (its stopped stage `canceled`, the rest
+    /// `skipped`). 409 when the run is not going on.
+    public func cancel(_ run: CIRun) async throws {
+        guard run.status == "Running", let runnerID = run.runnerID, let runner = try await runners.store.runner(id: runnerID),
+            let url = runner.url
+        else { throw WardenError(.conflict, "run \(run.id) is not going on") }
+        try await transport.cancel(url: url, token: try runners.controlToken(of: runner) ?? "", runID: "\(run.id)")
     }
 
     /// At start: runs a previous process was waiting for can no longer be followed; they end as `Error`.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -11,6 +12,9 @@ public final class StageRunner: Sendable {
     public let stageTimeout: Double
     /// `podman` or `docker` when one answers `info`; otherwise stages run with the local shell.
     public let engine: String?
+
+    /// Runs going on here, and those asked to stop (`POST /cancel/:runId`).
+    let runs = Mutex<(active: Set<String>, canceled: Set<String>)>(([], []))
 
     public init(workFolder: String, stageTimeout: Double, engine: String?) throws {
         self.workFolder = workFolder
@@ -72,6 +76,12 @@ public final class StageRunner: Sendable {
         -> Outcome
     {
         guard let logPath = logPath(runID: runID) else { throw WardenError.invalid("runId", "may hold only letters, digits, '-' and '_'") }
+        guard runs.withLock({ $0.active.insert(runID).inserted }) else { throw WardenError(.conflict, "run \(runID) is going on already") }
+        defer {
+            runs.withLock {
+                _ = $0.active.remove(runID); _ = $0.canceled.remove(runID)
+            }
+        }
         let folder = (workFolder as NSString).appendingPathComponent("runs/\(runID)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: logPath, contents: nil)
@@ -80,6 +90,7 @@ public final class StageRunner: Sendable {
         var results: [StageResult] = []
         var failed = false
         var errored = false
+        var canceled = false
         for (index, stage) in plan.stages.enumerated() {
             log.write(Data("**************** [\(index + 1)/\(plan.stages.count)] ****************\n".utf8))
             if failed {
@@ -89,11 +100,16 @@ public final class StageRunner: Sendable {
             }
             log.write(Data("Stage \(stage.name) (image \(stage.image)\(engine == nil ? ", local shell" : ", \(engine!)"))\n".utf8))
             do {
-                let code = try await runStage(stage, in: folder, log: log)
+                let code = try await runStage(stage, in: folder, log: log, runID: runID)
                 log.write(Data("Process exited with status code \(code)\n".utf8))
                 let status = code == 0 ? "Passed" : "Failed"
                 results.append(StageResult(name: stage.name, status: status, exitCode: Int(code)))
                 if code != 0 { failed = true }
+            } catch StageError.canceled {
+                log.write(Data("Stage \(stage.name) was canceled\nProcess exited with status code -4\n".utf8))
+                results.append(StageResult(name: stage.name, status: "Canceled", exitCode: -4))
+                failed = true
+                canceled = true
             } catch StageError.timedOut {
                 log.write(
                     Data(
@@ -137,10 +153,28 @@ public final class StageRunner: Sendable {
             }
         }
         try? FileManager.default.removeItem(atPath: folder)
-        return Outcome(status: errored ? "Error" : failed ? "Failed" : "Passed", stages: results, archived: archived)
+        return Outcome(status: canceled ? "Canceled" : errored ? "Error" : failed ? "Failed" : "Passed", stages: results, archived: archived)
     }
 
-    enum StageError: Error { case timedOut }
+    /// Stops a run going on here: its stage's whole process tree, and the stages after it are skipped. `false` when
+    /// no run of that id is going on.
+    public func cancel(runID: String) -> Bool {
+        runs.withLock { runs in
+            guard runs.active.contains(runID) else { return false }
+            runs.canceled.insert(runID)
+            return true
+        }
+    }
+
+    enum StageError: Error { case timedOut, canceled }
+
+    /// SIGTERM to the tree, a grace of two seconds, then SIGKILL to whatever is left of it.
+    static func stop(_ process: Process, tree pid: Int32) async {
+        let tree = [pid] + descendants(of: pid)
+        for member in tree { kill(member, SIGTERM) }
+        for _ in 0..<100 where process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        for member in tree + descendants(of: pid) { kill(member, SIGKILL) }
+    }
 
     /// Every process below `pid`, from /proc.
     static func descendants(of pid: Int32) -> [Int32] {
@@ -163,7 +197,7 @@ public final class StageRunner: Sendable {
         return found
     }
 
-    func runStage(_ stage: PlanStage, in folder: String, log: FileHandle) async throws -> Int32 {
+    func runStage(_ stage: PlanStage, in folder: String, log: FileHandle, runID: String) async throws -> Int32 {
         let script = (["set -e"] + stage.script).joined(separator: "\n")
         let process = Process()
         var environment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": folder, "CI": "true"]
@@ -191,12 +225,13 @@ public final class StageRunner: Sendable {
         let pid = process.processIdentifier
         let deadline = Date().addingTimeInterval(stageTimeout)
         while process.isRunning {
+            // Everything the script started goes too (an orphan holding the log open would outlive the stage).
+            if runs.withLock({ $0.canceled.contains(runID) }) {
+                await Self.stop(process, tree: pid)
+                throw StageError.canceled
+            }
             if Date() > deadline {
-                // Everything the script started goes too (an orphan holding the log open would outlive the stage).
-                let tree = [pid] + Self.descendants(of: pid)
-                for member in tree { kill(member, SIGTERM) }
-                for _ in 0..<100 where process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
-                for member in tree + Self.descendants(of: pid) { kill(member, SIGKILL) }
+                await Self.stop(process, tree: pid)
                 throw StageError.timedOut
             }
             try? await Task.sleep(for: .milliseconds(20))

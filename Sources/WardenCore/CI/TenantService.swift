@@ -37,6 +37,7 @@ public struct TenantBuildset: Sendable {
         case "Passed": return "SUCCESS"
         case "Failed": return "FAILURE"
         case "Error": return "ERROR"
+        case "Canceled": return "DEQUEUED"
         default: return nil
         }
     }
@@ -237,8 +238,8 @@ public final class TenantService: Sendable {
         return try await pipelines.start(pipeline, parameters: parameters, event: event)
     }
 
-    /// Runs start on a runner at once: there is no queue to take an item out of. A change or ref of the pipeline that
-    /// is running is refused as such (a run cannot be stopped on its runner); any other is not in the pipeline.
+    /// Runs start on a runner at once, so dequeueing is stopping the pipeline's running run of that change or ref
+    /// (it ends `Canceled`: Zuul's DEQUEUED); any other change or ref is not in the pipeline.
     public func dequeue(tenant: CITenant, project name: String, pipeline pipelineName: String, change: String?, ref: String?) async throws {
         if change != nil, ref != nil { throw WardenError.invalid("change", "give a change or a ref, not both") }
         if change == nil, ref == nil { throw WardenError.invalid("change", "a change or a ref is required") }
@@ -246,11 +247,14 @@ public final class TenantService: Sendable {
         let pipeline = try await pipeline(pipelineName, of: project)
         let running = try await pipelines.runs(of: pipeline).filter { $0.status == "Running" }
         let match = running.first { run in
-            if let change { return run.event.map { "\($0.change.map(String.init) ?? ""),\($0.patchset ?? "")" }?.hasPrefix(change) ?? false }
+            if let change {
+                let parts = change.split(separator: ",", maxSplits: 1).map(String.init)
+                return run.event?.change.map(String.init) == parts[0] && (parts.count == 1 || run.event?.patchset == parts[1])
+            }
             return run.event?.ref == ref
         }
-        guard match != nil else { throw WardenError(.badRequest, "\(change ?? ref ?? "") is not in pipeline \(pipelineName)") }
-        throw WardenError(.badRequest, "\(change ?? ref ?? "") is already running on a runner and cannot be dequeued")
+        guard let match else { throw WardenError(.badRequest, "\(change ?? ref ?? "") is not in pipeline \(pipelineName)") }
+        try await pipelines.cancel(match)
     }
 
     /// Checks the pipeline and the changes; runs start at once, so there is no queue order to change.

@@ -179,6 +179,16 @@ try:
     # dequeue, promote, manage-events
     code, out = zc("dequeue", "--tenant", "example", "--pipeline", "check", "--project", "acme/app", "--change", "99,1")
     check(code == 1 and "not in pipeline" in out, "dequeue of a change that is not enqueued is refused")
+    slow = warden.post(f"{URL}/api/pipelines", json={
+        "project": "acme/app", "name": "slow", "tags": ["zuul"],
+        "plan": {"stages": [{"name": "wait", "image": "debian:12", "script": ["sleep 30"]}]}})
+    check(slow.status_code == 201, "a slow pipeline created")
+    code, out = zc("enqueue", "--tenant", "example", "--pipeline", "slow", "--project", "acme/app", "--change", "70,1")
+    check(code == 0, "enqueue change 70 in the slow pipeline")
+    code, out = zc("dequeue", "--tenant", "example", "--pipeline", "slow", "--project", "acme/app", "--change", "70,1")
+    check(code == 0, f"dequeue stops the running change: {out}")
+    sets = wait_for_buildsets(4)
+    check(sets[0]["pipeline"] == "slow" and sets[0]["result"] == "DEQUEUED", "the dequeued buildset is DEQUEUED")
     code, out = zc("promote", "--tenant", "example", "--pipeline", "check", "--changes", "12,1")
     check(code == 0, f"promote: {out}")
     code, out = zc("promote", "--tenant", "example", "--pipeline", "gate", "--changes", "12,1")
