@@ -113,17 +113,15 @@ struct TenantAPI<Context: RequestContext>: Sendable {
             try await service.promote(tenant: tenant, pipeline: pipeline, changes: try body.strings("changes") ?? [])
             return Response.json(true)
         case (.get, "builds") where rest.count == 1:
-            let builds = try await service.builds(of: tenant, filter: try Self.filter(request))
-            return Response.json(try await readable(request, tenant, builds).map { render($0, tenant: tenant, request: request) })
+            let builds = try await service.builds(of: tenant, filter: try await filter(request, tenant))
+            return Response.json(builds.map { render($0, tenant: tenant, request: request) })
         case (.get, "build") where rest.count == 2:
             let build = try await service.build(uuid: rest[1], of: tenant)
             guard try await canRead(request, tenant, build.pipeline) else { throw WardenError(.notFound, "Build not found") }
             return Response.json(render(build, tenant: tenant, request: request))
         case (.get, "buildsets") where rest.count == 1:
-            let sets = try await service.buildsets(of: tenant, filter: try Self.filter(request))
-            var visible: [TenantBuildset] = []
-            for set in sets where try await canRead(request, tenant, set.pipeline) { visible.append(set) }
-            return Response.json(visible.map { render($0, request: request, tenant: tenant, withBuilds: false) })
+            let sets = try await service.buildsets(of: tenant, filter: try await filter(request, tenant))
+            return Response.json(sets.map { render($0, request: request, tenant: tenant, withBuilds: false) })
         case (.get, "buildset") where rest.count == 2:
             let set = try await service.buildset(uuid: rest[1], of: tenant)
             guard try await canRead(request, tenant, set.pipeline) else { throw WardenError(.notFound, "Buildset not found") }
@@ -192,9 +190,10 @@ struct TenantAPI<Context: RequestContext>: Sendable {
             let admin = (try? await service.auth.admin(authorization: request.headers[.authorization], tenant: tenant.name)) != nil
             return Response.json(["zuul": ["admin": admin, "scope": [tenant.name]]])
         case (.get, "build-times") where rest.count == 1:
-            let builds = try await service.builds(of: tenant, filter: try Self.filter(request))
+            var filter = try await filter(request, tenant)
+            filter.complete = true
             return Response.json(
-                try await readable(request, tenant, builds).filter { $0.job.finishedAt != nil }.map {
+                try await service.builds(of: tenant, filter: filter).map {
                     [
                         "job_name": $0.job.name, "project": $0.project.pathWithNamespace, "pipeline": $0.pipeline.name,
                         "result": $0.result ?? NSNull(),
@@ -321,10 +320,12 @@ struct TenantAPI<Context: RequestContext>: Sendable {
         return (try? await service.auth.admin(authorization: request.headers[.authorization], tenant: tenant.name)) != nil
     }
 
-    func readable(_ request: Request, _ tenant: CITenant, _ builds: [TenantBuild]) async throws -> [TenantBuild] {
-        if builds.allSatisfy(\.pipeline.isPublic) { return builds }
-        let admin = (try? await service.auth.admin(authorization: request.headers[.authorization], tenant: tenant.name)) != nil
-        return builds.filter { admin || $0.pipeline.isPublic }
+    /// The request's query as a filter; only public pipelines unless the caller administers the tenant (so that
+    /// `limit` and `skip` count what the caller may see).
+    func filter(_ request: Request, _ tenant: CITenant) async throws -> BuildFilter {
+        var filter = try Self.filter(request)
+        filter.publicOnly = (try? await service.auth.admin(authorization: request.headers[.authorization], tenant: tenant.name)) == nil
+        return filter
     }
 
     /// `/logs/<tenant>/<build uuid>/job-output.txt` (the build's stage of the run log) and
@@ -570,9 +571,10 @@ struct TenantAPI<Context: RequestContext>: Sendable {
     /// `pipeline`, `branch`); 404 when there is none.
     func badge(_ request: Request, _ tenant: CITenant) async throws -> Response {
         var filter = try Self.filter(request)
+        filter.publicOnly = true
         filter.complete = true
         filter.limit = 1
-        guard let set = try await service.buildsets(of: tenant, filter: filter).first(where: \.pipeline.isPublic) else {
+        guard let set = try await service.buildsets(of: tenant, filter: filter).first else {
             throw WardenError(.notFound, "No buildset found")
         }
         let passing = set.result == "SUCCESS"

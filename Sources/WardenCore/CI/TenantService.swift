@@ -65,6 +65,8 @@ public struct BuildFilter: Sendable {
     public var idxMax: Int64?
     public var limit = 50
     public var skip = 0
+    /// Only builds of public pipelines (what a caller who is not an admin of the tenant sees).
+    public var publicOnly = false
 
     public init() {}
 }
@@ -141,6 +143,7 @@ public final class TenantService: Sendable {
     }
 
     static func matches(_ filter: BuildFilter, _ run: CIRun, _ pipeline: CIPipeline, _ project: CIProject) -> Bool {
+        if filter.publicOnly, !pipeline.isPublic { return false }
         if let name = filter.project, name != project.pathWithNamespace, name != project.path { return false }
         if let name = filter.pipeline, name != pipeline.name { return false }
         if let change = filter.change, run.event?.change.map(String.init) != change { return false }
