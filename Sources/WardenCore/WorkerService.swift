@@ -54,6 +54,8 @@ public final class WorkerService: Sendable {
     /// Entries recorded per worker since the start, to prune every so often.
     let appended = Mutex<[String: Int]>([:])
     let bound = Mutex<(generation: Int, byAction: [String: [StoredWorker]]?)>((0, nil))
+    /// `context.baseUrl`: the settings' until the server knows the port it is bound to.
+    let baseURL: Mutex<String>
 
     public init(
         workers: any WorkerStore, history: any HistoryStore, states: any StateStore, vault: SecretVault, runner: any ScriptRunner,
@@ -68,7 +70,11 @@ public final class WorkerService: Sendable {
         self.vault = vault
         self.runner = runner
         self.settings = settings
+        self.baseURL = Mutex(settings.baseURL)
     }
+
+    /// The server's URL once its port is bound (it differs from the settings' with port 0).
+    public func setBaseURL(_ url: String) { baseURL.withLock { $0 = url } }
 
     // MARK: Managing workers
 
@@ -256,7 +262,7 @@ public final class WorkerService: Sendable {
         defer { if let token { workerTokens?.revoke(token) } }
         let job = RunJob(
             workerKey: workerKey, module: module, dataJSON: dataJSON, secrets: secrets, properties: properties, state: state,
-            baseURL: settings.baseURL, platformToken: token ?? "", debug: debug, limits: settings.limits)
+            baseURL: baseURL.withLock { $0 }, platformToken: token ?? "", debug: debug, limits: settings.limits)
         let start = Self.nowMillis()
         let result: RunResult
         if testRun {

@@ -124,7 +124,8 @@ struct ServeCommand: AsyncParsableCommand {
             engineReady: { ScriptEngine.isSupported && pool.isReady }, pipelines: pipelines,
             dashboardUsers: dashboardUsers, tenants: tenants)
         let app = buildApplication(services, platform: platform, host: host, port: port, logger: logger) { bound in
-            pipelines.setBaseURL("http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(bound)")
+            let url = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(bound)"
+            for service in [pipelines.setBaseURL, service.setBaseURL, artifacts.setBaseURL] { service(url) }
             FileHandle.standardOutput.write(Data("warden: serving the worker API on http://\(host):\(bound) (data in \(dataFolder))\n".utf8))
         }
         let scheduler = Task { await WorkerScheduler(workers: storage, claims: storage, service: service).run() }

@@ -111,7 +111,7 @@ struct ServerEndToEndTests {
               const echoed = await context.clients.platformHttp.post('/worker/api/v1/execute/echo', { x: 41 });
               let listStatus = 0;
               try { await context.clients.platformHttp.get('/worker/api/v1/workers'); } catch (e) { listStatus = e.status; }
-              return { echoed: echoed.data.data.echoed, status: echoed.status, listStatus, token: context.platformToken };
+              return { echoed: echoed.data.data.echoed, status: echoed.status, listStatus, token: context.platformToken, baseUrl: context.baseUrl };
             };
             """,
         ]
@@ -122,6 +122,7 @@ struct ServerEndToEndTests {
         #expect(data["echoed"] as? Int == 41)
         #expect(data["status"] as? Int == 200)
         #expect(data["listStatus"] as? Int == 403)  // the worker's token is a plain user's: no management
+        #expect(data["baseUrl"] as? String == server.url)  // the bound port, although the server was asked for port 0
         let token = try #require(data["token"] as? String)
         // the worker's token ended with its run
         var request = URLRequest(url: URL(string: server.url + "/worker/api/v1/execute/echo")!)

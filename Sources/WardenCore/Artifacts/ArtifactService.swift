@@ -59,7 +59,9 @@ public final class ArtifactService: Sendable {
     let store: any ArtifactStore
     public let blobs: any BlobStore
     public let events: EventDispatcher
-    let baseURL: String
+    /// The server's URL, as payloads give it (`servletContextUrl`); set again once the port is bound.
+    let base: Mutex<String>
+    var baseURL: String { base.withLock { $0 } }
     /// Concurrent downloads' statistics share a transaction.
     let downloads: GroupCommit<DownloadRecord>
     /// Repository settings as this server last read or wrote them; `nil` until read.
@@ -70,8 +72,10 @@ public final class ArtifactService: Sendable {
         self.store = store
         self.blobs = blobs
         self.events = events
-        self.baseURL = baseURL
+        self.base = Mutex(baseURL)
     }
+
+    public func setBaseURL(_ url: String) { base.withLock { $0 = url } }
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
