@@ -54,6 +54,19 @@ public final class FileBlobStore: BlobStore {
         unlink(filePath(sha256: sha256))
     }
 
+    public func storedBlobs() -> [String] {
+        var hashes: [String] = []
+        guard let walker = FileManager.default.enumerator(atPath: root) else { return [] }
+        while let name = walker.nextObject() as? String {
+            if name.hasPrefix("tmp") { continue }
+            let file = (name as NSString).lastPathComponent
+            if walker.fileAttributes?[.type] as? FileAttributeType == .typeRegular, file.count == 64, file.allSatisfy(\.isHexDigit) {
+                hashes.append(file)
+            }
+        }
+        return hashes
+    }
+
     public func usedBytes() -> Int64 {
         var total: Int64 = 0
         guard let walker = FileManager.default.enumerator(atPath: root) else { return 0 }

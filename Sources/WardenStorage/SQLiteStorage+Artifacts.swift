@@ -5,6 +5,10 @@ import WardenCore
 // MARK: Artifacts
 
 extension SQLiteStorage: ArtifactStore {
+    public func referencedBlobs() async throws -> Set<String> {
+        try await pool.read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM item WHERE is_folder = 0 AND sha256 IS NOT NULL")) }
+    }
+
     public func repositories() async throws -> [Repository] {
         try await pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM repository ORDER BY key").map(Self.repository(from:)) }
     }

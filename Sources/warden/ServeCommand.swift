@@ -100,6 +100,8 @@ struct ServeCommand: AsyncParsableCommand {
         let artifacts = ArtifactService(
             store: storage, blobs: try FileBlobStore(root: (dataFolder as NSString).appendingPathComponent("blobs")), events: dispatcher,
             baseURL: baseURL)
+        let orphans = try await artifacts.removeUnreferencedBlobs()
+        if orphans > 0 { logger.warning("removed \(orphans) stored blob(s) no artifact refers to (left by an interrupted upload)") }
         let runners = RunnerService(store: storage, vault: vault)
         let dashboardUsers = DashboardUserService(store: storage)
         let pipelines = PipelineService(

@@ -55,6 +55,23 @@ struct ArtifactAPITests {
         }
     }
 
+    @Test func blobsNoItemRefersToAreRemovedAndTheOthersKept() async throws {
+        try await withRepository { client, harness in
+            #expect(try await client.send(.put, "/artifactory/libs/kept.txt", raw: "kept").status == .created)
+            // A blob renamed into place whose transaction never committed (a crash between the two).
+            let staged = try harness.artifacts.blobs.stage()
+            try Data("orphan".utf8).withUnsafeBytes { try staged.append($0) }
+            let digest = try staged.seal()
+            try harness.artifacts.blobs.materialize(staged, digest: digest)
+            let orphan = harness.artifacts.blobs.filePath(sha256: digest.sha256)
+            #expect(FileManager.default.fileExists(atPath: orphan))
+            #expect(try await harness.artifacts.removeUnreferencedBlobs() == 1)
+            #expect(!FileManager.default.fileExists(atPath: orphan))
+            #expect(try await harness.artifacts.removeUnreferencedBlobs() == 0)
+            #expect(try await client.send(.get, "/artifactory/libs/kept.txt").text == "kept")
+        }
+    }
+
     @Test func deployDownloadChecksumsRangesAndConditionalRequests() async throws {
         try await withRepository { client, harness in
             let deployed = try await client.send(.put, "/artifactory/libs/org/app/1.0/app.txt;team=core;tags=a,b", raw: "0123456789")

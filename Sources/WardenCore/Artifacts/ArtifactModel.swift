@@ -139,6 +139,8 @@ public protocol BlobStore: Sendable {
     func filePath(sha256: String) -> String
     /// Bytes used by all stored blobs.
     func usedBytes() -> Int64
+    /// The SHA-256 of every stored blob.
+    func storedBlobs() -> [String]
     /// Where the blobs are kept (storage info).
     var location: String { get }
 }

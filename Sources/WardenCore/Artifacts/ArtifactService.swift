@@ -77,6 +77,16 @@ public final class ArtifactService: Sendable {
 
     public func setBaseURL(_ url: String) { base.withLock { $0 = url } }
 
+    /// Removes the blobs no item refers to: a blob renamed into place whose transaction then failed (a crash between
+    /// the two) is such a file. Only safe while nothing uploads, so the server calls it before it serves.
+    @discardableResult
+    public func removeUnreferencedBlobs() async throws -> Int {
+        let referenced = try await store.referencedBlobs()
+        let orphans = blobs.storedBlobs().filter { !referenced.contains($0) }
+        for hash in orphans { blobs.release(sha256: hash) }
+        return orphans.count
+    }
+
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     // MARK: Repositories

@@ -17,6 +17,8 @@ public struct RepositorySummary: Sendable, Equatable {
 
 /// Repositories, their items and properties. Each method is one transaction.
 public protocol ArtifactStore: Sendable {
+    /// The SHA-256 of every blob an item refers to.
+    func referencedBlobs() async throws -> Set<String>
     func repositories() async throws -> [Repository]
     func repository(key: String) async throws -> Repository?
     /// Creates or replaces the repository's settings; creates its root folder. Returns whether it was new.
