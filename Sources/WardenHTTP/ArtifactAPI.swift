@@ -183,10 +183,11 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
     }
 
     func storageInfo(_ request: Request) async throws -> Response {
-        let summaries = try await service.summaries(for: try await principal(request))
+        let caller = try await principal(request)
+        let summaries = try await service.summaries(for: caller)
         let files = summaries.reduce(Int64(0)) { $0 + $1.files }
         let artifactsSize = summaries.reduce(Int64(0)) { $0 + $1.usedBytes }
-        let binariesSize = service.blobs.usedBytes()
+        let (binariesCount, binariesSize) = try await service.binaries(for: caller)
         let list: [[String: Any]] = summaries.map {
             [
                 "repoKey": $0.key, "repoType": "LOCAL", "foldersCount": $0.folders, "filesCount": $0.files, "usedSpace": "\($0.usedBytes) bytes",
@@ -195,7 +196,7 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
         }
         return Response.json([
             "binariesSummary": [
-                "binariesCount": "\(files)", "binariesSize": "\(binariesSize) bytes", "artifactsSize": "\(artifactsSize) bytes",
+                "binariesCount": "\(binariesCount)", "binariesSize": "\(binariesSize) bytes", "artifactsSize": "\(artifactsSize) bytes",
                 "artifactsCount": "\(files)", "itemsCount": "\(summaries.reduce(Int64(0)) { $0 + $1.files + $1.folders })",
                 "optimization": artifactsSize == 0 ? "0%" : String(format: "%.2f%%", Double(binariesSize) * 100 / Double(artifactsSize)),
             ],

@@ -9,6 +9,18 @@ extension SQLiteStorage: ArtifactStore {
         try await pool.read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM item WHERE is_folder = 0 AND sha256 IS NOT NULL")) }
     }
 
+    public func binaries() async throws -> (count: Int64, bytes: Int64) {
+        try await pool.read { db in
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes
+                    FROM (SELECT sha256, MAX(size) AS size FROM item WHERE is_folder = 0 GROUP BY sha256)
+                    """)
+            return (row?["count"] ?? 0, row?["bytes"] ?? 0)
+        }
+    }
+
     public func repositories() async throws -> [Repository] {
         try await pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM repository ORDER BY key").map(Self.repository(from:)) }
     }

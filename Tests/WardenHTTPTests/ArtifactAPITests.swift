@@ -114,6 +114,10 @@ struct ArtifactAPITests {
             #expect(
                 FileManager.default.fileExists(atPath: blobs.filePath(sha256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")))
             #expect(blobs.usedBytes() == 13)
+            // Storage info counts distinct contents from the items: the two equal files are one binary.
+            let binaries = try await client.send(.get, "/artifactory/api/storageinfo").object["binariesSummary"] as? [String: Any]
+            #expect(binaries?["binariesCount"] as? String == "2" && binaries?["binariesSize"] as? String == "13 bytes")
+            #expect(binaries?["artifactsCount"] as? String == "3" && binaries?["artifactsSize"] as? String == "16 bytes")
             // Overwrite keeps one item with the new content; the old blob goes when nothing refers to it.
             #expect(try await client.send(.put, "/artifactory/libs/org/app/1.0/app.txt", raw: "new").status == .created)
             #expect(try await client.send(.get, "/artifactory/libs/org/app/1.0/app.txt").text == "new")

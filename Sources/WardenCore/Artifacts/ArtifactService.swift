@@ -136,6 +136,12 @@ public final class ArtifactService: Sendable {
         return try await store.summaries()
     }
 
+    /// Distinct stored contents (count and bytes), read from the items rather than by walking the blob folder.
+    public func binaries(for principal: Principal?) async throws -> (count: Int64, bytes: Int64) {
+        guard principal != nil else { throw WardenError(.unauthorized, "credentials are required") }
+        return try await store.binaries()
+    }
+
     // MARK: Access
 
     func requireAdmin(_ principal: Principal?) throws(WardenError) {

@@ -26,6 +26,8 @@ public protocol ArtifactStore: Sendable {
     /// Deletes the repository and everything in it; `release` gets each blob no item refers to any more.
     func deleteRepository(key: String, release: @escaping @Sendable (String) -> Void) async throws
     func summaries() async throws -> [RepositorySummary]
+    /// Distinct stored contents: how many, and their bytes (equal files count once).
+    func binaries() async throws -> (count: Int64, bytes: Int64)
 
     func item(repo: String, path: String) async throws -> ArtifactItem?
     func children(repo: String, path: String) async throws -> [ArtifactItem]
