@@ -28,7 +28,7 @@ struct RunnersV4API<Context: RequestContext>: Sendable {
         api.post("runners/verify") { request, _ in
             let parameters = try await V4Parameters.read(request)
             let token = try parameters.required("token")
-            let runner = try await service.verify(token: token)
+            let runner = try await service.verify(token: token, url: parameters.string("url"), controlToken: parameters.string("control_token"))
             return Response.json(["id": runner.id, "token": token, "token_expires_at": NSNull()])
         }
         api.delete("runners") { request, _ in

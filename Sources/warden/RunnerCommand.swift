@@ -24,7 +24,9 @@ struct RunnerCommand: AsyncParsableCommand {
             """)
 
     @Option(help: "The Warden server's URL.") var server: String
-    @Option(help: "A registration token (instance, group or project).") var registrationToken: String
+    @Option(
+        help: "A registration token (instance, group or project); not needed when the work folder holds this runner's token from an earlier start.")
+    var registrationToken: String?
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on; 0 picks a free one.") var port = 9090
     @Option(help: "The URL the server reaches this runner at (default http://<host>:<port>).") var url: String?
@@ -37,6 +39,29 @@ struct RunnerCommand: AsyncParsableCommand {
     func validate() throws {
         guard URL(string: server)?.scheme?.hasPrefix("http") == true else { throw ValidationError("--server: '\(server)' is not an http(s) URL") }
         guard stageTimeout > 0 else { throw ValidationError("--stage-timeout: must be more than 0 seconds") }
+        if registrationToken == nil, Self.savedToken(work: work, server: Self.trimmed(server)) == nil {
+            throw ValidationError("--registration-token: required, since \(work) holds no token of a runner registered with \(server)")
+        }
+    }
+
+    static func trimmed(_ server: String) -> String { server.hasSuffix("/") ? String(server.dropLast()) : server }
+
+    /// Where the runner keeps its authentication token between starts (mode 0600), so that it stays one runner.
+    static func statePath(work: String) -> String { (work as NSString).appendingPathComponent("runner.json") }
+
+    static func savedToken(work: String, server: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: statePath(work: work)),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: String], object["server"] == server
+        else { return nil }
+        return object["token"]
+    }
+
+    static func save(token: String, server: String, work: String) throws {
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let data = try JSONSerialization.data(withJSONObject: ["server": server, "token": token])
+        guard FileManager.default.createFile(atPath: statePath(work: work), contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw CommandFailure("cannot write \(statePath(work: work))")
+        }
     }
 
     func run() async throws {
@@ -44,12 +69,24 @@ struct RunnerCommand: AsyncParsableCommand {
         logger.logLevel = .info
         let control = TokenRecord.generateValue()
         let runner = try StageRunner(workFolder: work, stageTimeout: stageTimeout, engine: StageRunner.detectEngine())
-        let server = self.server.hasSuffix("/") ? String(self.server.dropLast()) : self.server
+        let server = Self.trimmed(self.server)
         let registration = Registration()
         let app = buildRunnerApplication(runner: runner, token: control, host: host, port: port, logger: logger) { bound in
             let address = url ?? "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(bound)"
             do {
+                // The token of an earlier start: the same runner, now at this address with this control token.
+                if let saved = Self.savedToken(work: work, server: server),
+                    (try? await post(server + "/api/v4/runners/verify", ["token": saved, "url": address, "control_token": control])) != nil
+                {
+                    await registration.set(saved)
+                    FileHandle.standardOutput.write(Data("warden runner: registered with \(server) before, listening on \(address)\n".utf8))
+                    return
+                }
+                guard registrationToken != nil else {
+                    throw CommandFailure("the server refused the saved runner token (the runner was deleted?); give --registration-token")
+                }
                 let token = try await register(server: server, address: address, control: control)
+                try Self.save(token: token, server: server, work: work)
                 await registration.set(token)
                 FileHandle.standardOutput.write(Data("warden runner: registered with \(server), listening on \(address)\n".utf8))
             } catch {
@@ -80,7 +117,7 @@ struct RunnerCommand: AsyncParsableCommand {
             info["architecture"] = "arm64"
         #endif
         let body: [String: Any] = [
-            "token": registrationToken, "description": description, "tag_list": tags, "run_untagged": runUntagged, "url": address,
+            "token": registrationToken ?? "", "description": description, "tag_list": tags, "run_untagged": runUntagged, "url": address,
             "control_token": control, "info": info,
         ]
         let data = try await post(server + "/api/v4/runners", body)

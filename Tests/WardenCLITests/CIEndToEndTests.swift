@@ -13,12 +13,12 @@ struct CIEndToEndTests {
     final class RunnerProcess: @unchecked Sendable {
         let process = Process()
 
-        init(server: LiveServer, registrationToken: String, tags: String, stageTimeout: Int, work: URL) throws {
+        init(server: LiveServer, registrationToken: String?, tags: String, stageTimeout: Int, work: URL) throws {
             process.executableURL = URL(fileURLWithPath: CLI.warden)
-            process.arguments = [
-                "runner", "--server", server.url, "--registration-token", registrationToken, "--port", "0", "--tags", tags, "--work", work.path,
-                "--stage-timeout", "\(stageTimeout)", "--description", "e2e-runner",
-            ]
+            process.arguments =
+                ["runner", "--server", server.url, "--port", "0", "--tags", tags, "--work", work.path]
+                + ["--stage-timeout", "\(stageTimeout)", "--description", "e2e-runner"]
+                + (registrationToken.map { ["--registration-token", $0] } ?? [])
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
@@ -116,6 +116,41 @@ struct CIEndToEndTests {
                     == "archived \(pipelineID)/1/out/result.txt"
             }
         }
+    }
+
+    @Test func aRestartedRunnerIsTheSameRunnerAtItsNewAddress() async throws {
+        let server = try LiveServer.start(data: try temporaryFolder("warden-ci"))
+        defer { server.stop() }
+        _ = try await json(server, "POST", "/api/v4/projects", ["name": "app"])
+        let registration = try #require(
+            (try await json(server, "POST", "/api/v4/runners/reset_registration_token").object as? [String: Any])?["token"] as? String)
+        let work = try temporaryFolder("warden-runner")
+        let first = try RunnerProcess(server: server, registrationToken: registration, tags: "", stageTimeout: 30, work: work)
+        try await server.eventually("the runner to register") {
+            ((try await json(server, "GET", "/api/v4/runners/all").object as? [[String: Any]])?.first?["online"] as? Bool) == true
+        }
+        first.stop()
+        let state = try FileManager.default.attributesOfItem(atPath: work.appendingPathComponent("runner.json").path)
+        #expect((state[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        // Started again without a registration token: the same runner (one record), reachable at its new port.
+        let second = try RunnerProcess(server: server, registrationToken: nil, tags: "", stageTimeout: 30, work: work)
+        defer { second.stop() }
+        _ = try await json(server, "PUT", "/api/v4/runners/1", ["run_untagged": true])
+        let created = try await json(
+            server, "POST", "/api/pipelines",
+            ["project": "root/app", "name": "hello", "plan": ["stages": [["name": "s", "image": "x", "script": ["echo again"]]]]])
+        let trigger = try #require((created.object as? [String: Any])?["triggerToken"] as? String)
+        try await server.eventually("the restarted runner to take the run") {
+            try await server.send("POST", "/trigger/\(trigger)").status == 200
+        }
+        try await server.eventually("the run to pass on it") { try await server.text("GET", "/api/runs/1/last/log").text.contains("again") }
+        #expect((try await json(server, "GET", "/api/v4/runners/all").object as? [Any])?.count == 1)
+        second.stop()
+        // A deleted runner's saved token is refused: without a registration token the runner says so and stops.
+        #expect(try await server.send("DELETE", "/api/v4/runners/1").status == 204)
+        let third = try RunnerProcess(server: server, registrationToken: nil, tags: "", stageTimeout: 30, work: work)
+        third.process.waitUntilExit()
+        #expect(third.process.terminationStatus == 1)
     }
 
     @Test func failingStagesSkipTheRestTimeLimitsAndOneRunAtATime() async throws {

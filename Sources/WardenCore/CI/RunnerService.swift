@@ -250,12 +250,20 @@ public final class RunnerService: Sendable {
     }
 
     /// Checks an authentication token and records the contact.
-    public func verify(token: String) async throws -> Runner {
+    /// Marks the runner contacted. A `warden runner` that starts again with its saved token also gives where it
+    /// listens now and its new control token (Warden's `url` and `control_token`), so it stays the same runner.
+    public func verify(token: String, url: String? = nil, controlToken: String? = nil) async throws -> Runner {
         guard let runner = try await store.runner(tokenHash: TokenRecord.hash(of: token)) else {
             throw WardenError(.forbidden, "invalid runner token")
         }
+        if let url, URL(string: url)?.scheme?.hasPrefix("http") != true { throw WardenError.invalid("url", "'\(url)' is not an http(s) URL") }
+        let sealed = try controlToken.map { try vault.seal($0, worker: "runner-control", name: runner.uuid) }
         let now = Self.now()
-        return try await store.updateRunner(id: runner.id) { $0.contactedAt = now } ?? runner
+        return try await store.updateRunner(id: runner.id) { runner in
+            runner.contactedAt = now
+            if let url { runner.url = url }
+            if let sealed { runner.sealedControlToken = sealed }
+        } ?? runner
     }
 
     public func unregister(token: String) async throws {
