@@ -35,6 +35,7 @@ struct RunnerCommand: AsyncParsableCommand {
     @Option(help: "Work folder (runs and logs).") var work = "./runner-work"
     @Option(help: "Seconds a stage may run.") var stageTimeout = 600.0
     @Flag(help: "Run jobs without tags too.") var runUntagged = false
+    @Option(help: "Seconds to keep trying while the server cannot be reached at start.") var connectTimeout = 60.0
 
     func validate() throws {
         guard URL(string: server)?.scheme?.hasPrefix("http") == true else { throw ValidationError("--server: '\(server)' is not an http(s) URL") }
@@ -75,12 +76,15 @@ struct RunnerCommand: AsyncParsableCommand {
             let address = url ?? "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(bound)"
             do {
                 // The token of an earlier start: the same runner, now at this address with this control token.
-                if let saved = Self.savedToken(work: work, server: server),
-                    (try? await post(server + "/api/v4/runners/verify", ["token": saved, "url": address, "control_token": control])) != nil
-                {
-                    await registration.set(saved)
-                    FileHandle.standardOutput.write(Data("warden runner: registered with \(server) before, listening on \(address)\n".utf8))
-                    return
+                if let saved = Self.savedToken(work: work, server: server) {
+                    let (status, data) = try await send(
+                        server + "/api/v4/runners/verify", ["token": saved, "url": address, "control_token": control])
+                    if status == 200 {
+                        await registration.set(saved)
+                        FileHandle.standardOutput.write(Data("warden runner: registered with \(server) before, listening on \(address)\n".utf8))
+                        return
+                    }
+                    guard status == 403 else { throw CommandFailure("verify answered \(status): \(String(decoding: data, as: UTF8.self))") }
                 }
                 guard registrationToken != nil else {
                     throw CommandFailure("the server refused the saved runner token (the runner was deleted?); give --registration-token")
@@ -128,14 +132,28 @@ struct RunnerCommand: AsyncParsableCommand {
         return token
     }
 
-    @discardableResult
-    func post(_ url: String, _ body: [String: Any]) async throws -> Data {
+    /// POSTs JSON; while the server cannot be reached (it may be starting too) it tries again every 2 s for
+    /// `--connect-timeout` seconds. The status and the body.
+    func send(_ url: String, _ body: [String: Any]) async throws -> (Int, Data) {
         var request = URLRequest(url: URL(string: url)!)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.httpBody = try JSONSerialization.data(withJSONObject: body)
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let deadline = Date().addingTimeInterval(connectTimeout)
+        while true {
+            do {
+                let (data, response) = try await URLSession.shared.data(for: request)
+                return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+            } catch {
+                guard Date() < deadline else { throw CommandFailure("\(url) cannot be reached: \(error.localizedDescription)") }
+                try await Task.sleep(for: .seconds(2))
+            }
+        }
+    }
+
+    @discardableResult
+    func post(_ url: String, _ body: [String: Any]) async throws -> Data {
+        let (status, data) = try await send(url, body)
         guard (200..<300).contains(status) else { throw CommandFailure("\(url) answered \(status): \(String(decoding: data, as: UTF8.self))") }
         return data
     }

@@ -153,6 +153,25 @@ struct CIEndToEndTests {
         #expect(third.process.terminationStatus == 1)
     }
 
+    @Test func aRunnerWaitsForItsServerThenGivesUpNamingIt() throws {
+        // A port nothing listens on: the one a stopped server had.
+        let gone = try LiveServer.start(data: try temporaryFolder("warden-ci"))
+        gone.stop()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.warden)
+        process.arguments = [
+            "runner", "--server", gone.url, "--registration-token", "x", "--port", "0", "--work", try temporaryFolder("warden-runner").path,
+            "--connect-timeout", "2",
+        ]
+        let err = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = err
+        try process.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1 && text.contains("cannot be reached"), "\(text)")
+    }
+
     @Test func failingStagesSkipTheRestTimeLimitsAndOneRunAtATime() async throws {
         let server = try LiveServer.start(data: try temporaryFolder("warden-ci"))
         defer { server.stop() }
