@@ -338,8 +338,7 @@ struct TenantAPI<Context: RequestContext>: Sendable {
         guard try await canRead(request, tenant, build.pipeline) else { throw WardenError(.notFound, "Build not found") }
         switch segments.dropFirst(3).joined(separator: "/") {
         case "job-output.txt":
-            let index = build.pipeline.plan.stages.firstIndex { $0.name == build.job.name } ?? 0
-            return Self.text(TenantService.stageLog(build.run.log, stage: index))
+            return Self.text(try await service.log(of: build))
         case "zuul-info/inventory.yaml":
             let node = build.runner.map(TenantService.nodeName) ?? "runner"
             let stage = build.pipeline.plan.stages.first { $0.name == build.job.name }

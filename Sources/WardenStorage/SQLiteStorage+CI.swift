@@ -414,7 +414,11 @@ extension SQLiteStorage: PipelineStore {
         guard !pipelineIDs.isEmpty else { return [] }
         return try await pool.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM ci_run WHERE pipeline_id IN (\(databaseQuestionMarks(count: pipelineIDs.count))) ORDER BY id",
+                db,
+                sql: """
+                    SELECT id, uuid, pipeline_id, event, status, runner_id, '' AS log, archived, started_at, finished_at FROM ci_run
+                    WHERE pipeline_id IN (\(databaseQuestionMarks(count: pipelineIDs.count))) ORDER BY id
+                    """,
                 arguments: StatementArguments(pipelineIDs)
             ).map(Self.run(from:))
         }

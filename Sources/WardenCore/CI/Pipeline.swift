@@ -219,7 +219,7 @@ public protocol PipelineStore: Sendable {
     func startRun(_ run: CIRun, stages: [String], projectID: Int64) async throws -> CIRun?
     func run(pipelineID: Int64, id: Int64?) async throws -> CIRun?
     func runs(pipelineID: Int64) async throws -> [CIRun]
-    /// The runs of these pipelines, oldest first.
+    /// The runs of these pipelines, oldest first, without their logs (`log` is empty: lists need no log).
     func runs(pipelineIDs: [Int64]) async throws -> [CIRun]
     /// The jobs of these runs, by id.
     func jobs(runIDs: [Int64]) async throws -> [CIJob]

@@ -59,6 +59,7 @@ public final class PipelineService: Sendable {
     /// Sets what runs after each run's outcome is stored.
     public func onRunFinished(_ body: @escaping @Sendable (CIRun, CIPipeline, Runner) async -> Void) { afterRun.withLock { $0 = body } }
 
+    /// The runs of these pipelines without their logs (`run(pipelineID:runID:)` has the log).
     public func runs(pipelineIDs: [Int64]) async throws -> [CIRun] { try await store.runs(pipelineIDs: pipelineIDs) }
     public func jobs(runIDs: [Int64]) async throws -> [CIJob] { try await store.jobs(runIDs: runIDs) }
 

@@ -207,6 +207,13 @@ public final class TenantService: Sendable {
         return set
     }
 
+    /// The build's stage of its run's log (the lists carry runs without logs).
+    public func log(of build: TenantBuild) async throws -> String {
+        let run = try await pipelines.run(pipelineID: build.run.pipelineID, runID: build.run.id)
+        let index = build.pipeline.plan.stages.firstIndex { $0.name == build.job.name } ?? 0
+        return Self.stageLog(run.log, stage: index)
+    }
+
     /// The section of a run's log that belongs to one stage (`**************** [i/N] ****************` headers).
     public static func stageLog(_ log: String, stage index: Int) -> String {
         var sections: [String] = []
