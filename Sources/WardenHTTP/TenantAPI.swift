@@ -546,7 +546,7 @@ struct TenantAPI<Context: RequestContext>: Sendable {
     }
 
     func status(_ request: Request, _ tenant: CITenant) async throws -> [String: Any] {
-        let sets = try await service.buildsets(of: tenant).filter { $0.run.status == "Running" }
+        let sets = try await service.runningBuildsets(of: tenant)
         var byPipeline: [String: [[String: Any]]] = [:]
         for set in sets where try await canRead(request, tenant, set.pipeline) {
             let event = set.run.event

@@ -299,16 +299,19 @@ extension SQLiteStorage: CIStore {
         }
     }
 
+    /// The columns `job(from:)` reads, by position (names cost a lowercased lookup per cell; lists read thousands).
+    static let jobColumns = "id, uuid, run_id, project_id, runner_id, name, stage, status, ref, created_at, started_at, finished_at"
+
     static func job(from row: Row) -> CIJob {
         CIJob(
-            id: row["id"], uuid: row["uuid"], runID: row["run_id"], projectID: row["project_id"], runnerID: row["runner_id"], name: row["name"],
-            stage: row["stage"], status: row["status"], ref: row["ref"], createdAt: row["created_at"], startedAt: row["started_at"],
-            finishedAt: row["finished_at"])
+            id: row[0], uuid: row[1], runID: row[2], projectID: row[3], runnerID: row[4], name: row[5], stage: row[6], status: row[7], ref: row[8],
+            createdAt: row[9], startedAt: row[10], finishedAt: row[11])
     }
 
     public func jobs(runnerID: Int64) async throws -> [CIJob] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM ci_job WHERE runner_id = ? ORDER BY id", arguments: [runnerID]).map(Self.job(from:))
+            try Row.fetchAll(db, sql: "SELECT \(Self.jobColumns) FROM ci_job WHERE runner_id = ? ORDER BY id", arguments: [runnerID]).map(
+                Self.job(from:))
         }
     }
 }
@@ -361,11 +364,18 @@ extension SQLiteStorage: PipelineStore {
         }
     }
 
+    /// The columns `run(from:)` reads, by position; `runColumns(log: false)` leaves the log out (lists).
+    static func runColumns(log: Bool = true) -> String {
+        "id, uuid, pipeline_id, event, status, runner_id, \(log ? "log" : "'' AS log"), archived, started_at, finished_at"
+    }
+
     static func run(from row: Row) throws -> CIRun {
-        CIRun(
-            id: row["id"], uuid: row["uuid"], pipelineID: row["pipeline_id"], event: try decode(RunEvent.self, row["event"]),
-            status: row["status"], runnerID: row["runner_id"], log: row["log"],
-            archived: try decode([String].self, row["archived"]) ?? [], startedAt: row["started_at"], finishedAt: row["finished_at"])
+        let event: String? = row[3]
+        let archived: String = row[7]
+        return CIRun(
+            id: row[0], uuid: row[1], pipelineID: row[2], event: event.flatMap(RunEvent.fromJSON), status: row[4],
+            runnerID: row[5], log: row[6], archived: archived == "[]" ? [] : try decode([String].self, archived) ?? [], startedAt: row[8],
+            finishedAt: row[9])
     }
 
     public func startRun(_ run: CIRun, stages: [String], projectID: Int64) async throws -> CIRun? {
@@ -396,30 +406,35 @@ extension SQLiteStorage: PipelineStore {
     public func run(pipelineID: Int64, id: Int64?) async throws -> CIRun? {
         try await pool.read { db in
             if let id {
-                return try Row.fetchOne(db, sql: "SELECT * FROM ci_run WHERE pipeline_id = ? AND id = ?", arguments: [pipelineID, id]).map(
+                return try Row.fetchOne(
+                    db, sql: "SELECT \(Self.runColumns()) FROM ci_run WHERE pipeline_id = ? AND id = ?", arguments: [pipelineID, id]
+                ).map(
                     Self.run(from:))
             }
-            return try Row.fetchOne(db, sql: "SELECT * FROM ci_run WHERE pipeline_id = ? ORDER BY id DESC LIMIT 1", arguments: [pipelineID]).map(
+            return try Row.fetchOne(
+                db, sql: "SELECT \(Self.runColumns()) FROM ci_run WHERE pipeline_id = ? ORDER BY id DESC LIMIT 1", arguments: [pipelineID]
+            ).map(
                 Self.run(from:))
         }
     }
 
     public func runs(pipelineID: Int64) async throws -> [CIRun] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM ci_run WHERE pipeline_id = ? ORDER BY id", arguments: [pipelineID]).map(Self.run(from:))
+            try Row.fetchAll(db, sql: "SELECT \(Self.runColumns()) FROM ci_run WHERE pipeline_id = ? ORDER BY id", arguments: [pipelineID]).map(
+                Self.run(from:))
         }
     }
 
-    public func runs(pipelineIDs: [Int64]) async throws -> [CIRun] {
+    public func runs(pipelineIDs: [Int64], before: Int64?, limit: Int) async throws -> [CIRun] {
         guard !pipelineIDs.isEmpty else { return [] }
         return try await pool.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT id, uuid, pipeline_id, event, status, runner_id, '' AS log, archived, started_at, finished_at FROM ci_run
-                    WHERE pipeline_id IN (\(databaseQuestionMarks(count: pipelineIDs.count))) ORDER BY id
+                    SELECT \(Self.runColumns(log: false)) FROM ci_run
+                    WHERE pipeline_id IN (\(databaseQuestionMarks(count: pipelineIDs.count))) AND id < ? ORDER BY id DESC LIMIT ?
                     """,
-                arguments: StatementArguments(pipelineIDs)
+                arguments: StatementArguments(pipelineIDs) + [before ?? Int64.max, limit]
             ).map(Self.run(from:))
         }
     }
@@ -428,7 +443,7 @@ extension SQLiteStorage: PipelineStore {
         guard !runIDs.isEmpty else { return [] }
         return try await pool.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM ci_job WHERE run_id IN (\(databaseQuestionMarks(count: runIDs.count))) ORDER BY id",
+                db, sql: "SELECT \(Self.jobColumns) FROM ci_job WHERE run_id IN (\(databaseQuestionMarks(count: runIDs.count))) ORDER BY id",
                 arguments: StatementArguments(runIDs)
             ).map(Self.job(from:))
         }
@@ -453,7 +468,7 @@ extension SQLiteStorage: PipelineStore {
 
     public func jobs(runID: Int64) async throws -> [CIJob] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM ci_job WHERE run_id = ? ORDER BY id", arguments: [runID]).map(Self.job(from:))
+            try Row.fetchAll(db, sql: "SELECT \(Self.jobColumns) FROM ci_job WHERE run_id = ? ORDER BY id", arguments: [runID]).map(Self.job(from:))
         }
     }
 }

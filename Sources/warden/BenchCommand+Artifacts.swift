@@ -10,7 +10,7 @@ extension BenchCommand {
     /// download's p99 while another worker of the same repository loops forever and is hit 20 times a second.
     func artifactRows() async throws -> [Row] {
         guard let wrk = BenchServer.wrk else { return [Row(name: "artifact hot path (wrk)", value: "wrk not installed", goal: "", met: nil)] }
-        let server = try BenchServer()
+        let server = try await BenchServer()
         defer { server.stop() }
         let kib = String(repeating: "x", count: 1_024)
         for key in ["plain", "hooked"] {

@@ -50,7 +50,7 @@ extension BenchCommand {
     /// `warden serve` started for the purpose.
     func executeOverHTTPRows() async throws -> [Row] {
         guard let wrk = BenchServer.wrk else { return [Row(name: "execute over HTTP (wrk)", value: "wrk not installed", goal: "", met: nil)] }
-        let server = try BenchServer()
+        let server = try await BenchServer()
         defer { server.stop() }
         try await server.call(
             "POST", "/worker/api/v1/workers",
@@ -62,6 +62,45 @@ extension BenchCommand {
             Row(name: "execute over loopback HTTP (wrk, 16 connections), requests/s", value: report.rate, goal: "", met: nil),
             Row(name: "  p50 / p99 latency", value: "\(report.p50) / \(report.p99)", goal: "", met: nil),
             Row(name: "  non-2xx answers", value: report.errors, goal: "0", met: report.errors == "0"),
+        ]
+    }
+}
+
+extension BenchCommand {
+    /// The tenant dialect's build list, computed from the runs and jobs of the tenant's pipelines: `runs` finished
+    /// runs of two stages (with 2 KiB logs) are stored first, then `GET /api/tenant/bench/builds` (newest 50) and a
+    /// narrowed `?change=` are driven by wrk.
+    func tenantRows(runs: Int = 2_000) async throws -> [Row] {
+        guard let wrk = BenchServer.wrk else { return [Row(name: "tenant builds (wrk)", value: "wrk not installed", goal: "", met: nil)] }
+        let server = try await BenchServer { storage in
+            guard let tenant = try await storage.createTenant(CITenant(name: "bench", createdAt: 0)) else { return }
+            let project = try await storage.createProject(CIProject(tenantID: tenant.id, namespace: "root", path: "app", name: "app", createdAt: 0))
+            let plan = PipelinePlan(stages: [PlanStage(name: "lint", image: "debian:12"), PlanStage(name: "unit", image: "debian:12")])
+            let pipeline = try await storage.createPipeline(
+                CIPipeline(projectID: project.id, name: "check", plan: plan, triggerTokenHash: "bench", isPublic: true, createdAt: 0))
+            let log = String(repeating: "a line of a stage's output\n", count: 80)
+            for index in 0..<runs {
+                let millis = Int64(index) * 60_000
+                guard
+                    var run = try await storage.startRun(
+                        CIRun(pipelineID: pipeline.id, event: RunEvent(change: index, patchset: "1"), startedAt: millis), stages: ["lint", "unit"],
+                        projectID: project.id)
+                else { continue }
+                run.status = "Passed"
+                run.log = log
+                try await storage.finishRun(run, jobs: [("lint", "success"), ("unit", "success")], at: millis + 30_000)
+            }
+        }
+        defer { server.stop() }
+        let duration = max(2, seconds * 2)
+        let newest = try server.load(wrk: wrk, path: "/api/tenant/bench/builds", duration: duration)
+        let narrowed = try server.load(wrk: wrk, path: "/api/tenant/bench/builds?change=1234", duration: duration)
+        return [
+            Row(name: "tenant builds, newest 50 of \(runs * 2) (wrk), requests/s / p99", value: "\(newest.rate) / \(newest.p99)", goal: "", met: nil),
+            Row(name: "  the same with ?change= (one run's builds)", value: "\(narrowed.rate) / \(narrowed.p99)", goal: "", met: nil),
+            Row(
+                name: "  non-2xx answers", value: "\(newest.errors), \(narrowed.errors)", goal: "0",
+                met: newest.errors == "0" && narrowed.errors == "0"),
         ]
     }
 }
@@ -78,7 +117,12 @@ final class BenchServer {
         return paths.map { "\($0)/wrk" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    init() throws {
+    /// Starts the server; `seed`, when given, first fills its database (the server's migrations run on it).
+    init(seed: ((SQLiteStorage) async throws -> Void)? = nil) async throws {
+        if let seed {
+            try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+            try await seed(try SQLiteStorage(path: data.appendingPathComponent("warden.sqlite").path))
+        }
         process.executableURL = URL(fileURLWithPath: SelfExecutable.path)
         process.arguments = ["serve", "--port", "0", "--data", data.path]
         process.environment = ["WARDEN_ADMIN_TOKEN": token, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"]

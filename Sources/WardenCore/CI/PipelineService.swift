@@ -59,8 +59,10 @@ public final class PipelineService: Sendable {
     /// Sets what runs after each run's outcome is stored.
     public func onRunFinished(_ body: @escaping @Sendable (CIRun, CIPipeline, Runner) async -> Void) { afterRun.withLock { $0 = body } }
 
-    /// The runs of these pipelines without their logs (`run(pipelineID:runID:)` has the log).
-    public func runs(pipelineIDs: [Int64]) async throws -> [CIRun] { try await store.runs(pipelineIDs: pipelineIDs) }
+    /// A page of these pipelines' runs, newest first, without their logs (`run(pipelineID:runID:)` has the log).
+    public func runs(pipelineIDs: [Int64], before: Int64?, limit: Int) async throws -> [CIRun] {
+        try await store.runs(pipelineIDs: pipelineIDs, before: before, limit: limit)
+    }
     public func jobs(runIDs: [Int64]) async throws -> [CIJob] { try await store.jobs(runIDs: runIDs) }
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

@@ -122,24 +122,51 @@ public final class TenantService: Sendable {
 
     // MARK: Builds and buildsets
 
-    public func buildsets(of tenant: CITenant) async throws -> [TenantBuildset] {
+    /// Buildsets newest first, read a page of runs at a time: `runs` picks runs before their jobs are read, and
+    /// `consume` takes each buildset in turn and says when it has enough, so a list's first page reads little.
+    func scanBuildsets(
+        of tenant: CITenant, runs keep: (CIRun, CIPipeline, CIProject) -> Bool = { _, _, _ in true }, consume: (TenantBuildset) -> Bool
+    ) async throws {
         let projects = Dictionary(uniqueKeysWithValues: try await projects(of: tenant).map { ($0.id, $0) })
         let pipelineList = try await pipelines.pipelines().filter { projects[$0.projectID] != nil }
+        guard !pipelineList.isEmpty else { return }
         let pipelinesByID = Dictionary(uniqueKeysWithValues: pipelineList.map { ($0.id, $0) })
-        let runs = try await pipelines.runs(pipelineIDs: pipelineList.map(\.id))
-        let jobs = Dictionary(grouping: try await pipelines.jobs(runIDs: runs.map(\.id)), by: \.runID)
         let runnersByID = Dictionary(uniqueKeysWithValues: try await runners.allRunners().map { ($0.id, $0) })
         let heldBuilds = Set(try await store.autoholds(tenantID: tenant.id).flatMap { $0.nodes.map(\.build) })
-        return runs.compactMap { run in
-            guard let pipeline = pipelinesByID[run.pipelineID], let project = projects[pipeline.projectID] else { return nil }
-            let runJobs = jobs[run.id] ?? []
-            let builds = runJobs.enumerated().map { index, job in
-                TenantBuild(
-                    job: job, run: run, pipeline: pipeline, project: project, runner: job.runnerID.flatMap { runnersByID[$0] },
-                    held: heldBuilds.contains(job.uuid), isLastStage: index == runJobs.count - 1)
+        var before: Int64?
+        var size = 16
+        while true {
+            // Small first pages for the newest few; larger ones when a filter has to look further.
+            let page = try await pipelines.runs(pipelineIDs: pipelineList.map(\.id), before: before, limit: size)
+            size = min(size * 4, 1_024)
+            guard let last = page.last else { return }
+            before = last.id
+            let picked = page.compactMap { run -> (CIRun, CIPipeline, CIProject)? in
+                guard let pipeline = pipelinesByID[run.pipelineID], let project = projects[pipeline.projectID], keep(run, pipeline, project)
+                else { return nil }
+                return (run, pipeline, project)
             }
-            return TenantBuildset(run: run, pipeline: pipeline, project: project, builds: builds)
+            let jobs = Dictionary(grouping: try await pipelines.jobs(runIDs: picked.map(\.0.id)), by: \.runID)
+            for (run, pipeline, project) in picked {
+                let runJobs = jobs[run.id] ?? []
+                let builds = runJobs.enumerated().map { index, job in
+                    TenantBuild(
+                        job: job, run: run, pipeline: pipeline, project: project, runner: job.runnerID.flatMap { runnersByID[$0] },
+                        held: heldBuilds.contains(job.uuid), isLastStage: index == runJobs.count - 1)
+                }
+                if consume(TenantBuildset(run: run, pipeline: pipeline, project: project, builds: builds)) { return }
+            }
         }
+    }
+
+    /// The tenant's runs that are going on, newest first.
+    public func runningBuildsets(of tenant: CITenant) async throws -> [TenantBuildset] {
+        var sets: [TenantBuildset] = []
+        try await scanBuildsets(of: tenant, runs: { run, _, _ in run.status == "Running" }) { set in
+            sets.append(set)
+            return false
+        }
+        return sets
     }
 
     static func matches(_ filter: BuildFilter, _ run: CIRun, _ pipeline: CIPipeline, _ project: CIProject) -> Bool {
@@ -160,51 +187,69 @@ public final class TenantService: Sendable {
 
     /// Builds, newest first.
     public func builds(of tenant: CITenant, filter: BuildFilter) async throws -> [TenantBuild] {
-        let all = try await buildsets(of: tenant).flatMap(\.builds).filter { build in
-            guard Self.matches(filter, build.run, build.pipeline, build.project) else { return false }
-            if let uuid = filter.uuid, build.job.uuid != uuid { return false }
-            if let name = filter.jobName, build.job.name != name { return false }
-            if !filter.result.isEmpty, !filter.result.contains(build.result ?? "") { return false }
-            if filter.excludeResult.contains(build.result ?? "") { return false }
-            if let final = filter.final, final != (build.run.status != "Running") { return false }
-            if let complete = filter.complete, complete != (build.result != nil) { return false }
-            if let held = filter.held, held != build.held { return false }
-            if let voting = filter.voting, !voting { return false }
-            if let node = filter.nodeName, build.runner.map(Self.nodeName) != node { return false }
-            if let low = filter.idxMin, build.job.id < low { return false }
-            if let high = filter.idxMax, build.job.id > high { return false }
-            return true
+        var found: [TenantBuild] = []
+        let wanted = max(0, filter.skip) + max(0, filter.limit)
+        try await scanBuildsets(of: tenant, runs: { Self.matches(filter, $0, $1, $2) }) { set in
+            for build in set.builds.reversed() where Self.keeps(filter, build) { found.append(build) }
+            return found.count >= wanted
         }
-        return Self.window(all.sorted { $0.job.id > $1.job.id }, filter)
+        return Self.window(found, filter)
+    }
+
+    static func keeps(_ filter: BuildFilter, _ build: TenantBuild) -> Bool {
+        if let uuid = filter.uuid, build.job.uuid != uuid { return false }
+        if let name = filter.jobName, build.job.name != name { return false }
+        if !filter.result.isEmpty, !filter.result.contains(build.result ?? "") { return false }
+        if filter.excludeResult.contains(build.result ?? "") { return false }
+        if let final = filter.final, final != (build.run.status != "Running") { return false }
+        if let complete = filter.complete, complete != (build.result != nil) { return false }
+        if let held = filter.held, held != build.held { return false }
+        if let voting = filter.voting, !voting { return false }
+        if let node = filter.nodeName, build.runner.map(Self.nodeName) != node { return false }
+        if let low = filter.idxMin, build.job.id < low { return false }
+        if let high = filter.idxMax, build.job.id > high { return false }
+        return true
     }
 
     public func build(uuid: String, of tenant: CITenant) async throws -> TenantBuild {
-        guard let build = try await buildsets(of: tenant).flatMap(\.builds).first(where: { $0.job.uuid == uuid }) else {
-            throw WardenError(.notFound, "Build not found")
+        var found: TenantBuild?
+        try await scanBuildsets(of: tenant) { set in
+            found = set.builds.first { $0.job.uuid == uuid }
+            return found != nil
         }
-        return build
+        guard let found else { throw WardenError(.notFound, "Build not found") }
+        return found
     }
 
     /// Buildsets, newest first.
     public func buildsets(of tenant: CITenant, filter: BuildFilter) async throws -> [TenantBuildset] {
-        let all = try await buildsets(of: tenant).filter { set in
-            guard Self.matches(filter, set.run, set.pipeline, set.project) else { return false }
-            if let uuid = filter.uuid, set.run.uuid != uuid { return false }
-            if !filter.result.isEmpty, !filter.result.contains(set.result ?? "") { return false }
-            if filter.excludeResult.contains(set.result ?? "") { return false }
-            if let complete = filter.complete, complete != (set.result != nil) { return false }
-            if let low = filter.idxMin, set.run.id < low { return false }
-            if let high = filter.idxMax, set.run.id > high { return false }
-            return true
+        var found: [TenantBuildset] = []
+        let wanted = max(0, filter.skip) + max(0, filter.limit)
+        try await scanBuildsets(of: tenant, runs: { Self.matches(filter, $0, $1, $2) }) { set in
+            if Self.keeps(filter, set) { found.append(set) }
+            return found.count >= wanted
         }
-        return Self.window(all.sorted { $0.run.id > $1.run.id }, filter)
+        return Self.window(found, filter)
+    }
+
+    static func keeps(_ filter: BuildFilter, _ set: TenantBuildset) -> Bool {
+        if let uuid = filter.uuid, set.run.uuid != uuid { return false }
+        if !filter.result.isEmpty, !filter.result.contains(set.result ?? "") { return false }
+        if filter.excludeResult.contains(set.result ?? "") { return false }
+        if let complete = filter.complete, complete != (set.result != nil) { return false }
+        if let low = filter.idxMin, set.run.id < low { return false }
+        if let high = filter.idxMax, set.run.id > high { return false }
+        return true
     }
 
     public func buildset(uuid: String, of tenant: CITenant) async throws -> TenantBuildset {
-        guard let set = try await buildsets(of: tenant).first(where: { $0.run.uuid == uuid }) else {
-            throw WardenError(.notFound, "Buildset not found")
+        var found: TenantBuildset?
+        try await scanBuildsets(of: tenant, runs: { run, _, _ in run.uuid == uuid }) { set in
+            found = set
+            return true
         }
-        return set
+        guard let found else { throw WardenError(.notFound, "Buildset not found") }
+        return found
     }
 
     /// The build's stage of its run's log (the lists carry runs without logs).
