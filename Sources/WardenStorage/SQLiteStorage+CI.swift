@@ -439,6 +439,20 @@ extension SQLiteStorage: PipelineStore {
         }
     }
 
+    public func run(uuid: String) async throws -> CIRun? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.runColumns(log: false)) FROM ci_run WHERE uuid = ?", arguments: [uuid]).map(Self.run(from:))
+        }
+    }
+
+    public func run(ofJob uuid: String) async throws -> CIRun? {
+        try await pool.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT \(Self.runColumns(log: false)) FROM ci_run WHERE id = (SELECT run_id FROM ci_job WHERE uuid = ?)", arguments: [uuid]
+            ).map(Self.run(from:))
+        }
+    }
+
     public func jobs(runIDs: [Int64]) async throws -> [CIJob] {
         guard !runIDs.isEmpty else { return [] }
         return try await pool.read { db in

@@ -235,6 +235,9 @@ public protocol PipelineStore: Sendable {
     func runs(pipelineIDs: [Int64], before: Int64?, limit: Int) async throws -> [CIRun]
     /// The jobs of these runs, by id.
     func jobs(runIDs: [Int64]) async throws -> [CIJob]
+    /// The run (without its log) that has this uuid, or that holds the job with this uuid.
+    func run(uuid: String) async throws -> CIRun?
+    func run(ofJob uuid: String) async throws -> CIRun?
     func finishRun(_ run: CIRun, jobs: [(stage: String, status: String)], at millis: Int64) async throws
     func jobs(runID: Int64) async throws -> [CIJob]
     /// Ends every run still marked running as `Error` with `note` added to its log (after a restart nobody waits for

@@ -64,6 +64,8 @@ public final class PipelineService: Sendable {
         try await store.runs(pipelineIDs: pipelineIDs, before: before, limit: limit)
     }
     public func jobs(runIDs: [Int64]) async throws -> [CIJob] { try await store.jobs(runIDs: runIDs) }
+    public func run(uuid: String) async throws -> CIRun? { try await store.run(uuid: uuid) }
+    public func run(ofJob uuid: String) async throws -> CIRun? { try await store.run(ofJob: uuid) }
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 

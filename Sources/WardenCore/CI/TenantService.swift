@@ -124,8 +124,10 @@ public final class TenantService: Sendable {
 
     /// Buildsets newest first, read a page of runs at a time: `runs` picks runs before their jobs are read, and
     /// `consume` takes each buildset in turn and says when it has enough, so a list's first page reads little.
+    /// `pages`, when given, is the one page of runs to look at (a single run found by its uuid).
     func scanBuildsets(
-        of tenant: CITenant, runs keep: (CIRun, CIPipeline, CIProject) -> Bool = { _, _, _ in true }, consume: (TenantBuildset) -> Bool
+        of tenant: CITenant, pages given: [CIRun]? = nil, runs keep: (CIRun, CIPipeline, CIProject) -> Bool = { _, _, _ in true },
+        consume: (TenantBuildset) -> Bool
     ) async throws {
         let projects = Dictionary(uniqueKeysWithValues: try await projects(of: tenant).map { ($0.id, $0) })
         let pipelineList = try await pipelines.pipelines().filter { projects[$0.projectID] != nil }
@@ -137,7 +139,8 @@ public final class TenantService: Sendable {
         var size = 16
         while true {
             // Small first pages for the newest few; larger ones when a filter has to look further.
-            let page = try await pipelines.runs(pipelineIDs: pipelineList.map(\.id), before: before, limit: size)
+            let page: [CIRun]
+            if let given { page = given } else { page = try await pipelines.runs(pipelineIDs: pipelineList.map(\.id), before: before, limit: size) }
             size = min(size * 4, 1_024)
             guard let last = page.last else { return }
             before = last.id
@@ -156,6 +159,7 @@ public final class TenantService: Sendable {
                 }
                 if consume(TenantBuildset(run: run, pipeline: pipeline, project: project, builds: builds)) { return }
             }
+            if given != nil { return }
         }
     }
 
@@ -212,12 +216,19 @@ public final class TenantService: Sendable {
     }
 
     public func build(uuid: String, of tenant: CITenant) async throws -> TenantBuild {
-        var found: TenantBuild?
-        try await scanBuildsets(of: tenant) { set in
-            found = set.builds.first { $0.job.uuid == uuid }
-            return found != nil
+        guard let run = try await pipelines.run(ofJob: uuid), let set = try await buildset(of: run, in: tenant),
+            let build = set.builds.first(where: { $0.job.uuid == uuid })
+        else { throw WardenError(.notFound, "Build not found") }
+        return build
+    }
+
+    /// One run as a buildset, when its pipeline belongs to the tenant.
+    func buildset(of run: CIRun, in tenant: CITenant) async throws -> TenantBuildset? {
+        var found: TenantBuildset?
+        try await scanBuildsets(of: tenant, pages: [run]) { set in
+            found = set
+            return true
         }
-        guard let found else { throw WardenError(.notFound, "Build not found") }
         return found
     }
 
@@ -243,13 +254,10 @@ public final class TenantService: Sendable {
     }
 
     public func buildset(uuid: String, of tenant: CITenant) async throws -> TenantBuildset {
-        var found: TenantBuildset?
-        try await scanBuildsets(of: tenant, runs: { run, _, _ in run.uuid == uuid }) { set in
-            found = set
-            return true
+        guard let run = try await pipelines.run(uuid: uuid), let set = try await buildset(of: run, in: tenant) else {
+            throw WardenError(.notFound, "Buildset not found")
         }
-        guard let found else { throw WardenError(.notFound, "Buildset not found") }
-        return found
+        return set
     }
 
     /// The build's stage of its run's log (the lists carry runs without logs).
