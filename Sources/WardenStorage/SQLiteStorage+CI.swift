@@ -425,16 +425,17 @@ extension SQLiteStorage: PipelineStore {
         }
     }
 
-    public func runs(pipelineIDs: [Int64], before: Int64?, limit: Int) async throws -> [CIRun] {
+    public func runs(pipelineIDs: [Int64], before: Int64?, limit: Int, change: Int?) async throws -> [CIRun] {
         guard !pipelineIDs.isEmpty else { return [] }
         return try await pool.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
                     SELECT \(Self.runColumns(log: false)) FROM ci_run
-                    WHERE pipeline_id IN (\(databaseQuestionMarks(count: pipelineIDs.count))) AND id < ? ORDER BY id DESC LIMIT ?
+                    WHERE pipeline_id IN (\(databaseQuestionMarks(count: pipelineIDs.count))) AND id < ?
+                    \(change == nil ? "" : "AND json_extract(event, '$.change') = ?") ORDER BY id DESC LIMIT ?
                     """,
-                arguments: StatementArguments(pipelineIDs) + [before ?? Int64.max, limit]
+                arguments: StatementArguments(pipelineIDs) + [before ?? Int64.max] + (change.map { [$0] } ?? []) + [limit]
             ).map(Self.run(from:))
         }
     }

@@ -193,6 +193,9 @@ struct TenantAPITests {
                 let held = try await client.send(.get, "/api/tenant/example/builds?held=True", token: nil).json as? [[String: Any]]
                 #expect(held?.map { $0["job_name"] as? String } == ["unit"])
                 #expect((try await client.send(.get, "/api/tenant/example/builds?change=12&job_name=lint", token: nil).json as? [Any])?.count == 1)
+                #expect((try await client.send(.get, "/api/tenant/example/builds?change=abc", token: nil).json as? [Any])?.isEmpty == true)
+                #expect((try await client.send(.get, "/api/tenant/example/buildsets?change=99", token: nil).json as? [Any])?.isEmpty == true)
+                #expect((try await client.send(.get, "/api/tenant/example/buildsets?change=13", token: nil).json as? [Any])?.count == 1)
                 #expect(
                     (try await client.send(.get, "/api/tenant/example/builds?limit=1&skip=1", token: nil).json as? [[String: Any]])?.first?[
                         "job_name"] as? String == "lint")

@@ -231,8 +231,8 @@ public protocol PipelineStore: Sendable {
     func run(pipelineID: Int64, id: Int64?) async throws -> CIRun?
     func runs(pipelineID: Int64) async throws -> [CIRun]
     /// Up to `limit` runs of these pipelines older than run `before` (all when `nil`), newest first, without their
-    /// logs (`log` is empty: lists need no log).
-    func runs(pipelineIDs: [Int64], before: Int64?, limit: Int) async throws -> [CIRun]
+    /// logs (`log` is empty: lists need no log); only those enqueued for `change` when it is given.
+    func runs(pipelineIDs: [Int64], before: Int64?, limit: Int, change: Int?) async throws -> [CIRun]
     /// The jobs of these runs, by id.
     func jobs(runIDs: [Int64]) async throws -> [CIJob]
     /// The run (without its log) that has this uuid, or that holds the job with this uuid.

@@ -60,8 +60,8 @@ public final class PipelineService: Sendable {
     public func onRunFinished(_ body: @escaping @Sendable (CIRun, CIPipeline, Runner) async -> Void) { afterRun.withLock { $0 = body } }
 
     /// A page of these pipelines' runs, newest first, without their logs (`run(pipelineID:runID:)` has the log).
-    public func runs(pipelineIDs: [Int64], before: Int64?, limit: Int) async throws -> [CIRun] {
-        try await store.runs(pipelineIDs: pipelineIDs, before: before, limit: limit)
+    public func runs(pipelineIDs: [Int64], before: Int64?, limit: Int, change: Int? = nil) async throws -> [CIRun] {
+        try await store.runs(pipelineIDs: pipelineIDs, before: before, limit: limit, change: change)
     }
     public func jobs(runIDs: [Int64]) async throws -> [CIJob] { try await store.jobs(runIDs: runIDs) }
     public func run(uuid: String) async throws -> CIRun? { try await store.run(uuid: uuid) }

@@ -125,9 +125,10 @@ public final class TenantService: Sendable {
     /// Buildsets newest first, read a page of runs at a time: `runs` picks runs before their jobs are read, and
     /// `consume` takes each buildset in turn and says when it has enough, so a list's first page reads little.
     /// `pages`, when given, is the one page of runs to look at (a single run found by its uuid).
+    /// `change`, when given, narrows the runs read to those of that change (in the store's query).
     func scanBuildsets(
-        of tenant: CITenant, pages given: [CIRun]? = nil, runs keep: (CIRun, CIPipeline, CIProject) -> Bool = { _, _, _ in true },
-        consume: (TenantBuildset) -> Bool
+        of tenant: CITenant, pages given: [CIRun]? = nil, change: Int? = nil,
+        runs keep: (CIRun, CIPipeline, CIProject) -> Bool = { _, _, _ in true }, consume: (TenantBuildset) -> Bool
     ) async throws {
         let projects = Dictionary(uniqueKeysWithValues: try await projects(of: tenant).map { ($0.id, $0) })
         let pipelineList = try await pipelines.pipelines().filter { projects[$0.projectID] != nil }
@@ -140,7 +141,11 @@ public final class TenantService: Sendable {
         while true {
             // Small first pages for the newest few; larger ones when a filter has to look further.
             let page: [CIRun]
-            if let given { page = given } else { page = try await pipelines.runs(pipelineIDs: pipelineList.map(\.id), before: before, limit: size) }
+            if let given {
+                page = given
+            } else {
+                page = try await pipelines.runs(pipelineIDs: pipelineList.map(\.id), before: before, limit: size, change: change)
+            }
             size = min(size * 4, 1_024)
             guard let last = page.last else { return }
             before = last.id
@@ -193,7 +198,8 @@ public final class TenantService: Sendable {
     public func builds(of tenant: CITenant, filter: BuildFilter) async throws -> [TenantBuild] {
         var found: [TenantBuild] = []
         let wanted = max(0, filter.skip) + max(0, filter.limit)
-        try await scanBuildsets(of: tenant, runs: { Self.matches(filter, $0, $1, $2) }) { set in
+        if let change = filter.change, Int(change) == nil { return [] }
+        try await scanBuildsets(of: tenant, change: filter.change.flatMap { Int($0) }, runs: { Self.matches(filter, $0, $1, $2) }) { set in
             for build in set.builds.reversed() where Self.keeps(filter, build) { found.append(build) }
             return found.count >= wanted
         }
@@ -236,7 +242,8 @@ public final class TenantService: Sendable {
     public func buildsets(of tenant: CITenant, filter: BuildFilter) async throws -> [TenantBuildset] {
         var found: [TenantBuildset] = []
         let wanted = max(0, filter.skip) + max(0, filter.limit)
-        try await scanBuildsets(of: tenant, runs: { Self.matches(filter, $0, $1, $2) }) { set in
+        if let change = filter.change, Int(change) == nil { return [] }
+        try await scanBuildsets(of: tenant, change: filter.change.flatMap { Int($0) }, runs: { Self.matches(filter, $0, $1, $2) }) { set in
             if Self.keeps(filter, set) { found.append(set) }
             return found.count >= wanted
         }
