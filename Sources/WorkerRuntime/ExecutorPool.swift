@@ -108,6 +108,9 @@ public final class ExecutorPool: Sendable {
     let handler: any HostCallHandler
     let state = Mutex(State())
     let compileCache = Mutex<[String: CompiledModule]>([:])
+    /// One compile at a time goes to the compiler process, so that its time limit counts its own compiling, not the
+    /// time it waited behind others (many concurrent compiles used to trip the limit while queued).
+    let compileTurn = SerialGate()
     let ids = Atomic<UInt64>(0)
 
     public init(configuration: Configuration, handler: any HostCallHandler) throws {
@@ -374,6 +377,10 @@ public final class ExecutorPool: Sendable {
         }
         let hash = WorkerCrypto.sourceHash(source)
         if let cached = compileCache.withLock({ $0[hash] }) { return cached }
+        await compileTurn.enter()
+        defer { compileTurn.leave() }
+        // The same source may have been compiled while this one waited for its turn.
+        if let cached = compileCache.withLock({ $0[hash] }) { return cached }
         let id = nextID()
         let compiler: ExecutorProcess
         do {
@@ -415,5 +422,35 @@ extension Duration {
     var nanoseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
+
+/// A first-come, first-served turn for async callers: `enter` waits until every earlier caller has called `leave`.
+final class SerialGate: Sendable {
+    let state = Mutex<(busy: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func enter() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state -> Bool in
+                guard state.busy else {
+                    state.busy = true
+                    return true
+                }
+                state.waiting.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    func leave() {
+        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard !state.waiting.isEmpty else {
+                state.busy = false
+                return nil
+            }
+            return state.waiting.removeFirst()
+        }
+        next?.resume()
     }
 }
