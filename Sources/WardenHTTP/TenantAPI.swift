@@ -65,7 +65,7 @@ struct TenantAPI<Context: RequestContext>: Sendable {
         guard request.headers[.authorization] != nil else { return [] }
         var names: [String] = []
         for tenant in try await service.tenants()
-        where (try? await service.auth.admin(authorization: request.headers[.authorization], tenant: tenant.name)) != nil {
+        where await isAdmin(request, tenant) {
             names.append(tenant.name)
         }
         return names
@@ -117,14 +117,14 @@ struct TenantAPI<Context: RequestContext>: Sendable {
             return Response.json(builds.map { render($0, tenant: tenant, request: request) })
         case (.get, "build") where rest.count == 2:
             let build = try await service.build(uuid: rest[1], of: tenant)
-            guard try await canRead(request, tenant, build.pipeline) else { throw WardenError(.notFound, "Build not found") }
+            guard await canRead(request, tenant, build.pipeline) else { throw WardenError(.notFound, "Build not found") }
             return Response.json(render(build, tenant: tenant, request: request))
         case (.get, "buildsets") where rest.count == 1:
             let sets = try await service.buildsets(of: tenant, filter: try await filter(request, tenant))
             return Response.json(sets.map { render($0, request: request, tenant: tenant, withBuilds: false) })
         case (.get, "buildset") where rest.count == 2:
             let set = try await service.buildset(uuid: rest[1], of: tenant)
-            guard try await canRead(request, tenant, set.pipeline) else { throw WardenError(.notFound, "Buildset not found") }
+            guard await canRead(request, tenant, set.pipeline) else { throw WardenError(.notFound, "Buildset not found") }
             return Response.json(render(set, request: request, tenant: tenant, withBuilds: true))
         case (.get, "badge") where rest.count == 1:
             return try await badge(request, tenant)
@@ -187,7 +187,7 @@ struct TenantAPI<Context: RequestContext>: Sendable {
         case (.get, "tenant-status") where rest.count == 1:
             return Response.json(["name": tenant.name, "state": Self.render(try await service.state(of: tenant))])
         case (.get, "authorizations") where rest.count == 1:
-            let admin = (try? await service.auth.admin(authorization: request.headers[.authorization], tenant: tenant.name)) != nil
+            let admin = await isAdmin(request, tenant)
             return Response.json(["zuul": ["admin": admin, "scope": [tenant.name]]])
         case (.get, "build-times") where rest.count == 1:
             var filter = try await filter(request, tenant)
@@ -314,17 +314,22 @@ struct TenantAPI<Context: RequestContext>: Sendable {
         _ = try await service.auth.admin(authorization: request.headers[.authorization], tenant: tenant.name)
     }
 
+    /// Whether the request's token administers the tenant (a refused or missing token does not).
+    func isAdmin(_ request: Request, _ tenant: CITenant) async -> Bool {
+        (try? await service.auth.admin(authorization: request.headers[.authorization], tenant: tenant.name)) != nil
+    }
+
     /// Builds of public pipelines are readable by anyone; the others by the tenant's admins.
-    func canRead(_ request: Request, _ tenant: CITenant, _ pipeline: CIPipeline) async throws -> Bool {
+    func canRead(_ request: Request, _ tenant: CITenant, _ pipeline: CIPipeline) async -> Bool {
         if pipeline.isPublic { return true }
-        return (try? await service.auth.admin(authorization: request.headers[.authorization], tenant: tenant.name)) != nil
+        return await isAdmin(request, tenant)
     }
 
     /// The request's query as a filter; only public pipelines unless the caller administers the tenant (so that
     /// `limit` and `skip` count what the caller may see).
     func filter(_ request: Request, _ tenant: CITenant) async throws -> BuildFilter {
         var filter = try Self.filter(request)
-        filter.publicOnly = (try? await service.auth.admin(authorization: request.headers[.authorization], tenant: tenant.name)) == nil
+        filter.publicOnly = !(await isAdmin(request, tenant))
         return filter
     }
 
@@ -335,7 +340,7 @@ struct TenantAPI<Context: RequestContext>: Sendable {
         guard segments.count >= 4 else { throw WardenError(.notFound, "no such log") }
         let tenant = try await service.tenant(segments[1])
         let build = try await service.build(uuid: segments[2], of: tenant)
-        guard try await canRead(request, tenant, build.pipeline) else { throw WardenError(.notFound, "Build not found") }
+        guard await canRead(request, tenant, build.pipeline) else { throw WardenError(.notFound, "Build not found") }
         switch segments.dropFirst(3).joined(separator: "/") {
         case "job-output.txt":
             return Self.text(try await service.log(of: build))
@@ -547,8 +552,9 @@ struct TenantAPI<Context: RequestContext>: Sendable {
 
     func status(_ request: Request, _ tenant: CITenant) async throws -> [String: Any] {
         let sets = try await service.runningBuildsets(of: tenant)
+        let admin = await isAdmin(request, tenant)
         var byPipeline: [String: [[String: Any]]] = [:]
-        for set in sets where try await canRead(request, tenant, set.pipeline) {
+        for set in sets where admin || set.pipeline.isPublic {
             let event = set.run.event
             let id = event?.change.map { "\($0),\(event?.patchset ?? "1")" } ?? RunEvent.ref(of: event)
             byPipeline[set.pipeline.name, default: []].append([

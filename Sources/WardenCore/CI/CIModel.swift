@@ -132,6 +132,16 @@ public struct Runner: Sendable, Equatable {
         self.contactedAt = contactedAt
     }
 
+    /// Whether the runner may run for `project`: an instance runner for every project, a group runner for its group's
+    /// projects, a project runner for the projects it is enabled on.
+    public func serves(_ project: CIProject) -> Bool {
+        switch scope {
+        case .instance: return true
+        case .group(let id): return project.groupID == id
+        case .project: return projectIDs.contains(project.id)
+        }
+    }
+
     /// Contacted within the last two hours.
     public func isOnline(now: Int64) -> Bool { contactedAt.map { now - $0 < 7_200_000 } ?? false }
 

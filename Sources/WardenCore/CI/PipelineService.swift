@@ -150,7 +150,8 @@ public final class PipelineService: Sendable {
     /// running, when no runner fits, or when the project's tenant does not take new runs (Zuul's paused or
     /// discarding trigger queue).
     public func start(_ pipeline: CIPipeline, parameters: [String: String], event: RunEvent?) async throws -> CIRun {
-        if let tenants, let project = try await runners.projects().first(where: { $0.id == pipeline.projectID }), let tenantID = project.tenantID {
+        let project = try await runners.projects().first { $0.id == pipeline.projectID }
+        if let tenants, let project, let tenantID = project.tenantID {
             let state = try await tenants.tenantState(id: tenantID)
             if state.triggerQueuePaused || state.triggerQueueDiscarding {
                 throw WardenError(
@@ -162,7 +163,7 @@ public final class PipelineService: Sendable {
         let plan = pipeline.plan.filled(with: parameters)
         // Checked again when the run is recorded; this spares the runners a health check.
         if try await store.run(pipelineID: pipeline.id, id: nil)?.status == "Running" { throw Self.alreadyRunning(pipeline) }
-        guard let runner = try await pickRunner(for: pipeline) else {
+        guard let runner = try await pickRunner(for: pipeline, in: project) else {
             throw WardenError(.badRequest, "no healthy runner whose tags fit [\(pipeline.tags.joined(separator: ", "))] is registered")
         }
         guard
@@ -180,17 +181,11 @@ public final class PipelineService: Sendable {
 
     /// An active runner with a URL that answers, whose tags include the pipeline's (or that runs untagged jobs when
     /// the pipeline has none) and that may run for the pipeline's project.
-    func pickRunner(for pipeline: CIPipeline) async throws -> Runner? {
-        let projects = try await runners.projects()
-        let project = projects.first { $0.id == pipeline.projectID }
+    func pickRunner(for pipeline: CIPipeline, in project: CIProject?) async throws -> Runner? {
         let candidates = try await runners.allRunners().filter { runner in
             guard runner.active, runner.url != nil else { return false }
             if pipeline.tags.isEmpty ? !runner.runUntagged : !Set(pipeline.tags).isSubset(of: runner.tags) { return false }
-            switch runner.scope {
-            case .instance: return true
-            case .group(let id): return project?.groupID == id
-            case .project: return runner.projectIDs.contains(pipeline.projectID)
-            }
+            return project.map(runner.serves) ?? false
         }
         for runner in candidates.shuffled() where await transport.isHealthy(url: runner.url!) { return runner }
         return nil

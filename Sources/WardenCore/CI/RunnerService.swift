@@ -361,14 +361,7 @@ public final class RunnerService: Sendable {
     public func projectRunners(_ project: CIProject, filter: RunnerFilter, by principal: Principal) async throws -> [Runner] {
         guard principal.isAdmin || owns(principal, Runner(tokenHash: "", scope: .project(project.id), projectIDs: [project.id]), projects: [project])
         else { throw WardenError(.forbidden, "Forbidden") }
-        let runners = try await store.runners().filter { runner in
-            switch runner.scope {
-            case .instance: return true
-            case .group(let id): return id == project.groupID
-            case .project: return runner.projectIDs.contains(project.id)
-            }
-        }
-        return try Self.apply(filter, to: runners)
+        return try Self.apply(filter, to: try await store.runners().filter { $0.serves(project) })
     }
 
     public func groupRunners(_ group: CIGroup, filter: RunnerFilter, by principal: Principal) async throws -> [Runner] {

@@ -439,15 +439,7 @@ public final class TenantService: Sendable {
     /// The runners that may run for the tenant's projects: instance runners, and group and project runners of them.
     public func nodes(of tenant: CITenant) async throws -> [Runner] {
         let projects = try await projects(of: tenant)
-        let ids = Set(projects.map(\.id))
-        let groups = Set(projects.compactMap(\.groupID))
-        return try await runners.allRunners().filter { runner in
-            switch runner.scope {
-            case .instance: return true
-            case .group(let id): return groups.contains(id)
-            case .project: return !ids.isDisjoint(with: runner.projectIDs)
-            }
-        }
+        return try await runners.allRunners().filter { runner in projects.contains(where: runner.serves) }
     }
 
     /// `hold` pauses a runner (no new runs go to it); `used` lets it run again.
