@@ -25,11 +25,15 @@ public struct TokenService: Sendable {
             throw WardenError.invalid("projectKey", "is only for project-admin tokens")
         }
         if let expiresInSeconds, expiresInSeconds <= 0 { throw WardenError.invalid("expiresInSeconds", "must be positive") }
+        if let expiresInSeconds, expiresInSeconds > Checked.maxExpirySeconds {
+            throw WardenError.invalid(
+                "expiresInSeconds", "must be at most \(Checked.maxExpirySeconds) (ten years); leave it out for a token that does not expire")
+        }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let value = TokenRecord.generateValue()
         let record = TokenRecord(
             id: UUID().uuidString.lowercased(), name: name, hash: TokenRecord.hash(of: value), scope: parsed, createdAt: now,
-            expiresAt: expiresInSeconds.map { now + Int64($0) * 1000 })
+            expiresAt: expiresInSeconds.map { Checked.millis(after: now, seconds: Int64($0)) })
         try await tokens.create(record)
         return (record, value)
     }

@@ -65,10 +65,9 @@ struct AgentsAPI<Context: RequestContext>: Sendable {
                 fields.locked = try body.bool("isLocked")
                 if let protected = try body.bool("isProtected") { fields.accessLevel = protected ? "ref_protected" : "not_protected" }
                 if body.has("maxTimeoutInSec") {
-                    guard let number = body.object["maxTimeoutInSec"] as? NSNumber, String(cString: number.objCType) != "c",
-                        number.doubleValue == number.doubleValue.rounded(), number.intValue > 0
-                    else { throw WardenError.invalid("maxTimeoutInSec", "must be a positive whole number of seconds") }
-                    fields.maximumTimeout = number.intValue
+                    guard let number = Checked.wholeNumber(body.object["maxTimeoutInSec"]), number > 0, number <= Int32.max
+                    else { throw WardenError.invalid("maxTimeoutInSec", "must be a positive whole number of seconds, at most \(Int32.max)") }
+                    fields.maximumTimeout = Int(number)
                 }
                 let runner = try await service.edit(
                     uuid: try context.parameters.require("uuid"), of: try await resolve(context), fields, by: try await principal(request))
@@ -119,7 +118,7 @@ struct AgentsAPI<Context: RequestContext>: Sendable {
         let size = try WorkerAPI<Context>.integer(parameters.get("size"), "size") ?? 20
         guard number >= 0 else { throw WardenError.invalid("page", "must be 0 or more") }
         guard (1...2_000).contains(size) else { throw WardenError.invalid("size", "must be between 1 and 2000") }
-        let slice = Array(items.dropFirst(number * size).prefix(size))
+        let slice = Array(items.dropFirst(Checked.pageStart(page: number, size: size, firstPage: 0)).prefix(size))
         return Response.json([
             "_embedded": [key: slice],
             "page": ["size": size, "totalElements": items.count, "totalPages": (items.count + size - 1) / size, "number": number],

@@ -164,7 +164,7 @@ struct RunnersV4API<Context: RequestContext>: Sendable {
         perPage = min(perPage, 100)
         let total = items.count
         let pages = max(1, (total + perPage - 1) / perPage)
-        let slice = Array(items.dropFirst((page - 1) * perPage).prefix(perPage))
+        let slice = Array(items.dropFirst(Checked.pageStart(page: page, size: perPage)).prefix(perPage))
         var response = Response.json(slice)
         let next = page < pages ? "\(page + 1)" : ""
         let previous = page > 1 ? "\(min(page - 1, pages))" : ""
@@ -338,7 +338,12 @@ struct V4Parameters {
 
     func integer(_ key: String) throws -> Int64? {
         guard let value = values[key], !(value is NSNull) else { return nil }
-        if let number = value as? NSNumber, !(String(cString: number.objCType) == "c") { return number.int64Value }
+        if let number = value as? NSNumber, !Checked.isBoolean(number) {
+            guard let whole = Checked.wholeNumber(number) else {
+                throw WardenError.invalid(key, "is invalid: '\(value)' is not a whole number that fits in 64 bits")
+            }
+            return whole
+        }
         guard let number = Int64("\(value)".trimmingCharacters(in: .whitespaces)) else {
             throw WardenError.invalid(key, "is invalid: '\(value)' is not a whole number")
         }

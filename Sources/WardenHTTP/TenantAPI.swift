@@ -385,11 +385,9 @@ struct TenantAPI<Context: RequestContext>: Sendable {
 
     static func integer(_ body: JSONBody, _ key: String) throws -> Int? {
         guard body.has(key) else { return nil }
-        if let number = body.object[key] as? NSNumber, String(cString: number.objCType) != "c", Double(number.int64Value) == number.doubleValue {
-            return number.intValue
-        }
+        if let number = Checked.wholeNumber(body.object[key]) { return Int(number) }
         if let text = body.object[key] as? String, let number = Int(text) { return number }
-        throw WardenError.invalid(key, "must be a whole number")
+        throw WardenError.invalid(key, "must be a whole number that fits in 64 bits")
     }
 
     /// "YYYY-MM-DDTHH:MM:SS", UTC without a zone, as Zuul writes times.

@@ -67,11 +67,12 @@ public func buildRouter(_ services: WardenServices) -> Router<BasicRequestContex
 /// The HTTP server on `host:port`; `platform`, when given, serves workers' platformHttp calls through the same router.
 public func buildApplication(
     _ services: WardenServices, platform: InProcessPlatform? = nil, host: String, port: Int, logger: Logger,
-    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    connections: ConnectionLimits = ConnectionLimits(), onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let router = buildRouter(services)
     platform?.attach(router)
     return Application(
-        router: router, configuration: .init(address: .hostname(host, port: port), serverName: "warden"),
+        router: router, server: connections.server(),
+        configuration: connections.applicationConfiguration(host: host, port: port, serverName: "warden"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) }, logger: logger)
 }

@@ -80,10 +80,10 @@ struct WorkerAPI<Context: RequestContext>: Sendable {
             guard let name = try body.string("name") else { throw WardenError.invalid("name", "is required") }
             var expires: Int?
             if body.has("expiresInSeconds") {
-                guard let seconds = body.object["expiresInSeconds"] as? Int else {
-                    throw WardenError.invalid("expiresInSeconds", "must be a whole number")
+                guard let seconds = Checked.wholeNumber(body.object["expiresInSeconds"]) else {
+                    throw WardenError.invalid("expiresInSeconds", "must be a whole number of seconds")
                 }
-                expires = seconds
+                expires = Int(clamping: seconds)
             }
             let (record, value) = try await tokens.create(
                 name: name, scope: try body.string("scope") ?? "user", projectKey: try body.string("projectKey"), expiresInSeconds: expires,

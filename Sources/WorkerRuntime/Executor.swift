@@ -284,7 +284,15 @@ final class Executor {
         if !settled.ok { return (.threw(workerError(fromJSON: settled.payload, module: worker.module)), "", false) }
         let bytes = settled.payload.utf8.count
         if bytes > request.limits.maxOutputBytes { return (.outputTooLarge(bytes: bytes), "", false) }
-        return (.success(resultJSON: settled.payload.isEmpty ? nil : settled.payload), settled.state, false)
+        // State is a flat object of strings (the prelude builds it), so only its surrogates can need mending.
+        let state = (try? ResultJSON.normalise(settled.state).get()) ?? settled.state
+        if settled.payload.isEmpty { return (.success(resultJSON: nil), state, false) }
+        switch ResultJSON.normalise(settled.payload) {
+        case .success(let json): return (.success(resultJSON: json), state, false)
+        case .failure:
+            let message = "the worker returned a value nested deeper than \(ResultJSON.maxDepth) levels"
+            return (.threw(WorkerError(type: "TypeError", message: message)), "", false)
+        }
     }
 
     func workerError(fromJSON json: String, module: CompiledModule) -> WorkerError {
@@ -293,7 +301,8 @@ final class Executor {
             var message: String
             var line: Int
         }
-        guard let described = try? JSONDecoder().decode(Described.self, from: Data(json.utf8)) else {
+        let cleaned = (try? ResultJSON.normalise(json).get()) ?? json
+        guard let described = try? JSONDecoder().decode(Described.self, from: Data(cleaned.utf8)) else {
             return WorkerError(type: "Error", message: "the worker failed in a way that could not be described")
         }
         let line = described.line > 0 ? module.sourceLine(forGenerated: described.line) : nil

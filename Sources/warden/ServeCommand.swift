@@ -115,7 +115,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch let error as WardenError {
             throw ValidationError(error.message)
         }
-        try await tenants.resumeHoldExpiries()
+        for problem in await tenants.resumeHoldExpiries() { logger.warning("\(problem)") }
         let abandoned = try await pipelines.abandonRunsOfAPreviousProcess()
         if abandoned > 0 { logger.warning("\(abandoned) CI run(s) of a previous server process ended as Error") }
         let services = WardenServices(
@@ -125,7 +125,7 @@ struct ServeCommand: AsyncParsableCommand {
             health: storage,
             engineReady: { ScriptEngine.isSupported && pool.isReady }, pipelines: pipelines,
             dashboardUsers: dashboardUsers, tenants: tenants)
-        let app = buildApplication(services, platform: platform, host: host, port: port, logger: logger) { bound in
+        let app = buildApplication(services, platform: platform, host: host, port: port, logger: logger, connections: settings.connections) { bound in
             let url = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(bound)"
             for service in [pipelines.setBaseURL, service.setBaseURL, artifacts.setBaseURL] { service(url) }
             FileHandle.standardOutput.write(Data("warden: serving the worker API on http://\(host):\(bound) (data in \(dataFolder))\n".utf8))

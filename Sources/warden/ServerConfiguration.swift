@@ -2,6 +2,7 @@ import ArgumentParser
 import Configuration
 import Foundation
 import WardenCore
+import WardenHTTP
 import WorkerRuntime
 
 /// Everything `warden serve` is configured with. Read from (highest first) flags, environment variables
@@ -25,6 +26,8 @@ struct ServerConfiguration: Sendable {
     var masterKey: String?
     /// The tenant dialect's admin JWTs.
     var tenantAuth = TenantAuthSettings()
+    /// Open connections at most (past it, 503 and close) and how long an idle one is kept.
+    var connections = ConnectionLimits()
 
     init() {}
 
@@ -43,6 +46,8 @@ struct ServerConfiguration: Sendable {
         if let megabytes = try Self.int(config, "warden.limits.memoryMegabytes", in: 1...65_536) { limits.memoryBytes = Int64(megabytes) << 20 }
         limits.maxOutputBytes = try Self.int(config, "warden.limits.maxOutputBytes", in: 1...(64 << 20)) ?? limits.maxOutputBytes
         limits.maxLogBytes = try Self.int(config, "warden.limits.maxLogBytes", in: 1_000...(64 << 20)) ?? limits.maxLogBytes
+        connections.maxConnections = try Self.int(config, "warden.http.maxConnections", in: 1...1_000_000) ?? connections.maxConnections
+        if let seconds = try Self.int(config, "warden.http.idleTimeoutSeconds", in: 1...3_600) { connections.idleTimeout = .seconds(seconds) }
         maxQueueWaitSeconds = try Self.int(config, "warden.limits.maxQueueWaitSeconds", in: 1...3_600) ?? maxQueueWaitSeconds
         historyPerWorker = try Self.int(config, "warden.history.perWorker", in: 1...1_000_000) ?? historyPerWorker
         recordSuccessfulRuns = try Self.bool(config, "warden.history.recordSuccess") ?? recordSuccessfulRuns

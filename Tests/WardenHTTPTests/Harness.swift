@@ -36,7 +36,7 @@ struct Harness {
     static let jwtSecret = "a-tenant-jwt-secret-for-the-tests-of-warden"
     let app: Application<RouterResponder<BasicRequestContext>>
 
-    init(settings: WorkerSettings = WorkerSettings()) async throws {
+    init(settings: WorkerSettings = WorkerSettings(), failPolicy: FailPolicy = .open) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("warden-http-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         storage = try SQLiteStorage(path: folder.appendingPathComponent("db.sqlite").path)
@@ -54,7 +54,7 @@ struct Harness {
             settings: settings)
         artifacts = ArtifactService(
             store: storage, blobs: try FileBlobStore(root: folder.appendingPathComponent("blobs").path),
-            events: EventDispatcher(service: service, queue: storage), baseURL: "http://127.0.0.1:8080")
+            events: EventDispatcher(service: service, queue: storage, failPolicy: failPolicy), baseURL: "http://127.0.0.1:8080")
         let runners = RunnerService(store: storage, vault: vault)
         let users = DashboardUserService(store: storage)
         pipelines = PipelineService(

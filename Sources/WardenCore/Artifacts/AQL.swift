@@ -121,7 +121,17 @@ public struct AQLQuery: Sendable {
                 if let operations = value as? [String: Any] {
                     for op in operations.keys.sorted() {
                         guard operators.contains(op) else { throw WardenError(.badRequest, "AQL: operator '\(op)' is not supported") }
-                        parts.append(.compare(field: key, op: op, value: try aqlValue(operations[op]!, field: key)))
+                        let value = try aqlValue(operations[op]!, field: key)
+                        if op == "$before" || op == "$last" {
+                            guard case .text(let text) = value, relativeMillis(text) != nil else {
+                                throw WardenError(
+                                    .badRequest, "AQL: \(op) on '\(key)' takes a time span such as \"30d\" or \"12h\" that fits in 292 million years")
+                            }
+                        }
+                        if op == "$match" || op == "$nmatch", case .text(let text) = value, text.utf8.count > AntPattern.maxPatternBytes {
+                            throw WardenError(.badRequest, "AQL: the \(op) pattern for '\(key)' is longer than \(AntPattern.maxPatternBytes) bytes")
+                        }
+                        parts.append(.compare(field: key, op: op, value: value))
                     }
                 } else {
                     parts.append(.compare(field: key, op: "$eq", value: try aqlValue(value, field: key)))
@@ -136,7 +146,14 @@ public struct AQLQuery: Sendable {
         if let number = value as? NSNumber, String(cString: number.objCType) == "c" || type(of: value) == Bool.self {
             throw WardenError(.badRequest, "AQL: the value for '\(field)' must be a string, a number or null, not a boolean")
         }
-        if let number = value as? NSNumber { return .number(number.doubleValue) }
+        if let number = value as? NSNumber {
+            // Every number is compared as a whole number of bytes, milliseconds or downloads, or as text: one that
+            // does not fit in 64 bits matches nothing any item can have, and is refused rather than trapped on.
+            guard Checked.int64(number.doubleValue) != nil else {
+                throw WardenError(.badRequest, "AQL: the number for '\(field)' does not fit in a 64-bit integer")
+            }
+            return .number(number.doubleValue)
+        }
         if let text = value as? String { return .text(text) }
         throw WardenError(.badRequest, "AQL: the value for '\(field)' must be a string, a number or null")
     }
@@ -159,12 +176,17 @@ public struct AQLQuery: Sendable {
 
     // MARK: Evaluation
 
-    public func evaluate(_ rows: [(ArtifactItem, ArtifactProperties)], now: Int64) -> AQLResult {
+    /// Evaluates the query; `overBudget` is asked every 256 rows, and a `true` stops the search (it answers `nil`).
+    public func evaluate(
+        _ rows: [(ArtifactItem, ArtifactProperties)], now: Int64, overBudget: () -> Bool = { false }
+    ) -> AQLResult? {
         let wantsType = Self.mentions("type", criterion)
-        var matched = rows.filter { row in
-            guard !row.0.path.isEmpty else { return false }
-            if !wantsType && row.0.isFolder { return false }
-            return Self.holds(criterion, row.0, row.1, now: now)
+        var matched: [(ArtifactItem, ArtifactProperties)] = []
+        for (index, row) in rows.enumerated() {
+            if index & 255 == 255, overBudget() { return nil }
+            guard !row.0.path.isEmpty else { continue }
+            if !wantsType && row.0.isFolder { continue }
+            if Self.holds(criterion, row.0, row.1, now: now) { matched.append(row) }
         }
         if let sort {
             matched.sort { left, right in
@@ -251,7 +273,8 @@ public struct AQLQuery: Sendable {
                 if case .null = value { return op == "$ne" }
                 if op == "$before" || op == "$last" {
                     guard case .text(let text) = value, let span = relativeMillis(text) else { return false }
-                    return op == "$before" ? time < now - span : time >= now - span
+                    let since = Checked.sum(now, -span)
+                    return op == "$before" ? time < since : time >= since
                 }
                 let target: Double
                 switch value {
@@ -295,7 +318,7 @@ public struct AQLQuery: Sendable {
         let target: String
         switch value {
         case .text(let t): target = t
-        case .number(let n): target = n == n.rounded() ? String(Int64(n)) : String(n)
+        case .number(let n): target = n == n.rounded() ? Checked.int64(n).map { String($0) } ?? String(n) : String(n)
         case .null: return op == "$ne"
         }
         switch op {
@@ -320,7 +343,8 @@ public struct AQLQuery: Sendable {
             "weeks": 604_800_000, "mo": 2_592_000_000, "months": 2_592_000_000, "y": 31_536_000_000, "years": 31_536_000_000,
         ]
         guard let unit = units[String(text.dropFirst(digits.count))] else { return nil }
-        return count * unit
+        let (span, overflow) = count.multipliedReportingOverflow(by: unit)
+        return overflow ? nil : span
     }
 
     func render(_ item: ArtifactItem, _ properties: ArtifactProperties) -> [String: Any] {

@@ -67,7 +67,14 @@ public final class ArtifactService: Sendable {
     /// Repository settings as this server last read or wrote them; `nil` until read.
     let repositoryCache = Mutex<(generation: Int, byKey: [String: Repository]?)>((0, nil))
 
-    public init(store: any ArtifactStore, blobs: any BlobStore, events: EventDispatcher, baseURL: String) {
+    /// Where AQL queries are evaluated: off the request threads, a few at a time, each within a time budget.
+    let searches: SearchRunner
+
+    public init(
+        store: any ArtifactStore, blobs: any BlobStore, events: EventDispatcher, baseURL: String, searchBudget: Duration = .seconds(10),
+        concurrentSearches: Int = 2
+    ) {
+        self.searches = SearchRunner(budget: searchBudget, concurrency: concurrentSearches)
         self.downloads = GroupCommit { [store] records in try await store.recordDownloads(records) }
         self.store = store
         self.blobs = blobs
@@ -315,12 +322,21 @@ public final class ArtifactService: Sendable {
             throw WardenError.invalid("path", "the root of a repository is deleted with DELETE /artifactory/api/repositories/\(repo)")
         }
         let item = try await existing(repo, path)
-        let data = { Payloads.beforeDelete(item: item, request: request) }
-        let verdict = try await events.runSynchronous(action: "BEFORE_DELETE", repo: repo, path: path, dataJSON: data, triggeredBy: request.userID)
-        if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
+        try await requireDeletable([item] + (item.isFolder ? try await store.descendants(repo: repo, path: path) : []), request, byMove: false)
         let blobs = self.blobs
         guard try await store.delete(repo: repo, path: path, release: { blobs.release(sha256: $0) }) else {
             throw WardenError(.notFound, "\(repo)/\(path) does not exist")
+        }
+    }
+
+    /// Runs the BEFORE_DELETE workers of each item that would go (a folder's files too: a policy on
+    /// `internal/**/*.key` must not be passed by deleting `internal`); the first STOP refuses the whole operation.
+    func requireDeletable(_ items: [ArtifactItem], _ request: ArtifactRequest, byMove: Bool) async throws {
+        for item in items {
+            let data = { Payloads.beforeDelete(item: item, request: request, byMove: byMove) }
+            let verdict = try await events.runSynchronous(
+                action: "BEFORE_DELETE", repo: item.repo, path: item.path, dataJSON: data, triggeredBy: request.userID)
+            if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
         }
     }
 
@@ -382,7 +398,10 @@ public final class ArtifactService: Sendable {
         move: Bool, repo: String, path rawPath: String, to target: String, dryRun: Bool, request: ArtifactRequest
     ) async throws -> TransferReport {
         let path = try ArtifactPath.normalize(rawPath)
-        let sourceRepo = try await writable(repo, request.principal).key
+        // A copy hands the source's content out under a new path: it needs read on the source (and write on it
+        // for a move), like a download.
+        let sourceRepo = try await readable(repo, request.principal).key
+        if move { _ = try await writable(repo, request.principal) }
         let source = try await existing(sourceRepo, path)
         let parts = target.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: true)
         guard let first = parts.first else { throw WardenError.invalid("to", "give the target as /repository/path") }
@@ -398,6 +417,11 @@ public final class ArtifactService: Sendable {
         }
         let items = [source] + (source.isFolder ? try await store.descendants(repo: sourceRepo, path: path) : [])
         let files = items.filter { !$0.isFolder }
+        func destination(of item: ArtifactItem) -> String {
+            let relative = item.path == path ? "" : String(item.path.dropFirst(path.isEmpty ? 0 : path.count + 1))
+            return relative.isEmpty ? targetPath : targetPath + "/" + relative
+        }
+        try await requireTransferable(files, move: move, to: targetRepo, destination: destination, request: request)
         var report = TransferReport(files: files.count, folders: items.count - files.count, dryRun: dryRun)
         if dryRun { return report }
         let now = Self.now()
@@ -405,8 +429,7 @@ public final class ArtifactService: Sendable {
         let blobs = self.blobs
         var created: [ArtifactItem] = []
         for item in items {
-            let relative = item.path == path ? "" : String(item.path.dropFirst(path.isEmpty ? 0 : path.count + 1))
-            let destination = relative.isEmpty ? targetPath : targetPath + "/" + relative
+            let destination = destination(of: item)
             var copy = item
             copy.repo = targetRepo
             copy.path = destination
@@ -444,6 +467,33 @@ public final class ArtifactService: Sendable {
         return report
     }
 
+    /// The policies a copy or move must pass before anything is written (a dry run asks them too, so that it tells
+    /// the truth): each source file's BEFORE_DOWNLOAD workers (a copy is a read of it), for a move each source
+    /// file's BEFORE_DELETE workers, and each new file's BEFORE_UPLOAD workers in the target. The first STOP refuses
+    /// the whole transfer. A `modifiedRepoPath` answer does not apply to a copy: the client named the target.
+    func requireTransferable(
+        _ files: [ArtifactItem], move: Bool, to targetRepo: String, destination: (ArtifactItem) -> String, request: ArtifactRequest
+    ) async throws {
+        for file in files {
+            let data = { Payloads.download(item: file, headOnly: false, request: request, baseURL: self.baseURL, withRepoPath: true) }
+            let verdict = try await events.runSynchronous(
+                action: "BEFORE_DOWNLOAD", repo: file.repo, path: file.path, dataJSON: data, triggeredBy: request.userID)
+            if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
+        }
+        if move { try await requireDeletable(files, request, byMove: true) }
+        for file in files {
+            let targetPath = destination(file)
+            let properties = try await store.properties(repo: file.repo, path: file.path)
+            let data = {
+                Payloads.beforeUpload(
+                    repo: targetRepo, path: targetPath, contentLength: file.size, properties: properties, request: request, baseURL: self.baseURL)
+            }
+            let verdict = try await events.runSynchronous(
+                action: "BEFORE_UPLOAD", repo: targetRepo, path: targetPath, dataJSON: data, triggeredBy: request.userID)
+            if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
+        }
+    }
+
     // MARK: Search
 
     /// Runs an AQL query over the repositories the principal may read.
@@ -453,6 +503,6 @@ public final class ArtifactService: Sendable {
         var repos = readable
         if let named = query.repositoryKeys { repos = readable.filter { named.contains($0) } }
         let rows = try await store.search(repos: repos)
-        return query.evaluate(rows, now: Self.now())
+        return try await searches.evaluate(query, rows, now: Self.now())
     }
 }

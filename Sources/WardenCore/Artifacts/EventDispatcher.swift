@@ -70,16 +70,17 @@ public final class EventDispatcher: Sendable {
         for stored in selected {
             let key = stored.worker.key
             let result = try await service.runStored(stored, dataJSON: dataJSON, triggeredBy: triggeredBy)
-            guard case .success(let json) = result.outcome else {
-                let reason = result.outcome.message ?? "failed"
+            let answer: [String: Any]?
+            switch Self.read(result.outcome) {
+            case .failure(let reason):
                 if failPolicy == .closed {
                     verdict.stopMessage = "worker '\(key)' failed (\(reason)); this server refuses the operation when a worker fails"
                     return verdict
                 }
                 warn("worker '\(key)' (\(action)) failed on \(repo)/\(path): \(reason); going on (fail open)")
                 continue
+            case .success(let read): answer = read
             }
-            let answer = json.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8), options: [.fragmentsAllowed]) as? [String: Any] }
             let message = answer?["message"] as? String ?? ""
             switch Self.status(answer?["status"]) {
             case .stop:
@@ -108,10 +109,33 @@ public final class EventDispatcher: Sendable {
 
     enum Decision { case proceed, stop, warn }
 
+    struct Unreadable: Error {
+        var reason: String
+    }
+
+    /// A synchronous worker's answer: `nil` when it returned nothing (no objection), its object when it returned
+    /// one, and a failure (which follows the fail policy, never consent) when it failed or its answer cannot be
+    /// read: not JSON, not an object, or a status that is neither a number nor a name.
+    static func read(_ outcome: RunOutcome) -> Result<[String: Any]?, Unreadable> {
+        guard case .success(let json) = outcome else { return .failure(Unreadable(reason: outcome.message ?? "failed")) }
+        guard let json else { return .success(nil) }
+        guard let value = try? JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed]) else {
+            return .failure(Unreadable(reason: "its answer is not JSON the server can read"))
+        }
+        if value is NSNull { return .success(nil) }
+        guard let object = value as? [String: Any] else {
+            return .failure(Unreadable(reason: "its answer is not an object with a status"))
+        }
+        if let status = object["status"], !(status is NSNull), !(status is String), (status as? NSNumber).map(Checked.isBoolean) != false {
+            return .failure(Unreadable(reason: "its status is neither a number nor a status name"))
+        }
+        return .success(object)
+    }
+
     /// A status given as its number or its name (spec §4): `2`/`*_STOP` stops, `3`/`*_WARN` warns.
     static func status(_ value: Any?) -> Decision {
-        if let number = value as? NSNumber {
-            return number.intValue == 2 ? .stop : number.intValue == 3 ? .warn : .proceed
+        if let number = Checked.wholeNumber(value) {
+            return number == 2 ? .stop : number == 3 ? .warn : .proceed
         }
         if let name = (value as? String)?.uppercased() {
             if name == "STOP" || name.hasSuffix("_STOP") { return .stop }

@@ -106,7 +106,9 @@ enum Payloads {
     static func download(item: ArtifactItem, headOnly: Bool, request: ArtifactRequest, baseURL: String, withRepoPath: Bool) -> String {
         let path = repoPath(item.repo, item.path)
         let ifModifiedSince =
-            request.headers.first { $0.name.lowercased() == "if-modified-since" }.flatMap { HTTPDate.parse($0.value) }.map { Int64($0 * 1000) } ?? 0
+            request.headers.first { $0.name.lowercased() == "if-modified-since" }.flatMap { HTTPDate.parse($0.value) }.flatMap {
+                Checked.int64($0 * 1000)
+            } ?? 0
         let metadata = JSONOut.object([
             ("repoPath", path), ("originalRepoPath", path), ("name", .string(item.name)), ("headOnly", .bool(headOnly)), ("checksum", .bool(false)),
             ("recursive", .bool(false)), ("modificationTime", .int(item.modifiedAt)), ("directoryRequest", .bool(false)),
@@ -127,10 +129,10 @@ enum Payloads {
         ])
     }
 
-    static func beforeDelete(item: ArtifactItem, request: ArtifactRequest) -> String {
+    static func beforeDelete(item: ArtifactItem, request: ArtifactRequest, byMove: Bool = false) -> String {
         let metadata = JSONOut.object([
             ("repoPath", repoPath(item.repo, item.path, isFolder: item.isFolder)), ("repoType", .int(1)), ("triggerMetadataCalculation", .bool(true)),
-            ("allowAsyncDelete", .bool(false)), ("skipTrashcan", .bool(false)), ("isTriggeredByGc", .bool(false)), ("triggeredByMove", .bool(false)),
+            ("allowAsyncDelete", .bool(false)), ("skipTrashcan", .bool(false)), ("isTriggeredByGc", .bool(false)), ("triggeredByMove", .bool(byMove)),
         ])
         return JSONOut.object([("metadata", metadata), ("userContext", userContext(request)), ("itemInfo", itemInfo(item))]).text
     }

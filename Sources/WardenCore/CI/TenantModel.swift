@@ -68,7 +68,7 @@ public struct Autohold: Sendable, Equatable {
     /// When a hold's nodes are let go (milliseconds), or `nil` while it holds them until released.
     public func releaseTime(of held: HeldNodes) -> Int64? {
         guard nodeExpiration > 0, let start = held.heldAt else { return nil }
-        return start + Int64(nodeExpiration) * 1000
+        return Checked.millis(after: start, seconds: Int64(nodeExpiration))
     }
 }
 

@@ -197,7 +197,7 @@ public final class TenantService: Sendable {
     /// Builds, newest first.
     public func builds(of tenant: CITenant, filter: BuildFilter) async throws -> [TenantBuild] {
         var found: [TenantBuild] = []
-        let wanted = max(0, filter.skip) + max(0, filter.limit)
+        let wanted = Checked.sum(max(0, filter.skip), max(0, filter.limit))
         if let change = filter.change, Int(change) == nil { return [] }
         try await scanBuildsets(of: tenant, change: filter.change.flatMap { Int($0) }, runs: { Self.matches(filter, $0, $1, $2) }) { set in
             for build in set.builds.reversed() where Self.keeps(filter, build) { found.append(build) }
@@ -241,7 +241,7 @@ public final class TenantService: Sendable {
     /// Buildsets, newest first.
     public func buildsets(of tenant: CITenant, filter: BuildFilter) async throws -> [TenantBuildset] {
         var found: [TenantBuildset] = []
-        let wanted = max(0, filter.skip) + max(0, filter.limit)
+        let wanted = Checked.sum(max(0, filter.skip), max(0, filter.limit))
         if let change = filter.change, Int(change) == nil { return [] }
         try await scanBuildsets(of: tenant, change: filter.change.flatMap { Int($0) }, runs: { Self.matches(filter, $0, $1, $2) }) { set in
             if Self.keeps(filter, set) { found.append(set) }
@@ -351,6 +351,10 @@ public final class TenantService: Sendable {
         guard !reason.isEmpty else { throw WardenError.invalid("reason", "is required") }
         guard count >= 1 else { throw WardenError.invalid("count", "must be at least 1") }
         guard nodeExpiration >= 0 else { throw WardenError.invalid("node_hold_expiration", "must be 0 or more seconds") }
+        guard nodeExpiration <= Checked.maxExpirySeconds else {
+            throw WardenError.invalid(
+                "node_hold_expiration", "must be at most \(Checked.maxExpirySeconds) seconds (ten years); 0 holds until released")
+        }
         let project = try await project(name, in: tenant)
         var filter = ".*"
         if let change { filter = "refs/changes/\(String(format: "%02d", (Int(change) ?? 0) % 100))/\(change)/.*" }
@@ -408,8 +412,13 @@ public final class TenantService: Sendable {
     func scheduleRelease(of held: Autohold.HeldNodes, in request: Autohold) {
         guard let release = request.releaseTime(of: held) else { return }
         Task { [weak self] in
-            let wait = release - Self.now()
-            if wait > 0 { try? await Task.sleep(for: .milliseconds(wait)) }
+            // In steps of at most an hour: a release years away is a long wait, never one huge sleep.
+            while true {
+                let wait = release - Self.now()
+                if wait <= 0 { break }
+                do { try await Task.sleep(for: .milliseconds(min(wait, 3_600_000))) } catch { return }
+                if self == nil { return }
+            }
             await self?.release(held, of: request.id, tenantID: request.tenantID)
         }
     }
@@ -424,12 +433,22 @@ public final class TenantService: Sendable {
     }
 
     /// At start: holds whose time ran out while the server was down are released; the others are scheduled again.
-    public func resumeHoldExpiries() async throws {
-        for tenant in try await tenants() {
-            for request in try await store.autoholds(tenantID: tenant.id) {
-                for held in request.nodes { scheduleRelease(of: held, in: request) }
+    /// Holds that cannot be read are skipped: stored data never stops the server from starting. Answers what was
+    /// skipped, for the server's log.
+    public func resumeHoldExpiries() async -> [String] {
+        var skipped: [String] = []
+        let all: [CITenant]
+        do { all = try await tenants() } catch { return ["the tenants could not be read to resume their holds: \(error)"] }
+        for tenant in all {
+            do {
+                for request in try await store.autoholds(tenantID: tenant.id) {
+                    for held in request.nodes { scheduleRelease(of: held, in: request) }
+                }
+            } catch {
+                skipped.append("the holds of tenant '\(tenant.name)' could not be read, so none is resumed: \(error)")
             }
         }
+        return skipped
     }
 
     // MARK: Nodes (runners)
