@@ -16,6 +16,17 @@ JS_EXPORT void JSContextGroupSetExecutionTimeLimit(JSContextGroupRef group, doub
 JS_EXPORT void JSContextGroupClearExecutionTimeLimit(JSContextGroupRef group) __attribute__((weak));
 JS_EXPORT void JSGlobalContextSetEvalEnabled(JSGlobalContextRef ctx, bool enabled, JSStringRef message)
     __attribute__((weak));
+/// A full collection that has finished when it returns (JSGarbageCollect only hints). From JSBasePrivate.h.
+JS_EXPORT void JSSynchronousGarbageCollectForDebugging(JSContextRef ctx) __attribute__((weak));
+
+/// A full, finished collection when the library has the call; otherwise the public hint.
+static inline void warden_jsc_collect_now(JSContextRef ctx) {
+    if (JSSynchronousGarbageCollectForDebugging != NULL) {
+        JSSynchronousGarbageCollectForDebugging(ctx);
+    } else {
+        JSGarbageCollect(ctx);
+    }
+}
 
 /// True when every private symbol above resolved.
 static inline bool warden_jsc_private_api_available(void) {

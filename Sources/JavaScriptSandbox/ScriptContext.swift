@@ -39,6 +39,10 @@ public final class ScriptContext {
         JSStrings.with(value) { ScriptValue(JSValueMakeString(ref, $0), in: self) }
     }
 
+    /// Collects garbage of the whole VM now and waits until it is done (when the library has the call; else a
+    /// hint). Costly: used only to check a context that seems to keep too much memory between runs.
+    public func collectGarbageNow() { warden_jsc_collect_now(ref) }
+
     /// A new empty object.
     public func object() -> ScriptValue { ScriptValue(JSObjectMake(ref, nil, nil), in: self) }
 

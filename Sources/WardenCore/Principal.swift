@@ -14,11 +14,19 @@ public struct Principal: Sendable, Equatable {
 
     public var name: String
     public var scope: Scope
+    /// How many worker runs deep this caller is: 0 for a person or a stored token; a worker run's own token is its
+    /// run's depth + 1. Events its requests fire run at this depth, and past `EventDepth.limit` they do not run,
+    /// so a worker whose writes fire itself cannot loop.
+    public var eventDepth: Int
 
-    public init(name: String, scope: Scope) {
+    public init(name: String, scope: Scope, eventDepth: Int = 0) {
         self.name = name
         self.scope = scope
+        self.eventDepth = eventDepth
     }
+
+    /// A worker's own call (its `platformToken`): it already holds an executor.
+    public var isWorkerRun: Bool { eventDepth > 0 }
 
     public var isAdmin: Bool { scope == .admin }
 
@@ -95,4 +103,10 @@ public struct Authenticator: Sendable {
         if let expiry = record.expiresAt, expiry <= now { throw WardenError(.unauthorized, "the token has expired") }
         return Principal(name: record.name, scope: record.scope)
     }
+}
+
+/// The guard against workers that fire themselves (an AFTER_CREATE worker that uploads into its own repository).
+public enum EventDepth {
+    /// Runs caused by a chain of more worker writes than this are not run; the refusal is recorded in history.
+    public static let limit = 3
 }

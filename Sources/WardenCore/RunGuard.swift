@@ -14,12 +14,14 @@ final class RunGuard: Sendable {
         var limitFailures = 0
         var suspendedUntil: ContinuousClock.Instant?
         var inFlight: [Int: ContinuousClock.Instant] = [:]
-        var waiters: [CheckedContinuation<Void, Never>] = []
+        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
     }
 
     enum Admission {
         case run(ticket: Int)
         case suspended(seconds: Int)
+        /// Held back longer than the queue wait allows.
+        case timedOut
     }
 
     let entries = Mutex<[String: Entry]>([:])
@@ -29,7 +31,14 @@ final class RunGuard: Sendable {
     let freeSlots: Int
     let slowAfter: Duration
 
-    init(executors: Int, tripAfter: Int = 3, cooldown: Duration = .seconds(30), slowAfter: Duration = .milliseconds(100)) {
+    let maxWait: Duration
+    let waiterIDs = Atomic<UInt64>(0)
+
+    init(
+        executors: Int, tripAfter: Int = 3, cooldown: Duration = .seconds(30), slowAfter: Duration = .milliseconds(100),
+        maxWait: Duration = .seconds(30)
+    ) {
+        self.maxWait = maxWait
         self.freeSlots = max(1, executors - 1)
         self.tripAfter = tripAfter
         self.cooldown = cooldown
@@ -44,8 +53,9 @@ final class RunGuard: Sendable {
         return entry.inFlight.values.allSatisfy { now - $0 < slowAfter }
     }
 
-    /// Waits for the worker's turn; `.suspended` means do not run it.
+    /// Waits for the worker's turn (at most `maxWait` in all); `.suspended` and `.timedOut` mean do not run it.
     func admit(_ key: String) async -> Admission {
+        let deadline = ContinuousClock.now + maxWait
         while true {
             enum Step {
                 case go(Int), wait, refuse(Int)
@@ -66,17 +76,33 @@ final class RunGuard: Sendable {
             case .go(let ticket): return .run(ticket: ticket)
             case .refuse(let seconds): return .suspended(seconds: seconds)
             case .wait:
+                if ContinuousClock.now >= deadline { return .timedOut }
+                let id = waiterIDs.add(1, ordering: .relaxed).newValue
+                // Woken by a finishing run of the worker, or by the deadline, whichever comes first.
+                let timer = Task { [weak self] in
+                    try? await Task.sleep(until: deadline, clock: .continuous)
+                    self?.wake(key, id: id)
+                }
                 await withCheckedContinuation { continuation in
                     let parked = entries.withLock { entries -> Bool in
                         guard var entry = entries[key], !mayStart(entry, now: .now) else { return false }
-                        entry.waiters.append(continuation)
+                        entry.waiters[id] = continuation
                         entries[key] = entry
                         return true
                     }
                     if !parked { continuation.resume() }
                 }
+                timer.cancel()
             }
         }
+    }
+
+    /// Resumes one parked waiter (its deadline passed); nothing when it was woken already.
+    func wake(_ key: String, id: UInt64) {
+        let waiter = entries.withLock { entries -> CheckedContinuation<Void, Never>? in
+            entries[key]?.waiters.removeValue(forKey: id)
+        }
+        waiter?.resume()
     }
 
     /// Records how the admitted run ended and lets the next waiter try.
@@ -88,14 +114,19 @@ final class RunGuard: Sendable {
             case .cpuLimit, .wallLimit, .memoryLimit:
                 entry.limitFailures += 1
                 if entry.limitFailures >= tripAfter { entry.suspendedUntil = .now + cooldown }
-            case .queueWait, .executorCrashed:
+            case .executorCrashed:
+                // The executor died while this worker ran in it (each executor runs one run at a time): the
+                // worker's doing, like a limit break.
+                entry.limitFailures += 1
+                if entry.limitFailures >= tripAfter { entry.suspendedUntil = .now + cooldown }
+            case .queueWait:
                 break
             default:
                 entry.limitFailures = 0
                 entry.suspendedUntil = nil
             }
-            let waiters = entry.waiters
-            entry.waiters = []
+            let waiters = Array(entry.waiters.values)
+            entry.waiters = [:]
             if entry.inFlight.isEmpty && entry.limitFailures == 0 && waiters.isEmpty {
                 entries[key] = nil
             } else {

@@ -168,3 +168,24 @@ public struct WorkerDraft: Sendable {
         self.version = version
     }
 }
+
+/// `context.state`'s limits (spec §5), checked by the server on every state a run hands back.
+public enum StateLimits {
+    public static let maxItems = 10
+    public static let maxKeyCharacters = 40
+    public static let maxValueCharacters = 250
+
+    /// Why `state` breaks the limits, or `nil` when it keeps them.
+    public static func problem(_ state: [String: String]) -> String? {
+        if state.count > maxItems { return "the worker's state holds \(state.count) items; at most \(maxItems) are kept" }
+        for (key, value) in state {
+            if key.isEmpty || key.count > maxKeyCharacters {
+                return "a state key is \(key.count) characters; keys are 1 to \(maxKeyCharacters)"
+            }
+            if value.count > maxValueCharacters {
+                return "the state value for '\(key.prefix(40))' is \(value.count) characters; at most \(maxValueCharacters) are kept"
+            }
+        }
+        return nil
+    }
+}

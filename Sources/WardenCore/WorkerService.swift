@@ -22,12 +22,15 @@ public struct WorkerSettings: Sendable {
     public var baseURL: String
     /// Executor processes: a worker may hold all but one of them at once (see `RunGuard`).
     public var executors: Int
+    /// How long a run may wait for its turn, in `RunGuard` as in the executor pool's queue.
+    public var maxQueueWait: Duration
 
     public init(
         limits: RunLimits = .default, recordSuccessfulRuns: Bool = true, historyPerWorker: Int = 1_000, historyEntryMaxBytes: Int = 130_000,
-        baseURL: String = "http://127.0.0.1:8080", executors: Int = 2
+        baseURL: String = "http://127.0.0.1:8080", executors: Int = 2, maxQueueWait: Duration = .seconds(30)
     ) {
         self.executors = executors
+        self.maxQueueWait = maxQueueWait
         self.limits = limits
         self.recordSuccessfulRuns = recordSuccessfulRuns
         self.historyPerWorker = historyPerWorker
@@ -64,7 +67,7 @@ public final class WorkerService: Sendable {
         self.workerTokens = workerTokens
         self.workers = workers
         self.history = history
-        self.runGuard = RunGuard(executors: settings.executors)
+        self.runGuard = RunGuard(executors: settings.executors, maxWait: settings.maxQueueWait)
         self.historyWriter = GroupCommit { [history] entries in try await history.append(entries) }
         self.states = states
         self.vault = vault
@@ -208,7 +211,8 @@ public final class WorkerService: Sendable {
         }
         let result = await run(
             workerKey: workerKey, action: action, projectKey: projectKey, module: module, secrets: secrets, properties: properties,
-            dataJSON: dataJSON, debug: debug, testRun: true, triggeredBy: principal.name, version: "test")
+            dataJSON: dataJSON, debug: debug, testRun: true, triggeredBy: principal.name, version: "test",
+            admission: Self.callerAdmission(principal))
         return (action, result)
     }
 
@@ -221,7 +225,7 @@ public final class WorkerService: Sendable {
             throw WardenError(.badRequest, "worker '\(key)' is a \(worker.action.name) worker; only GENERIC_EVENT workers can be executed")
         }
         guard worker.enabled else { throw WardenError(.conflict, "worker '\(key)' is disabled") }
-        return try await runStored(stored, dataJSON: dataJSON, triggeredBy: principal.name)
+        return try await runStored(stored, dataJSON: dataJSON, triggeredBy: principal.name, admission: Self.callerAdmission(principal))
     }
 
     /// Runs a worker again on the payload of one of its recorded runs (spec §2, rerun). `forceRecord` records the
@@ -232,12 +236,41 @@ public final class WorkerService: Sendable {
         guard let entry = try await history.entry(id: historyEntryID), entry.workerKey == key else {
             throw WardenError(.notFound, "worker '\(key)' has no history entry '\(historyEntryID)'")
         }
-        let result = try await runStored(stored, dataJSON: entry.payloadJSON, triggeredBy: principal.name, forceRecord: forceRecord)
+        let result = try await runStored(
+            stored, dataJSON: entry.payloadJSON, triggeredBy: principal.name, forceRecord: forceRecord, admission: Self.callerAdmission(principal))
         return (stored.worker.action, result)
     }
 
+    /// How a run is admitted to the executors: its class, the share it counts against (see `RunClass`), and the
+    /// event depth it runs at.
+    public struct Admission: Sendable {
+        public var runClass: RunClass
+        /// `nil`: the worker's project, when it has one.
+        public var share: String?
+        public var depth: Int
+
+        public init(runClass: RunClass = .event, share: String? = nil, depth: Int = 0) {
+            self.runClass = runClass
+            self.share = share
+            self.depth = depth
+        }
+
+        /// A synchronous policy worker of an operation by `principal` (its own depth when it is a worker's call).
+        public static func policy(depth: Int = 0) -> Admission { Admission(runClass: .policy, depth: depth) }
+    }
+
+    /// A run a caller asked for: counted against the caller's project (a project admin) or the caller; a worker's
+    /// own call (it holds an executor already) is an event-class run one level deeper.
+    static func callerAdmission(_ principal: Principal) -> Admission {
+        if principal.isWorkerRun { return Admission(runClass: .event, depth: principal.eventDepth) }
+        if case .projectAdmin(let project) = principal.scope { return Admission(runClass: .caller, share: "project:\(project)") }
+        return Admission(runClass: .caller, share: "caller:\(principal.name)")
+    }
+
     /// Runs a stored worker as an event would: with its state, saved when the run succeeds.
-    public func runStored(_ stored: StoredWorker, dataJSON: String, triggeredBy: String, forceRecord: Bool = false) async throws -> RunResult {
+    public func runStored(
+        _ stored: StoredWorker, dataJSON: String, triggeredBy: String, forceRecord: Bool = false, admission: Admission = Admission()
+    ) async throws -> RunResult {
         let worker = stored.worker
         let module: CompiledModule
         do {
@@ -249,22 +282,34 @@ public final class WorkerService: Sendable {
         return await run(
             workerKey: worker.key, action: worker.action, projectKey: worker.projectKey, module: module, secrets: try openSecrets(stored),
             properties: properties, dataJSON: dataJSON, debug: worker.debug, testRun: false, triggeredBy: triggeredBy,
-            version: worker.executedVersion, forceRecord: forceRecord)
+            version: worker.executedVersion, forceRecord: forceRecord, admission: admission)
     }
 
     func run(
         workerKey: String, action: WorkerAction, projectKey: String, module: CompiledModule, secrets: [String: String],
         properties: [String: String], dataJSON: String, debug: Bool, testRun: Bool, triggeredBy: String, version: String,
-        forceRecord: Bool = false
+        forceRecord: Bool = false, admission: Admission
     ) async -> RunResult {
+        let start = Self.nowMillis()
+        if admission.depth > EventDepth.limit {
+            // Not run: the event was fired by worker writes more levels deep than any legitimate chain needs.
+            let error = WorkerError(
+                type: "EventDepthError",
+                message: "not run: this event was fired by a chain of \(admission.depth) worker writes; at most \(EventDepth.limit) run")
+            let result = RunResult(outcome: .threw(error))
+            await record(
+                result, workerKey: workerKey, action: action, projectKey: projectKey, dataJSON: dataJSON, secrets: secrets, start: start,
+                triggeredBy: triggeredBy, testRun: testRun, version: version, always: true)
+            return result
+        }
         let state = testRun ? [:] : await currentState(of: workerKey)
-        let token = workerTokens?.mint(for: workerKey, lifetime: Double(settings.limits.wallMillis) / 1000 + 60)
+        let token = workerTokens?.mint(for: workerKey, lifetime: Double(settings.limits.wallMillis) / 1000 + 60, depth: admission.depth)
         defer { if let token { workerTokens?.revoke(token) } }
         let job = RunJob(
             workerKey: workerKey, module: module, dataJSON: dataJSON, secrets: secrets, properties: properties, state: state,
-            baseURL: baseURL.withLock { $0 }, platformToken: token ?? "", debug: debug, limits: settings.limits)
-        let start = Self.nowMillis()
-        let result: RunResult
+            baseURL: baseURL.withLock { $0 }, platformToken: token ?? "", debug: debug, limits: settings.limits, runClass: admission.runClass,
+            share: admission.share ?? (projectKey.isEmpty ? nil : "project:\(projectKey)"), disposable: testRun)
+        var result: RunResult
         if testRun {
             result = await runner.run(job)
         } else {
@@ -276,12 +321,19 @@ public final class WorkerService: Sendable {
                         WorkerError(
                             type: "LimitError",
                             message: "worker '\(workerKey)' is suspended for \(seconds) s more: \(runGuard.tripAfter) runs in a row broke a limit")))
+            case .timedOut:
+                result = RunResult(outcome: .queueWait)
             case .run(let ticket):
                 result = await runner.run(job)
                 runGuard.finish(workerKey, ticket: ticket, outcome: result.outcome)
             }
         }
-        let end = Self.nowMillis()
+        if !testRun, result.executionStatus == .success, let newState = result.state, let problem = StateLimits.problem(newState) {
+            // The prelude enforces these too, but a worker's module code runs before anything is frozen: the server
+            // checks again and never keeps a state over the limits.
+            result.outcome = .threw(WorkerError(type: "StateError", message: problem))
+            result.state = nil
+        }
         if !testRun, result.executionStatus == .success, let newState = result.state, newState != state {
             if (try? await states.save(newState, of: workerKey)) != nil {
                 stateCache.withLock { $0[workerKey] = newState }
@@ -289,7 +341,19 @@ public final class WorkerService: Sendable {
                 stateCache.withLock { $0[workerKey] = nil }
             }
         }
-        if result.executionStatus == .fail || debug || forceRecord || settings.recordSuccessfulRuns {
+        await record(
+            result, workerKey: workerKey, action: action, projectKey: projectKey, dataJSON: dataJSON, secrets: secrets, start: start,
+            triggeredBy: triggeredBy, testRun: testRun, version: version, always: debug || forceRecord)
+        return result
+    }
+
+    /// Writes the run's history entry when the settings want it (failures always).
+    func record(
+        _ result: RunResult, workerKey: String, action: WorkerAction, projectKey: String, dataJSON: String, secrets: [String: String],
+        start: Int64, triggeredBy: String, testRun: Bool, version: String, always: Bool
+    ) async {
+        let end = Self.nowMillis()
+        if result.executionStatus == .fail || always || settings.recordSuccessfulRuns {
             let masker = SecretMasker(secrets: secrets.values)
             var resultJSON: String?
             if case .success(let json) = result.outcome { resultJSON = json }
@@ -308,7 +372,6 @@ public final class WorkerService: Sendable {
             }
             if due { try? await history.prune(workerKey: workerKey, keep: settings.historyPerWorker) }
         }
-        return result
     }
 
     /// The worker's state: from the cache, else read once (this server is the only writer of it).

@@ -15,9 +15,12 @@ public final class WorkerTokens: Sendable {
     public init() {}
 
     /// A token acting for `workerKey` as a plain user (it can execute shared workers, nothing it does not own).
-    public func mint(for workerKey: String, lifetime: TimeInterval) -> String {
+    /// `depth` is the event depth of the run the token is for: its calls act one level deeper.
+    public func mint(for workerKey: String, lifetime: TimeInterval, depth: Int = 0) -> String {
         let value = TokenRecord.generateValue()
-        let grant = Grant(principal: Principal(name: "worker:\(workerKey)", scope: .user), expiresAt: Date().addingTimeInterval(lifetime))
+        let grant = Grant(
+            principal: Principal(name: "worker:\(workerKey)", scope: .user, eventDepth: Checked.sum(depth, 1)),
+            expiresAt: Date().addingTimeInterval(lifetime))
         grants.withLock { grants in
             let now = Date()
             grants = grants.filter { $0.value.expiresAt > now }

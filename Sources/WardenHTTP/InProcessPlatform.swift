@@ -10,11 +10,25 @@ import WorkerRuntime
 
 /// Serves a worker's `context.clients.platformHttp` calls through the server's own router, in process: no socket,
 /// the same routes, authentication and answers as an outside client gets.
+///
+/// Answers are collected into memory to hand them to the worker, so they are bounded: each at `maxAnswerBytes`
+/// (a worker reads a larger file in ranges), and all answers being collected at once at `maxInFlightBytes`, so
+/// that many workers reading large files at the same time cannot swell the server.
 public final class InProcessPlatform: Sendable {
     let responder: Mutex<RouterResponder<BasicRequestContext>?> = Mutex(nil)
     let logger: Logger
+    public let maxAnswerBytes: Int
+    public let maxInFlightBytes: Int
+    let inFlight = Atomic<Int>(0)
 
-    public init(logger: Logger) { self.logger = logger }
+    public init(logger: Logger, maxAnswerBytes: Int = 8 << 20, maxInFlightBytes: Int = 64 << 20) {
+        self.logger = logger
+        self.maxAnswerBytes = maxAnswerBytes
+        self.maxInFlightBytes = maxInFlightBytes
+    }
+
+    /// Bytes of answers being collected right now (for tests).
+    public var bytesInFlight: Int { inFlight.load(ordering: .relaxed) }
 
     /// Binds the router once it exists (the pool that runs workers is made before it).
     public func attach(_ router: Router<BasicRequestContext>) {
@@ -56,7 +70,8 @@ public final class InProcessPlatform: Sendable {
         } catch let error as any HTTPResponseError {
             response = try error.response(from: request, context: context)
         }
-        let collector = Collector()
+        let collector = Collector(platform: self)
+        defer { collector.releaseAll() }
         try await response.body.write(CollectingWriter(collector: collector))
         var headers: [String: String] = [:]
         for field in response.headers { headers[field.name.rawName] = field.value }
@@ -64,15 +79,43 @@ public final class InProcessPlatform: Sendable {
     }
 }
 
+/// One answer's body as it is collected, counted against the platform's budgets.
 final class Collector: Sendable {
+    let platform: InProcessPlatform
     let buffer = Mutex(ByteBuffer())
+    let reserved = Atomic<Int>(0)
     var text: String { buffer.withLock { String(buffer: $0) } }
+
+    init(platform: InProcessPlatform) { self.platform = platform }
+
+    /// Takes `count` more bytes from the budgets, or fails the call naming the budget it would pass.
+    func reserve(_ count: Int) throws {
+        let total = reserved.load(ordering: .relaxed) + count
+        guard total <= platform.maxAnswerBytes else {
+            throw WardenError(
+                .tooLarge,
+                "the answer is larger than \(platform.maxAnswerBytes) bytes, more than a platformHttp call hands a worker; read it in parts with a Range header"
+            )
+        }
+        let now = platform.inFlight.wrappingAdd(count, ordering: .relaxed).newValue
+        guard now <= platform.maxInFlightBytes else {
+            platform.inFlight.wrappingSubtract(count, ordering: .relaxed)
+            throw WardenError(.unavailable, "the server is collecting too many large platformHttp answers at once; try again shortly")
+        }
+        reserved.wrappingAdd(count, ordering: .relaxed)
+    }
+
+    func releaseAll() {
+        let count = reserved.exchange(0, ordering: .relaxed)
+        platform.inFlight.wrappingSubtract(count, ordering: .relaxed)
+    }
 }
 
 struct CollectingWriter: ResponseBodyWriter {
     let collector: Collector
 
     mutating func write(_ buffer: ByteBuffer) async throws {
+        try collector.reserve(buffer.readableBytes)
         var buffer = buffer
         collector.buffer.withLock { $0.writeBuffer(&buffer) }
     }

@@ -283,8 +283,8 @@ extension SQLiteStorage: PendingRunStore {
     public func enqueue(_ runs: [PendingRun]) async throws {
         try await pool.write { db in
             for run in runs {
-                try db.cachedStatement(sql: "INSERT INTO pending_run (worker_key, data, triggered_by) VALUES (?, ?, ?)").execute(
-                    arguments: [run.workerKey, run.dataJSON, run.triggeredBy])
+                try db.cachedStatement(sql: "INSERT INTO pending_run (worker_key, data, triggered_by, depth) VALUES (?, ?, ?, ?)").execute(
+                    arguments: [run.workerKey, run.dataJSON, run.triggeredBy, run.depth])
             }
         }
     }
@@ -294,7 +294,7 @@ extension SQLiteStorage: PendingRunStore {
         return try await pool.read { db in
             let exclusion = busy.isEmpty ? "" : "WHERE id NOT IN (\(busy.map(String.init).joined(separator: ",")))"
             return try Row.fetchAll(db, sql: "SELECT * FROM pending_run \(exclusion) ORDER BY id LIMIT ?", arguments: [limit]).map {
-                PendingRun(id: $0["id"], workerKey: $0["worker_key"], dataJSON: $0["data"], triggeredBy: $0["triggered_by"])
+                PendingRun(id: $0["id"], workerKey: $0["worker_key"], dataJSON: $0["data"], triggeredBy: $0["triggered_by"], depth: $0["depth"])
             }
         }
     }

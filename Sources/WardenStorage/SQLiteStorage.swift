@@ -141,6 +141,10 @@ public final class SQLiteStorage: Sendable {
         migrator.registerMigration("004-ci-groups-projects-runners-jobs") { db in try ciMigration(db) }
         migrator.registerMigration("005-ci-tenants") { db in try tenantMigration(db) }
         migrator.registerMigration("006-tenant-dialect-state-autoholds-keys-run-events") { db in try tenantDialectMigration(db) }
+        // How many worker runs deep the event behind a pending run is (a worker's own writes fire events too).
+        migrator.registerMigration("007-pending-run-depth") { db in
+            try db.execute(sql: "ALTER TABLE pending_run ADD COLUMN depth INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 

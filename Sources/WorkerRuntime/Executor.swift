@@ -59,6 +59,9 @@ final class WarmWorker {
     let run: ScriptValue
     let function: ScriptValue
     let module: CompiledModule
+    /// Resident memory this context is charged with: what its runs left behind (growth from start to end of each
+    /// run, never below zero). Module-level variables that grow from run to run show here.
+    var retainedBytes: Int64 = 0
 
     init(context: ScriptContext, run: ScriptValue, function: ScriptValue, module: CompiledModule) {
         self.context = context
@@ -191,7 +194,16 @@ final class Executor {
                 return (self.outcome(for: error), "", true)
             }
         }
-        if discard { workers[request.contextKey] = nil }
+        if case .success = outcome, !discard, !request.discardAfter, let warm = workers[request.contextKey],
+            keepsTooMuch(warm, grewBy: (ProcessProbe.residentBytes() ?? rssStart) - rssStart, budget: request.limits.memoryBytes)
+        {
+            // What its module keeps between runs counts against the worker, not against whoever runs next in
+            // this executor: the context is dropped and the process replaced, so the memory really goes.
+            outcome = .memoryLimit
+            stateJSON = ""
+            discard = true
+        }
+        if discard || request.discardAfter { workers[request.contextKey] = nil }
         current = nil
         let claimed = shared.watch.withLock { watch -> Bool in
             let wasActive = watch.active
@@ -213,6 +225,18 @@ final class Executor {
                 recycle: recycle
             ).encode())
         if recycle { exit(0) }
+    }
+
+    /// Charges a run's growth to its context; once the charge passes the budget, a full collection tells garbage
+    /// (which it frees) from what the module really keeps. True when the context keeps more than its budget.
+    func keepsTooMuch(_ warm: WarmWorker, grewBy growth: Int64, budget: Int64) -> Bool {
+        warm.retainedBytes = max(0, warm.retainedBytes + growth)
+        guard warm.retainedBytes > budget else { return false }
+        let before = ProcessProbe.residentBytes() ?? 0
+        warm.context.collectGarbageNow()
+        let after = ProcessProbe.residentBytes() ?? before
+        warm.retainedBytes = max(0, warm.retainedBytes - max(0, before - after))
+        return warm.retainedBytes > budget
     }
 
     func outcome(for error: Error) -> RunOutcome {
@@ -340,7 +364,9 @@ final class Executor {
         add("wait") { [unowned self] args in
             guard let run = self.current else { throw HostError("no run in progress") }
             let (promise, resolve, _) = try args.context.deferredPromise()
-            let millis = max(0, min(args.number(0) ?? 0, 86_400_000))
+            // NaN and negative waits are no wait; the run's deadline ends any long one.
+            let requested = args.number(0) ?? 0
+            let millis = requested.isFinite ? max(0, min(requested, 86_400_000)) : (requested == .infinity ? 86_400_000 : 0)
             run.waits.append((ProcessProbe.monotonicNanos() + Int64(millis * 1_000_000), resolve))
             return promise
         }
@@ -360,7 +386,12 @@ final class Executor {
             return args.context.string(encoded)
         }
         add("randomBytes") { args in
-            args.context.string(try WorkerCrypto.randomBytes(count: Int(args.number(0) ?? 0), encoding: args.string(1) ?? "hex"))
+            // `Int(Double)` traps on NaN, infinities and huge numbers: every one of those is a JavaScript error instead.
+            let requested = args.number(0) ?? .nan
+            guard requested.isFinite, requested == requested.rounded(), let count = Int(exactly: requested) else {
+                throw HostError("randomBytes takes a whole number of bytes from 0 to 65536, got \(requested)")
+            }
+            return args.context.string(try WorkerCrypto.randomBytes(count: count, encoding: args.string(1) ?? "hex"))
         }
         return host
     }

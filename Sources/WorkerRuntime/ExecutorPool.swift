@@ -16,11 +16,22 @@ public struct RunJob: Sendable {
     public var platformToken: String
     public var debug: Bool
     public var limits: RunLimits
+    /// Which runs go first when executors are scarce, and which may be held back.
+    public var runClass: RunClass
+    /// Runs with the same share (a project, a caller) hold at most `shareSlots` executors at once while any of
+    /// them is slow; `nil` for runs no one outside the admins can cause.
+    public var share: String?
+    /// A test run: its context is made for this run alone and dropped after it, never shared with another run.
+    public var disposable: Bool
 
     public init(
         workerKey: String, module: CompiledModule, dataJSON: String, secrets: [String: String] = [:], properties: [String: String] = [:],
-        state: [String: String] = [:], baseURL: String = "", platformToken: String = "", debug: Bool = false, limits: RunLimits = .default
+        state: [String: String] = [:], baseURL: String = "", platformToken: String = "", debug: Bool = false, limits: RunLimits = .default,
+        runClass: RunClass = .event, share: String? = nil, disposable: Bool = false
     ) {
+        self.runClass = runClass
+        self.share = share
+        self.disposable = disposable
         self.workerKey = workerKey
         self.module = module
         self.dataJSON = dataJSON
@@ -39,6 +50,20 @@ public struct RunJob: Sendable {
         "{\"secrets\":\(JSONText.object(secrets)),\"properties\":\(JSONText.object(properties)),\"state\":\(JSONText.object(state)),"
             + "\"baseUrl\":\(JSONText.quote(baseURL)),\"platformToken\":\(JSONText.quote(platformToken))}"
     }
+}
+
+/// How urgent a run is, and how much of the pool it may take (issue: a flood of test runs took every executor and a
+/// global download policy timed out in the queue).
+public enum RunClass: Int, Sendable, Comparable {
+    /// A synchronous policy worker (BEFORE_*): an operation waits for its verdict. Served first.
+    case policy = 0
+    /// An event's asynchronous worker, a scheduled run, a run that another worker's call started.
+    case event = 1
+    /// A run a caller asked for directly (a test run, an execute, a rerun): at most `callerSlots` at once, so
+    /// that however many arrive, an executor is left for the others.
+    case caller = 2
+
+    public static func < (lhs: RunClass, rhs: RunClass) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
 /// The server side of the executor processes: it spawns N of them, routes each run to an executor that already holds
@@ -78,9 +103,17 @@ public final class ExecutorPool: Sendable {
         }
     }
 
+    /// What a busy slot runs, for admission.
+    struct Running {
+        var runClass: RunClass
+        var share: String?
+        var startedAt: Int64
+    }
+
     struct Slot {
         var process: ExecutorProcess
-        var busy = false
+        var busy: Bool { running != nil }
+        var running: Running?
         /// Context key → last use, for least-recently-used eviction.
         var loaded: [String: UInt64] = [:]
         var deadline: Int64?
@@ -89,6 +122,8 @@ public final class ExecutorPool: Sendable {
     struct Waiter {
         var id: UInt64
         var contextKey: String
+        var runClass: RunClass
+        var share: String?
         var enqueuedAt: Int64
         var continuation: CheckedContinuation<Int?, Never>
     }
@@ -105,6 +140,12 @@ public final class ExecutorPool: Sendable {
     }
 
     public let configuration: Configuration
+    /// Caller runs (tests, executes, reruns) at once, at most: all executors but one.
+    let callerSlots: Int
+    /// Runs of one share at once while any of them is slow, at most: all executors but one.
+    let shareSlots: Int
+    /// A run that has gone on this long is slow: a share with slow runs cannot take more executors.
+    static let slowAfter: Int64 = 100_000_000
     let handler: any HostCallHandler
     let state = Mutex(State())
     let compileCache = Mutex<[String: CompiledModule]>([:])
@@ -115,6 +156,8 @@ public final class ExecutorPool: Sendable {
 
     public init(configuration: Configuration, handler: any HostCallHandler) throws {
         self.configuration = configuration
+        self.callerSlots = max(1, configuration.executors - 1)
+        self.shareSlots = max(1, configuration.executors - 1)
         self.handler = handler
         var slots: [Slot] = []
         for _ in 0..<configuration.executors { slots.append(Slot(process: try spawnExecutor())) }
@@ -155,9 +198,10 @@ public final class ExecutorPool: Sendable {
     /// Runs `job` and returns its result with every secret value masked. Never throws: every failure is an outcome.
     public func run(_ job: RunJob) async -> RunResult {
         let runID = nextID()
-        let contextKey = job.contextKey
+        // A test run's context is its own: no other run, of any caller, sees its module's variables.
+        let contextKey = job.disposable ? "disposable#\(runID)" : job.contextKey
         let masker = SecretMasker(secrets: job.secrets.values)
-        guard let index = await acquire(contextKey: contextKey, id: runID) else {
+        guard let index = await acquire(contextKey: contextKey, id: runID, runClass: job.runClass, share: job.share) else {
             let closed = state.withLock { $0.closed }
             return RunResult(outcome: closed ? .executorCrashed("the executor pool is shut down") : .queueWait)
         }
@@ -182,7 +226,7 @@ public final class ExecutorPool: Sendable {
         let (process, needsModule, evict) = prepared
         let request = RunRequest(
             runID: runID, contextKey: contextKey, module: needsModule ? job.module : nil, evict: evict, infoJSON: job.infoJSON,
-            dataJSON: job.dataJSON, debug: job.debug, limits: job.limits)
+            dataJSON: job.dataJSON, debug: job.debug, limits: job.limits, discardAfter: job.disposable)
         let reply = await process.run(request)
         var result: RunResult
         if let reply {
@@ -197,8 +241,8 @@ public final class ExecutorPool: Sendable {
             if let values = result.state { result.state = values.mapValues(masker.mask) }
         }
         release(
-            index: index, process: process, contextKey: contextKey, runID: runID, keepContext: reply.map { !$0.contextDiscarded } ?? false,
-            retiring: reply?.recycle ?? false)
+            index: index, process: process, contextKey: contextKey, runID: runID,
+            keepContext: !job.disposable && (reply.map { !$0.contextDiscarded } ?? false), retiring: reply?.recycle ?? false)
         return result
     }
 
@@ -208,18 +252,35 @@ public final class ExecutorPool: Sendable {
         return object
     }
 
-    /// A free executor's index, preferring one that holds `contextKey`; waits in line when none is free.
-    func acquire(contextKey: String, id: UInt64) async -> Int? {
+    /// A free executor's index, preferring one that holds `contextKey`; waits in line when none is free or when
+    /// admission holds this run back (see `mayStart`).
+    func acquire(contextKey: String, id: UInt64, runClass: RunClass, share: String?) async -> Int? {
         await withCheckedContinuation { continuation in
-            state.withLock { state in
-                guard !state.closed else { return continuation.resume(returning: nil) }
-                if let index = Self.freeSlot(in: state, for: contextKey) {
-                    state.slots[index].busy = true
-                    return continuation.resume(returning: index)
+            let now = ProcessProbe.monotonicNanos()
+            let granted = state.withLock { state -> Int?? in
+                guard !state.closed else { return .some(nil) }
+                if mayStart(runClass, share, in: state, now: now), let index = Self.freeSlot(in: state, for: contextKey) {
+                    state.slots[index].running = Running(runClass: runClass, share: share, startedAt: now)
+                    return .some(index)
                 }
-                state.waiters.append(Waiter(id: id, contextKey: contextKey, enqueuedAt: ProcessProbe.monotonicNanos(), continuation: continuation))
+                state.waiters.append(
+                    Waiter(id: id, contextKey: contextKey, runClass: runClass, share: share, enqueuedAt: now, continuation: continuation))
+                return .none
             }
+            if let granted { continuation.resume(returning: granted) }
         }
+    }
+
+    /// Admission: a caller run only while fewer than `callerSlots` caller runs go on, and a run of a share only
+    /// while that share holds fewer than `shareSlots` executors or all of its runs are still quick (so a project's
+    /// quick downloads keep every executor busy, and its slow ones cannot).
+    func mayStart(_ runClass: RunClass, _ share: String?, in state: State, now: Int64) -> Bool {
+        if runClass == .caller, state.slots.count(where: { $0.running?.runClass == .caller }) >= callerSlots { return false }
+        if let share {
+            let mine = state.slots.compactMap { $0.running }.filter { $0.share == share }
+            if mine.count >= shareSlots, mine.contains(where: { now - $0.startedAt >= Self.slowAfter }) { return false }
+        }
+        return true
     }
 
     static func freeSlot(in state: State, for contextKey: String) -> Int? {
@@ -231,25 +292,39 @@ public final class ExecutorPool: Sendable {
         return fallback
     }
 
+    /// Hands free executors to waiting runs: policy runs first, then events, then callers, each in arrival order,
+    /// skipping those admission holds back; for one executor, a waiter whose worker it holds warm goes first
+    /// within the most urgent class. Returns the runs to resume (outside the lock).
+    func dispatch(in state: inout State) -> [(CheckedContinuation<Int?, Never>, Int)] {
+        var granted: [(CheckedContinuation<Int?, Never>, Int)] = []
+        let now = ProcessProbe.monotonicNanos()
+        while let index = state.slots.indices.first(where: { !state.slots[$0].busy }) {
+            let eligible = state.waiters.indices.filter { mayStart(state.waiters[$0].runClass, state.waiters[$0].share, in: state, now: now) }
+            guard let urgent = eligible.map({ state.waiters[$0].runClass }).min() else { break }
+            let loaded = state.slots[index].loaded
+            let candidates = eligible.filter { state.waiters[$0].runClass == urgent }
+            let pick = candidates.first { loaded[state.waiters[$0].contextKey] != nil } ?? candidates[0]
+            let waiter = state.waiters.remove(at: pick)
+            state.slots[index].running = Running(runClass: waiter.runClass, share: waiter.share, startedAt: now)
+            granted.append((waiter.continuation, index))
+        }
+        return granted
+    }
+
     /// Frees the slot after a run. An executor that announced it is exiting (`retiring`) is replaced here, before
     /// anything else can be sent to it.
     func release(index: Int, process: ExecutorProcess, contextKey: String, runID: UInt64, keepContext: Bool, retiring: Bool) {
-        state.withLock { state in
+        let granted = state.withLock { state -> [(CheckedContinuation<Int?, Never>, Int)] in
             state.origins[runID] = nil
             if state.slots[index].process === process {
                 state.slots[index].deadline = nil
                 if !keepContext { state.slots[index].loaded[contextKey] = nil }
                 if retiring { replaceExecutor(at: index, in: &state) }
             }
-            if state.waiters.isEmpty {
-                state.slots[index].busy = false
-            } else {
-                // Hand the executor straight to the next in line; prefer one waiting for a worker it holds.
-                let loaded = state.slots[index].loaded
-                let pick = state.waiters.firstIndex { loaded[$0.contextKey] != nil } ?? 0
-                state.waiters.remove(at: pick).continuation.resume(returning: index)
-            }
+            state.slots[index].running = nil
+            return dispatch(in: &state)
         }
+        for (continuation, slot) in granted { continuation.resume(returning: slot) }
     }
 
     // MARK: Executors
@@ -351,10 +426,24 @@ public final class ExecutorPool: Sendable {
         }
         for waiter in expired { waiter.continuation.resume(returning: nil) }
         if (now / 10_000_000) % 5 == 0 {
+            var heavyIdle: [ExecutorProcess] = []
             for slot in state.withLock({ $0.slots }) {
-                if let rss = ProcessProbe.residentBytes(pid: slot.process.pid), rss > configuration.executorMemoryCap {
+                guard let rss = ProcessProbe.residentBytes(pid: slot.process.pid) else { continue }
+                if rss > configuration.executorMemoryCap {
                     toKill.append((slot.process, .memoryLimit))
+                } else if rss > configuration.executorMemoryCap / 4 * 3 {
+                    heavyIdle.append(slot.process)
                 }
+            }
+            // An idle executor near its cap (many warm contexts, each within its budget) is replaced between runs,
+            // so that the cap never has to kill it in the middle of some innocent worker's run.
+            for process in heavyIdle {
+                let replaced = state.withLock { state -> Bool in
+                    guard let index = state.slots.firstIndex(where: { $0.process === process }), !state.slots[index].busy else { return false }
+                    replaceExecutor(at: index, in: &state)
+                    return state.slots[index].process !== process
+                }
+                if replaced { toKill.append((process, .executorCrashed("replaced while idle: near its memory cap"))) }
             }
         }
         for (process, reason) in toKill { process.kill(because: reason) }

@@ -50,6 +50,8 @@ struct RunRequest {
     var dataJSON: String
     var debug: Bool
     var limits: RunLimits
+    /// Drop the context once the run is over (a test run's context is never kept).
+    var discardAfter = false
 
     func encode() -> [UInt8] {
         var writer = WireWriter(tag: MessageTag.run.rawValue)
@@ -70,6 +72,7 @@ struct RunRequest {
         writer.i64(limits.memoryBytes)
         writer.u64(UInt64(limits.maxOutputBytes))
         writer.u64(UInt64(limits.maxLogBytes))
+        writer.bool(discardAfter)
         return writer.frame()
     }
 
@@ -87,9 +90,10 @@ struct RunRequest {
         let limits = RunLimits(
             cpuMillis: Int(try reader.u64()), wallMillis: Int(try reader.u64()), memoryBytes: try reader.i64(),
             maxOutputBytes: Int(try reader.u64()), maxLogBytes: Int(try reader.u64()))
+        let discardAfter = try reader.bool()
         return RunRequest(
             runID: runID, contextKey: contextKey, module: module, evict: evict, infoJSON: infoJSON, dataJSON: dataJSON, debug: debug,
-            limits: limits)
+            limits: limits, discardAfter: discardAfter)
     }
 }
 

@@ -14,7 +14,7 @@ enum Prelude {
           const freeze = Object.freeze, defineProperty = Object.defineProperty, getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
           const getPrototypeOf = Object.getPrototypeOf, ownKeys = Reflect.ownKeys, keys = Object.keys, fromEntries = Object.fromEntries;
           const parse = JSON.parse, stringify = JSON.stringify, Str = String, ErrorCtor = Error, TypeErrorCtor = TypeError;
-          const PromiseCtor = Promise, MapCtor = Map, SetCtor = Set, hasOwn = Object.prototype.hasOwnProperty;
+          const PromiseCtor = Promise, MapCtor = Map, SetCtor = Set, hasOwn = Object.prototype.hasOwnProperty, create = Object.create;
           const stackLine = /@warden-worker:(\d+):\d+/;
           const regexpExec = RegExp.prototype.exec, call = Function.prototype.call;
           const has = (o, k) => call.call(hasOwn, o, k);
@@ -138,26 +138,35 @@ enum Prelude {
           const remaining = () => host.remaining();
 
           // context.state: at most 10 items, keys up to 40 characters, values up to 250 (non-strings kept as JSON).
+          // Kept in a prototype-less object and read with captured built-ins only: module code runs before the
+          // built-ins are frozen and may have replaced Map's or Object's methods. The server checks the limits again.
           const makeState = (initial) => {
-            const items = new MapCtor();
-            for (const k of keys(initial)) items.set(k, Str(initial[k]));
+            let items = create(null), count = 0;
+            for (const k of keys(initial)) { items[k] = Str(initial[k]); count++; }
+            const present = (key) => has(items, key);
+            const copy = () => {
+              const out = {};
+              for (const k of keys(items)) defineProperty(out, k, { value: items[k], enumerable: true, writable: true, configurable: true });
+              return out;
+            };
             const api = freeze({
-              get: (k) => (items.has(Str(k)) ? items.get(Str(k)) : undefined),
-              has: (k) => items.has(Str(k)),
-              delete: (k) => items.delete(Str(k)),
-              clear: () => items.clear(),
-              getAll: () => fromEntries(items),
+              get: (k) => { const key = Str(k); return present(key) ? items[key] : undefined; },
+              has: (k) => present(Str(k)),
+              delete: (k) => { const key = Str(k); if (!present(key)) return false; delete items[key]; count--; return true; },
+              clear: () => { items = create(null); count = 0; },
+              getAll: copy,
               set: (k, v) => {
                 const key = Str(k);
                 if (key.length === 0 || key.length > 40) throw new ErrorCtor('state key must be 1 to 40 characters, got ' + key.length);
                 const value = typeof v === 'string' ? v : stringify(v);
-                if (value === undefined) throw new TypeErrorCtor('state value for "' + key + '" cannot be stored as JSON');
+                if (typeof value !== 'string') throw new TypeErrorCtor('state value for "' + key + '" cannot be stored as JSON');
                 if (value.length > 250) throw new ErrorCtor('state value for "' + key + '" is ' + value.length + ' characters; at most 250 are allowed');
-                if (!items.has(key) && items.size >= 10) throw new ErrorCtor('state holds at most 10 items');
-                items.set(key, value);
+                if (!present(key) && count >= 10) throw new ErrorCtor('state holds at most 10 items');
+                if (!present(key)) count++;
+                items[key] = value;
               },
             });
-            return { api, snapshot: () => fromEntries(items) };
+            return { api, snapshot: copy };
           };
           const reader = (values) => freeze({ get: (k) => (has(values, Str(k)) ? Str(values[Str(k)]) : undefined) });
 

@@ -73,7 +73,7 @@ struct ServerConfiguration: Sendable {
     func workerSettings(baseURL: String) -> WorkerSettings {
         WorkerSettings(
             limits: limits, recordSuccessfulRuns: recordSuccessfulRuns, historyPerWorker: historyPerWorker, baseURL: baseURL,
-            executors: executors)
+            executors: executors, maxQueueWait: .seconds(maxQueueWaitSeconds))
     }
 
     static func string(_ config: ConfigReader, _ key: String) throws -> String? {

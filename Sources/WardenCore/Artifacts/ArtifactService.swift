@@ -16,6 +16,9 @@ public struct ArtifactRequest: Sendable {
     }
 
     public var userID: String { principal?.name ?? "anonymous" }
+
+    /// The event depth its events run at (a worker's own request is one level deeper than that worker's run).
+    public var depth: Int { principal?.eventDepth ?? 0 }
 }
 
 /// What an upload will do, decided before its body is read (the BEFORE_UPLOAD workers may have moved it).
@@ -211,7 +214,8 @@ public final class ArtifactService: Sendable {
             Payloads.beforeUpload(
                 repo: repo, path: path, contentLength: contentLength, properties: properties, request: request, baseURL: self.baseURL)
         }
-        let verdict = try await events.runSynchronous(action: "BEFORE_UPLOAD", repo: repo, path: path, dataJSON: data, triggeredBy: request.userID)
+        let verdict = try await events.runSynchronous(
+            action: "BEFORE_UPLOAD", repo: repo, path: path, dataJSON: data, triggeredBy: request.userID, depth: request.depth)
         if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
         if let moved = verdict.modifiedRepoPath {
             let newPath = try ArtifactPath.normalize(moved.path, field: "modifiedRepoPath.path")
@@ -262,7 +266,8 @@ public final class ArtifactService: Sendable {
             Payloads.afterCreate(
                 repo: ticket.repo, path: ticket.path, contentLength: digest.size, request: ticket.request, baseURL: self.baseURL)
         }
-        try await events.enqueue(action: "AFTER_CREATE", repo: ticket.repo, path: ticket.path, dataJSON: data, triggeredBy: user)
+        try await events.enqueue(
+            action: "AFTER_CREATE", repo: ticket.repo, path: ticket.path, dataJSON: data, triggeredBy: user, depth: ticket.request.depth)
         return stored
     }
 
@@ -302,12 +307,14 @@ public final class ArtifactService: Sendable {
         let item = try await existing(repo, path)
         if item.isFolder { return .folder(item, children: try await store.children(repo: repo, path: path)) }
         let data = { Payloads.download(item: item, headOnly: headOnly, request: request, baseURL: self.baseURL, withRepoPath: true) }
-        let verdict = try await events.runSynchronous(action: "BEFORE_DOWNLOAD", repo: repo, path: path, dataJSON: data, triggeredBy: request.userID)
+        let verdict = try await events.runSynchronous(
+            action: "BEFORE_DOWNLOAD", repo: repo, path: path, dataJSON: data, triggeredBy: request.userID, depth: request.depth)
         if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
         if !headOnly {
             try await downloads.submit(DownloadRecord(repo: repo, path: path, millis: Self.now(), user: request.userID))
             let after = { Payloads.download(item: item, headOnly: false, request: request, baseURL: self.baseURL, withRepoPath: false) }
-            try await events.enqueue(action: "AFTER_DOWNLOAD", repo: repo, path: path, dataJSON: after, triggeredBy: request.userID)
+            try await events.enqueue(
+                action: "AFTER_DOWNLOAD", repo: repo, path: path, dataJSON: after, triggeredBy: request.userID, depth: request.depth)
         }
         return .file(item, blobPath: blobs.filePath(sha256: item.sha256), extraHeaders: verdict.headers)
     }
@@ -335,7 +342,7 @@ public final class ArtifactService: Sendable {
         for item in items {
             let data = { Payloads.beforeDelete(item: item, request: request, byMove: byMove) }
             let verdict = try await events.runSynchronous(
-                action: "BEFORE_DELETE", repo: item.repo, path: item.path, dataJSON: data, triggeredBy: request.userID)
+                action: "BEFORE_DELETE", repo: item.repo, path: item.path, dataJSON: data, triggeredBy: request.userID, depth: request.depth)
             if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
         }
     }
@@ -375,7 +382,8 @@ public final class ArtifactService: Sendable {
             for name in properties.keys.sorted() {
                 let data = { Payloads.beforePropertyCreate(item: target, name: name, values: properties[name] ?? [], request: request) }
                 let verdict = try await events.runSynchronous(
-                    action: "BEFORE_PROPERTY_CREATE", repo: repo, path: target.path, dataJSON: data, triggeredBy: request.userID)
+                    action: "BEFORE_PROPERTY_CREATE", repo: repo, path: target.path, dataJSON: data, triggeredBy: request.userID, depth: request.depth
+                )
                 if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
             }
         }
@@ -461,7 +469,8 @@ public final class ArtifactService: Sendable {
         }
         for item in created {
             let data = { Payloads.afterCreate(repo: item.repo, path: item.path, contentLength: item.size, request: request, baseURL: self.baseURL) }
-            try await events.enqueue(action: "AFTER_CREATE", repo: item.repo, path: item.path, dataJSON: data, triggeredBy: user)
+            try await events.enqueue(
+                action: "AFTER_CREATE", repo: item.repo, path: item.path, dataJSON: data, triggeredBy: user, depth: request.depth)
         }
         report.files = created.count
         return report
@@ -477,7 +486,7 @@ public final class ArtifactService: Sendable {
         for file in files {
             let data = { Payloads.download(item: file, headOnly: false, request: request, baseURL: self.baseURL, withRepoPath: true) }
             let verdict = try await events.runSynchronous(
-                action: "BEFORE_DOWNLOAD", repo: file.repo, path: file.path, dataJSON: data, triggeredBy: request.userID)
+                action: "BEFORE_DOWNLOAD", repo: file.repo, path: file.path, dataJSON: data, triggeredBy: request.userID, depth: request.depth)
             if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
         }
         if move { try await requireDeletable(files, request, byMove: true) }
@@ -489,7 +498,7 @@ public final class ArtifactService: Sendable {
                     repo: targetRepo, path: targetPath, contentLength: file.size, properties: properties, request: request, baseURL: self.baseURL)
             }
             let verdict = try await events.runSynchronous(
-                action: "BEFORE_UPLOAD", repo: targetRepo, path: targetPath, dataJSON: data, triggeredBy: request.userID)
+                action: "BEFORE_UPLOAD", repo: targetRepo, path: targetPath, dataJSON: data, triggeredBy: request.userID, depth: request.depth)
             if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
         }
     }

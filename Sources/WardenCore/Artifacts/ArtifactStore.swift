@@ -78,8 +78,11 @@ public struct PendingRun: Sendable, Equatable {
     public var workerKey: String
     public var dataJSON: String
     public var triggeredBy: String
+    /// The event depth of the request that fired it (see `Principal.eventDepth`).
+    public var depth: Int
 
-    public init(id: Int64 = 0, workerKey: String, dataJSON: String, triggeredBy: String) {
+    public init(id: Int64 = 0, workerKey: String, dataJSON: String, triggeredBy: String, depth: Int = 0) {
+        self.depth = depth
         self.id = id
         self.workerKey = workerKey
         self.dataJSON = dataJSON

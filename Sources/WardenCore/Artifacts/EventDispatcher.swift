@@ -60,16 +60,30 @@ public final class EventDispatcher: Sendable {
 
     /// Runs the synchronous workers of an event one after another; the first STOP ends the chain.
     /// `dataJSON` is built only when a worker is selected (most events select none).
+    /// `depth` is the event depth of the operation's caller (a worker's own write runs one level deeper).
     public func runSynchronous(
-        action: String, repo: String, path: String, dataJSON makeData: () -> String, triggeredBy: String
+        action: String, repo: String, path: String, dataJSON makeData: () -> String, triggeredBy: String, depth: Int = 0
     ) async throws -> SyncVerdict {
         var verdict = SyncVerdict()
         let selected = try await workers(for: action, repo: repo, path: path)
         guard !selected.isEmpty else { return verdict }
+        if depth > EventDepth.limit {
+            // A policy is never skipped: an operation too deep in a chain of worker writes for its policy to run is refused.
+            throw WardenError(
+                .forbidden,
+                "\(repo)/\(path): this operation comes from a chain of \(depth) worker writes, deeper than the \(EventDepth.limit) its policies run for"
+            )
+        }
         let dataJSON = makeData()
         for stored in selected {
             let key = stored.worker.key
-            let result = try await service.runStored(stored, dataJSON: dataJSON, triggeredBy: triggeredBy)
+            let result = try await service.runStored(stored, dataJSON: dataJSON, triggeredBy: triggeredBy, admission: .policy(depth: depth))
+            if result.outcome == .queueWait {
+                // Starvation is load, not a verdict: whatever the fail policy, an operation whose policy could not
+                // run is refused (503, to be tried again), never let through.
+                throw WardenError(
+                    .unavailable, "worker '\(key)' that guards \(repo)/\(path) could not run in time (the server is busy); try again shortly")
+            }
             let answer: [String: Any]?
             switch Self.read(result.outcome) {
             case .failure(let reason):
@@ -146,11 +160,13 @@ public final class EventDispatcher: Sendable {
 
     /// Persists one run per selected asynchronous worker; returns how many were queued.
     @discardableResult
-    public func enqueue(action: String, repo: String, path: String, dataJSON makeData: () -> String, triggeredBy: String) async throws -> Int {
+    public func enqueue(
+        action: String, repo: String, path: String, dataJSON makeData: () -> String, triggeredBy: String, depth: Int = 0
+    ) async throws -> Int {
         let selected = try await workers(for: action, repo: repo, path: path)
         guard !selected.isEmpty else { return 0 }
         let dataJSON = makeData()
-        let runs = selected.map { PendingRun(workerKey: $0.worker.key, dataJSON: dataJSON, triggeredBy: triggeredBy) }
+        let runs = selected.map { PendingRun(workerKey: $0.worker.key, dataJSON: dataJSON, triggeredBy: triggeredBy, depth: depth) }
         try await queue.enqueue(runs)
         wakeUp.yield()
         return runs.count
@@ -189,7 +205,8 @@ public final class EventDispatcher: Sendable {
 
     func perform(_ run: PendingRun) async {
         if let stored = try? await service.workers.worker(key: run.workerKey), stored.worker.enabled {
-            _ = try? await service.runStored(stored, dataJSON: run.dataJSON, triggeredBy: run.triggeredBy)
+            _ = try? await service.runStored(
+                stored, dataJSON: run.dataJSON, triggeredBy: run.triggeredBy, admission: WorkerService.Admission(depth: run.depth))
         }
         try? await queue.finish(id: run.id)
     }
