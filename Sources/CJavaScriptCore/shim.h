@@ -18,6 +18,8 @@ JS_EXPORT void JSGlobalContextSetEvalEnabled(JSGlobalContextRef ctx, bool enable
     __attribute__((weak));
 /// A full collection that has finished when it returns (JSGarbageCollect only hints). From JSBasePrivate.h.
 JS_EXPORT void JSSynchronousGarbageCollectForDebugging(JSContextRef ctx) __attribute__((weak));
+/// The VM's heap figures (heapSize, extraMemorySize, ...) as an object. From JSBasePrivate.h.
+JS_EXPORT JSObjectRef JSGetMemoryUsageStatistics(JSContextRef ctx) __attribute__((weak));
 
 /// A full, finished collection when the library has the call; otherwise the public hint.
 static inline void warden_jsc_collect_now(JSContextRef ctx) {
@@ -26,6 +28,11 @@ static inline void warden_jsc_collect_now(JSContextRef ctx) {
     } else {
         JSGarbageCollect(ctx);
     }
+}
+
+/// The statistics object, or NULL when the library does not have the call.
+static inline JSObjectRef warden_jsc_memory_statistics(JSContextRef ctx) {
+    return JSGetMemoryUsageStatistics != NULL ? JSGetMemoryUsageStatistics(ctx) : NULL;
 }
 
 /// True when every private symbol above resolved.

@@ -43,6 +43,20 @@ public final class ScriptContext {
     /// hint). Costly: used only to check a context that seems to keep too much memory between runs.
     public func collectGarbageNow() { warden_jsc_collect_now(ref) }
 
+    /// Bytes the whole VM keeps alive after a full collection (JS heap and the memory it reports beside it), or
+    /// `nil` when the library cannot tell. Walks the heap: costly, for rare checks only.
+    public func liveHeapBytes() -> Int64? {
+        warden_jsc_collect_now(ref)
+        guard let statistics = warden_jsc_memory_statistics(ref) else { return nil }
+        let object = ScriptValue(statistics, in: self)
+        let heap = (try? object.property("heapSize").numberValue) ?? nil
+        let extra = (try? object.property("extraMemorySize").numberValue) ?? nil
+        guard let heap else { return nil }
+        let total = heap + (extra ?? 0)
+        guard total.isFinite, total >= 0, total < 9e18 else { return nil }
+        return Int64(total)
+    }
+
     /// A new empty object.
     public func object() -> ScriptValue { ScriptValue(JSObjectMake(ref, nil, nil), in: self) }
 

@@ -227,16 +227,20 @@ final class Executor {
         if recycle { exit(0) }
     }
 
-    /// Charges a run's growth to its context; once the charge passes the budget, a full collection tells garbage
-    /// (which it frees) from what the module really keeps. True when the context keeps more than its budget.
+    /// Charges a run's growth of resident memory to its context (cheap, every run). Growth is not proof: garbage
+    /// not yet collected, and pages the allocator keeps after collecting it, look the same. So once a charge passes
+    /// the budget, a full collection measures what the VM really keeps alive: when that is within the budget, no
+    /// context can keep more, and every charge starts again from zero; when it is over, the context whose charge
+    /// passed is the one that keeps too much. True in that last case.
     func keepsTooMuch(_ warm: WarmWorker, grewBy growth: Int64, budget: Int64) -> Bool {
         warm.retainedBytes = max(0, warm.retainedBytes + growth)
         guard warm.retainedBytes > budget else { return false }
-        let before = ProcessProbe.residentBytes() ?? 0
-        warm.context.collectGarbageNow()
-        let after = ProcessProbe.residentBytes() ?? before
-        warm.retainedBytes = max(0, warm.retainedBytes - max(0, before - after))
-        return warm.retainedBytes > budget
+        guard let live = warm.context.liveHeapBytes() else { return true }  // no figures: trust the resident memory
+        if live <= budget {
+            for other in workers.values { other.retainedBytes = 0 }
+            return false
+        }
+        return true
     }
 
     func outcome(for error: Error) -> RunOutcome {

@@ -58,14 +58,16 @@ struct ConnectionLimitTests {
         let data = try temporaryFolder("warden-connections")
         defer { try? FileManager.default.removeItem(at: data) }
         let server = try LiveServer.start(
-            data: data, environment: ["WARDEN_HTTP_MAX_CONNECTIONS": "20", "WARDEN_HTTP_IDLE_TIMEOUT_SECONDS": "1"])
+            data: data, environment: ["WARDEN_HTTP_MAX_CONNECTIONS": "20", "WARDEN_HTTP_IDLE_TIMEOUT_SECONDS": "3"])
         defer { server.stop() }
 
         // Twenty half-open connections (nothing sent) and five that stall inside a request head take the cap.
         let silent = try (0..<20).map { _ in try RawSocket(port: server.port) }
         let stalled = try (0..<5).map { _ in try RawSocket(port: server.port) }
         for socket in stalled { socket.write("GET /worker/api/v1/system/liveness HTTP/1.1\r\nHost: x\r\nX-Slow: ") }
-        // Past the cap, a complete request is told why at once.
+        // Let the server take them all in (it counts a connection once its channel is up), then past the cap a
+        // complete request is told why at once.
+        try await Task.sleep(for: .milliseconds(1000))
         let extra = try RawSocket(port: server.port)
         extra.write("GET /worker/api/v1/system/readiness HTTP/1.1\r\nHost: x\r\n\r\n")
         let refusal = extra.read(seconds: 5)
@@ -85,7 +87,7 @@ struct ConnectionLimitTests {
         let busy = try RawSocket(port: server.port)
         for _ in 0..<3 {
             busy.write("GET /worker/api/v1/system/liveness HTTP/1.1\r\nHost: x\r\n\r\n")
-            let answer = busy.read(seconds: 0.6)
+            let answer = busy.read(seconds: 1.5)
             #expect(answer.text.hasPrefix("HTTP/1.1 200"), "\(answer.text)")
             #expect(!answer.closed)
         }

@@ -66,6 +66,30 @@ struct ArtifactRulesTests {
         }
     }
 
+    @Test func executorCrashesCountTowardSuspensionAndWaitsAreBounded() async throws {
+        let guardian = RunGuard(executors: 2, tripAfter: 3, cooldown: .seconds(60), maxWait: .milliseconds(300))
+        for _ in 0..<3 {
+            guard case .run(let ticket) = await guardian.admit("crasher") else {
+                Issue.record("the crashing worker was not admitted")
+                return
+            }
+            guardian.finish("crasher", ticket: ticket, outcome: .executorCrashed("signal 5"))
+        }
+        guard case .suspended = await guardian.admit("crasher") else {
+            Issue.record("three executor crashes in a row did not suspend the worker")
+            return
+        }
+        // A worker on probation runs one at a time; a second run waits at most maxWait, then gives up.
+        guard case .run(let first) = await guardian.admit("slow") else { return }
+        guardian.finish("slow", ticket: first, outcome: .wallLimit)
+        guard case .run(let held) = await guardian.admit("slow") else { return }
+        guard case .timedOut = await guardian.admit("slow") else {
+            Issue.record("a run held back by the guard waited past its queue wait")
+            return
+        }
+        guardian.finish("slow", ticket: held, outcome: .success(resultJSON: nil))
+    }
+
     @Test func aRunawayWorkerIsHeldBackThenSuspendedAndOthersAreNot() async throws {
         let guardian = RunGuard(executors: 2, tripAfter: 3, cooldown: .seconds(60))
         // Quick runs of a healthy worker are admitted side by side.

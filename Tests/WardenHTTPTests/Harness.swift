@@ -36,7 +36,16 @@ struct Harness {
     static let jwtSecret = "a-tenant-jwt-secret-for-the-tests-of-warden"
     let app: Application<RouterResponder<BasicRequestContext>>
 
-    init(settings: WorkerSettings = WorkerSettings(), failPolicy: FailPolicy = .open) async throws {
+    /// A pool of its own, for tests that need few executors or a short queue wait.
+    static func pool(executors: Int, maxQueueWait: Duration) throws -> ExecutorPool {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let warden = URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("warden").path
+        return try ExecutorPool(
+            configuration: .init(executorCommand: [warden, "executor"], executors: executors, maxQueueWait: maxQueueWait),
+            handler: RefusingHandler())
+    }
+
+    init(settings: WorkerSettings = WorkerSettings(), failPolicy: FailPolicy = .open, pool: ExecutorPool = Harness.pool) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("warden-http-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         storage = try SQLiteStorage(path: folder.appendingPathComponent("db.sqlite").path)
@@ -50,7 +59,7 @@ struct Harness {
         let vault = try SecretVault(masterKey: SecretVault.generateMasterKey())
         service = WorkerService(
             workers: storage, history: storage, states: storage, vault: vault,
-            runner: Self.pool,
+            runner: pool,
             settings: settings)
         artifacts = ArtifactService(
             store: storage, blobs: try FileBlobStore(root: folder.appendingPathComponent("blobs").path),

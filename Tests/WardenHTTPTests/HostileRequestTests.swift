@@ -208,3 +208,75 @@ struct HostileRequestTests {
         }
     }
 }
+
+/// A project admin's flood of slow test runs against an admin's global download policy (finding 8), and keyless
+/// test runs of two projects (finding 17).
+@Suite("Fair executors through the router")
+struct FairExecutorTests {
+    nonisolated(unsafe) static let policy: [String: Any] = [
+        "key": "no-internal", "action": "BEFORE_DOWNLOAD", "enabled": true,
+        "filterCriteria": ["artifactFilterCriteria": ["repoKeys": ["libs"], "includePatterns": ["internal/**"]]],
+        "sourceCode": "export default async () => ({ status: DownloadStatus.DOWNLOAD_STOP, message: 'internal' });",
+    ]
+    nonisolated(unsafe) static let slowTest: [String: Any] = [
+        "code": "export default async (context) => { await context.wait(2500); return { message: 'slept' }; };",
+        "action": "GENERIC_EVENT", "data": [:],
+    ]
+
+    @Test func aFloodOfSlowTestRunsNeverLetsAProtectedFileOut() async throws {
+        let pool = try Harness.pool(executors: 2, maxQueueWait: .seconds(1))
+        defer { pool.shutdown() }
+        let harness = try await Harness(settings: WorkerSettings(executors: 2, maxQueueWait: .seconds(1)), pool: pool)
+        try await harness.session { client in
+            #expect(try await client.send(.put, "/artifactory/api/repositories/libs", json: ["rclass": "local"]).status == .ok)
+            #expect(try await client.send(.post, "/worker/api/v1/workers", json: Self.policy).status == .created)
+            #expect(try await client.send(.put, "/artifactory/libs/internal/plans.txt", raw: "secret").status == .created)
+            try await withThrowingTaskGroup(of: Harness.Reply.self) { group in
+                for _ in 0..<6 {
+                    group.addTask { try await client.send(.post, "/worker/api/v1/test", token: Harness.projectAdmin, json: Self.slowTest) }
+                }
+                try await Task.sleep(for: .milliseconds(300))
+                for _ in 0..<3 {
+                    let download = try await client.send(.get, "/artifactory/libs/internal/plans.txt", token: Harness.user)
+                    #expect(download.status == .forbidden, "\(download.status): \(download.text)")
+                    #expect(download.text != "secret")
+                }
+                for try await reply in group { #expect(reply.status == .ok) }
+            }
+        }
+    }
+
+    @Test func aPolicyThatCannotRunInTimeRefusesWhateverTheFailPolicy() async throws {
+        // One executor, held by a slow caller run: the policy cannot run within the queue wait.
+        let pool = try Harness.pool(executors: 1, maxQueueWait: .milliseconds(500))
+        defer { pool.shutdown() }
+        let harness = try await Harness(settings: WorkerSettings(executors: 1, maxQueueWait: .milliseconds(500)), failPolicy: .open, pool: pool)
+        try await harness.session { client in
+            #expect(try await client.send(.put, "/artifactory/api/repositories/libs", json: ["rclass": "local"]).status == .ok)
+            #expect(try await client.send(.post, "/worker/api/v1/workers", json: Self.policy).status == .created)
+            #expect(try await client.send(.put, "/artifactory/libs/internal/plans.txt", raw: "secret").status == .created)
+            async let slow = client.send(.post, "/worker/api/v1/test", token: Harness.projectAdmin, json: Self.slowTest)
+            try await Task.sleep(for: .milliseconds(300))
+            let download = try await client.send(.get, "/artifactory/libs/internal/plans.txt")
+            #expect(download.status == .serviceUnavailable, "\(download.status): \(download.text)")
+            #expect(download.error?.contains("could not run in time") == true)
+            #expect(try await slow.status == .ok)
+        }
+    }
+
+    @Test func keylessTestRunsOfTwoProjectsShareNothing() async throws {
+        let harness = try await Harness()
+        try await harness.session { client in
+            let code = "const seen = []; export default async (context) => { seen.push(context.secrets.get('k') ?? 'none'); return { data: seen }; };"
+            let first = try await client.send(
+                .post, "/worker/api/v1/test", token: Harness.projectAdmin,
+                json: ["code": code, "action": "GENERIC_EVENT", "data": [:], "stagedSecrets": [["key": "k", "value": "p1-secret"]]])
+            #expect(first.status == .ok && !first.text.contains("p1-secret"), "\(first.text)")
+            let second = try await client.send(
+                .post, "/worker/api/v1/test", token: Harness.otherProjectAdmin, json: ["code": code, "action": "GENERIC_EVENT", "data": [:]])
+            #expect(second.status == .ok, "\(second.text)")
+            #expect(!second.text.contains("p1-secret") && !second.text.contains("***"), "\(second.text)")
+            #expect(second.text.contains("none"))
+        }
+    }
+}

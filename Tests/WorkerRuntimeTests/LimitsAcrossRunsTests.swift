@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+
+@testable import WorkerRuntime
+
+/// Limits that must hold from one run to the next (issue 10, findings 14–17) and the pool's admission (finding 8).
+@Suite("Limits across runs and fair admission")
+struct LimitsAcrossRunsTests {
+    static let limits = RunLimits(wallMillis: 30_000)
+
+    @Test func memoryAModuleKeepsBetweenRunsCountsAgainstItsWorkerNotTheNext() async throws {
+        let pool = try ExecutorPool(
+            configuration: .init(executorCommand: [TestBinary.warden, "executor"], executors: 1, maxQueueWait: .seconds(120)),
+            handler: FakeHostHandler())
+        defer { pool.shutdown() }
+        let hoarder = "const keep = []; export default async () => { keep.push(new Array(6e6).fill(1)); return keep.length; };"
+        var outcomes: [RunOutcome] = []
+        for _ in 0..<6 {
+            let result = try await Shared.run(hoarder, worker: "hoarder", limits: Self.limits, pool: pool)
+            outcomes.append(result.outcome)
+            // An ordinary worker in the same (only) executor after each run is never the one that pays.
+            try await Shared.expectHealthy(pool: pool)
+            if result.outcome == .memoryLimit { break }
+        }
+        #expect(outcomes.last == .memoryLimit, "\(outcomes)")
+        #expect(outcomes.count <= 4, "the module kept \(outcomes.count) × 48 MB before it was stopped: \(outcomes)")
+        // Garbage is not kept memory: a worker that allocates a lot and keeps nothing is never stopped.
+        let churn = "export default async () => { let a = new Array(4e6).fill(1); a = null; return 1; };"
+        for round in 0..<12 {
+            let outcome = try await Shared.run(churn, worker: "churn", limits: Self.limits, pool: pool).outcome
+            #expect(outcome == .success(resultJSON: "1"), "run \(round): \(outcome)")
+        }
+    }
+
+    @Test(arguments: ["NaN", "Infinity", "1e20", "-1", "1.5", "'x'"])
+    func randomBytesWithAnImpossibleCountThrowsAJavaScriptError(count: String) async throws {
+        let source =
+            "export default async (context) => { try { context.crypto.randomBytes(\(count)); return 'no error'; } catch (e) { return String(e.message); } };"
+        let result = try await Shared.run(source, limits: Self.limits)
+        guard case .success(let json) = result.outcome else {
+            Issue.record("randomBytes(\(count)) ended \(result.outcome)")
+            return
+        }
+        #expect(json?.contains("randomBytes") == true, "\(json ?? "")")
+        try await Shared.expectHealthy()
+    }
+
+    @Test func stateCannotBeWidenedByReplacingBuiltInsAtModuleLevel() async throws {
+        let source = """
+            Map.prototype[Symbol.iterator] = function* () { for (let i = 0; i < 1000; i++) yield ['k' + i, 'x'.repeat(10000)]; };
+            Map.prototype.set = function () { return this; };
+            Object.fromEntries = () => { const o = {}; for (let i = 0; i < 1000; i++) o['k' + i] = 'x'.repeat(10000); return o; };
+            export default async (context) => { context.state.set('a', 'b'); return Object.keys(context.state.getAll()).length; };
+            """
+        let result = try await Shared.run(source, limits: Self.limits)
+        #expect(result.outcome == .success(resultJSON: "1"))
+        #expect(result.state == ["a": "b"])
+    }
+
+    @Test func disposableRunsNeverSeeAnotherRunsModuleVariables() async throws {
+        let source = "const seen = []; export default async (context) => { seen.push(context.secrets.get('k') ?? 'none'); return seen; };"
+        let module = try await Shared.pool.compile(source)
+        func run(_ secrets: [String: String]) async -> RunOutcome {
+            await Shared.pool.run(
+                RunJob(workerKey: "test-run", module: module, dataJSON: "{}", secrets: secrets, limits: Self.limits, disposable: true)
+            ).outcome
+        }
+        #expect(await run(["k": "first-secret"]) == .success(resultJSON: #"["***"]"#))
+        #expect(await run([:]) == .success(resultJSON: #"["none"]"#))
+        #expect(await run([:]) == .success(resultJSON: #"["none"]"#))
+    }
+
+    @Test func policyRunsGoFirstAndCallerRunsLeaveAnExecutorFree() async throws {
+        let pool = try ExecutorPool(
+            configuration: .init(executorCommand: [TestBinary.warden, "executor"], executors: 2, maxQueueWait: .seconds(120)),
+            handler: FakeHostHandler())
+        defer { pool.shutdown() }
+        let slow = try await pool.compile("export default async (context) => { await context.wait(1500); return 'slow'; };")
+        let quick = try await pool.compile("export default async () => 'quick';")
+        let clock = ContinuousClock()
+        // Six caller runs of one share: one executor at a time for all of them.
+        async let flood: [RunOutcome] = withTaskGroup(of: RunOutcome.self) { group in
+            for index in 0..<3 {
+                group.addTask {
+                    await pool.run(
+                        RunJob(workerKey: "t\(index)", module: slow, dataJSON: "{}", limits: Self.limits, runClass: .caller, share: "project:p1")
+                    )
+                    .outcome
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let start = clock.now
+        let policy = await pool.run(RunJob(workerKey: "guard", module: quick, dataJSON: "{}", limits: Self.limits, runClass: .policy))
+        let waited = clock.now - start
+        #expect(policy.outcome == .success(resultJSON: #""quick""#))
+        // Not a timing assertion on speed: the policy run must not have waited for a slow run to end.
+        #expect(waited < .milliseconds(1200), "the policy run waited \(waited) behind caller runs")
+        #expect(await flood.allSatisfy { $0 == .success(resultJSON: #""slow""#) })
+    }
+}
