@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import JWTKit
 import Testing
 import WardenCore
 import WardenHTTP
@@ -277,6 +278,57 @@ struct FairExecutorTests {
             #expect(second.status == .ok, "\(second.text)")
             #expect(!second.text.contains("p1-secret") && !second.text.contains("***"), "\(second.text)")
             #expect(second.text.contains("none"))
+        }
+    }
+}
+
+/// The lesser findings of issue 10 that the router shows.
+@Suite("Lesser findings through the router")
+struct LesserFindingTests {
+    struct EarlyClaims: JWTPayload {
+        var sub: SubjectClaim
+        var iss: IssuerClaim
+        var aud: AudienceClaim
+        var exp: ExpirationClaim
+        var nbf: NotBeforeClaim
+        var zuul: [String: [String]]
+
+        func verify(using algorithm: some JWTAlgorithm) async throws {}
+    }
+
+    static func base64URL(_ text: String) -> String {
+        Data(text.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    @Test func jwtAlgorithmIsPinnedAndNotBeforeIsChecked() async throws {
+        let harness = try await Harness()
+        try await harness.session { client in
+            #expect(try await client.send(.post, "/api/tenants", json: ["name": "t1"]).status == .created)
+            let route = "/api/tenant/t1/promote"
+            let payload = #"{"sub":"eve","iss":"warden-tests","aud":["warden"],"exp":4102444800,"zuul":{"admin":["t1"]}}"#
+            for header in [#"{"alg":"none","typ":"JWT"}"#, #"{"alg":"RS256","typ":"JWT"}"#, #"{"typ":"JWT"}"#] {
+                let token = Self.base64URL(header) + "." + Self.base64URL(payload) + "."
+                let reply = try await client.send(.post, route, token: token, json: [:])
+                #expect(reply.status == .unauthorized, "\(header): \(reply.text)")
+                #expect(reply.text.contains("algorithm"), "\(reply.text)")
+            }
+            let keys = JWTKeyCollection()
+            await keys.add(hmac: HMACKey(from: Harness.jwtSecret), digestAlgorithm: .sha256)
+            let early = try await keys.sign(
+                EarlyClaims(
+                    sub: .init(value: "ada"), iss: .init(value: "warden-tests"), aud: .init(value: ["warden"]),
+                    exp: .init(value: Date().addingTimeInterval(7200)), nbf: .init(value: Date().addingTimeInterval(3600)),
+                    zuul: ["admin": ["t1"]]))
+            let refused = try await client.send(.post, route, token: early, json: [:])
+            #expect(refused.status == .unauthorized && refused.text.contains("nbf"), "\(refused.text)")
+            let onTime = try await keys.sign(
+                EarlyClaims(
+                    sub: .init(value: "ada"), iss: .init(value: "warden-tests"), aud: .init(value: ["warden"]),
+                    exp: .init(value: Date().addingTimeInterval(7200)), nbf: .init(value: Date().addingTimeInterval(-60)),
+                    zuul: ["admin": ["t1"]]))
+            let accepted = try await client.send(.post, route, token: onTime, json: [:])
+            #expect(accepted.status == .badRequest, "\(accepted.text)")
         }
     }
 }

@@ -50,7 +50,9 @@ public struct TenantAdmin: Sendable, Equatable {
 
 public final class TenantAuthenticator: Sendable {
     let settings: TenantAuthSettings
-    let keys: JWTKeyCollection
+    /// One key collection per algorithm: a token is verified only with the key of the algorithm its header names,
+    /// and only an algorithm that is configured is accepted (`none`, or HS256 against an RS256 set-up, never are).
+    let keys: [String: JWTKeyCollection]
     let wardenTokens: Authenticator?
 
     struct Claims: JWTPayload {
@@ -58,6 +60,7 @@ public final class TenantAuthenticator: Sendable {
         var iss: IssuerClaim
         var aud: AudienceClaim
         var sub: SubjectClaim
+        var nbf: NotBeforeClaim?
         var zuul: Zuul?
 
         struct Zuul: Codable, Sendable {
@@ -66,24 +69,29 @@ public final class TenantAuthenticator: Sendable {
 
         func verify(using algorithm: some JWTAlgorithm) async throws {
             try exp.verifyNotExpired()
+            try nbf?.verifyNotBefore()
         }
     }
 
     public init(settings: TenantAuthSettings, wardenTokens: Authenticator?) async throws {
         self.settings = settings
         self.wardenTokens = wardenTokens
-        let keys = JWTKeyCollection()
+        var keys: [String: JWTKeyCollection] = [:]
         if let secret = settings.hs256Secret {
             // HS256 wants a key at least as long as its output (RFC 7518 §3.2).
             guard secret.utf8.count >= 32 else { throw WardenError.invalid("tenant.auth.secret", "must be at least 32 bytes for HS256") }
-            await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+            let collection = JWTKeyCollection()
+            await collection.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+            keys["HS256"] = collection
         }
         if let pem = settings.rs256PublicKeyPEM {
+            let collection = JWTKeyCollection()
             do {
-                await keys.add(rsa: try Insecure.RSA.PublicKey(pem: pem), digestAlgorithm: .sha256)
+                await collection.add(rsa: try Insecure.RSA.PublicKey(pem: pem), digestAlgorithm: .sha256)
             } catch {
                 throw WardenError.invalid("tenant.auth.publicKey", "is not an RSA public key in PEM (\(error))")
             }
+            keys["RS256"] = collection
         }
         self.keys = keys
     }
@@ -123,13 +131,22 @@ public final class TenantAuthenticator: Sendable {
         guard settings.hs256Secret != nil || settings.rs256PublicKeyPEM != nil else {
             throw refuse(.invalid, "AuthTokenInvalidError", "no JWT authenticator is configured (tenant.auth.secret or tenant.auth.publicKey)")
         }
+        let algorithm = Self.headerAlgorithm(of: token) ?? ""
+        guard let collection = keys[algorithm] else {
+            throw refuse(
+                .invalid, "AuthTokenInvalidError",
+                "the token's algorithm '\(algorithm.prefix(20))' is not the configured \(keys.keys.sorted().joined(separator: " or "))")
+        }
         let claims: Claims
         do {
-            claims = try await keys.verify(token, as: Claims.self)
+            claims = try await collection.verify(token, as: Claims.self)
         } catch let error as JWTError {
             let reason = "\(error)"
             if reason.contains("exp") || reason.lowercased().contains("expir") {
                 throw refuse(.invalid, "TokenExpiredError", "the token has expired")
+            }
+            if reason.contains("NotBeforeClaim") || reason.contains("too soon") {
+                throw refuse(.invalid, "AuthTokenInvalidError", "the token is not valid yet (nbf)")
             }
             if reason.lowercased().contains("signature") {
                 throw refuse(.invalid, "AuthTokenInvalidSignatureError", "the token's signature does not verify")
@@ -148,5 +165,16 @@ public final class TenantAuthenticator: Sendable {
         }
         let admin = claims.zuul?.admin ?? []
         return TenantAdmin(subject: claims.sub.value, tenants: admin.contains("*") ? nil : Set(admin))
+    }
+
+    /// The `alg` of a JWT's header, read before anything is verified (only to choose the key).
+    static func headerAlgorithm(of token: String) -> String? {
+        guard let header = token.split(separator: ".", omittingEmptySubsequences: false).first, header.utf8.count <= 4_096 else { return nil }
+        var base64 = header.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.utf8.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return nil }
+        return object["alg"] as? String
     }
 }
