@@ -5,10 +5,14 @@ public struct StoredWorker: Sendable, Equatable {
     public var worker: Worker
     /// Secret name → sealed value.
     public var sealedSecrets: [String: Data]
+    /// When this worker was created (milliseconds; 0 when not known): history entries from before belong to an
+    /// earlier worker that had the same key.
+    public var createdAt: Int64
 
-    public init(worker: Worker, sealedSecrets: [String: Data] = [:]) {
+    public init(worker: Worker, sealedSecrets: [String: Data] = [:], createdAt: Int64 = 0) {
         self.worker = worker
         self.sealedSecrets = sealedSecrets
+        self.createdAt = createdAt
     }
 }
 

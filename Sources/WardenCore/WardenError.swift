@@ -14,6 +14,8 @@ public struct WardenError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let tooLarge = Code(name: "tooLarge")
         /// Storage or the script engine is not ready.
         public static let unavailable = Code(name: "unavailable")
+        /// Too many attempts (logins): try again later.
+        public static let tooManyRequests = Code(name: "tooManyRequests")
     }
 
     public var code: Code

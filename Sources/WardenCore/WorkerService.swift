@@ -103,7 +103,7 @@ public final class WorkerService: Sendable {
         let secrets = try Self.validated(draft.secrets).map { SecretItem.apply($0, to: [:]) } ?? [:]
         var sealed: [String: Data] = [:]
         for (name, value) in secrets { sealed[name] = try vault.seal(value, worker: key, name: name) }
-        try await workers.create(StoredWorker(worker: worker, sealedSecrets: sealed))
+        try await workers.create(StoredWorker(worker: worker, sealedSecrets: sealed, createdAt: worker.modifiedAt))
         bound.withLock { $0 = ($0.generation + 1, nil) }
         return View(worker: worker, secretKeys: sealed.keys.sorted())
     }
@@ -233,7 +233,8 @@ public final class WorkerService: Sendable {
     public func rerun(key: String, historyEntryID: String, forceRecord: Bool, by principal: Principal) async throws -> (WorkerAction, RunResult) {
         guard let stored = try await workers.worker(key: key) else { throw notFound(key) }
         guard principal.canManage(projectKey: stored.worker.projectKey) else { throw forbidden(principal, projectKey: stored.worker.projectKey) }
-        guard let entry = try await history.entry(id: historyEntryID), entry.workerKey == key else {
+        guard let entry = try await history.entry(id: historyEntryID), entry.workerKey == key, entry.startMillis >= stored.createdAt else {
+            // An entry of an earlier, deleted worker with the same key is not this worker's to run again.
             throw WardenError(.notFound, "worker '\(key)' has no history entry '\(historyEntryID)'")
         }
         let result = try await runStored(

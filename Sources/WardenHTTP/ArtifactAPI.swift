@@ -200,7 +200,8 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
                 "artifactsCount": "\(files)", "itemsCount": "\(summaries.reduce(Int64(0)) { $0 + $1.files + $1.folders })",
                 "optimization": artifactsSize == 0 ? "0%" : String(format: "%.2f%%", Double(binariesSize) * 100 / Double(artifactsSize)),
             ],
-            "fileStoreSummary": ["storageType": "file-system", "storageDirectory": service.blobs.location],
+            // Where the data folder is stays the server's business: no absolute path in any answer.
+            "fileStoreSummary": ["storageType": "file-system", "storageDirectory": "<data>/blobs"],
             "repositoriesSummaryList": list,
         ])
     }
@@ -283,7 +284,9 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
             if let match = request.headers[.ifNoneMatch], match == "\"\(item.sha1)\"" || match == "*" {
                 return Response(status: .notModified, headers: headers)
             }
-            if let since = request.headers[.ifModifiedSince], let seconds = HTTPDate.parse(since), Int64(seconds) >= item.modifiedAt / 1000 {
+            if let since = request.headers[.ifModifiedSince], let seconds = HTTPDate.parse(since).flatMap(Checked.int64),
+                seconds >= item.modifiedAt / 1000
+            {
                 return Response(status: .notModified, headers: headers)
             }
             var range = item.size > 0 ? 0...Int(item.size - 1) : nil

@@ -5,7 +5,7 @@ import WardenCore
 
 /// The dashboard side of the Candor dialect (seed 002, docs/candor-api.md): triggers, run logs and archives, and the
 /// pipelines (created by an admin with `POST /api/pipelines`).
-struct CandorAPI<Context: RequestContext>: Sendable {
+struct CandorAPI<Context: RemoteAddressRequestContext>: Sendable {
     let service: PipelineService
     let artifacts: ArtifactService
     let users: DashboardUserService
@@ -15,11 +15,12 @@ struct CandorAPI<Context: RequestContext>: Sendable {
 
     func register(on router: Router<Context>) {
         let routes = router.group().add(middleware: CandorErrorMiddleware<Context>())
-        routes.post("login") { request, _ in
+        routes.post("login") { request, context in
             let body = try await JSONBody.read(request)
             guard let username = try body.string("username"), !username.isEmpty else { throw WardenError.invalid("username", "is required") }
             guard let password = try body.string("password"), !password.isEmpty else { throw WardenError.invalid("password", "is required") }
-            guard let (user, token) = try await users.login(username: username, password: password) else {
+            let address = context.remoteAddress?.ipAddress ?? ""
+            guard let (user, token) = try await users.login(username: username, password: password, address: address) else {
                 throw WardenError(.unauthorized, "wrong username or password")
             }
             var response = Response.json(["id": user.id, "name": user.username])

@@ -15,7 +15,7 @@ import WorkerRuntime
 /// (a worker reads a larger file in ranges), and all answers being collected at once at `maxInFlightBytes`, so
 /// that many workers reading large files at the same time cannot swell the server.
 public final class InProcessPlatform: Sendable {
-    let responder: Mutex<RouterResponder<BasicRequestContext>?> = Mutex(nil)
+    let responder: Mutex<RouterResponder<WardenRequestContext>?> = Mutex(nil)
     let logger: Logger
     public let maxAnswerBytes: Int
     public let maxInFlightBytes: Int
@@ -31,7 +31,7 @@ public final class InProcessPlatform: Sendable {
     public var bytesInFlight: Int { inFlight.load(ordering: .relaxed) }
 
     /// Binds the router once it exists (the pool that runs workers is made before it).
-    public func attach(_ router: Router<BasicRequestContext>) {
+    public func attach(_ router: Router<WardenRequestContext>) {
         let built = router.buildResponder()
         responder.withLock { $0 = built }
     }
@@ -63,7 +63,7 @@ public final class InProcessPlatform: Sendable {
                 method: HTTPRequest.Method(call.method.uppercased()) ?? .get, scheme: "http", authority: "warden", path: call.url,
                 headerFields: fields),
             body: RequestBody(buffer: body))
-        let context = BasicRequestContext(source: ApplicationRequestContextSource(channel: EmbeddedChannel(), logger: logger))
+        let context = WardenRequestContext(source: ApplicationRequestContextSource(channel: EmbeddedChannel(), logger: logger))
         let response: Response
         do {
             response = try await responder.respond(to: request, context: context)

@@ -38,26 +38,26 @@ public struct WardenServices: Sendable {
 }
 
 /// The router with every dialect mounted; tests drive it with `app.test(.router)`.
-public func buildRouter(_ services: WardenServices) -> Router<BasicRequestContext> {
-    let router = Router(context: BasicRequestContext.self)
-    WorkerAPI<BasicRequestContext>(
+public func buildRouter(_ services: WardenServices) -> Router<WardenRequestContext> {
+    let router = Router(context: WardenRequestContext.self)
+    WorkerAPI<WardenRequestContext>(
         service: services.workers, tokens: services.tokens, auth: RequestAuthenticator(authenticator: services.authenticator),
         health: services.health,
         engineReady: services.engineReady
     ).register(on: router)
-    ArtifactAPI<BasicRequestContext>(service: services.artifacts, auth: RequestAuthenticator(authenticator: services.authenticator)).register(
+    ArtifactAPI<WardenRequestContext>(service: services.artifacts, auth: RequestAuthenticator(authenticator: services.authenticator)).register(
         on: router)
-    RunnersV4API<BasicRequestContext>(service: services.runners, auth: RequestAuthenticator(authenticator: services.authenticator)).register(
+    RunnersV4API<WardenRequestContext>(service: services.runners, auth: RequestAuthenticator(authenticator: services.authenticator)).register(
         on: router)
-    AgentsAPI<BasicRequestContext>(service: services.runners, auth: RequestAuthenticator(authenticator: services.authenticator)).register(
+    AgentsAPI<WardenRequestContext>(service: services.runners, auth: RequestAuthenticator(authenticator: services.authenticator)).register(
         on: router)
     if let tenants = services.tenants {
-        TenantAPI<BasicRequestContext>(
+        TenantAPI<WardenRequestContext>(
             runners: services.runners, service: tenants, auth: RequestAuthenticator(authenticator: services.authenticator)
         ).register(on: router)
     }
     if let pipelines = services.pipelines, let users = services.dashboardUsers {
-        CandorAPI<BasicRequestContext>(
+        CandorAPI<WardenRequestContext>(
             service: pipelines, artifacts: services.artifacts, users: users, auth: RequestAuthenticator(authenticator: services.authenticator)
         ).register(on: router)
     }

@@ -55,6 +55,7 @@ extension HTTPResponse.Status {
             case .conflict: .conflict
             case .tooLarge: .contentTooLarge
             case .unavailable: .serviceUnavailable
+            case .tooManyRequests: .tooManyRequests
             default: .internalServerError
             }
     }

@@ -145,6 +145,11 @@ public final class SQLiteStorage: Sendable {
         migrator.registerMigration("007-pending-run-depth") { db in
             try db.execute(sql: "ALTER TABLE pending_run ADD COLUMN depth INTEGER NOT NULL DEFAULT 0")
         }
+        // When a worker was created, to tell its history from that of an earlier, deleted worker of the same key
+        // (0 for workers stored before: all of their history counts as theirs).
+        migrator.registerMigration("008-worker-created-at") { db in
+            try db.execute(sql: "ALTER TABLE worker ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 
@@ -202,7 +207,9 @@ extension SQLiteStorage: WorkerStore {
     public func all() async throws -> [StoredWorker] {
         try await pool.read { db in
             let keys = try String.fetchAll(db, sql: "SELECT key FROM worker ORDER BY key")
-            return try keys.compactMap { try Self.read(key: $0, in: db) }
+            // A row this server cannot read (an action it does not know) is left out here, so that one bad row never
+            // stops every event; reading that worker by its key still says what is wrong with it.
+            return keys.compactMap { try? Self.read(key: $0, in: db) }
         }
     }
 
@@ -211,13 +218,13 @@ extension SQLiteStorage: WorkerStore {
         try db.execute(
             sql: """
                 INSERT OR REPLACE INTO worker (key, description, enabled, debug, source_code, action, filter_criteria, properties, shared,
-                    project_key, version, modified_at, modified_by)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    project_key, version, modified_at, modified_by, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 worker.key, worker.description, worker.enabled, worker.debug, worker.sourceCode, worker.action.name,
                 try json(worker.filterCriteria), try json(worker.properties.map { PropertyRow(key: $0.key, value: $0.value) }), worker.shared,
-                worker.projectKey, try worker.version.map { try json($0) }, worker.modifiedAt, worker.modifiedBy,
+                worker.projectKey, try worker.version.map { try json($0) }, worker.modifiedAt, worker.modifiedBy, stored.createdAt,
             ])
         for (name, sealed) in stored.sealedSecrets {
             try db.execute(sql: "INSERT INTO worker_secret (worker_key, name, sealed) VALUES (?, ?, ?)", arguments: [worker.key, name, sealed])
@@ -240,7 +247,7 @@ extension SQLiteStorage: WorkerStore {
         for secret in try Row.fetchAll(db.cachedStatement(sql: "SELECT name, sealed FROM worker_secret WHERE worker_key = ?"), arguments: [key]) {
             secrets[secret["name"]] = secret["sealed"]
         }
-        return StoredWorker(worker: worker, sealedSecrets: secrets)
+        return StoredWorker(worker: worker, sealedSecrets: secrets, createdAt: row["created_at"])
     }
 }
 

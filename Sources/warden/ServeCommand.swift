@@ -87,7 +87,9 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: .init(
                 executorCommand: [SelfExecutable.path, "executor"], executors: settings.executors,
                 maxQueueWait: .seconds(settings.maxQueueWaitSeconds)),
-            handler: ServerHostCallHandler(outbound: OutboundHTTP(egress: EgressPolicy(allowedHosts: settings.allowHosts)), platform: platform))
+            handler: ServerHostCallHandler(
+                outbound: OutboundHTTP(egress: EgressPolicy(allowedHosts: settings.allowHosts, privateHosts: settings.privateHosts)),
+                platform: platform))
         defer { pool.shutdown() }
         let baseURL = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
         let service = WorkerService(

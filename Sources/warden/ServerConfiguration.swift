@@ -16,6 +16,8 @@ struct ServerConfiguration: Sendable {
     var databaseURL: String?
     var executors = ProcessInfo.processInfo.activeProcessorCount
     var allowHosts: [String] = []
+    /// Hosts on the allow-list that may resolve to loopback or private addresses.
+    var privateHosts: [String] = []
     var limits = RunLimits.default
     var maxQueueWaitSeconds = 30
     var historyPerWorker = 1_000
@@ -41,6 +43,9 @@ struct ServerConfiguration: Sendable {
             try Self.string(config, "warden.allowHosts").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }?.filter {
                 !$0.isEmpty
             } ?? allowHosts
+        privateHosts =
+            try Self.string(config, "warden.egress.privateHosts").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }?
+            .filter { !$0.isEmpty } ?? privateHosts
         limits.cpuMillis = try Self.int(config, "warden.limits.cpuMillis", in: 1...600_000) ?? limits.cpuMillis
         limits.wallMillis = try Self.int(config, "warden.limits.wallMillis", in: 1...3_600_000) ?? limits.wallMillis
         if let megabytes = try Self.int(config, "warden.limits.memoryMegabytes", in: 1...65_536) { limits.memoryBytes = Int64(megabytes) << 20 }

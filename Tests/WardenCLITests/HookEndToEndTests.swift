@@ -25,8 +25,8 @@ struct HookEndToEndTests {
         }
     }
 
-    func start(_ extra: [String] = []) async throws -> LiveServer {
-        let server = try LiveServer.start(data: try temporaryFolder("warden-hooks"), arguments: extra)
+    func start(_ extra: [String] = [], environment: [String: String] = [:]) async throws -> LiveServer {
+        let server = try LiveServer.start(data: try temporaryFolder("warden-hooks"), arguments: extra, environment: environment)
         try await server.createRepository("libs")
         return server
     }
@@ -86,7 +86,8 @@ struct HookEndToEndTests {
     }
 
     @Test func reportDownloadsToAnOutsideEndpointWithABearerSecret() async throws {
-        let server = try await start(["--allow-hosts", "127.0.0.1"])
+        // The endpoint is on loopback: allowed by name on any port, and as an internal address.
+        let server = try await start(["--allow-hosts", "127.0.0.1:*"], environment: ["WARDEN_EGRESS_PRIVATE_HOSTS": "127.0.0.1:*"])
         defer { server.stop() }
         // The outside endpoint: this server's own execute endpoint, which wants a valid bearer token.
         try await server.deployWorker(

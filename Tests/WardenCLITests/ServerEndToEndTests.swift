@@ -157,8 +157,11 @@ struct ServerEndToEndTests {
     }
 
     @Test func axiosReachesAllowedHostsOnly() async throws {
-        // The server allows 127.0.0.1 and calls itself: an outside host that is on the list.
-        let server = try LiveServer.start(data: try temporaryFolder("warden-axios"), arguments: ["--allow-hosts", "127.0.0.1"])
+        // The server allows 127.0.0.1 on any port, as an internal address too, and calls itself: an outside host
+        // that is on the list.
+        let server = try LiveServer.start(
+            data: try temporaryFolder("warden-axios"), arguments: ["--allow-hosts", "127.0.0.1:*"],
+            environment: ["WARDEN_EGRESS_PRIVATE_HOSTS": "127.0.0.1:*"])
         defer { server.stop() }
         let code = """
             export default async (context) => {

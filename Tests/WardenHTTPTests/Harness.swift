@@ -34,7 +34,7 @@ struct Harness {
     let pipelines: PipelineService
     let tenants: TenantService
     static let jwtSecret = "a-tenant-jwt-secret-for-the-tests-of-warden"
-    let app: Application<RouterResponder<BasicRequestContext>>
+    let app: Application<RouterResponder<WardenRequestContext>>
 
     /// A pool of its own, for tests that need few executors or a short queue wait.
     static func pool(executors: Int, maxQueueWait: Duration) throws -> ExecutorPool {

@@ -331,4 +331,70 @@ struct LesserFindingTests {
             #expect(accepted.status == .badRequest, "\(accepted.text)")
         }
     }
+
+    @Test func loginsAreThrottledPerUserAndASuccessClearsTheCount() async throws {
+        let harness = try await Harness()
+        try await harness.session { client in
+            #expect(try await client.send(.post, "/api/users", json: ["username": "ada", "password": "correct horse"]).status == .created)
+            for _ in 0..<5 {
+                #expect(try await client.send(.post, "/login", token: nil, json: ["username": "ada", "password": "wrong"]).status == .unauthorized)
+            }
+            let throttled = try await client.send(.post, "/login", token: nil, json: ["username": "ada", "password": "correct horse"])
+            #expect(throttled.status == .tooManyRequests && throttled.text.contains("try again in"), "\(throttled.text)")
+            // Another user is not held back by ada's failures.
+            #expect(try await client.send(.post, "/api/users", json: ["username": "bob", "password": "correct horse"]).status == .created)
+            #expect(try await client.send(.post, "/login", token: nil, json: ["username": "bob", "password": "correct horse"]).status == .ok)
+        }
+    }
+
+    @Test func storageInfoShowsNoAbsolutePath() async throws {
+        let harness = try await Harness()
+        try await harness.session { client in
+            let info = try await client.send(.get, "/artifactory/api/storageinfo")
+            #expect(info.status == .ok)
+            #expect(!info.text.contains(FileManager.default.temporaryDirectory.path), "\(info.text)")
+            #expect(!info.text.contains("\"/"), "\(info.text)")
+        }
+    }
+
+    @Test func workersCannotSetCookiesOrTheContentTypeOfAnArtifact() async throws {
+        let harness = try await Harness()
+        try await harness.session { client in
+            #expect(try await client.send(.put, "/artifactory/api/repositories/libs", json: ["rclass": "local"]).status == .ok)
+            let worker: [String: Any] = [
+                "key": "headers", "action": "BEFORE_DOWNLOAD", "enabled": true,
+                "filterCriteria": ["artifactFilterCriteria": ["repoKeys": ["libs"]]],
+                "sourceCode": """
+                export default async () => ({ status: 1, message: 'ok', headers: {
+                  'Set-Cookie': { value: ['candor_session=stolen'] }, 'Content-Type': { value: ['text/html'] },
+                  'Location': { value: ['https://evil.test'] }, 'X-Bad\\r\\nInjected': { value: ['1'] },
+                  'X-Policy': { value: ['checked'] } } });
+                """,
+            ]
+            #expect(try await client.send(.post, "/worker/api/v1/workers", json: worker).status == .created)
+            #expect(try await client.send(.put, "/artifactory/libs/page.txt", raw: "<script>alert(1)</script>").status == .created)
+            let reply = try await client.send(.get, "/artifactory/libs/page.txt")
+            #expect(reply.status == .ok)
+            #expect(reply.headers[.setCookie] == nil)
+            #expect(reply.headers[values: .contentType] == ["text/plain"], "\(reply.headers)")
+            #expect(reply.headers[.location] == nil)
+            #expect(reply.headers[HTTPField.Name("X-Policy")!] == "checked")
+        }
+    }
+
+    @Test func rerunTakesOnlyEntriesOfTheCurrentWorker() async throws {
+        let harness = try await Harness()
+        try await harness.session { client in
+            #expect(try await client.send(.post, "/worker/api/v1/workers", json: Harness.genericWorker("again")).status == .created)
+            #expect(try await client.send(.post, "/worker/api/v1/execute/again", json: ["n": 1]).status == .ok)
+            let history = try await client.send(.get, "/worker/api/v1/execution_history?workerKey=again")
+            let old = try #require((history.json as? [[String: Any]])?.first?["historyEntryId"] as? String)
+            #expect(try await client.send(.post, "/worker/api/v1/rerun/again", json: ["historyEntryId": old]).status == .ok)
+            #expect(try await client.send(.delete, "/worker/api/v1/workers/again").status == .noContent)
+            try await Task.sleep(for: .milliseconds(5))
+            #expect(try await client.send(.post, "/worker/api/v1/workers", json: Harness.genericWorker("again")).status == .created)
+            let refused = try await client.send(.post, "/worker/api/v1/rerun/again", json: ["historyEntryId": old])
+            #expect(refused.status == .notFound, "\(refused.text)")
+        }
+    }
 }

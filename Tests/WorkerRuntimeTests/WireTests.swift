@@ -71,6 +71,29 @@ struct MaskingTests {
         #expect(policy.refusal(for: "/relative") != nil)
         #expect(EgressPolicy().refusal(for: "https://api.example.com/") != nil)
     }
+
+    @Test func egressPortsAreListedAndInternalAddressesRefused() {
+        let policy = EgressPolicy(allowedHosts: ["api.example.com", "hooks.example.com:8443", "localhost", "127.0.0.1", "*.corp.test:9000"])
+        #expect(policy.refusal(for: "https://api.example.com/") == nil)
+        #expect(policy.refusal(for: "http://api.example.com/") == nil)
+        #expect(policy.refusal(for: "https://api.example.com:8080/") != nil)
+        #expect(policy.refusal(for: "https://hooks.example.com:8443/") == nil)
+        #expect(policy.refusal(for: "https://hooks.example.com/") != nil)
+        #expect(policy.refusal(for: "http://a.corp.test:9000/") == nil)
+        #expect(policy.refusal(for: "http://a.corp.test/") != nil)
+        // Listed names that resolve inside: refused unless also listed as private.
+        #expect(policy.addressRefusal(host: "localhost", port: 80)?.contains("internal address") == true)
+        #expect(policy.addressRefusal(host: "127.0.0.1", port: 80)?.contains("internal address") == true)
+        #expect(EgressPolicy(allowedHosts: ["localhost"], privateHosts: ["localhost"]).addressRefusal(host: "localhost", port: 80) == nil)
+        for address in [
+            "10.1.2.3", "172.20.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1",
+        ] {
+            #expect(EgressPolicy.isInternal(address), "\(address)")
+        }
+        for address in ["93.184.216.34", "172.32.0.1", "2606:4700::1111", "8.8.8.8"] {
+            #expect(!EgressPolicy.isInternal(address), "\(address)")
+        }
+    }
 }
 
 @Suite("Hex")

@@ -110,11 +110,17 @@ public final class EventDispatcher: Sendable {
             }
             if let headers = answer?["headers"] as? [String: Any] {
                 for name in headers.keys.sorted() {
-                    if let values = (headers[name] as? [String: Any])?["value"] as? [Any] {
-                        verdict.headers.append((name, values.map { "\($0)" }))
+                    var values: [String] = []
+                    if let list = (headers[name] as? [String: Any])?["value"] as? [Any] {
+                        values = list.map { "\($0)" }
                     } else if let value = headers[name] as? String {
-                        verdict.headers.append((name, [value]))
+                        values = [value]
                     }
+                    if let refusal = Self.refusal(ofHeader: name, values: values) {
+                        warn("worker '\(key)' (\(action)) asked for header '\(name.prefix(60))', which is dropped: \(refusal)")
+                        continue
+                    }
+                    if !values.isEmpty { verdict.headers.append((name, values)) }
                 }
             }
         }
@@ -122,6 +128,35 @@ public final class EventDispatcher: Sendable {
     }
 
     enum Decision { case proceed, stop, warn }
+
+    /// Headers a worker may not add to an artifact's answer: those that would change how the browser treats it
+    /// (a worker's `Content-Type: text/html` would serve a page from the dashboard's origin), set or read
+    /// credentials (`Set-Cookie`), redirect, or frame the message; and every header the server sets itself.
+    static let forbiddenHeaders: Set<String> = [
+        "set-cookie", "set-cookie2", "content-type", "content-length", "content-encoding", "content-range", "content-disposition",
+        "content-security-policy", "content-security-policy-report-only", "transfer-encoding", "connection", "keep-alive", "upgrade",
+        "trailer", "te", "location", "refresh", "www-authenticate", "proxy-authenticate", "strict-transport-security",
+        "access-control-allow-origin", "access-control-allow-credentials", "access-control-allow-headers", "access-control-allow-methods",
+        "access-control-expose-headers", "x-content-type-options", "x-frame-options", "etag", "last-modified", "accept-ranges",
+        "x-checksum-sha1", "x-checksum-sha256", "x-checksum-md5", "x-artifactory-filename", "date", "server",
+    ]
+
+    /// Why a worker's header is dropped, or `nil` when it is kept.
+    static func refusal(ofHeader name: String, values: [String]) -> String? {
+        let lowered = name.lowercased()
+        guard !name.isEmpty, name.utf8.count <= 100,
+            name.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D })
+        else { return "a header name is letters, digits and dashes, at most 100" }
+        if forbiddenHeaders.contains(lowered) || lowered.hasPrefix("proxy-") || lowered.hasPrefix("sec-") {
+            return "the server sets this header itself, or it could change how clients treat the answer"
+        }
+        if values.count > 20
+            || values.contains(where: { $0.utf8.count > 4_096 || $0.utf8.contains(where: { $0 < 0x20 && $0 != 0x09 || $0 == 0x7F }) })
+        {
+            return "values are at most 20, each at most 4096 bytes without control characters"
+        }
+        return nil
+    }
 
     struct Unreadable: Error {
         var reason: String

@@ -32,6 +32,8 @@ public final class DashboardUserService: Sendable {
     let store: any DashboardUserStore
     public let sessionLifetimeMillis: Int64
 
+    let throttle = LoginThrottle()
+
     public init(store: any DashboardUserStore, sessionLifetimeMillis: Int64 = 12 * 3_600_000) {
         self.store = store
         self.sessionLifetimeMillis = sessionLifetimeMillis
@@ -60,7 +62,20 @@ public final class DashboardUserService: Sendable {
     public func exists(username: String) async throws -> Bool { try await store.user(username: username) != nil }
 
     /// A new session token for the right password; `nil` for a wrong user or password (the same answer for both).
-    public func login(username: String, password: String) async throws -> (DashboardUser, String)? {
+    /// Checks a password, after the throttle agrees (`address` is the client's, for its own count).
+    public func login(username: String, password: String, address: String = "") async throws -> (DashboardUser, String)? {
+        if let seconds = throttle.wait(username: username, address: address) {
+            throw WardenError(.tooManyRequests, "too many failed logins for this user or from this address; try again in \(seconds) s")
+        }
+        guard let answer = try await check(username: username, password: password) else {
+            throttle.failed(username: username, address: address)
+            return nil
+        }
+        throttle.succeeded(username: username)
+        return answer
+    }
+
+    func check(username: String, password: String) async throws -> (DashboardUser, String)? {
         guard let user = try await store.user(username: username) else {
             _ = try Self.derive(password, salt: Data(count: 16))  // the same work as a real check
             return nil
