@@ -59,6 +59,8 @@ public final class WorkerService: Sendable {
     let bound = Mutex<(generation: Int, byAction: [String: [StoredWorker]]?)>((0, nil))
     /// `context.baseUrl`: the settings' until the server knows the port it is bound to.
     let baseURL: Mutex<String>
+    /// Compiles waiting or under way, by caller.
+    let compilesWaiting = Mutex<[String: Int]>([:])
 
     public init(
         workers: any WorkerStore, history: any HistoryStore, states: any StateStore, vault: SecretVault, runner: any ScriptRunner,
@@ -99,7 +101,7 @@ public final class WorkerService: Sendable {
             sourceCode: try Self.decodeSource(source), action: try Self.action(named: actionName),
             filterCriteria: draft.filterCriteria ?? FilterCriteria(), properties: draft.properties ?? [], shared: draft.shared ?? false,
             projectKey: projectKey, version: draft.version, modifiedAt: Self.nowMillis(), modifiedBy: principal.name)
-        try await validate(&worker, compile: true)
+        try await validate(&worker, compile: true, by: principal)
         let secrets = try Self.validated(draft.secrets).map { SecretItem.apply($0, to: [:]) } ?? [:]
         var sealed: [String: Data] = [:]
         for (name, value) in secrets { sealed[name] = try vault.seal(value, worker: key, name: name) }
@@ -127,7 +129,7 @@ public final class WorkerService: Sendable {
         if let value = draft.version { worker.version = value }
         worker.modifiedAt = max(Self.nowMillis(), current.modifiedAt + 1)
         worker.modifiedBy = principal.name
-        try await validate(&worker, compile: worker.sourceCode != current.sourceCode)
+        try await validate(&worker, compile: worker.sourceCode != current.sourceCode, by: principal)
         let items = try Self.validated(draft.secrets)
         let vault = self.vault
         let updated = worker
@@ -168,6 +170,34 @@ public final class WorkerService: Sendable {
         return View(worker: stored.worker, secretKeys: stored.sealedSecrets.keys.sorted())
     }
 
+    /// Compiles for a caller: the compiler takes one source at a time, so each caller may have at most
+    /// `maxCompilesPerCaller` compiles waiting or under way; past that, 429 rather than a queue that one project
+    /// admin's flood of distinct sources could make everyone else wait behind.
+    func compile(_ source: String, field: String, for principal: Principal) async throws -> CompiledModule {
+        let admitted = compilesWaiting.withLock { waiting -> Bool in
+            guard waiting[principal.name, default: 0] < Self.maxCompilesPerCaller else { return false }
+            waiting[principal.name, default: 0] += 1
+            return true
+        }
+        guard admitted else {
+            throw WardenError(
+                .tooManyRequests, "'\(principal.name)' has \(Self.maxCompilesPerCaller) compiles waiting already; try again when they are done")
+        }
+        defer {
+            compilesWaiting.withLock { waiting in
+                waiting[principal.name, default: 1] -= 1
+                if waiting[principal.name] == 0 { waiting[principal.name] = nil }
+            }
+        }
+        do {
+            return try await runner.compile(source)
+        } catch {
+            throw WardenError.invalid(field, error.description)
+        }
+    }
+
+    static let maxCompilesPerCaller = 2
+
     /// The workers the principal may manage, optionally of one action and one project.
     public func list(action: String?, projectKey: String?, by principal: Principal) async throws -> [View] {
         if principal.scope == .user { throw forbidden(principal, projectKey: projectKey ?? "") }
@@ -203,12 +233,7 @@ public final class WorkerService: Sendable {
             throw forbidden(principal, projectKey: "")
         }
         secrets = SecretItem.apply(try Self.validated(stagedSecrets, field: "stagedSecrets"), to: secrets)
-        let module: CompiledModule
-        do {
-            module = try await runner.compile(try Self.decodeSource(code, field: "code"))
-        } catch let error as CompileError {
-            throw WardenError.invalid("code", error.description)
-        }
+        let module = try await compile(try Self.decodeSource(code, field: "code"), field: "code", for: principal)
         let result = await run(
             workerKey: workerKey, action: action, projectKey: projectKey, module: module, secrets: secrets, properties: properties,
             dataJSON: dataJSON, debug: debug, testRun: true, triggeredBy: principal.name, version: "test",
@@ -413,17 +438,11 @@ public final class WorkerService: Sendable {
 
     // MARK: Rules
 
-    func validate(_ worker: inout Worker, compile: Bool) async throws {
+    func validate(_ worker: inout Worker, compile: Bool, by principal: Principal) async throws {
         if worker.description.count > 1_000 {
             throw WardenError.invalid("description", "is \(worker.description.count) characters; at most 1000 are allowed")
         }
-        if compile {
-            do {
-                _ = try await runner.compile(worker.sourceCode)
-            } catch {
-                throw WardenError.invalid("sourceCode", error.description)
-            }
-        }
+        if compile { _ = try await self.compile(worker.sourceCode, field: "sourceCode", for: principal) }
         let action = worker.action
         let filter = worker.filterCriteria
         switch action.filter {
