@@ -187,8 +187,12 @@ extension SQLiteStorage: ArtifactStore {
 
     public func setProperties(repo: String, paths: [String], _ properties: ArtifactProperties, at millis: Int64) async throws {
         try await pool.write { db in
-            try Self.write(properties, repo: repo, paths: paths, in: db)
-            for path in paths {
+            // Items deleted since the request found them are not written to (their properties would have no item).
+            let statement = try db.cachedStatement(sql: "SELECT 1 FROM item WHERE repo = ? AND path = ?")
+            let present = try paths.filter { try Bool.fetchOne(statement, arguments: [repo, $0]) == true }
+            guard !present.isEmpty else { throw WardenError(.notFound, "\(repo)/\(paths.first ?? "") does not exist") }
+            try Self.write(properties, repo: repo, paths: present, in: db)
+            for path in present {
                 try db.execute(sql: "UPDATE item SET updated_at = ? WHERE repo = ? AND path = ?", arguments: [millis, repo, path])
             }
         }
@@ -241,6 +245,10 @@ extension SQLiteStorage: ArtifactStore {
 
     /// Creates the missing folders above `item`; a file in the way is a conflict.
     static func ensureFolders(above item: ArtifactItem, in db: Database) throws {
+        // The repository may have been deleted since the request looked it up: say so, rather than fail on the key.
+        guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM repository WHERE key = ?"), arguments: [item.repo]) == true else {
+            throw WardenError(.notFound, "repository '\(item.repo)' does not exist")
+        }
         for folder in ArtifactPath.ancestors(of: item.path) where !folder.isEmpty {
             if let row = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT is_folder FROM item WHERE repo = ? AND path = ?"), arguments: [item.repo, folder])

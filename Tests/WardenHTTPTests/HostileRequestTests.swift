@@ -407,8 +407,10 @@ struct LesserFindingTests {
                 for index in 0..<6 {
                     let code = filler + "\nexport default async () => ({ data: \(index) });"
                     group.addTask {
-                        try await client.send(.post, "/worker/api/v1/test", token: Harness.projectAdmin, json: ["code": code, "action": "GENERIC_EVENT"])
-                            .status
+                        try await client.send(
+                            .post, "/worker/api/v1/test", token: Harness.projectAdmin, json: ["code": code, "action": "GENERIC_EVENT"]
+                        )
+                        .status
                     }
                 }
                 return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
