@@ -19,7 +19,9 @@ struct ServeCommand: AsyncParsableCommand {
 
             Every setting is read from, highest first: flags, environment variables, a JSON file (--config, WARDEN_CONFIG,
             else <data>/warden.json when it exists). Keys: warden.host (WARDEN_HOST), warden.port, warden.data,
-            warden.databaseUrl, warden.executors, warden.allowHosts (comma-separated), warden.limits.cpuMillis,
+            warden.databaseUrl, warden.executors, warden.allowHosts (comma-separated; name, *.suffix, each with :port or :*),
+            warden.egress.privateHosts (allowed hosts that may resolve to internal addresses), warden.http.maxConnections,
+            warden.http.idleTimeoutSeconds, warden.limits.cpuMillis,
             warden.limits.wallMillis, warden.limits.memoryMegabytes, warden.limits.maxOutputBytes, warden.limits.maxLogBytes,
             warden.limits.maxQueueWaitSeconds, warden.history.perWorker, warden.history.recordSuccess, warden.failPolicy
             (open|closed), warden.adminToken, warden.masterKey (base64, 32 bytes), and for the tenant dialect's admin JWTs
@@ -35,7 +37,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Data folder (default ./data).") var data: String?
     @Option(help: "Database URL: sqlite:///path/warden.sqlite or a file path (default <data>/warden.sqlite).") var databaseURL: String?
     @Option(help: "Executor processes (default: the number of cores).") var executors: Int?
-    @Option(help: "Comma-separated hosts workers may reach with context.clients.axios (*.suffix allowed).") var allowHosts: String?
+    @Option(help: "Comma-separated hosts workers may reach with context.clients.axios (*.suffix, :port and :* allowed).")
+    var allowHosts: String?
     @Option(help: "A JSON configuration file (default: WARDEN_CONFIG, else <data>/warden.json when it exists).") var config: String?
 
     /// Flags, then the environment, then the configuration file.
