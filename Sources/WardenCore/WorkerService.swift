@@ -5,6 +5,8 @@ import WorkerRuntime
 /// Compiles and runs worker code; the executor pool is the real one, seen through this protocol.
 public protocol ScriptRunner: Sendable {
     func compile(_ source: String) async throws(CompileError) -> CompiledModule
+    /// The module when `source` is compiled already (no waiting).
+    func compiledModule(for source: String) -> CompiledModule?
     func run(_ job: RunJob) async -> RunResult
 }
 
@@ -59,8 +61,8 @@ public final class WorkerService: Sendable {
     let bound = Mutex<(generation: Int, byAction: [String: [StoredWorker]]?)>((0, nil))
     /// `context.baseUrl`: the settings' until the server knows the port it is bound to.
     let baseURL: Mutex<String>
-    /// Compiles waiting or under way, by caller.
-    let compilesWaiting = Mutex<[String: Int]>([:])
+    /// Turns at the compiler, by caller.
+    let compileTurns = FairTurns(maxWaitingPerCaller: 32)
 
     public init(
         workers: any WorkerStore, history: any HistoryStore, states: any StateStore, vault: SecretVault, runner: any ScriptRunner,
@@ -170,33 +172,19 @@ public final class WorkerService: Sendable {
         return View(worker: stored.worker, secretKeys: stored.sealedSecrets.keys.sorted())
     }
 
-    /// Compiles for a caller: the compiler takes one source at a time, so each caller may have at most
-    /// `maxCompilesPerCaller` compiles waiting or under way; past that, 429 rather than a queue that one project
-    /// admin's flood of distinct sources could make everyone else wait behind.
+    /// Compiles for a caller. The compiler takes one source at a time, so callers take turns (`FairTurns`): one
+    /// project admin's flood of distinct sources delays only its own compiles, each other caller's next compile
+    /// waits for at most one of them. A source compiled already needs no turn.
     func compile(_ source: String, field: String, for principal: Principal) async throws -> CompiledModule {
-        let admitted = compilesWaiting.withLock { waiting -> Bool in
-            guard waiting[principal.name, default: 0] < Self.maxCompilesPerCaller else { return false }
-            waiting[principal.name, default: 0] += 1
-            return true
-        }
-        guard admitted else {
-            throw WardenError(
-                .tooManyRequests, "'\(principal.name)' has \(Self.maxCompilesPerCaller) compiles waiting already; try again when they are done")
-        }
-        defer {
-            compilesWaiting.withLock { waiting in
-                waiting[principal.name, default: 1] -= 1
-                if waiting[principal.name] == 0 { waiting[principal.name] = nil }
-            }
-        }
+        if let module = runner.compiledModule(for: source) { return module }
+        try await compileTurns.enter(principal.name)
+        defer { compileTurns.leave() }
         do {
             return try await runner.compile(source)
         } catch {
             throw WardenError.invalid(field, error.description)
         }
     }
-
-    static let maxCompilesPerCaller = 2
 
     /// The workers the principal may manage, optionally of one action and one project.
     public func list(action: String?, projectKey: String?, by principal: Principal) async throws -> [View] {

@@ -457,6 +457,12 @@ public final class ExecutorPool: Sendable {
 
     // MARK: Compiling
 
+    /// The module of a source compiled already, without waiting for anything.
+    public func compiledModule(for source: String) -> CompiledModule? {
+        let hash = WorkerCrypto.sourceHash(source)
+        return compileCache.withLock { $0[hash] }
+    }
+
     /// Compiles worker source (TypeScript or JavaScript) once per distinct source; compile errors carry line and
     /// column of the source.
     public func compile(_ source: String) async throws(CompileError) -> CompiledModule {

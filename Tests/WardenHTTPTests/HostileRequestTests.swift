@@ -397,27 +397,4 @@ struct LesserFindingTests {
             #expect(refused.status == .notFound, "\(refused.text)")
         }
     }
-
-    @Test func aCallerMayHaveOnlyAFewCompilesWaiting() async throws {
-        let harness = try await Harness()
-        try await harness.session { client in
-            // Distinct, large sources: none is in the compile cache, and each takes the compiler a while.
-            let filler = (0..<3_000).map { "const v\($0) = \($0) * 2;" }.joined(separator: "\n")
-            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
-                for index in 0..<6 {
-                    let code = filler + "\nexport default async () => ({ data: \(index) });"
-                    group.addTask {
-                        try await client.send(
-                            .post, "/worker/api/v1/test", token: Harness.projectAdmin, json: ["code": code, "action": "GENERIC_EVENT"]
-                        )
-                        .status
-                    }
-                }
-                return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
-            }
-            #expect(statuses.contains(.tooManyRequests), "\(statuses)")
-            #expect(statuses.allSatisfy { $0 == .ok || $0 == .tooManyRequests }, "\(statuses)")
-            #expect(statuses.filter { $0 == .ok }.count >= 2, "\(statuses)")
-        }
-    }
 }
