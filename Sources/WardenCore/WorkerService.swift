@@ -317,7 +317,8 @@ public final class WorkerService: Sendable {
             return result
         }
         let state = testRun ? [:] : await currentState(of: workerKey)
-        let token = workerTokens?.mint(for: workerKey, lifetime: Double(settings.limits.wallMillis) / 1000 + 60, depth: admission.depth)
+        let token = workerTokens?.mint(
+            for: workerKey, lifetime: Double(settings.limits.wallMillis) / 1000 + 60, eventDepth: Checked.sum(admission.depth, 1))
         defer { if let token { workerTokens?.revoke(token) } }
         let job = RunJob(
             workerKey: workerKey, module: module, dataJSON: dataJSON, secrets: secrets, properties: properties, state: state,

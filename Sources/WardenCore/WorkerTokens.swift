@@ -15,11 +15,12 @@ public final class WorkerTokens: Sendable {
     public init() {}
 
     /// A token acting for `workerKey` as a plain user (it can execute shared workers, nothing it does not own).
-    /// `depth` is the event depth of the run the token is for: its calls act one level deeper.
-    public func mint(for workerKey: String, lifetime: TimeInterval, depth: Int = 0) -> String {
+    /// `eventDepth` is the depth its requests act at (see `Principal.eventDepth`): a worker run's token is its run's
+    /// depth + 1; a runner's upload token, which no worker run holds, is 0.
+    public func mint(for workerKey: String, lifetime: TimeInterval, eventDepth: Int = 0) -> String {
         let value = TokenRecord.generateValue()
         let grant = Grant(
-            principal: Principal(name: "worker:\(workerKey)", scope: .user, eventDepth: Checked.sum(depth, 1)),
+            principal: Principal(name: "worker:\(workerKey)", scope: .user, eventDepth: max(0, eventDepth)),
             expiresAt: Date().addingTimeInterval(lifetime))
         grants.withLock { grants in
             let now = Date()

@@ -9,50 +9,6 @@ import Testing
 /// after the idle timeout, and past the connection cap a request is answered 503 instead of waiting.
 @Suite("Connection limits on a live server")
 struct ConnectionLimitTests {
-    /// A plain TCP connection to 127.0.0.1.
-    final class RawSocket {
-        let fd: Int32
-
-        init(port: Int) throws {
-            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard fd >= 0 else { throw CLIError("socket: \(errno)") }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard result == 0 else {
-                close(fd)
-                throw CLIError("connect: \(errno)")
-            }
-        }
-
-        deinit { close(fd) }
-
-        func write(_ text: String) {
-            let bytes = Array(text.utf8)
-            _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        }
-
-        /// What arrives within `seconds`, until the peer closes: `(text, closed)`.
-        func read(seconds: Double) -> (text: String, closed: Bool) {
-            var received: [UInt8] = []
-            let deadline = Date().addingTimeInterval(seconds)
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while Date() < deadline {
-                var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                let left = Int32(max(1, deadline.timeIntervalSinceNow * 1000))
-                guard poll(&poller, 1, left) > 0 else { continue }
-                let count = recv(fd, &buffer, buffer.count, 0)
-                if count <= 0 { return (String(decoding: received, as: UTF8.self), true) }
-                received += buffer[0..<count]
-            }
-            return (String(decoding: received, as: UTF8.self), false)
-        }
-    }
-
     @Test(.timeLimit(.minutes(2)))
     func halfOpenConnectionsAreClosedAndThoseOverTheCapAreRefused() async throws {
         let data = try temporaryFolder("warden-connections")
@@ -62,14 +18,16 @@ struct ConnectionLimitTests {
         defer { server.stop() }
 
         // Twenty half-open connections (nothing sent) and five that stall inside a request head take the cap.
-        let silent = try (0..<20).map { _ in try RawSocket(port: server.port) }
-        let stalled = try (0..<5).map { _ in try RawSocket(port: server.port) }
-        for socket in stalled { socket.write("GET /worker/api/v1/system/liveness HTTP/1.1\r\nHost: x\r\nX-Slow: ") }
+        let silent = try (0..<20).map { _ in try LoopbackSocket(port: server.port) }
+        let stalled = try (0..<5).map { _ in try LoopbackSocket(port: server.port) }
+        defer { for socket in silent + stalled { socket.close() } }
+        for socket in stalled { try socket.write("GET /worker/api/v1/system/liveness HTTP/1.1\r\nHost: x\r\nX-Slow: ") }
         // Let the server take them all in (it counts a connection once its channel is up), then past the cap a
         // complete request is told why at once.
         try await Task.sleep(for: .milliseconds(1000))
-        let extra = try RawSocket(port: server.port)
-        extra.write("GET /worker/api/v1/system/readiness HTTP/1.1\r\nHost: x\r\n\r\n")
+        let extra = try LoopbackSocket(port: server.port)
+        defer { extra.close() }
+        try extra.write("GET /worker/api/v1/system/readiness HTTP/1.1\r\nHost: x\r\n\r\n")
         let refusal = extra.read(seconds: 5)
         #expect(refusal.text.hasPrefix("HTTP/1.1 503"), "\(refusal.text)")
         #expect(refusal.text.contains("too many open connections"))
@@ -84,12 +42,31 @@ struct ConnectionLimitTests {
         #expect(ready.status == 200)
 
         // A connection that keeps sending requests stays open past the idle timeout.
-        let busy = try RawSocket(port: server.port)
+        let busy = try LoopbackSocket(port: server.port)
+        defer { busy.close() }
         for _ in 0..<3 {
-            busy.write("GET /worker/api/v1/system/liveness HTTP/1.1\r\nHost: x\r\n\r\n")
+            try busy.write("GET /worker/api/v1/system/liveness HTTP/1.1\r\nHost: x\r\n\r\n")
             let answer = busy.read(seconds: 1.5)
             #expect(answer.text.hasPrefix("HTTP/1.1 200"), "\(answer.text)")
             #expect(!answer.closed)
         }
+    }
+}
+
+extension LoopbackSocket {
+    /// What arrives within `seconds`, until the peer closes: `(text, closed)`.
+    func read(seconds: Double) -> (text: String, closed: Bool) {
+        var received: [UInt8] = []
+        let deadline = Date().addingTimeInterval(seconds)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while Date() < deadline {
+            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let left = Int32(max(1, deadline.timeIntervalSinceNow * 1000))
+            guard poll(&poller, 1, left) > 0 else { continue }
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            if count <= 0 { return (String(decoding: received, as: UTF8.self), true) }
+            received += buffer[0..<count]
+        }
+        return (String(decoding: received, as: UTF8.self), false)
     }
 }
