@@ -371,6 +371,9 @@ public final class ExecutorPool: Sendable {
         if let replacement = try? spawnExecutor() {
             state.slots[index].process = replacement
             state.slots[index].loaded = [:]
+            // The deadline was the old process's run's: left in place, the monitor would kill the new process for
+            // it, and every replacement after it (a process that died before its run was released did this).
+            state.slots[index].deadline = nil
             state.respawns += 1
         }
     }
