@@ -161,7 +161,10 @@ final class Executor {
         for key in request.evict { workers[key] = nil }
         let wallStart = ProcessProbe.monotonicNanos()
         let cpuStart = ProcessProbe.threadCPUNanos()
-        let rssStart = shared.lastRSS.load(ordering: .relaxed)
+        // The monitor's last reading (at most 10 ms old); before its first, a reading of our own: a baseline of 0
+        // would charge the run with the whole process.
+        let lastRSS = shared.lastRSS.load(ordering: .relaxed)
+        let rssStart = lastRSS > 0 ? lastRSS : (ProcessProbe.residentBytes() ?? 0)
         shared.watch.withLock {
             $0 = RunWatch(
                 active: true, runID: request.runID, cpuStart: cpuStart, cpuBudget: Int64(request.limits.cpuMillis) * 1_000_000,

@@ -409,13 +409,14 @@ public final class ExecutorPool: Sendable {
         let maxWait = configuration.maxQueueWait.nanoseconds
         let compileTimeout = configuration.compileTimeout.nanoseconds
         var toKill: [(ExecutorProcess, RunOutcome)] = []
+        var overdue: [ExecutorProcess] = []
         var expired: [Waiter] = []
         var retry = false
         let open = state.withLock { state -> Bool in
             if state.closed { return false }
             for slot in state.slots {
                 if slot.process.isExited { retry = true }
-                if let deadline = slot.deadline, now > deadline { toKill.append((slot.process, .wallLimit)) }
+                if let deadline = slot.deadline, now > deadline { overdue.append(slot.process) }
             }
             if let compiler = state.compiler, let oldest = state.compileStarted.values.min(), now - oldest > compileTimeout {
                 toKill.append((compiler, .wallLimit))
@@ -450,6 +451,7 @@ public final class ExecutorPool: Sendable {
             }
         }
         for (process, reason) in toKill { process.kill(because: reason) }
+        for process in overdue { process.killUnansweredRun(because: .wallLimit) }
         if retry {
             state.withLock { state in
                 for index in state.slots.indices where state.slots[index].process.isExited { replaceExecutor(at: index, in: &state) }

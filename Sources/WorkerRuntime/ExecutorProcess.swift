@@ -95,6 +95,18 @@ final class ExecutorProcess: Sendable {
         if shouldKill { Foundation.kill(pid, SIGKILL) }
     }
 
+    /// SIGKILL for a run past its deadline, but only while a run is still waiting for its reply: a reply that
+    /// arrived just before the deadline (the server busy elsewhere before it freed the slot) must not cost the
+    /// executor its life and its warm contexts.
+    func killUnansweredRun(because reason: RunOutcome) {
+        let shouldKill = state.withLock { state -> Bool in
+            guard !state.exited, state.killReason == nil, state.run != nil else { return false }
+            state.killReason = reason
+            return true
+        }
+        if shouldKill { Foundation.kill(pid, SIGKILL) }
+    }
+
     /// Waits for the executor's first message; false when it exited before sending it.
     func waitUntilReady() async -> Bool {
         await withCheckedContinuation { continuation in
