@@ -156,16 +156,21 @@ public final class RunnerService: Sendable {
         return try await newRegistrationToken(for: scope)
     }
 
-    /// A project admin's project key names a CI project by its path or its full path.
-    static func projectKey(_ key: String, names project: CIProject) -> Bool {
-        project.path == key || project.pathWithNamespace == key
+    /// The one CI project a project admin's key names: its full path (`group/name`), else its numeric id, else its
+    /// bare path while no other project has that path. A name shared across groups names none: a key `app` must
+    /// never reach both `acme/app` and `beta/app`.
+    static func project(named key: String, in projects: [CIProject]) -> CIProject? {
+        if let byPath = projects.first(where: { $0.pathWithNamespace == key }) { return byPath }
+        if let id = Int64(key), let byID = projects.first(where: { $0.id == id }) { return byID }
+        let bare = projects.filter { $0.path == key }
+        return bare.count == 1 ? bare[0] : nil
     }
 
-    /// Admins manage every scope; a project admin the project whose path is its project key.
+    /// Admins manage every scope; a project admin the one project its key names.
     func requireManager(_ principal: Principal, of scope: RunnerScope) async throws {
         if principal.isAdmin { return }
         if case .project(let id) = scope, case .projectAdmin(let key) = principal.scope,
-            let project = try await store.projects().first(where: { $0.id == id }), Self.projectKey(key, names: project)
+            Self.project(named: key, in: try await store.projects())?.id == id
         {
             return
         }
@@ -275,13 +280,14 @@ public final class RunnerService: Sendable {
 
     // MARK: User endpoints
 
-    /// Whether the principal owns the runner (admins own every runner; a project admin the runners of projects whose
-    /// path is its project key).
+    /// Whether the principal owns the runner (admins own every runner; a project admin the runners of the one project
+    /// its key names).
     func owns(_ principal: Principal, _ runner: Runner, projects: [CIProject]) -> Bool {
         switch principal.scope {
         case .admin: return true
         case .projectAdmin(let key):
-            return projects.contains { runner.projectIDs.contains($0.id) && Self.projectKey(key, names: $0) }
+            guard let project = Self.project(named: key, in: projects) else { return false }
+            return runner.projectIDs.contains(project.id)
         case .user: return false
         }
     }
@@ -359,7 +365,8 @@ public final class RunnerService: Sendable {
 
     /// Runners a project may use: its own and enabled project runners, its group's, and the instance's.
     public func projectRunners(_ project: CIProject, filter: RunnerFilter, by principal: Principal) async throws -> [Runner] {
-        guard principal.isAdmin || owns(principal, Runner(tokenHash: "", scope: .project(project.id), projectIDs: [project.id]), projects: [project])
+        let all = principal.isAdmin ? [] : try await store.projects()
+        guard principal.isAdmin || owns(principal, Runner(tokenHash: "", scope: .project(project.id), projectIDs: [project.id]), projects: all)
         else { throw WardenError(.forbidden, "Forbidden") }
         return try Self.apply(filter, to: try await store.runners().filter { $0.serves(project) })
     }
