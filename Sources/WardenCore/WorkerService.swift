@@ -269,8 +269,16 @@ public final class WorkerService: Sendable {
             self.depth = depth
         }
 
-        /// A synchronous policy worker of an operation by `principal` (its own depth when it is a worker's call).
+        /// A synchronous policy worker of an operation at `depth` (above 0 when a worker's own call is the operation).
         public static func policy(depth: Int = 0) -> Admission { Admission(runClass: .policy, depth: depth) }
+    }
+
+    /// The share a run counts against: the one its admission names, else its worker's project. A run caused by a
+    /// worker's own call (depth > 0) counts against none: that worker holds an executor while it waits, and were
+    /// both in one share, the slow caller would hold back the run it waits for until the queue wait ended it.
+    static func share(of admission: Admission, projectKey: String) -> String? {
+        if admission.depth > 0 { return nil }
+        return admission.share ?? (projectKey.isEmpty ? nil : "project:\(projectKey)")
     }
 
     /// A run a caller asked for: counted against the caller's project (a project admin) or the caller; a worker's
@@ -323,7 +331,7 @@ public final class WorkerService: Sendable {
         let job = RunJob(
             workerKey: workerKey, module: module, dataJSON: dataJSON, secrets: secrets, properties: properties, state: state,
             baseURL: baseURL.withLock { $0 }, platformToken: token ?? "", debug: debug, limits: settings.limits, runClass: admission.runClass,
-            share: admission.share ?? (projectKey.isEmpty ? nil : "project:\(projectKey)"), disposable: testRun)
+            share: Self.share(of: admission, projectKey: projectKey), disposable: testRun)
         var result: RunResult
         if testRun {
             result = await runner.run(job)

@@ -59,4 +59,33 @@ struct SandboxLimitsEndToEndTests {
         let error = ((big.body as? [String: Any])?["data"] as? [String: Any])?["error"] as? String
         #expect(error?.contains("larger than") == true, "\(String(describing: big.body))")
     }
+
+    @Test func aSlowWorkerThatExecutesAnotherOfItsProjectIsNotHeldBackByItsOwnShare() async throws {
+        let server = try LiveServer.start(data: try temporaryFolder("warden-nested"))
+        defer { server.stop() }
+        for (key, code) in [
+            ("inner", "export default async () => ({ inner: true });"),
+            (
+                "outer",
+                "export default async (context) => { await context.wait(400); const r = await context.clients.platformHttp.post('/worker/api/v1/execute/inner', {}); return { got: r.data.data }; };"
+            ),
+        ] {
+            let reply = try await server.request(
+                "POST", "/worker/api/v1/workers",
+                json: ["key": key, "action": "GENERIC_EVENT", "sourceCode": code, "enabled": true, "projectKey": "p1", "shared": true])
+            #expect(reply.status == 201, "\(String(describing: reply.body))")
+        }
+        let token = try #require(
+            (try await server.request("POST", "/worker/api/v1/tokens", json: ["name": "p1", "scope": "project-admin", "projectKey": "p1"]).body
+                as? [String: Any])?["token"] as? String)
+        // Run as p1's admin: the outer run counts against p1's share, and after 400 ms it is slow; the inner run its
+        // call starts must not wait for it (it would, until the queue wait, were it counted against p1 too).
+        var request = URLRequest(url: URL(string: server.url + "/worker/api/v1/execute/outer")!)
+        request.httpMethod = "POST"
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        request.httpBody = Data("{}".utf8)
+        let (data, _) = try await URLSession.shared.data(for: request)
+        let body = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        #expect(((body?["data"] as? [String: Any])?["got"] as? [String: Any])?["inner"] as? Bool == true, "\(String(decoding: data, as: UTF8.self))")
+    }
 }
