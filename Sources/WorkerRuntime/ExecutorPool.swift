@@ -399,6 +399,9 @@ public final class ExecutorPool: Sendable {
     /// How many executors have been replaced since the pool started.
     public var respawnCount: Int { state.withLock { $0.respawns } }
 
+    /// How many executors are running a run now (for tests).
+    public var busyExecutors: Int { state.withLock { state in state.slots.count(where: \.busy) } }
+
     /// Process ids of the run executors, in slot order (for tests and the benchmark).
     public var executorPIDs: [Int32] { state.withLock { $0.slots.map(\.process.pid) } }
 

@@ -216,7 +216,10 @@ struct HostileWorkerTests {
         let waiting = try await pool.compile("export default async (context) => { await context.wait(1500); return 'survived'; };")
         async let first = pool.run(RunJob(workerKey: "a", module: waiting, dataJSON: "{}"))
         async let second = pool.run(RunJob(workerKey: "b", module: waiting, dataJSON: "{}"))
-        try await Task.sleep(for: .milliseconds(300))
+        // Both runs are in their executors before one is killed (a loaded machine may take a while to start them).
+        let started = Date()
+        while pool.busyExecutors < 2 && Date().timeIntervalSince(started) < 30 { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .milliseconds(100))
         let victim = pool.executorPIDs[0]
         kill(victim, SIGKILL)
         let results = await [first, second]
