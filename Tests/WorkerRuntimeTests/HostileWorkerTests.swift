@@ -213,19 +213,27 @@ struct HostileWorkerTests {
     @Test func killingAnExecutorFailsOnlyTheRunInsideIt() async throws {
         let pool = try ExecutorPool(configuration: .init(executorCommand: [TestBinary.warden, "executor"], executors: 2), handler: FakeHostHandler())
         defer { pool.shutdown() }
-        let waiting = try await pool.compile("export default async (context) => { await context.wait(1500); return 'survived'; };")
-        async let first = pool.run(RunJob(workerKey: "a", module: waiting, dataJSON: "{}"))
-        async let second = pool.run(RunJob(workerKey: "b", module: waiting, dataJSON: "{}"))
-        // Both runs are in their executors before one is killed (a loaded machine may take a while to start them).
+        // Runs long enough that the kill lands inside one of them even when a loaded machine is slow to start them
+        // and to wake this test up.
+        let waiting = try await pool.compile("export default async (context) => { await context.wait(8000); return 'survived'; };")
+        let limits = RunLimits(wallMillis: 30_000)
+        async let first = pool.run(RunJob(workerKey: "a", module: waiting, dataJSON: "{}", limits: limits))
+        async let second = pool.run(RunJob(workerKey: "b", module: waiting, dataJSON: "{}", limits: limits))
+        // Both runs are in their executors before one is killed.
         let started = Date()
-        while pool.busyExecutors < 2 && Date().timeIntervalSince(started) < 30 { try await Task.sleep(for: .milliseconds(20)) }
+        var busy = 0
+        while busy < 2 && Date().timeIntervalSince(started) < 30 {
+            busy = pool.busyExecutors
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let waited = Date().timeIntervalSince(started)
         try await Task.sleep(for: .milliseconds(100))
         let victim = pool.executorPIDs[0]
         kill(victim, SIGKILL)
         let results = await [first, second]
         #expect(pool.isReady)
         let crashed = results.filter { if case .executorCrashed = $0.outcome { return true } else { return false } }
-        #expect(crashed.count == 1)
+        #expect(crashed.count == 1, "busy \(busy) after \(waited) s; outcomes \(results.map(\.outcome))")
         #expect(results.contains { $0.outcome == .success(resultJSON: #""survived""#) })
         try await Task.sleep(for: .milliseconds(100))
         #expect(pool.respawnCount == 1)
