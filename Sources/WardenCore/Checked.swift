@@ -11,9 +11,6 @@ public enum Checked {
         return Int64(value.rounded(.towardZero))
     }
 
-    /// `Double` to `Int` with the same rule as `int64`.
-    public static func int(_ value: Double) -> Int? { int64(value).flatMap { Int(exactly: $0) } }
-
     /// `a + b`, or the bound it passed.
     public static func sum<T: FixedWidthInteger>(_ a: T, _ b: T) -> T {
         let (result, overflow) = a.addingReportingOverflow(b)

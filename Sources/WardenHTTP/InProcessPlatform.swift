@@ -27,9 +27,6 @@ public final class InProcessPlatform: Sendable {
         self.maxInFlightBytes = maxInFlightBytes
     }
 
-    /// Bytes of answers being collected right now (for tests).
-    public var bytesInFlight: Int { inFlight.load(ordering: .relaxed) }
-
     /// Binds the router once it exists (the pool that runs workers is made before it).
     public func attach(_ router: Router<WardenRequestContext>) {
         let built = router.buildResponder()

@@ -378,7 +378,7 @@ struct TenantAPI<Context: RequestContext>: Sendable {
     /// A string field that may arrive as a number (zuul-client sends change ids as given).
     static func text(_ body: JSONBody, _ key: String) throws -> String? {
         guard body.has(key) else { return nil }
-        if let number = body.object[key] as? NSNumber, String(cString: number.objCType) != "c" { return number.stringValue }
+        if let number = body.object[key] as? NSNumber, !Checked.isBoolean(number) { return number.stringValue }
         // zuul-client sends the option it was not given as "".
         return try body.string(key).flatMap { $0.isEmpty ? nil : $0 }
     }

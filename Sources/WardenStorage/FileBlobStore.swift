@@ -7,7 +7,6 @@ import WardenCore
 /// a reader never sees half a file, and equal content is stored once.
 public final class FileBlobStore: BlobStore {
     public let root: String
-    public var location: String { root }
     let temporary: String
 
     public init(root: String) throws {

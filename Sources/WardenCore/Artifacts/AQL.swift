@@ -143,7 +143,7 @@ public struct AQLQuery: Sendable {
 
     static func aqlValue(_ value: Any, field: String) throws(WardenError) -> AQLValue {
         if value is NSNull { return .null }
-        if let number = value as? NSNumber, String(cString: number.objCType) == "c" || type(of: value) == Bool.self {
+        if let number = value as? NSNumber, Checked.isBoolean(number) || type(of: value) == Bool.self {
             throw WardenError(.badRequest, "AQL: the value for '\(field)' must be a string, a number or null, not a boolean")
         }
         if let number = value as? NSNumber {

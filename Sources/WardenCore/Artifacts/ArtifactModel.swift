@@ -141,6 +141,4 @@ public protocol BlobStore: Sendable {
     func usedBytes() -> Int64
     /// The SHA-256 of every stored blob.
     func storedBlobs() -> [String]
-    /// Where the blobs are kept (storage info).
-    var location: String { get }
 }

@@ -214,9 +214,7 @@ public final class ArtifactService: Sendable {
             Payloads.beforeUpload(
                 repo: repo, path: path, contentLength: contentLength, properties: properties, request: request, baseURL: self.baseURL)
         }
-        let verdict = try await events.runSynchronous(
-            action: "BEFORE_UPLOAD", repo: repo, path: path, dataJSON: data, triggeredBy: request.userID, depth: request.depth)
-        if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
+        let verdict = try await requirePolicy("BEFORE_UPLOAD", repo: repo, path: path, request: request, dataJSON: data)
         if let moved = verdict.modifiedRepoPath {
             let newPath = try ArtifactPath.normalize(moved.path, field: "modifiedRepoPath.path")
             guard !newPath.isEmpty else { throw WardenError(.badRequest, "a worker moved the upload to the root of '\(moved.key)'") }
@@ -307,9 +305,7 @@ public final class ArtifactService: Sendable {
         let item = try await existing(repo, path)
         if item.isFolder { return .folder(item, children: try await store.children(repo: repo, path: path)) }
         let data = { Payloads.download(item: item, headOnly: headOnly, request: request, baseURL: self.baseURL, withRepoPath: true) }
-        let verdict = try await events.runSynchronous(
-            action: "BEFORE_DOWNLOAD", repo: repo, path: path, dataJSON: data, triggeredBy: request.userID, depth: request.depth)
-        if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
+        let verdict = try await requirePolicy("BEFORE_DOWNLOAD", repo: repo, path: path, request: request, dataJSON: data)
         if !headOnly {
             try await downloads.submit(DownloadRecord(repo: repo, path: path, millis: Self.now(), user: request.userID))
             let after = { Payloads.download(item: item, headOnly: false, request: request, baseURL: self.baseURL, withRepoPath: false) }
@@ -317,6 +313,18 @@ public final class ArtifactService: Sendable {
                 action: "AFTER_DOWNLOAD", repo: repo, path: path, dataJSON: after, triggeredBy: request.userID, depth: request.depth)
         }
         return .file(item, blobPath: blobs.filePath(sha256: item.sha256), extraHeaders: verdict.headers)
+    }
+
+    /// Runs the synchronous workers of `action` on `repo/path` for `request` (at its event depth); a STOP refuses
+    /// the operation with the worker's message (403). The verdict, for what else it says (headers, a new path).
+    @discardableResult
+    func requirePolicy(
+        _ action: String, repo: String, path: String, request: ArtifactRequest, dataJSON: () -> String
+    ) async throws -> SyncVerdict {
+        let verdict = try await events.runSynchronous(
+            action: action, repo: repo, path: path, dataJSON: dataJSON, triggeredBy: request.userID, depth: request.depth)
+        if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
+        return verdict
     }
 
     // MARK: Delete
@@ -341,9 +349,7 @@ public final class ArtifactService: Sendable {
     func requireDeletable(_ items: [ArtifactItem], _ request: ArtifactRequest, byMove: Bool) async throws {
         for item in items {
             let data = { Payloads.beforeDelete(item: item, request: request, byMove: byMove) }
-            let verdict = try await events.runSynchronous(
-                action: "BEFORE_DELETE", repo: item.repo, path: item.path, dataJSON: data, triggeredBy: request.userID, depth: request.depth)
-            if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
+            try await requirePolicy("BEFORE_DELETE", repo: item.repo, path: item.path, request: request, dataJSON: data)
         }
     }
 
@@ -381,10 +387,7 @@ public final class ArtifactService: Sendable {
         for target in targets {
             for name in properties.keys.sorted() {
                 let data = { Payloads.beforePropertyCreate(item: target, name: name, values: properties[name] ?? [], request: request) }
-                let verdict = try await events.runSynchronous(
-                    action: "BEFORE_PROPERTY_CREATE", repo: repo, path: target.path, dataJSON: data, triggeredBy: request.userID, depth: request.depth
-                )
-                if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
+                try await requirePolicy("BEFORE_PROPERTY_CREATE", repo: repo, path: target.path, request: request, dataJSON: data)
             }
         }
         try await store.setProperties(repo: repo, paths: targets.map(\.path), properties, at: Self.now())
@@ -429,7 +432,10 @@ public final class ArtifactService: Sendable {
             let relative = item.path == path ? "" : String(item.path.dropFirst(path.isEmpty ? 0 : path.count + 1))
             return relative.isEmpty ? targetPath : targetPath + "/" + relative
         }
-        try await requireTransferable(files, move: move, to: targetRepo, destination: destination, request: request)
+        // Read once: the target's upload policies see them, and the copies get them.
+        var properties: [String: ArtifactProperties] = [:]
+        for file in files { properties[file.path] = try await store.properties(repo: sourceRepo, path: file.path) }
+        try await requireTransferable(files, properties: properties, move: move, to: targetRepo, destination: destination, request: request)
         var report = TransferReport(files: files.count, folders: items.count - files.count, dryRun: dryRun)
         if dryRun { return report }
         let now = Self.now()
@@ -453,9 +459,8 @@ public final class ArtifactService: Sendable {
                 try await store.putFolder(copy)
             } else {
                 let sha256 = item.sha256
-                let properties = try await store.properties(repo: sourceRepo, path: item.path)
                 try await store.putFile(
-                    copy, properties: properties,
+                    copy, properties: properties[item.path] ?? [:],
                     materialize: {
                         guard FileManager.default.fileExists(atPath: blobs.filePath(sha256: sha256)) else {
                             throw WardenError(.conflict, "\(sourceRepo)/\(item.path) was deleted while it was being copied")
@@ -481,25 +486,22 @@ public final class ArtifactService: Sendable {
     /// file's BEFORE_DELETE workers, and each new file's BEFORE_UPLOAD workers in the target. The first STOP refuses
     /// the whole transfer. A `modifiedRepoPath` answer does not apply to a copy: the client named the target.
     func requireTransferable(
-        _ files: [ArtifactItem], move: Bool, to targetRepo: String, destination: (ArtifactItem) -> String, request: ArtifactRequest
+        _ files: [ArtifactItem], properties: [String: ArtifactProperties], move: Bool, to targetRepo: String,
+        destination: (ArtifactItem) -> String, request: ArtifactRequest
     ) async throws {
         for file in files {
             let data = { Payloads.download(item: file, headOnly: false, request: request, baseURL: self.baseURL, withRepoPath: true) }
-            let verdict = try await events.runSynchronous(
-                action: "BEFORE_DOWNLOAD", repo: file.repo, path: file.path, dataJSON: data, triggeredBy: request.userID, depth: request.depth)
-            if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
+            try await requirePolicy("BEFORE_DOWNLOAD", repo: file.repo, path: file.path, request: request, dataJSON: data)
         }
         if move { try await requireDeletable(files, request, byMove: true) }
         for file in files {
             let targetPath = destination(file)
-            let properties = try await store.properties(repo: file.repo, path: file.path)
             let data = {
                 Payloads.beforeUpload(
-                    repo: targetRepo, path: targetPath, contentLength: file.size, properties: properties, request: request, baseURL: self.baseURL)
+                    repo: targetRepo, path: targetPath, contentLength: file.size, properties: properties[file.path] ?? [:], request: request,
+                    baseURL: self.baseURL)
             }
-            let verdict = try await events.runSynchronous(
-                action: "BEFORE_UPLOAD", repo: targetRepo, path: targetPath, dataJSON: data, triggeredBy: request.userID, depth: request.depth)
-            if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
+            try await requirePolicy("BEFORE_UPLOAD", repo: targetRepo, path: targetPath, request: request, dataJSON: data)
         }
     }
 
