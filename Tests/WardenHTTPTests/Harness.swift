@@ -10,12 +10,7 @@ import WorkerRuntime
 
 /// A worker service on a fresh SQLite file with a token per kind of caller; one executor pool for all tests.
 struct Harness {
-    static let pool: ExecutorPool = {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let warden = URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("warden").path
-        return try! ExecutorPool(
-            configuration: .init(executorCommand: [warden, "executor"], executors: 2, maxQueueWait: .seconds(120)), handler: RefusingHandler())
-    }()
+    static let pool: ExecutorPool = try! pool(executors: 2, maxQueueWait: .seconds(120))
 
     struct RefusingHandler: HostCallHandler {
         func handle(_ call: HostCall, from origin: HostCallOrigin) async throws -> HostResponse {

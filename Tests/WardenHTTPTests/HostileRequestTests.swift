@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import JWTKit
 import Testing
 import WardenCore
 import WardenHTTP
@@ -285,17 +284,6 @@ struct FairExecutorTests {
 /// The lesser findings of issue 10 that the router shows.
 @Suite("Lesser findings through the router")
 struct LesserFindingTests {
-    struct EarlyClaims: JWTPayload {
-        var sub: SubjectClaim
-        var iss: IssuerClaim
-        var aud: AudienceClaim
-        var exp: ExpirationClaim
-        var nbf: NotBeforeClaim
-        var zuul: [String: [String]]
-
-        func verify(using algorithm: some JWTAlgorithm) async throws {}
-    }
-
     static func base64URL(_ text: String) -> String {
         Data(text.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
@@ -313,20 +301,10 @@ struct LesserFindingTests {
                 #expect(reply.status == .unauthorized, "\(header): \(reply.text)")
                 #expect(reply.text.contains("algorithm"), "\(reply.text)")
             }
-            let keys = JWTKeyCollection()
-            await keys.add(hmac: HMACKey(from: Harness.jwtSecret), digestAlgorithm: .sha256)
-            let early = try await keys.sign(
-                EarlyClaims(
-                    sub: .init(value: "ada"), iss: .init(value: "warden-tests"), aud: .init(value: ["warden"]),
-                    exp: .init(value: Date().addingTimeInterval(7200)), nbf: .init(value: Date().addingTimeInterval(3600)),
-                    zuul: ["admin": ["t1"]]))
+            let early = try await TenantAPITests.token("ada", admin: ["t1"], expires: 7200, notBefore: 3600)
             let refused = try await client.send(.post, route, token: early, json: [:])
             #expect(refused.status == .unauthorized && refused.text.contains("nbf"), "\(refused.text)")
-            let onTime = try await keys.sign(
-                EarlyClaims(
-                    sub: .init(value: "ada"), iss: .init(value: "warden-tests"), aud: .init(value: ["warden"]),
-                    exp: .init(value: Date().addingTimeInterval(7200)), nbf: .init(value: Date().addingTimeInterval(-60)),
-                    zuul: ["admin": ["t1"]]))
+            let onTime = try await TenantAPITests.token("ada", admin: ["t1"], expires: 7200, notBefore: -60)
             let accepted = try await client.send(.post, route, token: onTime, json: [:])
             #expect(accepted.status == .badRequest, "\(accepted.text)")
         }

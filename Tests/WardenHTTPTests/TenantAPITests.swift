@@ -16,6 +16,7 @@ struct TenantAPITests {
         var iss: IssuerClaim
         var aud: AudienceClaim
         var exp: ExpirationClaim
+        var nbf: NotBeforeClaim?
         var zuul: [String: [String]]?
 
         func verify(using algorithm: some JWTAlgorithm) async throws {}
@@ -23,7 +24,8 @@ struct TenantAPITests {
 
     /// An HS256 JWT for the harness's tenant authenticator.
     static func token(
-        _ subject: String, admin: [String]?, issuer: String = "warden-tests", expires: TimeInterval = 3600, secret: String = Harness.jwtSecret
+        _ subject: String, admin: [String]?, issuer: String = "warden-tests", expires: TimeInterval = 3600, notBefore: TimeInterval? = nil,
+        secret: String = Harness.jwtSecret
     )
         async throws -> String
     {
@@ -32,7 +34,7 @@ struct TenantAPITests {
         return try await keys.sign(
             Claims(
                 sub: .init(value: subject), iss: .init(value: issuer), aud: .init(value: ["warden"]),
-                exp: .init(value: Date().addingTimeInterval(expires)),
+                exp: .init(value: Date().addingTimeInterval(expires)), nbf: notBefore.map { .init(value: Date().addingTimeInterval($0)) },
                 zuul: admin.map { ["admin": $0] }))
     }
 

@@ -167,7 +167,7 @@ struct HostileWorkerTests {
     }
 
     @Test func oneRunCannotChangeWhatTheNextRunOfTheSameWorkerSees() async throws {
-        let pool = try ExecutorPool(configuration: .init(executorCommand: [TestBinary.warden, "executor"], executors: 1), handler: FakeHostHandler())
+        let pool = try Shared.makePool(executors: 1)
         defer { pool.shutdown() }
         let code = """
             export default async (context, data) => {
@@ -181,7 +181,7 @@ struct HostileWorkerTests {
     }
 
     @Test func aWorkerCannotReadAnotherWorkersSecret() async throws {
-        let pool = try ExecutorPool(configuration: .init(executorCommand: [TestBinary.warden, "executor"], executors: 1), handler: FakeHostHandler())
+        let pool = try Shared.makePool(executors: 1)
         defer { pool.shutdown() }
         let owner = try await Shared.run(
             "let kept = '';\nexport default async (context) => { kept = context.secrets.get('token'); (globalThis as any).stash = kept; return 1; };",
@@ -211,7 +211,7 @@ struct HostileWorkerTests {
     }
 
     @Test func killingAnExecutorFailsOnlyTheRunInsideIt() async throws {
-        let pool = try ExecutorPool(configuration: .init(executorCommand: [TestBinary.warden, "executor"], executors: 2), handler: FakeHostHandler())
+        let pool = try Shared.makePool(executors: 2)
         defer { pool.shutdown() }
         // Runs long enough that the kill lands inside one of them even when a loaded machine is slow to start them
         // and to wake this test up.
@@ -242,7 +242,7 @@ struct HostileWorkerTests {
     }
 
     @Test func aShutDownPoolIsNotReadyAndFailsRuns() async throws {
-        let pool = try ExecutorPool(configuration: .init(executorCommand: [TestBinary.warden, "executor"], executors: 1), handler: FakeHostHandler())
+        let pool = try Shared.makePool(executors: 1)
         let module = try await pool.compile("export default async () => 1;")
         #expect(pool.isReady)
         pool.shutdown()
@@ -252,9 +252,7 @@ struct HostileWorkerTests {
     }
 
     @Test func runsWaitingTooLongInTheQueueFail() async throws {
-        let pool = try ExecutorPool(
-            configuration: .init(executorCommand: [TestBinary.warden, "executor"], executors: 1, maxQueueWait: .milliseconds(200)),
-            handler: FakeHostHandler())
+        let pool = try Shared.makePool(executors: 1, maxQueueWait: .milliseconds(200))
         defer { pool.shutdown() }
         let slow = try await pool.compile("export default async (context) => { await context.wait(800); return 1; };")
         async let busy = pool.run(RunJob(workerKey: "slow", module: slow, dataJSON: "{}"))
@@ -282,7 +280,7 @@ struct ExecutorIsolationTests {
             close(leaked)
             try? FileManager.default.removeItem(atPath: path)
         }
-        let pool = try ExecutorPool(configuration: .init(executorCommand: [TestBinary.warden, "executor"], executors: 1), handler: FakeHostHandler())
+        let pool = try Shared.makePool(executors: 1)
         defer { pool.shutdown() }
         try await Shared.expectHealthy(pool: pool)
         let pid = try #require(pool.executorPIDs.first)

@@ -47,11 +47,14 @@ struct HostTestError: Error, CustomStringConvertible {
 
 /// One pool for the whole test run: starting the compiler (loading typescript.js) is the slow part.
 enum Shared {
-    static let pool: ExecutorPool = {
-        try! ExecutorPool(
-            configuration: .init(executorCommand: [TestBinary.warden, "executor"], executors: 2, maxQueueWait: .seconds(120)),
+    static let pool: ExecutorPool = try! makePool(executors: 2, maxQueueWait: .seconds(120))
+
+    /// A pool of its own for a test that needs few executors, a short queue wait, or executors it may kill.
+    static func makePool(executors: Int, maxQueueWait: Duration = .seconds(30)) throws -> ExecutorPool {
+        try ExecutorPool(
+            configuration: .init(executorCommand: [TestBinary.warden, "executor"], executors: executors, maxQueueWait: maxQueueWait),
             handler: FakeHostHandler())
-    }()
+    }
 
     /// Compiles `source` and runs it as `worker` with `data`.
     static func run(

@@ -120,8 +120,7 @@ struct WorkerContextTests {
 
     @Test func warmContextKeepsModuleStateAndNewCodeGetsAFreshOne() async throws {
         let counter = "let runs = 0;\nexport default async () => ++runs;"
-        let pool = try ExecutorPool(
-            configuration: .init(executorCommand: [TestBinary.warden, "executor"], executors: 1), handler: FakeHostHandler())
+        let pool = try Shared.makePool(executors: 1)
         defer { pool.shutdown() }
         var results: [RunOutcome] = []
         for _ in 0..<3 { results.append(try await Shared.run(counter, worker: "counter", pool: pool).outcome) }
