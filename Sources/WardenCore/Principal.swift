@@ -18,11 +18,15 @@ public struct Principal: Sendable, Equatable {
     /// run's depth + 1. Events its requests fire run at this depth, and past `EventDepth.limit` they do not run,
     /// so a worker whose writes fire itself cannot loop.
     public var eventDepth: Int
+    /// Whose rights in repositories this caller has (docs/permissions.md): its own by default; a worker run's
+    /// token has its owner's, narrowed to the worker's manifest; a runner's upload token only its run's folder.
+    public var repositoryRights: RepositoryRights
 
-    public init(name: String, scope: Scope, eventDepth: Int = 0) {
+    public init(name: String, scope: Scope, eventDepth: Int = 0, repositoryRights: RepositoryRights = .granted) {
         self.name = name
         self.scope = scope
         self.eventDepth = eventDepth
+        self.repositoryRights = repositoryRights
     }
 
     /// A worker's own call (its `platformToken`): it already holds an executor.

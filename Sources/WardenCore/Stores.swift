@@ -8,11 +8,38 @@ public struct StoredWorker: Sendable, Equatable {
     /// When this worker was created (milliseconds; 0 when not known): history entries from before belong to an
     /// earlier worker that had the same key.
     public var createdAt: Int64
+    /// Whose repository rights its run token has: who saved it last (`nil` for a worker stored before permission
+    /// targets existed, whose run token keeps what it had then: read, annotate, write and delete everywhere).
+    public var owner: WorkerOwner?
 
-    public init(worker: Worker, sealedSecrets: [String: Data] = [:], createdAt: Int64 = 0) {
+    public init(worker: Worker, sealedSecrets: [String: Data] = [:], createdAt: Int64 = 0, owner: WorkerOwner? = nil) {
         self.worker = worker
         self.sealedSecrets = sealedSecrets
         self.createdAt = createdAt
+        self.owner = owner
+    }
+
+    /// The repository rights of this worker's run token.
+    public var runRights: RepositoryRights {
+        guard let owner else {
+            return .owner("", ownerIsAdmin: true, within: [RepositoryReach(repo: nil, actions: Set(PlatformAccess.defaultActions))])
+        }
+        return .owner(owner.name, ownerIsAdmin: owner.isAdmin, within: worker.reach)
+    }
+}
+
+/// Who saved a worker last: a user name, and whether that caller was an admin.
+public struct WorkerOwner: Sendable, Equatable {
+    public var name: String
+    public var isAdmin: Bool
+
+    public init(name: String, isAdmin: Bool) {
+        self.name = name
+        self.isAdmin = isAdmin
+    }
+
+    public init(_ principal: Principal) {
+        self.init(name: principal.name, isAdmin: principal.isAdmin)
     }
 }
 

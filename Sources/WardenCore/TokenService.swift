@@ -3,8 +3,13 @@ import Foundation
 /// Creating, listing and revoking API tokens: admins only. A token's value is shown once, at creation.
 public struct TokenService: Sendable {
     let tokens: any TokenStore
+    /// New token names join the auto-join groups.
+    let permissions: PermissionService?
 
-    public init(tokens: any TokenStore) { self.tokens = tokens }
+    public init(tokens: any TokenStore, permissions: PermissionService? = nil) {
+        self.tokens = tokens
+        self.permissions = permissions
+    }
 
     /// A new token and its value (never stored, never shown again).
     public func create(
@@ -35,6 +40,7 @@ public struct TokenService: Sendable {
             id: UUID().uuidString.lowercased(), name: name, hash: TokenRecord.hash(of: value), scope: parsed, createdAt: now,
             expiresAt: expiresInSeconds.map { Checked.millis(after: now, seconds: Int64($0)) })
         try await tokens.create(record)
+        try await permissions?.userCreated(name)
         return (record, value)
     }
 

@@ -57,6 +57,22 @@ public struct WorkerVersion: Sendable, Equatable, Codable {
     }
 }
 
+/// What a worker's run token may reach of its owner's rights (the worker's manifest, `platformAccess`): the
+/// repositories named (`ANY` for every one) and the actions listed. Without it, a worker reaches the repositories
+/// of its filter with read, annotate, write and delete (docs/permissions.md).
+public struct PlatformAccess: Sendable, Equatable, Codable {
+    public var repositories: [String]
+    public var actions: [RepositoryAction]
+
+    public init(repositories: [String], actions: [RepositoryAction]) {
+        self.repositories = repositories
+        self.actions = actions
+    }
+
+    /// The actions a worker reaches when its manifest lists none.
+    public static let defaultActions: [RepositoryAction] = [.read, .annotate, .write, .delete]
+}
+
 /// A worker as stored: everything but its secret values, which live sealed beside it.
 public struct Worker: Sendable, Equatable {
     public var key: String
@@ -74,12 +90,16 @@ public struct Worker: Sendable, Equatable {
     /// Milliseconds since 1970 of the last save, and who saved.
     public var modifiedAt: Int64
     public var modifiedBy: String
+    /// What its run token may reach (`nil`: its filter's repositories).
+    public var platformAccess: PlatformAccess?
 
     public init(
         key: String, description: String = "", enabled: Bool = true, debug: Bool = false, sourceCode: String, action: WorkerAction,
         filterCriteria: FilterCriteria = FilterCriteria(), properties: [(key: String, value: String)] = [], shared: Bool = false,
-        projectKey: String = "", version: WorkerVersion? = nil, modifiedAt: Int64 = 0, modifiedBy: String = ""
+        projectKey: String = "", version: WorkerVersion? = nil, modifiedAt: Int64 = 0, modifiedBy: String = "",
+        platformAccess: PlatformAccess? = nil
     ) {
+        self.platformAccess = platformAccess
         self.key = key
         self.description = description
         self.enabled = enabled
@@ -100,7 +120,20 @@ public struct Worker: Sendable, Equatable {
             && lhs.sourceCode == rhs.sourceCode && lhs.action == rhs.action && lhs.filterCriteria == rhs.filterCriteria
             && lhs.properties.map(\.key) == rhs.properties.map(\.key) && lhs.properties.map(\.value) == rhs.properties.map(\.value)
             && lhs.shared == rhs.shared && lhs.projectKey == rhs.projectKey && lhs.version == rhs.version && lhs.modifiedAt == rhs.modifiedAt
-            && lhs.modifiedBy == rhs.modifiedBy
+            && lhs.modifiedBy == rhs.modifiedBy && lhs.platformAccess == rhs.platformAccess
+    }
+
+    /// Where this worker's run token may act: the manifest's `platformAccess`, else the filter's repositories.
+    public var reach: [RepositoryReach] {
+        if let access = platformAccess {
+            let actions = Set(access.actions)
+            if access.repositories.contains(PermissionTarget.anyRepository) { return [RepositoryReach(repo: nil, actions: actions)] }
+            return access.repositories.map { RepositoryReach(repo: $0, actions: actions) }
+        }
+        let actions = Set(PlatformAccess.defaultActions)
+        guard let filter = filterCriteria.artifactFilterCriteria else { return [] }
+        if filter.anyLocal { return [RepositoryReach(repo: nil, actions: actions)] }
+        return filter.repoKeys.map { RepositoryReach(repo: $0, actions: actions) }
     }
 
     /// `<modifiedAt>-<modifiedBy>`, the version a history entry names.
@@ -148,12 +181,15 @@ public struct WorkerDraft: Sendable {
     public var shared: Bool?
     public var projectKey: String?
     public var version: WorkerVersion?
+    /// `.some(nil)` removes a declared access.
+    public var platformAccess: PlatformAccess??
 
     public init(
         key: String? = nil, description: String? = nil, enabled: Bool? = nil, debug: Bool? = nil, sourceCode: String? = nil, action: String? = nil,
         filterCriteria: FilterCriteria? = nil, secrets: [SecretItem]? = nil, properties: [(key: String, value: String)]? = nil,
-        shared: Bool? = nil, projectKey: String? = nil, version: WorkerVersion? = nil
+        shared: Bool? = nil, projectKey: String? = nil, version: WorkerVersion? = nil, platformAccess: PlatformAccess?? = nil
     ) {
+        self.platformAccess = platformAccess
         self.key = key
         self.description = description
         self.enabled = enabled

@@ -102,12 +102,14 @@ public final class WorkerService: Sendable {
             key: key, description: draft.description ?? "", enabled: draft.enabled ?? true, debug: draft.debug ?? false,
             sourceCode: try Self.decodeSource(source), action: try Self.action(named: actionName),
             filterCriteria: draft.filterCriteria ?? FilterCriteria(), properties: draft.properties ?? [], shared: draft.shared ?? false,
-            projectKey: projectKey, version: draft.version, modifiedAt: Self.nowMillis(), modifiedBy: principal.name)
+            projectKey: projectKey, version: draft.version, modifiedAt: Self.nowMillis(), modifiedBy: principal.name,
+            platformAccess: draft.platformAccess ?? nil)
         try await validate(&worker, compile: true, by: principal)
         let secrets = try Self.validated(draft.secrets).map { SecretItem.apply($0, to: [:]) } ?? [:]
         var sealed: [String: Data] = [:]
         for (name, value) in secrets { sealed[name] = try vault.seal(value, worker: key, name: name) }
-        try await workers.create(StoredWorker(worker: worker, sealedSecrets: sealed, createdAt: worker.modifiedAt))
+        try await workers.create(
+            StoredWorker(worker: worker, sealedSecrets: sealed, createdAt: worker.modifiedAt, owner: WorkerOwner(principal)))
         bound.withLock { $0 = ($0.generation + 1, nil) }
         return View(worker: worker, secretKeys: sealed.keys.sorted())
     }
@@ -129,14 +131,19 @@ public final class WorkerService: Sendable {
         if let value = draft.properties { worker.properties = value }
         if let value = draft.shared { worker.shared = value }
         if let value = draft.version { worker.version = value }
+        if let value = draft.platformAccess { worker.platformAccess = value }
         worker.modifiedAt = max(Self.nowMillis(), current.modifiedAt + 1)
         worker.modifiedBy = principal.name
         try await validate(&worker, compile: worker.sourceCode != current.sourceCode, by: principal)
         let items = try Self.validated(draft.secrets)
         let vault = self.vault
         let updated = worker
+        // Whoever saves a worker owns it: its run token has the rights of its last editor, so a project admin who
+        // changes an admin's worker cannot borrow the admin's rights.
+        let owner = WorkerOwner(principal)
         try await workers.update(key: key) { stored in
             stored.worker = updated
+            stored.owner = owner
             for item in items ?? [] {
                 if item.markedForRemoval {
                     stored.sealedSecrets[item.key] = nil
@@ -208,6 +215,8 @@ public final class WorkerService: Sendable {
         var properties: [String: String] = [:]
         var projectKey = ""
         var workerKey = "test-run"
+        // A dry run never reaches further than its caller could, nor further than the stored worker's manifest.
+        var within = [RepositoryReach(repo: nil, actions: Set(PlatformAccess.defaultActions))]
         if let key {
             guard let stored = try await workers.worker(key: key) else { throw notFound(key) }
             guard principal.canManage(projectKey: stored.worker.projectKey) else {
@@ -217,6 +226,7 @@ public final class WorkerService: Sendable {
             properties = Dictionary(stored.worker.properties.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
             projectKey = stored.worker.projectKey
             workerKey = key
+            within = stored.worker.reach
         } else if principal.scope == .user {
             throw forbidden(principal, projectKey: "")
         }
@@ -225,7 +235,7 @@ public final class WorkerService: Sendable {
         let result = await run(
             workerKey: workerKey, action: action, projectKey: projectKey, module: module, secrets: secrets, properties: properties,
             dataJSON: dataJSON, debug: debug, testRun: true, triggeredBy: principal.name, version: "test",
-            admission: Self.callerAdmission(principal))
+            rights: .owner(principal.name, ownerIsAdmin: principal.isAdmin, within: within), admission: Self.callerAdmission(principal))
         return (action, result)
     }
 
@@ -304,13 +314,13 @@ public final class WorkerService: Sendable {
         return await run(
             workerKey: worker.key, action: worker.action, projectKey: worker.projectKey, module: module, secrets: try openSecrets(stored),
             properties: properties, dataJSON: dataJSON, debug: worker.debug, testRun: false, triggeredBy: triggeredBy,
-            version: worker.executedVersion, forceRecord: forceRecord, admission: admission)
+            version: worker.executedVersion, rights: stored.runRights, forceRecord: forceRecord, admission: admission)
     }
 
     func run(
         workerKey: String, action: WorkerAction, projectKey: String, module: CompiledModule, secrets: [String: String],
         properties: [String: String], dataJSON: String, debug: Bool, testRun: Bool, triggeredBy: String, version: String,
-        forceRecord: Bool = false, admission: Admission
+        rights: RepositoryRights, forceRecord: Bool = false, admission: Admission
     ) async -> RunResult {
         let start = Self.nowMillis()
         if admission.depth > EventDepth.limit {
@@ -326,7 +336,8 @@ public final class WorkerService: Sendable {
         }
         let state = testRun ? [:] : await currentState(of: workerKey)
         let token = workerTokens?.mint(
-            for: workerKey, lifetime: Double(settings.limits.wallMillis) / 1000 + 60, eventDepth: Checked.sum(admission.depth, 1))
+            name: "worker:\(workerKey)", rights: rights, lifetime: Double(settings.limits.wallMillis) / 1000 + 60,
+            eventDepth: Checked.sum(admission.depth, 1))
         defer { if let token { workerTokens?.revoke(token) } }
         let job = RunJob(
             workerKey: workerKey, module: module, dataJSON: dataJSON, secrets: secrets, properties: properties, state: state,
@@ -435,10 +446,25 @@ public final class WorkerService: Sendable {
 
     // MARK: Rules
 
+    static func validate(_ access: PlatformAccess) throws(WardenError) {
+        guard !access.repositories.isEmpty, access.repositories.count <= 100 else {
+            throw WardenError.invalid("platformAccess.repositories", "must name 1 to 100 repositories (ANY for every repository)")
+        }
+        for (index, key) in access.repositories.enumerated() where key.isEmpty || key.count > 64 {
+            throw WardenError.invalid("platformAccess.repositories[\(index)]", "must be a repository key of 1 to 64 characters")
+        }
+        guard !access.actions.isEmpty else { throw WardenError.invalid("platformAccess.actions", "must list at least one action") }
+        if access.actions.contains(.manage) {
+            throw WardenError.invalid(
+                "platformAccess.actions", "a worker's run token never manages a repository: list read, annotate, write or delete")
+        }
+    }
+
     func validate(_ worker: inout Worker, compile: Bool, by principal: Principal) async throws {
         if worker.description.count > 1_000 {
             throw WardenError.invalid("description", "is \(worker.description.count) characters; at most 1000 are allowed")
         }
+        if let access = worker.platformAccess { try Self.validate(access) }
         if compile { _ = try await self.compile(worker.sourceCode, field: "sourceCode", for: principal) }
         let action = worker.action
         let filter = worker.filterCriteria

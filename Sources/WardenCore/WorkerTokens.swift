@@ -14,13 +14,15 @@ public final class WorkerTokens: Sendable {
 
     public init() {}
 
-    /// A token acting for `workerKey` as a plain user (it can execute shared workers, nothing it does not own).
-    /// `eventDepth` is the depth its requests act at (see `Principal.eventDepth`): a worker run's token is its run's
-    /// depth + 1; a runner's upload token, which no worker run holds, is 0.
-    public func mint(for workerKey: String, lifetime: TimeInterval, eventDepth: Int = 0) -> String {
+    /// A token acting for `name` as a plain user (it can execute shared workers, manage nothing) with the
+    /// repository `rights` given: a worker's run token has its owner's narrowed to its manifest, a runner's upload
+    /// token only its run's archive folder. `eventDepth` is the depth its requests act at (see
+    /// `Principal.eventDepth`): a worker run's token is its run's depth + 1; a runner's upload token, which no
+    /// worker run holds, is 0.
+    public func mint(name: String, rights: RepositoryRights, lifetime: TimeInterval, eventDepth: Int = 0) -> String {
         let value = TokenRecord.generateValue()
         let grant = Grant(
-            principal: Principal(name: "worker:\(workerKey)", scope: .user, eventDepth: max(0, eventDepth)),
+            principal: Principal(name: name, scope: .user, eventDepth: max(0, eventDepth), repositoryRights: rights),
             expiresAt: Date().addingTimeInterval(lifetime))
         grants.withLock { grants in
             let now = Date()

@@ -30,6 +30,10 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
                 return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "OK")))
             case (.get, "v1") where rest.dropFirst().joined(separator: "/") == "system/readiness":
                 return Response.json(["code": "OK"])
+            case (_, "v2") where rest.count >= 3 && rest[1] == "security" && rest[2] == "permissions":
+                return try await permissionTargets(request, name: rest.count > 3 ? rest.dropFirst(3).joined(separator: "/") : nil)
+            case (_, "security") where rest.count >= 2 && rest[1] == "groups":
+                return try await groups(request, name: rest.count > 2 ? rest.dropFirst(2).joined(separator: "/") : nil)
             case (_, "repositories"):
                 return try await repositories(request, key: rest.count > 1 ? rest.dropFirst().joined(separator: "/") : nil)
             case (.get, "storageinfo"):
@@ -67,6 +71,16 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
         default:
             throw WardenError(.badRequest, "\(method) is not an operation on \(repo)/\(path)")
         }
+    }
+
+    /// `quotaBytes`: a positive whole number of bytes, `null` to remove the quota; absent keeps `existing`.
+    static func quota(_ body: JSONBody, existing: Int64?) throws -> Int64? {
+        guard let value = body.object["quotaBytes"] else { return existing }
+        if value is NSNull { return nil }
+        guard let bytes = Checked.wholeNumber(value), bytes > 0 else {
+            throw WardenError.invalid("quotaBytes", "must be a positive whole number of bytes, or null for no quota")
+        }
+        return bytes
     }
 
     // MARK: Parsing helpers
@@ -161,7 +175,8 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
             if request.method == .post, existing == nil { throw WardenError(.notFound, "repository '\(key)' does not exist") }
             let repository = Repository(
                 key: key, description: try body.string("description") ?? existing?.description ?? "",
-                anonymousRead: try body.bool("anonymousRead") ?? existing?.anonymousRead ?? false)
+                anonymousRead: try body.bool("anonymousRead") ?? existing?.anonymousRead ?? false,
+                quotaBytes: try Self.quota(body, existing: existing?.quotaBytes))
             let created = try await service.saveRepository(repository, by: principal)
             let text = created ? "Successfully created repository '\(key)'" : "Repository '\(key)' update successful."
             return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: text)))
@@ -178,7 +193,7 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
     static func render(_ repository: Repository) -> [String: Any] {
         [
             "key": repository.key, "rclass": "local", "packageType": "generic", "description": repository.description,
-            "anonymousRead": repository.anonymousRead,
+            "anonymousRead": repository.anonymousRead, "quotaBytes": repository.quotaBytes.map { $0 as Any } ?? NSNull(),
         ]
     }
 
@@ -367,7 +382,8 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
         default:
             throw WardenError(.badRequest, "\(request.method) is not an operation of the storage API")
         }
-        let item = try await service.item(repo: repo, path: path, for: try await principal(request))
+        let caller = try await principal(request)
+        let item = try await service.item(repo: repo, path: path, for: caller)
         if parameters.get("properties") != nil {
             let wanted = parameters.get("properties").map { $0.split(separator: ",").map(String.init) } ?? []
             var properties = try await service.properties(of: item)
@@ -386,7 +402,7 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
             let deep = try Self.flag(request, "deep") ?? false
             let listFolders = try Self.flag(request, "listFolders") ?? false
             let depth = try WorkerAPI<Context>.integer(parameters.get("depth"), "depth")
-            let items = deep ? try await service.descendants(of: item) : try await service.children(of: item)
+            let items = deep ? try await service.descendants(of: item, for: caller) : try await service.children(of: item, for: caller)
             let files: [[String: Any]] = items.compactMap { child in
                 if child.isFolder && !listFolders { return nil }
                 let relative = String(child.path.dropFirst(item.path.isEmpty ? 0 : item.path.count + 1))
@@ -410,7 +426,7 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
             "uri": uri,
         ]
         if item.isFolder {
-            info["children"] = try await service.children(of: item).map { ["uri": "/" + $0.name, "folder": $0.isFolder] }
+            info["children"] = try await service.children(of: item, for: caller).map { ["uri": "/" + $0.name, "folder": $0.isFolder] }
         } else {
             info["downloadUri"] = "\(base)/\(item.repo)/\(item.path)"
             info["mimeType"] = Self.mimeType(item.name)

@@ -184,6 +184,16 @@ struct WorkerAPI<Context: RequestContext>: Sendable {
                 return (key, try item.string("value") ?? "")
             }
         }
+        if body.object["platformAccess"] is NSNull {
+            draft.platformAccess = .some(nil)
+        } else if let access = try body.object("platformAccess") {
+            guard let repositories = try access.strings("repositories") else {
+                throw WardenError.invalid("platformAccess.repositories", "is required: repository keys, or [\"ANY\"]")
+            }
+            let actions = try access.strings("actions") ?? PlatformAccess.defaultActions.map(\.rawValue)
+            draft.platformAccess = PlatformAccess(
+                repositories: repositories, actions: try RepositoryAction.parse(actions, field: "platformAccess.actions").sorted())
+        }
         if let version = try body.object("version") {
             draft.version = WorkerVersion(
                 versionNumber: try version.string("versionNumber"), description: try version.string("description"),
@@ -247,6 +257,9 @@ struct WorkerAPI<Context: RequestContext>: Sendable {
             "shared": worker.shared, "projectKey": worker.projectKey,
             "currentVersion": ["modifiedAt": worker.modifiedAt, "modifiedBy": worker.modifiedBy],
         ]
+        if let access = worker.platformAccess {
+            object["platformAccess"] = ["repositories": access.repositories, "actions": access.actions.map(\.rawValue)]
+        }
         if let version = worker.version {
             var versionObject: [String: Any] = [:]
             versionObject["versionNumber"] = version.versionNumber

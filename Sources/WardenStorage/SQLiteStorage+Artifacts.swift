@@ -32,7 +32,9 @@ extension SQLiteStorage: ArtifactStore {
     }
 
     static func repository(from row: Row) -> Repository {
-        Repository(key: row["key"], description: row["description"], anonymousRead: row["anonymous_read"], createdAt: row["created_at"])
+        Repository(
+            key: row["key"], description: row["description"], anonymousRead: row["anonymous_read"], createdAt: row["created_at"],
+            quotaBytes: row["quota_bytes"])
     }
 
     public func saveRepository(_ repository: Repository) async throws -> Bool {
@@ -40,12 +42,12 @@ extension SQLiteStorage: ArtifactStore {
             let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM repository WHERE key = ?", arguments: [repository.key]) ?? false
             if exists {
                 try db.execute(
-                    sql: "UPDATE repository SET description = ?, anonymous_read = ? WHERE key = ?",
-                    arguments: [repository.description, repository.anonymousRead, repository.key])
+                    sql: "UPDATE repository SET description = ?, anonymous_read = ?, quota_bytes = ? WHERE key = ?",
+                    arguments: [repository.description, repository.anonymousRead, repository.quotaBytes, repository.key])
             } else {
                 try db.execute(
-                    sql: "INSERT INTO repository (key, description, anonymous_read, created_at) VALUES (?, ?, ?, ?)",
-                    arguments: [repository.key, repository.description, repository.anonymousRead, repository.createdAt])
+                    sql: "INSERT INTO repository (key, description, anonymous_read, created_at, quota_bytes) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [repository.key, repository.description, repository.anonymousRead, repository.createdAt, repository.quotaBytes])
                 let root = ArtifactItem(
                     repo: repository.key, path: "", isFolder: true, createdAt: repository.createdAt, modifiedAt: repository.createdAt,
                     updatedAt: repository.createdAt, createdBy: "system", modifiedBy: "system")
@@ -118,7 +120,7 @@ extension SQLiteStorage: ArtifactStore {
     }
 
     public func putFile(
-        _ item: ArtifactItem, properties: ArtifactProperties?, materialize: @escaping @Sendable () throws -> Void,
+        _ item: ArtifactItem, properties: ArtifactProperties?, quotaBytes: Int64?, materialize: @escaping @Sendable () throws -> Void,
         release: @escaping @Sendable (String) -> Void
     ) async throws -> ArtifactItem {
         try await pool.write { db in
@@ -144,9 +146,27 @@ extension SQLiteStorage: ArtifactStore {
                 try Self.insert(item, in: db)
             }
             if let properties { try Self.write(properties, repo: item.repo, paths: [item.path], in: db) }
+            if let quotaBytes {
+                // Inside the transaction: two uploads at once cannot both pass the quota.
+                let used = try Self.usedBytes(repo: item.repo, in: db)
+                if used > quotaBytes {
+                    throw WardenError(
+                        .tooLarge,
+                        "repository '\(item.repo)' has a quota of \(quotaBytes) bytes; with this file of \(item.size) bytes its files would hold \(used)"
+                    )
+                }
+            }
             try materialize()
             return item
         }
+    }
+
+    public func usedBytes(repo: String) async throws -> Int64 {
+        try await pool.read { db in try Self.usedBytes(repo: repo, in: db) }
+    }
+
+    static func usedBytes(repo: String, in db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM item WHERE repo = ? AND is_folder = 0", arguments: [repo]) ?? 0
     }
 
     public func putFolder(_ item: ArtifactItem) async throws {

@@ -150,6 +150,7 @@ public final class SQLiteStorage: Sendable {
         migrator.registerMigration("008-worker-created-at") { db in
             try db.execute(sql: "ALTER TABLE worker ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("009-permission-targets-groups-quotas-worker-owners") { db in try permissionsMigration(db) }
         return migrator
     }
 
@@ -218,13 +219,14 @@ extension SQLiteStorage: WorkerStore {
         try db.execute(
             sql: """
                 INSERT OR REPLACE INTO worker (key, description, enabled, debug, source_code, action, filter_criteria, properties, shared,
-                    project_key, version, modified_at, modified_by, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    project_key, version, modified_at, modified_by, created_at, owner, owner_admin, platform_access)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 worker.key, worker.description, worker.enabled, worker.debug, worker.sourceCode, worker.action.name,
                 try json(worker.filterCriteria), try json(worker.properties.map { PropertyRow(key: $0.key, value: $0.value) }), worker.shared,
                 worker.projectKey, try worker.version.map { try json($0) }, worker.modifiedAt, worker.modifiedBy, stored.createdAt,
+                stored.owner?.name, stored.owner?.isAdmin ?? false, try worker.platformAccess.map { try json($0) },
             ])
         for (name, sealed) in stored.sealedSecrets {
             try db.execute(sql: "INSERT INTO worker_secret (worker_key, name, sealed) VALUES (?, ?, ?)", arguments: [worker.key, name, sealed])
@@ -242,12 +244,16 @@ extension SQLiteStorage: WorkerStore {
             key: row["key"], description: row["description"], enabled: row["enabled"], debug: row["debug"], sourceCode: row["source_code"],
             action: action, filterCriteria: try decode(FilterCriteria.self, row["filter_criteria"]) ?? FilterCriteria(),
             properties: properties.map { ($0.key, $0.value) }, shared: row["shared"], projectKey: row["project_key"],
-            version: try decode(WorkerVersion.self, row["version"]), modifiedAt: row["modified_at"], modifiedBy: row["modified_by"])
+            version: try decode(WorkerVersion.self, row["version"]), modifiedAt: row["modified_at"], modifiedBy: row["modified_by"],
+            platformAccess: try decode(PlatformAccess.self, row["platform_access"]))
         var secrets: [String: Data] = [:]
         for secret in try Row.fetchAll(db.cachedStatement(sql: "SELECT name, sealed FROM worker_secret WHERE worker_key = ?"), arguments: [key]) {
             secrets[secret["name"]] = secret["sealed"]
         }
-        return StoredWorker(worker: worker, sealedSecrets: secrets, createdAt: row["created_at"])
+        let owner: String? = row["owner"]
+        return StoredWorker(
+            worker: worker, sealedSecrets: secrets, createdAt: row["created_at"],
+            owner: owner.map { WorkerOwner(name: $0, isAdmin: row["owner_admin"]) })
     }
 }
 

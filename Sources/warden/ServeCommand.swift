@@ -102,13 +102,14 @@ struct ServeCommand: AsyncParsableCommand {
             service: service, queue: storage, failPolicy: FailPolicy(rawValue: settings.failPolicy) ?? .open,
             asyncConcurrency: max(1, settings.executors / 2),
             warn: { [logger] message in logger.warning("\(message)") })
+        let permissions = PermissionService(store: storage, tokens: storage, dashboardUsers: storage)
         let artifacts = ArtifactService(
             store: storage, blobs: try FileBlobStore(root: (dataFolder as NSString).appendingPathComponent("blobs")), events: dispatcher,
-            baseURL: baseURL)
+            permissions: permissions, baseURL: baseURL)
         let orphans = try await artifacts.removeUnreferencedBlobs()
         if orphans > 0 { logger.warning("removed \(orphans) stored blob(s) no artifact refers to (left by an interrupted upload)") }
         let runners = RunnerService(store: storage, vault: vault)
-        let dashboardUsers = DashboardUserService(store: storage)
+        let dashboardUsers = DashboardUserService(store: storage, permissions: permissions)
         let pipelines = PipelineService(
             store: storage, runners: runners, artifacts: artifacts, transport: HTTPRunnerTransport(), uploadTokens: workerTokens, baseURL: baseURL,
             users: dashboardUsers, tenants: storage)
@@ -126,7 +127,7 @@ struct ServeCommand: AsyncParsableCommand {
         let services = WardenServices(
             workers: service, artifacts: artifacts, runners: runners,
             authenticator: Authenticator(tokens: storage, workerTokens: workerTokens),
-            tokens: TokenService(tokens: storage),
+            tokens: TokenService(tokens: storage, permissions: permissions),
             health: storage,
             engineReady: { ScriptEngine.isSupported && pool.isReady }, pipelines: pipelines,
             dashboardUsers: dashboardUsers, tenants: tenants)

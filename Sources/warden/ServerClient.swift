@@ -124,6 +124,8 @@ struct Manifest: Codable {
     var secrets: [String: String]?
     var filterCriteria: AnyJSON?
     var application: String?
+    /// What the worker's run token may reach (docs/permissions.md); sent as it is.
+    var platformAccess: AnyJSON?
 
     static func load(from folder: String = ".") throws -> (Manifest, source: String) {
         let path = (folder as NSString).appendingPathComponent("manifest.json")

@@ -15,14 +15,24 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Data folder of the server (default: WARDEN_DATA or ./data).") var data: String?
     @Option(help: "Database URL (default: WARDEN_DATABASE_URL or <data>/warden.sqlite).") var databaseURL: String?
 
-    func tokens() throws -> TokenService {
+    func storage() throws -> SQLiteStorage {
         let environment = ProcessInfo.processInfo.environment
         let folder = data ?? environment["WARDEN_DATA"] ?? "./data"
         let path = try ServeCommand.databasePath(databaseURL ?? environment["WARDEN_DATABASE_URL"], dataFolder: folder)
         guard FileManager.default.fileExists(atPath: path) else {
             throw ValidationError("--data: no Warden database at \(path); start `warden serve` once first")
         }
-        return TokenService(tokens: try SQLiteStorage(path: path))
+        return try SQLiteStorage(path: path)
+    }
+
+    func tokens() throws -> TokenService {
+        let storage = try storage()
+        return TokenService(tokens: storage, permissions: PermissionService(store: storage, tokens: storage, dashboardUsers: storage))
+    }
+
+    func permissions() throws -> (PermissionService, SQLiteStorage) {
+        let storage = try storage()
+        return (PermissionService(store: storage, tokens: storage, dashboardUsers: storage), storage)
     }
 }
 

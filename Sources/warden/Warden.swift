@@ -9,7 +9,8 @@ struct Warden: AsyncParsableCommand {
         commandName: "warden",
         abstract: "A self-hosted worker platform: JavaScript/TypeScript workers bound to artifact events, run in sandboxed JavaScriptCore.",
         subcommands: [
-            ServeCommand.self, WorkerCommand.self, TokenCommand.self, RunnerCommand.self, CICommand.self, ExecutorCommand.self, BenchCommand.self,
+            ServeCommand.self, WorkerCommand.self, TokenCommand.self, PermissionCommand.self, GroupCommand.self, RunnerCommand.self, CICommand.self,
+            ExecutorCommand.self, BenchCommand.self,
         ]
     )
 

@@ -87,6 +87,7 @@ struct WorkerDeployCommand: AsyncParsableCommand {
             "action": ["application": manifest.application ?? "artifactory", "name": manifest.action], "secrets": secrets,
         ]
         if let filter = manifest.filterCriteria?.value, !(filter is NSNull) { body["filterCriteria"] = filter }
+        if let access = manifest.platformAccess?.value, !(access is NSNull) { body["platformAccess"] = access }
         if let project = manifest.projectKey, !project.isEmpty { body["projectKey"] = project }
         if existing.status == 404 {
             _ = try await client.expect([201], "POST", "worker/api/v2/workers", json: body)

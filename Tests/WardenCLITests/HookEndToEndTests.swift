@@ -12,6 +12,12 @@ struct HookEndToEndTests {
         try String(contentsOf: CLI.repository.appendingPathComponent("hooks/\(hook)/worker.ts"), encoding: .utf8)
     }
 
+    /// What the hook's hook.json declares its run token may reach (the manifest's `platformAccess`).
+    static func access(_ hook: String) throws -> Any? {
+        let text = try String(contentsOf: CLI.repository.appendingPathComponent("hooks/\(hook)/hook.json"), encoding: .utf8)
+        return CLI.json(text)?["platformAccess"]
+    }
+
     /// Each hook folder carries its own copy of hooks/types.ts (a folder is deployable on its own); they stay equal.
     @Test func everyHookFolderHasTheSameTypes() throws {
         let hooks = CLI.repository.appendingPathComponent("hooks")
@@ -114,7 +120,7 @@ struct HookEndToEndTests {
         try await server.createRepository("archive")
         try await server.deployWorker(
             key: "copy-zips", action: "AFTER_CREATE", source: try Self.source("copy-new-archives"), repos: ["libs"],
-            properties: ["extension": ".zip", "targetRepo": "archive"])
+            properties: ["extension": ".zip", "targetRepo": "archive"], platformAccess: try Self.access("copy-new-archives"))
         #expect(try await server.text("PUT", "/artifactory/libs/builds/7/out.zip", body: "zip!").status == 201)
         #expect(try await server.text("PUT", "/artifactory/libs/builds/7/notes.txt", body: "txt").status == 201)
         try await server.eventually("the copy") { try await server.text("GET", "/artifactory/archive/builds/7/out.zip").text == "zip!" }
@@ -125,7 +131,9 @@ struct HookEndToEndTests {
     @Test func cleanupStaleArtifacts() async throws {
         let server = try await start()
         defer { server.stop() }
-        try await server.deployWorker(key: "cleanup", action: "GENERIC_EVENT", source: try Self.source("cleanup-stale-artifacts"))
+        try await server.deployWorker(
+            key: "cleanup", action: "GENERIC_EVENT", source: try Self.source("cleanup-stale-artifacts"),
+            platformAccess: try Self.access("cleanup-stale-artifacts"))
         #expect(try await server.text("PUT", "/artifactory/libs/old/stale.bin", body: "stale").status == 201)
         #expect(try await server.text("PUT", "/artifactory/libs/used.bin", body: "used").status == 201)
         try await Task.sleep(for: .milliseconds(2_500))
@@ -148,7 +156,9 @@ struct HookEndToEndTests {
         let server = try await start()
         defer { server.stop() }
         try await server.createRepository("docs")
-        try await server.deployWorker(key: "stats", action: "GENERIC_EVENT", source: try Self.source("repository-statistics"))
+        try await server.deployWorker(
+            key: "stats", action: "GENERIC_EVENT", source: try Self.source("repository-statistics"),
+            platformAccess: try Self.access("repository-statistics"))
         #expect(try await server.text("PUT", "/artifactory/libs/a/one.bin", body: "1").status == 201)
         #expect(try await server.text("PUT", "/artifactory/libs/two.bin", body: "22").status == 201)
         #expect(try await server.text("PUT", "/artifactory/docs/readme.md", body: "333").status == 201)

@@ -109,10 +109,11 @@ final class LiveServer: @unchecked Sendable {  // the Process is only touched by
         process.waitUntilExit()
     }
 
-    func request(_ method: String, _ path: String, json: Any? = nil) async throws -> (status: Int, body: Any?) {
+    /// A JSON request with the admin token, or with `token`.
+    func request(_ method: String, _ path: String, json: Any? = nil, token: String? = nil) async throws -> (status: Int, body: Any?) {
         var request = URLRequest(url: URL(string: url + path)!)
         request.httpMethod = method
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        request.setValue("Bearer \(token ?? self.token)", forHTTPHeaderField: "Authorization")
         if let json {
             request.httpBody = try JSONSerialization.data(withJSONObject: json)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
@@ -164,7 +165,7 @@ extension LiveServer {
     /// Deploys a worker from source, bound to `repos` (artifact actions), with properties and secrets.
     func deployWorker(
         key: String, action: String, source: String, repos: [String] = [], include: [String] = [], properties: [String: String] = [:],
-        secrets: [String: String] = [:]
+        secrets: [String: String] = [:], platformAccess: Any? = nil
     ) async throws {
         var body: [String: Any] = [
             "key": key, "action": action, "sourceCode": source, "enabled": true,
@@ -172,6 +173,7 @@ extension LiveServer {
             "secrets": secrets.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value] },
         ]
         if !repos.isEmpty { body["filterCriteria"] = ["artifactFilterCriteria": ["repoKeys": repos, "includePatterns": include]] }
+        if let platformAccess { body["platformAccess"] = platformAccess }
         let reply = try await request("POST", "/worker/api/v1/workers", json: body)
         guard reply.status == 201 || reply.status == 200 else {
             throw CLIError("deploying \(key): \(reply.status) \(String(describing: reply.body))")

@@ -52,7 +52,8 @@ struct SandboxLimitsEndToEndTests {
               }
             };
             """
-        try await server.deployWorker(key: "reader", action: "GENERIC_EVENT", source: source)
+        try await server.deployWorker(
+            key: "reader", action: "GENERIC_EVENT", source: source, platformAccess: ["repositories": ["libs"], "actions": ["read"]])
         let small = try await server.request("POST", "/worker/api/v1/execute/reader", json: ["name": "small.txt"])
         #expect(((small.body as? [String: Any])?["data"] as? [String: Any])?["size"] as? Int == 1 << 20, "\(String(describing: small.body))")
         let big = try await server.request("POST", "/worker/api/v1/execute/reader", json: ["name": "big.txt"])

@@ -56,11 +56,13 @@ struct Harness {
             workers: storage, history: storage, states: storage, vault: vault,
             runner: pool,
             settings: settings)
+        let permissions = PermissionService(store: storage, tokens: storage, dashboardUsers: storage)
         artifacts = ArtifactService(
             store: storage, blobs: try FileBlobStore(root: folder.appendingPathComponent("blobs").path),
-            events: EventDispatcher(service: service, queue: storage, failPolicy: failPolicy), baseURL: "http://127.0.0.1:8080")
+            events: EventDispatcher(service: service, queue: storage, failPolicy: failPolicy), permissions: permissions,
+            baseURL: "http://127.0.0.1:8080")
         let runners = RunnerService(store: storage, vault: vault)
-        let users = DashboardUserService(store: storage)
+        let users = DashboardUserService(store: storage, permissions: permissions)
         pipelines = PipelineService(
             store: storage, runners: runners, artifacts: artifacts, transport: HTTPRunnerTransport(), uploadTokens: WorkerTokens(),
             baseURL: "http://127.0.0.1:8080", stageTimeout: 30, users: users, tenants: storage)
@@ -72,7 +74,7 @@ struct Harness {
         let services = WardenServices(
             workers: service, artifacts: artifacts, runners: runners,
             authenticator: Authenticator(tokens: storage),
-            tokens: TokenService(tokens: storage),
+            tokens: TokenService(tokens: storage, permissions: permissions),
             health: storage,
             engineReady: { true }, pipelines: pipelines, dashboardUsers: users, tenants: tenants)
         app = Application(router: buildRouter(services))
@@ -111,6 +113,19 @@ struct Harness {
                 Reply(status: response.status, text: String(buffer: response.body), headers: response.headers)
             }
         }
+    }
+
+    /// Creates (or replaces) a permission target through the security API, as an admin.
+    static func grant(
+        _ client: Client, name: String, repositories: [String], include: [String] = ["**"], users: [String: [String]] = [:],
+        groups: [String: [String]] = [:]
+    ) async throws {
+        let body: [String: Any] = [
+            "name": name,
+            "repo": ["repositories": repositories, "include-patterns": include, "actions": ["users": users, "groups": groups]],
+        ]
+        let reply = try await client.send(.put, "/artifactory/api/v2/security/permissions/\(name)", json: body)
+        #expect(reply.status == .created || reply.status == .ok, "\(reply.text)")
     }
 
     static let generic = "export default async (context, data) => ({ seen: context.secrets.get('token') ?? null, echo: data });"

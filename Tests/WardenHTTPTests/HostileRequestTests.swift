@@ -162,6 +162,8 @@ struct HostileRequestTests {
             #expect(try await client.send(.post, "/worker/api/v1/workers", json: worker).status == .created)
             #expect(try await client.send(.put, "/artifactory/libs/internal/plans.txt", raw: "secret plans").status == .created)
             #expect(try await client.send(.put, "/artifactory/libs/open/readme.txt", raw: "hello").status == .created)
+            // The user may read, write and delete both repositories: only the policy stands in the way.
+            try await Harness.grant(client, name: "user-everything", repositories: ["libs", "public"], users: ["user": ["read", "write", "delete"]])
             #expect(try await client.send(.get, "/artifactory/libs/internal/plans.txt", token: Harness.user).status == .forbidden)
             for (verb, query) in [("copy", ""), ("copy", "&dry=1"), ("move", ""), ("move", "&dry=1")] {
                 for source in ["libs/internal/plans.txt", "libs/internal", "libs"] {

@@ -7,8 +7,11 @@ public struct Repository: Sendable, Equatable {
     /// Requests without credentials may read (download, list, search) this repository.
     public var anonymousRead: Bool
     public var createdAt: Int64
+    /// The most bytes its files may hold together (`nil`: no quota); an upload past it is refused with 413.
+    public var quotaBytes: Int64?
 
-    public init(key: String, description: String = "", anonymousRead: Bool = false, createdAt: Int64 = 0) {
+    public init(key: String, description: String = "", anonymousRead: Bool = false, createdAt: Int64 = 0, quotaBytes: Int64? = nil) {
+        self.quotaBytes = quotaBytes
         self.key = key
         self.description = description
         self.anonymousRead = anonymousRead

@@ -61,6 +61,8 @@ public struct TransferReport: Sendable, Equatable {
 public final class ArtifactService: Sendable {
     let store: any ArtifactStore
     public let blobs: any BlobStore
+    /// Who may do what where (docs/permissions.md).
+    public let permissions: PermissionService
     public let events: EventDispatcher
     /// The server's URL, as payloads give it (`servletContextUrl`); set again once the port is bound.
     let base: Mutex<String>
@@ -74,9 +76,10 @@ public final class ArtifactService: Sendable {
     let searches: SearchRunner
 
     public init(
-        store: any ArtifactStore, blobs: any BlobStore, events: EventDispatcher, baseURL: String, searchBudget: Duration = .seconds(10),
-        concurrentSearches: Int = 2
+        store: any ArtifactStore, blobs: any BlobStore, events: EventDispatcher, permissions: PermissionService, baseURL: String,
+        searchBudget: Duration = .seconds(10), concurrentSearches: Int = 2
     ) {
+        self.permissions = permissions
         self.searches = SearchRunner(budget: searchBudget, concurrency: concurrentSearches)
         self.downloads = GroupCommit { [store] records in try await store.recordDownloads(records) }
         self.store = store
@@ -101,18 +104,26 @@ public final class ArtifactService: Sendable {
 
     // MARK: Repositories
 
+    /// The repositories the caller may read something in.
     public func repositories(for principal: Principal?) async throws -> [Repository] {
-        try await store.repositories().filter { principal != nil || $0.anonymousRead }
+        let decide = try await permissions.decider(for: principal)
+        return try await store.repositories().filter { decide(.read, $0, nil) }
     }
 
     public func repository(key: String, for principal: Principal?) async throws -> Repository {
-        try await readable(key, principal)
+        try await authorized(.read, key, path: nil, principal)
     }
 
-    /// Creates or updates a repository (admin only). Returns whether it was new.
+    /// Creates (admin only) or updates (an admin, or a caller with `manage` on the repository) a repository.
+    /// Returns whether it was new.
     public func saveRepository(_ repository: Repository, by principal: Principal?) async throws -> Bool {
-        try requireAdmin(principal)
+        var manages = false
+        if let existing = try await store.repository(key: repository.key) {
+            manages = try await permissions.allows(.manage, existing, path: "", principal: principal)
+        }
+        if !manages { try requireAdmin(principal) }
         try Self.validateRepositoryKey(repository.key)
+        if let quota = repository.quotaBytes, quota <= 0 { throw WardenError.invalid("quotaBytes", "must be a positive number of bytes") }
         if repository.description.count > 1_000 { throw WardenError.invalid("description", "is longer than 1000 characters") }
         var repository = repository
         repository.createdAt = try await store.repository(key: repository.key)?.createdAt ?? Self.now()
@@ -141,9 +152,13 @@ public final class ArtifactService: Sendable {
         }
     }
 
+    public func repositoryExists(_ key: String) async throws -> Bool { try await cachedRepository(key) != nil }
+
+    /// The figures of the repositories the caller may read something in.
     public func summaries(for principal: Principal?) async throws -> [RepositorySummary] {
         guard principal != nil else { throw WardenError(.unauthorized, "credentials are required") }
-        return try await store.summaries()
+        let readable = Set(try await repositories(for: principal).map(\.key))
+        return try await store.summaries().filter { readable.contains($0.key) }
     }
 
     /// Distinct stored contents (count and bytes), read from the items rather than by walking the blob folder.
@@ -169,20 +184,55 @@ public final class ArtifactService: Sendable {
         return all[key]
     }
 
-    func readable(_ key: String, _ principal: Principal?) async throws -> Repository {
-        let repository = try await cachedRepository(key)
-        if principal == nil, repository?.anonymousRead != true {
-            throw WardenError(.unauthorized, "credentials are required to read repository '\(key)'")
+    /// The repository, when the caller may take `action` on `path` in it (`nil`: somewhere in it). An anonymous
+    /// caller is told 401 whether or not the repository exists; others 404 for a repository that does not exist,
+    /// 403 for one they lack the right in.
+    func authorized(_ action: RepositoryAction, _ key: String, path: String?, _ principal: Principal?) async throws -> Repository {
+        guard let repository = try await cachedRepository(key) else {
+            if principal == nil { throw PermissionService.refusal(action, key, path: path ?? "", principal: nil) }
+            throw WardenError(.notFound, "repository '\(key)' does not exist")
         }
-        guard let repository else { throw WardenError(.notFound, "repository '\(key)' does not exist") }
+        guard try await permissions.decider(for: principal)(action, repository, path) else {
+            throw PermissionService.refusal(action, key, path: path ?? "", principal: principal)
+        }
         return repository
     }
 
-    /// Writes need credentials (any token: admin, project admin, user, a worker's own).
-    func writable(_ key: String, _ principal: Principal?) async throws -> Repository {
-        guard principal != nil else { throw WardenError(.unauthorized, "credentials are required to write to repository '\(key)'") }
-        guard let repository = try await cachedRepository(key) else { throw WardenError(.notFound, "repository '\(key)' does not exist") }
-        return repository
+    /// Refuses unless the caller may take `action` on every item (a folder's files, a recursive change).
+    func requireEach(_ action: RepositoryAction, _ items: [ArtifactItem], _ principal: Principal?) async throws {
+        let decide = try await permissions.decider(for: principal)
+        var repositories: [String: Repository] = [:]
+        for item in items {
+            if repositories[item.repo] == nil { repositories[item.repo] = try await cachedRepository(item.repo) }
+            guard let repository = repositories[item.repo], decide(action, repository, item.path) else {
+                throw PermissionService.refusal(action, item.repo, path: item.path, principal: principal)
+            }
+        }
+    }
+
+    /// The items the caller may read (a folder listing shows no more than that).
+    public func readable(_ items: [ArtifactItem], for principal: Principal?) async throws -> [ArtifactItem] {
+        let decide = try await permissions.decider(for: principal)
+        var repositories: [String: Repository] = [:]
+        var kept: [ArtifactItem] = []
+        for item in items {
+            if repositories[item.repo] == nil { repositories[item.repo] = try await cachedRepository(item.repo) }
+            if let repository = repositories[item.repo], decide(.read, repository, item.path) { kept.append(item) }
+        }
+        return kept
+    }
+
+    /// An upload onto an existing file overwrites it: that needs `delete` besides `write` (as in the reference).
+    /// A repository with a quota refuses an upload that would pass it.
+    func requireRoom(for size: Int64, replacing existing: ArtifactItem?, in repository: Repository) async throws {
+        guard let quota = repository.quotaBytes else { return }
+        let used = try await store.usedBytes(repo: repository.key)
+        let after = Checked.sum(Checked.sum(used, size), -(existing?.size ?? 0))
+        if after > quota {
+            throw WardenError(
+                .tooLarge,
+                "repository '\(repository.key)' has a quota of \(quota) bytes; \(used) are used and this upload of \(size) bytes would pass it")
+        }
     }
 
     func existing(_ repo: String, _ path: String) async throws -> ArtifactItem {
@@ -201,7 +251,7 @@ public final class ArtifactService: Sendable {
     ) async throws -> UploadTicket {
         var path = try ArtifactPath.normalize(rawPath)
         guard !path.isEmpty else { throw WardenError.invalid("path", "a file needs a path inside the repository") }
-        var repo = try await writable(repo, request.principal).key
+        var repo = try await authorized(.write, repo, path: path, request.principal).key
         try Self.validate(properties)
         for (field, value, length) in [
             ("X-Checksum-Sha256", expected.sha256, 64), ("X-Checksum-Sha1", expected.sha1, 40), ("X-Checksum-Md5", expected.md5, 32),
@@ -218,12 +268,15 @@ public final class ArtifactService: Sendable {
         if let moved = verdict.modifiedRepoPath {
             let newPath = try ArtifactPath.normalize(moved.path, field: "modifiedRepoPath.path")
             guard !newPath.isEmpty else { throw WardenError(.badRequest, "a worker moved the upload to the root of '\(moved.key)'") }
-            repo = try await writable(moved.key, request.principal).key
+            repo = try await authorized(.write, moved.key, path: newPath, request.principal).key
             path = newPath
         }
-        if let item = try await store.item(repo: repo, path: path), item.isFolder {
+        let replaced = try await store.item(repo: repo, path: path)
+        if let replaced, replaced.isFolder {
             throw WardenError(.conflict, "\(repo)/\(path) is a folder; a file cannot replace it")
         }
+        if let replaced { try await requireEach(.delete, [replaced], request.principal) }
+        if let repository = try await cachedRepository(repo) { try await requireRoom(for: contentLength, replacing: replaced, in: repository) }
         return UploadTicket(repo: repo, path: path, properties: properties, expected: expected, request: request, contentLength: contentLength)
     }
 
@@ -253,8 +306,9 @@ public final class ArtifactService: Sendable {
         let blobs = self.blobs
         let stored: ArtifactItem
         do {
+            let quota = try await cachedRepository(ticket.repo)?.quotaBytes
             stored = try await store.putFile(
-                item, properties: ticket.properties.isEmpty ? nil : ticket.properties,
+                item, properties: ticket.properties.isEmpty ? nil : ticket.properties, quotaBytes: quota,
                 materialize: { try blobs.materialize(blob, digest: digest) }, release: { blobs.release(sha256: $0) })
         } catch {
             blob.discard()
@@ -272,7 +326,7 @@ public final class ArtifactService: Sendable {
     /// Creates a folder (a PUT of a path ending in `/`).
     public func createFolder(repo: String, path rawPath: String, request: ArtifactRequest) async throws -> ArtifactItem {
         let path = try ArtifactPath.normalize(rawPath)
-        let repo = try await writable(repo, request.principal).key
+        let repo = try await authorized(.write, repo, path: path, request.principal).key
         if let existing = try await store.item(repo: repo, path: path) {
             guard existing.isFolder else { throw WardenError(.conflict, "\(repo)/\(path) is a file") }
             return existing
@@ -301,9 +355,11 @@ public final class ArtifactService: Sendable {
     /// download and queues the AFTER_DOWNLOAD workers before the client gets the answer.
     public func download(repo: String, path rawPath: String, headOnly: Bool, request: ArtifactRequest) async throws -> DownloadAnswer {
         let path = try ArtifactPath.normalize(rawPath)
-        let repo = try await readable(repo, request.principal).key
+        let repo = try await authorized(.read, repo, path: path, request.principal).key
         let item = try await existing(repo, path)
-        if item.isFolder { return .folder(item, children: try await store.children(repo: repo, path: path)) }
+        if item.isFolder {
+            return .folder(item, children: try await readable(try await store.children(repo: repo, path: path), for: request.principal))
+        }
         let data = { Payloads.download(item: item, headOnly: headOnly, request: request, baseURL: self.baseURL, withRepoPath: true) }
         let verdict = try await requirePolicy("BEFORE_DOWNLOAD", repo: repo, path: path, request: request, dataJSON: data)
         if !headOnly {
@@ -332,12 +388,15 @@ public final class ArtifactService: Sendable {
     /// Deletes a file or a folder with its content, after the BEFORE_DELETE workers agree.
     public func delete(repo: String, path rawPath: String, request: ArtifactRequest) async throws {
         let path = try ArtifactPath.normalize(rawPath)
-        let repo = try await writable(repo, request.principal).key
+        let repo = try await authorized(.delete, repo, path: path, request.principal).key
         guard !path.isEmpty else {
             throw WardenError.invalid("path", "the root of a repository is deleted with DELETE /artifactory/api/repositories/\(repo)")
         }
         let item = try await existing(repo, path)
-        try await requireDeletable([item] + (item.isFolder ? try await store.descendants(repo: repo, path: path) : []), request, byMove: false)
+        let doomed = [item] + (item.isFolder ? try await store.descendants(repo: repo, path: path) : [])
+        // A folder goes with everything in it: the caller needs delete on each of its items.
+        try await requireEach(.delete, doomed, request.principal)
+        try await requireDeletable(doomed, request, byMove: false)
         let blobs = self.blobs
         guard try await store.delete(repo: repo, path: path, release: { blobs.release(sha256: $0) }) else {
             throw WardenError(.notFound, "\(repo)/\(path) does not exist")
@@ -357,15 +416,17 @@ public final class ArtifactService: Sendable {
 
     public func item(repo: String, path rawPath: String, for principal: Principal?) async throws -> ArtifactItem {
         let path = try ArtifactPath.normalize(rawPath)
-        return try await existing(try await readable(repo, principal).key, path)
+        return try await existing(try await authorized(.read, repo, path: path, principal).key, path)
     }
 
-    public func children(of item: ArtifactItem) async throws -> [ArtifactItem] {
-        try await store.children(repo: item.repo, path: item.path)
+    /// The children of `item` the caller may read.
+    public func children(of item: ArtifactItem, for principal: Principal?) async throws -> [ArtifactItem] {
+        try await readable(try await store.children(repo: item.repo, path: item.path), for: principal)
     }
 
-    public func descendants(of item: ArtifactItem) async throws -> [ArtifactItem] {
-        try await store.descendants(repo: item.repo, path: item.path)
+    /// The items under `item` the caller may read.
+    public func descendants(of item: ArtifactItem, for principal: Principal?) async throws -> [ArtifactItem] {
+        try await readable(try await store.descendants(repo: item.repo, path: item.path), for: principal)
     }
 
     public func properties(of item: ArtifactItem) async throws -> ArtifactProperties {
@@ -378,12 +439,13 @@ public final class ArtifactService: Sendable {
         repo: String, path rawPath: String, _ properties: ArtifactProperties, recursive: Bool, request: ArtifactRequest
     ) async throws {
         let path = try ArtifactPath.normalize(rawPath)
-        let repo = try await writable(repo, request.principal).key
+        let repo = try await authorized(.annotate, repo, path: path, request.principal).key
         guard !properties.isEmpty else { throw WardenError.invalid("properties", "name at least one property: ?properties=name=value") }
         try Self.validate(properties)
         let item = try await existing(repo, path)
         var targets = [item]
         if recursive && item.isFolder { targets += try await store.descendants(repo: repo, path: path) }
+        try await requireEach(.annotate, targets, request.principal)
         for target in targets {
             for name in properties.keys.sorted() {
                 let data = { Payloads.beforePropertyCreate(item: target, name: name, values: properties[name] ?? [], request: request) }
@@ -395,11 +457,13 @@ public final class ArtifactService: Sendable {
 
     public func deleteProperties(repo: String, path rawPath: String, names: [String], recursive: Bool, request: ArtifactRequest) async throws {
         let path = try ArtifactPath.normalize(rawPath)
-        let repo = try await writable(repo, request.principal).key
+        let repo = try await authorized(.annotate, repo, path: path, request.principal).key
         guard !names.isEmpty else { throw WardenError.invalid("properties", "name at least one property to delete: ?properties=name") }
         let item = try await existing(repo, path)
-        var paths = [item.path]
-        if recursive && item.isFolder { paths += try await store.descendants(repo: repo, path: path).map(\.path) }
+        var items = [item]
+        if recursive && item.isFolder { items += try await store.descendants(repo: repo, path: path) }
+        try await requireEach(.annotate, items, request.principal)
+        let paths = items.map(\.path)
         try await store.deleteProperties(repo: repo, paths: paths, names: names, at: Self.now())
     }
 
@@ -409,14 +473,14 @@ public final class ArtifactService: Sendable {
         move: Bool, repo: String, path rawPath: String, to target: String, dryRun: Bool, request: ArtifactRequest
     ) async throws -> TransferReport {
         let path = try ArtifactPath.normalize(rawPath)
-        // A copy hands the source's content out under a new path: it needs read on the source (and write on it
-        // for a move), like a download.
-        let sourceRepo = try await readable(repo, request.principal).key
-        if move { _ = try await writable(repo, request.principal) }
+        // A copy hands the source's content out under a new path: it needs read on each source item (and delete
+        // for a move), like a download, and write on each new path.
+        let sourceRepo = try await authorized(.read, repo, path: path, request.principal).key
+        if move { _ = try await authorized(.delete, repo, path: path, request.principal) }
         let source = try await existing(sourceRepo, path)
         let parts = target.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: true)
         guard let first = parts.first else { throw WardenError.invalid("to", "give the target as /repository/path") }
-        let targetRepo = try await writable(String(first), request.principal).key
+        let targetRepo = try await authorized(.write, String(first), path: nil, request.principal).key
         var targetPath = try ArtifactPath.normalize(parts.count > 1 ? String(parts[1]) : "", field: "to")
         if let existingTarget = try await store.item(repo: targetRepo, path: targetPath), existingTarget.isFolder {
             guard !path.isEmpty else { throw WardenError.invalid("to", "a repository root is copied into a folder path, not onto one") }
@@ -431,6 +495,26 @@ public final class ArtifactService: Sendable {
         func destination(of item: ArtifactItem) -> String {
             let relative = item.path == path ? "" : String(item.path.dropFirst(path.isEmpty ? 0 : path.count + 1))
             return relative.isEmpty ? targetPath : targetPath + "/" + relative
+        }
+        try await requireEach(.read, items, request.principal)
+        if move { try await requireEach(.delete, items, request.principal) }
+        var destinations: [ArtifactItem] = []
+        var replaced: [ArtifactItem] = []
+        for item in items {
+            var placed = item
+            placed.repo = targetRepo
+            placed.path = destination(of: item)
+            destinations.append(placed)
+            if !item.isFolder, let existing = try await store.item(repo: targetRepo, path: placed.path), !existing.isFolder {
+                replaced.append(existing)
+            }
+        }
+        try await requireEach(.write, destinations, request.principal)
+        try await requireEach(.delete, replaced, request.principal)
+        if let repository = try await cachedRepository(targetRepo) {
+            let adding = files.reduce(Int64(0)) { Checked.sum($0, $1.size) }
+            let removing = replaced.reduce(Int64(0)) { Checked.sum($0, $1.size) }
+            try await requireRoom(for: Checked.sum(adding, -removing), replacing: nil, in: repository)
         }
         // Read once: the target's upload policies see them, and the copies get them.
         var properties: [String: ArtifactProperties] = [:]
@@ -460,7 +544,7 @@ public final class ArtifactService: Sendable {
             } else {
                 let sha256 = item.sha256
                 try await store.putFile(
-                    copy, properties: properties[item.path] ?? [:],
+                    copy, properties: properties[item.path] ?? [:], quotaBytes: try await cachedRepository(targetRepo)?.quotaBytes,
                     materialize: {
                         guard FileManager.default.fileExists(atPath: blobs.filePath(sha256: sha256)) else {
                             throw WardenError(.conflict, "\(sourceRepo)/\(item.path) was deleted while it was being copied")
@@ -510,10 +594,13 @@ public final class ArtifactService: Sendable {
     /// Runs an AQL query over the repositories the principal may read.
     public func search(aql text: String, for principal: Principal?) async throws -> AQLResult {
         let query = try AQLQuery.parse(text)
-        let readable = try await store.repositories().filter { principal != nil || $0.anonymousRead }.map(\.key)
+        let decide = try await permissions.decider(for: principal)
+        let readable = try await store.repositories().filter { decide(.read, $0, nil) }
         var repos = readable
-        if let named = query.repositoryKeys { repos = readable.filter { named.contains($0) } }
-        let rows = try await store.search(repos: repos)
+        if let named = query.repositoryKeys { repos = readable.filter { named.contains($0.key) } }
+        let byKey = Dictionary(uniqueKeysWithValues: repos.map { ($0.key, $0) })
+        // Only the items the caller may read (a target may cover part of a repository).
+        let rows = try await store.search(repos: repos.map(\.key)).filter { row in byKey[row.0.repo].map { decide(.read, $0, row.0.path) } ?? false }
         return try await searches.evaluate(query, rows, now: Self.now())
     }
 }

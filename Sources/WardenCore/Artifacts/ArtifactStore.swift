@@ -38,12 +38,15 @@ public protocol ArtifactStore: Sendable {
     /// Stores a file and the folders above it in one transaction, replacing a file at the same path (its creation
     /// time is kept). `materialize` runs inside the transaction before it commits; `release` gets the replaced blob
     /// when nothing refers to it any more. Fails with a conflict when a folder is in the way. Returns the item as
-    /// stored (with the creation and download figures of the file it replaced).
+    /// stored (with the creation and download figures of the file it replaced). With `quotaBytes`, fails with
+    /// `.tooLarge` (and stores nothing) when the repository's files would then hold more bytes than that.
     @discardableResult
     func putFile(
-        _ item: ArtifactItem, properties: ArtifactProperties?, materialize: @escaping @Sendable () throws -> Void,
+        _ item: ArtifactItem, properties: ArtifactProperties?, quotaBytes: Int64?, materialize: @escaping @Sendable () throws -> Void,
         release: @escaping @Sendable (String) -> Void
     ) async throws -> ArtifactItem
+    /// The bytes the repository's files hold together.
+    func usedBytes(repo: String) async throws -> Int64
     /// Creates a folder and the folders above it; an existing folder is left as it is.
     func putFolder(_ item: ArtifactItem) async throws
     /// Deletes the item, everything under it and their properties. Returns whether it existed.

@@ -33,9 +33,12 @@ public final class DashboardUserService: Sendable {
     public let sessionLifetimeMillis: Int64
 
     let throttle = LoginThrottle()
+    /// New users join the auto-join groups.
+    let permissions: PermissionService?
 
-    public init(store: any DashboardUserStore, sessionLifetimeMillis: Int64 = 12 * 3_600_000) {
+    public init(store: any DashboardUserStore, sessionLifetimeMillis: Int64 = 12 * 3_600_000, permissions: PermissionService? = nil) {
         self.store = store
+        self.permissions = permissions
         self.sessionLifetimeMillis = sessionLifetimeMillis
     }
 
@@ -53,10 +56,12 @@ public final class DashboardUserService: Sendable {
         if try await store.user(username: username) != nil { throw WardenError(.conflict, "user '\(username)' already exists") }
         var salt = Data(count: 16)
         for index in salt.indices { salt[index] = UInt8.random(in: 0...255) }
-        return try await store.createUser(
+        let user = try await store.createUser(
             DashboardUser(
                 username: username, passwordSalt: salt, passwordHash: try Self.derive(password, salt: salt),
                 createdAt: Int64(Date().timeIntervalSince1970 * 1000)))
+        try await permissions?.userCreated(username)
+        return user
     }
 
     public func exists(username: String) async throws -> Bool { try await store.user(username: username) != nil }

@@ -205,7 +205,11 @@ public final class PipelineService: Sendable {
     func execute(_ run: CIRun, plan: PipelinePlan, pipeline: CIPipeline, runner: Runner) async {
         var finished = run
         var jobs: [(stage: String, status: String)] = plan.stages.map { ($0.name, "failed") }
-        let uploadToken = uploadTokens.mint(for: "runner-\(runner.id)", lifetime: stageTimeout * Double(plan.stages.count) + 600)
+        // The runner may write its run's archive folder and nothing else; the token ends with the run.
+        let uploadToken = uploadTokens.mint(
+            name: "runner-\(runner.id)",
+            rights: .only([RepositoryReach(repo: pipeline.archiveRepository, folder: "\(pipeline.id)/\(run.id)", actions: [.write])]),
+            lifetime: stageTimeout * Double(plan.stages.count) + 600)
         defer { uploadTokens.revoke(uploadToken) }
         do {
             let token = try runners.controlToken(of: runner) ?? ""

@@ -1,0 +1,249 @@
+import ArgumentParser
+import Foundation
+import WardenCore
+import WardenStorage
+
+/// Whoever runs these on the server's machine acts as an admin (as `warden token` does).
+let localAdmin = Principal(name: "local-admin", scope: .admin)
+
+/// `warden permission create|list|show|update|delete`: permission targets, on the server's data folder (the
+/// security API under /artifactory/api/v2/security/permissions does the same over HTTP; docs/permissions.md).
+struct PermissionCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "permission", abstract: "Manage permission targets: which users and groups may do what in which repositories.",
+        subcommands: [
+            PermissionCreateCommand.self, PermissionListCommand.self, PermissionShowCommand.self, PermissionUpdateCommand.self,
+            PermissionDeleteCommand.self,
+        ])
+
+    /// `name=read,write` → the name and its actions; `option` names the option in the error.
+    static func grants(_ items: [String], option: String) throws -> [String: Set<RepositoryAction>] {
+        var grants: [String: Set<RepositoryAction>] = [:]
+        for item in items {
+            guard let equals = item.lastIndex(of: "="), equals != item.startIndex else {
+                throw ValidationError("\(option): '\(item)' is not name=action,action (actions: read, annotate, write, delete, manage)")
+            }
+            let actions = item[item.index(after: equals)...].split(separator: ",").map(String.init)
+            do {
+                grants[String(item[..<equals]), default: []].formUnion(try RepositoryAction.parse(actions, field: option))
+            } catch {
+                throw ValidationError(error.message)
+            }
+        }
+        return grants
+    }
+
+    static func save(_ target: PermissionTarget, permissions: PermissionService, storage: SQLiteStorage) async throws -> Bool {
+        do {
+            return try await permissions.save(target, repositoryExists: { try await storage.repository(key: $0) != nil }, by: localAdmin)
+        } catch let error as WardenError where error.code == .badRequest {
+            throw ValidationError(error.message)
+        }
+    }
+
+    static func show(_ target: PermissionTarget) {
+        print("permission target \(target.name)")
+        print("  repositories: \(target.repositories.joined(separator: ", "))")
+        print("  include: \(target.includePatterns.isEmpty ? "**" : target.includePatterns.joined(separator: ", "))")
+        print("  exclude: \(target.excludePatterns.joined(separator: ", "))")
+        for (kind, grants) in [("user", target.users), ("group", target.groups)] {
+            for (name, actions) in grants.sorted(by: { $0.key < $1.key }) {
+                print("  \(kind) \(name): \(actions.sorted().map(\.rawValue).joined(separator: ", "))")
+            }
+        }
+    }
+}
+
+struct PermissionCreateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create", abstract: "Create a permission target.",
+        discussion: "Example: warden permission create --name libs-readers --repo libs --include 'team-a/**' --group team-a=read,write")
+
+    @Option(help: "The target's name.") var name: String
+    @Option(help: "A repository key, or ANY for every repository (repeat for more).") var repo: [String] = []
+    @Option(help: "An Ant pattern of paths it covers (repeat; default **).") var include: [String] = []
+    @Option(help: "An Ant pattern of paths it does not cover (repeat).") var exclude: [String] = []
+    @Option(help: "A user and the actions granted to it: name=read,write (repeat).") var user: [String] = []
+    @Option(help: "A group and the actions granted to its members: name=read (repeat).") var group: [String] = []
+    @OptionGroup var store: DataOptions
+
+    func run() async throws {
+        let (permissions, storage) = try store.permissions()
+        if try await permissions.targets(by: localAdmin).contains(where: { $0.name == name }) {
+            throw ValidationError("--name: permission target '\(name)' exists already; use `warden permission update`")
+        }
+        let target = PermissionTarget(
+            name: name, repositories: repo, includePatterns: include.isEmpty ? ["**"] : include, excludePatterns: exclude,
+            users: try PermissionCommand.grants(user, option: "--user"), groups: try PermissionCommand.grants(group, option: "--group"))
+        _ = try await PermissionCommand.save(target, permissions: permissions, storage: storage)
+        print("created permission target \(name)")
+    }
+}
+
+struct PermissionListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List permission targets.")
+
+    @OptionGroup var store: DataOptions
+
+    func run() async throws {
+        let targets = try await store.permissions().0.targets(by: localAdmin)
+        Output.table(
+            ["NAME", "REPOSITORIES", "USERS", "GROUPS"],
+            targets.map {
+                [
+                    $0.name, $0.repositories.joined(separator: ","), $0.users.keys.sorted().joined(separator: ","),
+                    $0.groups.keys.sorted().joined(separator: ","),
+                ]
+            })
+    }
+}
+
+struct PermissionShowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one permission target.")
+
+    @Argument(help: "The target's name.") var name: String
+    @OptionGroup var store: DataOptions
+
+    func run() async throws {
+        PermissionCommand.show(try await store.permissions().0.target(named: name, by: localAdmin))
+    }
+}
+
+struct PermissionUpdateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "update", abstract: "Change a permission target: each option given replaces that part.",
+        discussion: "Example: warden permission update libs-readers --user alice=read --revoke bob")
+
+    @Argument(help: "The target's name.") var name: String
+    @Option(help: "Replace the repositories (repeat).") var repo: [String] = []
+    @Option(help: "Replace the include patterns (repeat).") var include: [String] = []
+    @Option(help: "Replace the exclude patterns (repeat).") var exclude: [String] = []
+    @Option(help: "Grant (or change) a user's actions: name=read,write (repeat).") var user: [String] = []
+    @Option(help: "Grant (or change) a group's actions: name=read (repeat).") var group: [String] = []
+    @Option(help: "Remove every grant to this user or group name (repeat).") var revoke: [String] = []
+    @OptionGroup var store: DataOptions
+
+    func run() async throws {
+        let (permissions, storage) = try store.permissions()
+        var target = try await permissions.target(named: name, by: localAdmin)
+        if !repo.isEmpty { target.repositories = repo }
+        if !include.isEmpty { target.includePatterns = include }
+        if !exclude.isEmpty { target.excludePatterns = exclude }
+        for name in revoke {
+            target.users[name] = nil
+            target.groups[name] = nil
+        }
+        target.users.merge(try PermissionCommand.grants(user, option: "--user")) { $1 }
+        target.groups.merge(try PermissionCommand.grants(group, option: "--group")) { $1 }
+        _ = try await PermissionCommand.save(target, permissions: permissions, storage: storage)
+        print("updated permission target \(name)")
+    }
+}
+
+struct PermissionDeleteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a permission target.")
+
+    @Argument(help: "The target's name.") var name: String
+    @OptionGroup var store: DataOptions
+
+    func run() async throws {
+        try await store.permissions().0.deleteTarget(named: name, by: localAdmin)
+        print("deleted permission target \(name)")
+    }
+}
+
+/// `warden group create|list|show|update|delete`: groups of users (token names and dashboard usernames).
+struct GroupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "group", abstract: "Manage groups of users that permission targets grant to.",
+        subcommands: [GroupCreateCommand.self, GroupListCommand.self, GroupShowCommand.self, GroupUpdateCommand.self, GroupDeleteCommand.self])
+
+    static func save(_ group: UserGroup, _ permissions: PermissionService) async throws {
+        do {
+            _ = try await permissions.save(group, by: localAdmin)
+        } catch let error as WardenError where error.code == .badRequest {
+            throw ValidationError(error.message)
+        }
+    }
+}
+
+struct GroupCreateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create", abstract: "Create a group.", discussion: "Example: warden group create --name team-a --member alice --member ci")
+
+    @Option(help: "The group's name.") var name: String
+    @Option(help: "What the group is for.") var description: String = ""
+    @Flag(help: "Users created from now on join it.") var autoJoin = false
+    @Option(help: "A user name (a token's name or a dashboard username; repeat).") var member: [String] = []
+    @OptionGroup var store: DataOptions
+
+    func run() async throws {
+        let permissions = try store.permissions().0
+        if try await permissions.groups(by: localAdmin).contains(where: { $0.name == name }) {
+            throw ValidationError("--name: group '\(name)' exists already; use `warden group update`")
+        }
+        try await GroupCommand.save(UserGroup(name: name, description: description, autoJoin: autoJoin, members: member), permissions)
+        print("created group \(name)")
+    }
+}
+
+struct GroupListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List groups.")
+
+    @OptionGroup var store: DataOptions
+
+    func run() async throws {
+        let groups = try await store.permissions().0.groups(by: localAdmin)
+        Output.table(
+            ["NAME", "AUTO-JOIN", "MEMBERS", "DESCRIPTION"],
+            groups.map { [$0.name, $0.autoJoin ? "yes" : "no", $0.members.joined(separator: ","), $0.description] })
+    }
+}
+
+struct GroupShowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one group.")
+
+    @Argument(help: "The group's name.") var name: String
+    @OptionGroup var store: DataOptions
+
+    func run() async throws {
+        let group = try await store.permissions().0.group(named: name, by: localAdmin)
+        print("group \(group.name)\(group.autoJoin ? " (auto-join)" : "")")
+        if !group.description.isEmpty { print("  description: \(group.description)") }
+        print("  members: \(group.members.joined(separator: ", "))")
+    }
+}
+
+struct GroupUpdateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "update", abstract: "Change a group.", discussion: "Example: warden group update team-a --add-member bob --remove-member ci")
+
+    @Argument(help: "The group's name.") var name: String
+    @Option(help: "A new description.") var description: String?
+    @Option(help: "true or false: whether users created from now on join it.") var autoJoin: Bool?
+    @Option(help: "A user to add (repeat).") var addMember: [String] = []
+    @Option(help: "A user to remove (repeat).") var removeMember: [String] = []
+    @OptionGroup var store: DataOptions
+
+    func run() async throws {
+        let permissions = try store.permissions().0
+        var group = try await permissions.group(named: name, by: localAdmin)
+        if let description { group.description = description }
+        if let autoJoin { group.autoJoin = autoJoin }
+        group.members = group.members.filter { !removeMember.contains($0) } + addMember
+        try await GroupCommand.save(group, permissions)
+        print("updated group \(name)")
+    }
+}
+
+struct GroupDeleteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a group (and the grants made to it).")
+
+    @Argument(help: "The group's name.") var name: String
+    @OptionGroup var store: DataOptions
+
+    func run() async throws {
+        try await store.permissions().0.deleteGroup(named: name, by: localAdmin)
+        print("deleted group \(name)")
+    }
+}

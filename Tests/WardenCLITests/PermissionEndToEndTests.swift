@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+
+/// A worker's run token (`context.platformToken`) on a live server: its owner's rights, narrowed to its manifest's
+/// `platformAccess` (issue 11; docs/permissions.md).
+@Suite("worker run tokens, end to end", .serialized)
+struct PermissionEndToEndTests {
+    /// Takes each step of `data.steps` through platformHttp and returns the statuses.
+    static let prober = """
+        export default async (context, data) => {
+          const http = context.clients.platformHttp;
+          const statuses = [];
+          for (const step of data.steps) {
+            try {
+              const r = step.method === 'GET' ? await http.get(step.path)
+                : step.method === 'PUT' ? await http.put(step.path, step.body ?? 'x', { 'Content-Type': 'text/plain' })
+                : step.method === 'DELETE' ? await http.delete(step.path)
+                : await http.post(step.path, step.body ?? '', { 'Content-Type': 'text/plain' });
+              statuses.push(r.status);
+            } catch (e) {
+              statuses.push(e.status ?? String(e.message));
+            }
+          }
+          return { statuses };
+        };
+        """
+
+    /// Read libs, read docs, write libs, delete in libs.
+    static var steps: [[String: Any]] {
+        [
+            ["method": "GET", "path": "/artifactory/libs/a.txt"],
+            ["method": "GET", "path": "/artifactory/docs/b.txt"],
+            ["method": "PUT", "path": "/artifactory/libs/written.txt"],
+            ["method": "DELETE", "path": "/artifactory/libs/a.txt"],
+        ]
+    }
+
+    func statuses(_ server: LiveServer, _ key: String, token: String? = nil) async throws -> [Int] {
+        let reply = try await server.request("POST", "/worker/api/v1/execute/\(key)", json: ["steps": Self.steps], token: token)
+        let data = (reply.body as? [String: Any])?["data"] as? [String: Any]
+        return try #require(data?["statuses"] as? [Int], "\(String(describing: reply.body))")
+    }
+
+    func start() async throws -> LiveServer {
+        let server = try LiveServer.start(data: try temporaryFolder("warden-run-tokens"))
+        try await server.createRepository("libs")
+        try await server.createRepository("docs")
+        #expect(try await server.text("PUT", "/artifactory/libs/a.txt", body: "a").status == 201)
+        #expect(try await server.text("PUT", "/artifactory/docs/b.txt", body: "b").status == 201)
+        return server
+    }
+
+    func worker(_ key: String, access: Any?, project: String? = nil) -> [String: Any] {
+        var body: [String: Any] = ["key": key, "action": "GENERIC_EVENT", "sourceCode": Self.prober, "enabled": true, "shared": true]
+        if let access { body["platformAccess"] = access }
+        if let project { body["projectKey"] = project }
+        return body
+    }
+
+    @Test func anAdminsWorkerReachesWhatItsManifestDeclaresAndNoMore() async throws {
+        let server = try await start()
+        defer { server.stop() }
+        // No declaration and no repository filter: nothing.
+        #expect(try await server.request("POST", "/worker/api/v1/workers", json: worker("bare", access: nil)).status == 201)
+        #expect(try await statuses(server, "bare") == [403, 403, 403, 403])
+        let readsLibs = worker("reads-libs", access: ["repositories": ["libs"], "actions": ["read"]])
+        #expect(try await server.request("POST", "/worker/api/v1/workers", json: readsLibs).status == 201)
+        #expect(try await statuses(server, "reads-libs") == [200, 403, 403, 403])
+        let writes = worker("writes-libs", access: ["repositories": ["libs"], "actions": ["read", "write", "delete"]])
+        #expect(try await server.request("POST", "/worker/api/v1/workers", json: writes).status == 201)
+        #expect(try await statuses(server, "writes-libs") == [200, 403, 201, 204])
+        // The worker's own token manages nothing, whatever its owner may.
+        let manage = try await server.request(
+            "POST", "/worker/api/v1/workers", json: worker("manages", access: ["repositories": ["libs"], "actions": ["manage"]]))
+        #expect(manage.status == 400 && "\(String(describing: manage.body))".contains("never manages"), "\(String(describing: manage.body))")
+        let bad = try await server.request(
+            "POST", "/worker/api/v1/workers", json: worker("empty-access", access: ["repositories": [], "actions": ["read"]]))
+        #expect(bad.status == 400 && "\(String(describing: bad.body))".contains("platformAccess.repositories"), "\(String(describing: bad.body))")
+        let shown = try await server.request("GET", "/worker/api/v1/workers/reads-libs")
+        #expect(((shown.body as? [String: Any])?["platformAccess"] as? [String: Any])?["actions"] as? [String] == ["read"])
+    }
+
+    @Test func aWorkerHasItsLastEditorsRightsNotItsCreatorsNorItsCallers() async throws {
+        let server = try await start()
+        defer { server.stop() }
+        let made = try await server.request("POST", "/worker/api/v1/tokens", json: ["name": "pa", "scope": "project-admin", "projectKey": "p1"])
+        let projectAdmin = try #require((made.body as? [String: Any])?["token"] as? String)
+        let access: [String: Any] = ["repositories": ["libs", "docs"], "actions": ["read"]]
+        #expect(try await server.request("POST", "/worker/api/v1/workers", json: worker("shared", access: access, project: "p1")).status == 201)
+        #expect(try await statuses(server, "shared") == [200, 200, 403, 403])
+        // Executed by a caller who may read nothing: still the owner's rights (as the reference does).
+        #expect(try await statuses(server, "shared", token: projectAdmin) == [200, 200, 403, 403])
+        // A project admin who edits the admin's worker makes it its own: the admin's rights go.
+        let edit = try await server.request(
+            "PUT", "/worker/api/v1/workers", json: ["key": "shared", "description": "mine now"], token: projectAdmin)
+        #expect(edit.status == 204, "\(String(describing: edit.body))")
+        #expect(try await statuses(server, "shared") == [403, 403, 403, 403])
+        // Granted read on libs, the project admin's worker reads libs (and still no more than its manifest).
+        let target: [String: Any] = ["name": "pa-libs", "repo": ["repositories": ["ANY"], "actions": ["users": ["pa": ["read", "write"]]]]]
+        #expect(try await server.request("POST", "/artifactory/api/v2/security/permissions", json: target).status == 201)
+        #expect(try await statuses(server, "shared") == [200, 200, 403, 403])
+    }
+}
