@@ -34,6 +34,12 @@ public struct Principal: Sendable, Equatable {
 
     public var isAdmin: Bool { scope == .admin }
 
+    /// A token that may do nothing but what it was made for (a runner's upload token: write its run's archives).
+    public var isConfinedToItsReach: Bool {
+        if case .only = repositoryRights { return true }
+        return false
+    }
+
     /// May manage (create, change, read, test, see the history of) workers of `projectKey`.
     public func canManage(projectKey: String) -> Bool {
         switch scope {

@@ -241,6 +241,7 @@ public final class WorkerService: Sendable {
 
     /// Runs a GENERIC_EVENT worker with `dataJSON` as its data (spec §7).
     public func execute(key: String, dataJSON: String, by principal: Principal) async throws -> RunResult {
+        if principal.isConfinedToItsReach { throw WardenError(.forbidden, "\(principal.name) may only write its run's archives") }
         guard let stored = try await workers.worker(key: key) else { throw notFound(key) }
         let worker = stored.worker
         guard principal.canManage(projectKey: worker.projectKey) || worker.shared else { throw forbidden(principal, projectKey: worker.projectKey) }

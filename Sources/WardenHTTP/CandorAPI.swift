@@ -89,19 +89,19 @@ struct CandorAPI<Context: RemoteAddressRequestContext>: Sendable {
                 headerConstraints: try Self.stringMap(constraints?.object["headers"], "constraints.headers"),
                 bodyConstraints: try Self.stringMap(constraints?.object["body"], "constraints.body"), tags: try body.strings("tags") ?? [],
                 archiveRepository: try body.string("archiveRepository") ?? "ci-archives", isPublic: try body.bool("public") ?? false,
-                assignees: try body.strings("assignees") ?? [], by: principal)
-            var rendered = Self.render(pipeline)
+                assignees: try body.strings("assignees") ?? [], readers: try body.strings("readers") ?? [], by: principal)
+            var rendered = Self.render(pipeline, for: .admin)
             rendered["triggerToken"] = token
             return Response.json(rendered, status: .created)
         }
         routes.get("api/pipelines") { request, _ in
             let viewer = try await viewer(request)
             let pipelines = try await service.pipelines().filter { $0.isReadable(by: viewer) }
-            return Response.json(pipelines.map(Self.render))
+            return Response.json(pipelines.map { Self.render($0, for: viewer) })
         }
         routes.get("api/pipelines/{id}") { request, context in
-            let pipeline = try await readable(request, context.parameters.require("id"))
-            var rendered = Self.render(pipeline)
+            let (pipeline, viewer) = try await readable(request, context.parameters.require("id"))
+            var rendered = Self.render(pipeline, for: viewer)
             rendered["runs"] = try await service.runs(of: pipeline).map(Self.render)
             return Response.json(rendered)
         }
@@ -116,7 +116,7 @@ struct CandorAPI<Context: RemoteAddressRequestContext>: Sendable {
     }
 
     static var pipelineFields: Set<String> {
-        ["project", "name", "plan", "parameters", "constraints", "tags", "archiveRepository", "public", "assignees"]
+        ["project", "name", "plan", "parameters", "constraints", "tags", "archiveRepository", "public", "assignees", "readers"]
     }
 
     /// A misplaced field (`archive` beside `plan` instead of in it) would be dropped without a word: refuse it.
@@ -147,28 +147,36 @@ struct CandorAPI<Context: RemoteAddressRequestContext>: Sendable {
 
     /// A logged-in dashboard user, a Warden token (a wrong one is refused), or nobody.
     func viewer(_ request: Request) async throws -> PipelineViewer {
-        if let token = Self.session(request), let user = try await users.user(session: token) { return .user(user.username) }
+        if let token = Self.session(request), let user = try await users.user(session: token) {
+            return .user(user.username, groups: try await artifacts.permissions.groups(of: user.username))
+        }
         if request.headers[.authorization] != nil {
-            _ = try await auth.principal(for: request)
-            return .token
+            let principal = try await auth.principal(for: request)
+            guard principal.repositoryRights == .granted else { return .limited }
+            if principal.isAdmin { return .admin }
+            return .user(principal.name, groups: try await artifacts.permissions.groups(of: principal.name))
         }
         return .anonymous
     }
 
-    /// The pipeline, when the caller may read it (`CIPipeline.isReadable`).
-    func readable(_ request: Request, _ id: String) async throws -> CIPipeline {
+    /// The pipeline, when the caller may read it (`CIPipeline.isReadable`), and who the caller is.
+    func readable(_ request: Request, _ id: String) async throws -> (CIPipeline, PipelineViewer) {
         guard let number = Int64(id) else { throw WardenError(.notFound, "pipeline '\(id)' does not exist") }
         let pipeline = try await service.pipeline(id: number)
         let viewer = try await viewer(request)
         guard pipeline.isReadable(by: viewer) else {
-            if case .user(let name) = viewer { throw WardenError(.forbidden, "\(name) is not an assignee of pipeline \(pipeline.id)") }
-            throw WardenError(.unauthorized, "log in (POST /login) or send a token")
+            switch viewer {
+            case .user(let name, _):
+                throw WardenError(.forbidden, "\(name) is neither an assignee nor a reader of pipeline \(pipeline.id)")
+            case .limited: throw WardenError(.forbidden, "this token reads no pipeline")
+            case .anonymous, .admin: throw WardenError(.unauthorized, "log in (POST /login) or send a token")
+            }
         }
-        return pipeline
+        return (pipeline, viewer)
     }
 
     func run(_ request: Request, _ context: Context) async throws -> CIRun {
-        let pipeline = try await readable(request, try context.parameters.require("pipeline"))
+        let (pipeline, _) = try await readable(request, try context.parameters.require("pipeline"))
         let reference = try context.parameters.require("run")
         if reference == "last" { return try await service.run(pipelineID: pipeline.id, runID: nil) }
         guard let id = Int64(reference) else { throw WardenError(.notFound, "No log could be found") }
@@ -196,11 +204,23 @@ struct CandorAPI<Context: RemoteAddressRequestContext>: Sendable {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(data: data)))
     }
 
-    @Sendable static func render(_ pipeline: CIPipeline) -> [String: Any] {
-        [
+    /// Environment values are write-only for all but admins: the others see each variable's name only.
+    static var hiddenValue: String { "********" }
+
+    static func render(_ pipeline: CIPipeline, for viewer: PipelineViewer) -> [String: Any] {
+        var plan = pipeline.plan
+        if viewer != .admin {
+            for index in plan.stages.indices {
+                plan.stages[index].environment = plan.stages[index].environment.map { entry in
+                    let name = entry.split(separator: "=", maxSplits: 1).first.map(String.init) ?? entry
+                    return "\(name)=\(hiddenValue)"
+                }
+            }
+        }
+        return [
             "id": pipeline.id, "projectId": pipeline.projectID, "name": pipeline.name, "parameters": pipeline.parameters, "tags": pipeline.tags,
             "archiveRepository": pipeline.archiveRepository, "public": pipeline.isPublic, "assignees": pipeline.assignees,
-            "plan": (try? JSONSerialization.jsonObject(with: JSONEncoder().encode(pipeline.plan))) ?? [:],
+            "readers": pipeline.readers, "plan": (try? JSONSerialization.jsonObject(with: JSONEncoder().encode(plan))) ?? [:],
             "constraints": ["headers": pipeline.headerConstraints, "body": pipeline.bodyConstraints],
         ]
     }

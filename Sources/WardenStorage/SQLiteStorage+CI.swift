@@ -324,13 +324,14 @@ extension SQLiteStorage: PipelineStore {
             try db.execute(
                 sql: """
                     INSERT INTO ci_pipeline (project_id, name, plan, trigger_token_hash, parameters, header_constraints, body_constraints, tags,
-                        archive_repository, assignees, public, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        archive_repository, assignees, public, created_at, readers)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     pipeline.projectID, pipeline.name, try Self.json(pipeline.plan), pipeline.triggerTokenHash, try Self.json(pipeline.parameters),
                     try Self.json(pipeline.headerConstraints), try Self.json(pipeline.bodyConstraints), try Self.json(pipeline.tags),
                     pipeline.archiveRepository, try Self.json(pipeline.assignees), pipeline.isPublic, pipeline.createdAt,
+                    try Self.json(pipeline.readers),
                 ])
             var created = pipeline
             created.id = db.lastInsertedRowID
@@ -345,8 +346,8 @@ extension SQLiteStorage: PipelineStore {
             parameters: try decode([String].self, row["parameters"]) ?? [],
             headerConstraints: try decode([String: String].self, row["header_constraints"]) ?? [:],
             bodyConstraints: try decode([String: String].self, row["body_constraints"]) ?? [:], tags: try decode([String].self, row["tags"]) ?? [],
-            archiveRepository: row["archive_repository"], assignees: try decode([String].self, row["assignees"]) ?? [], isPublic: row["public"],
-            createdAt: row["created_at"])
+            archiveRepository: row["archive_repository"], assignees: try decode([String].self, row["assignees"]) ?? [],
+            readers: try decode([String].self, row["readers"]) ?? [], isPublic: row["public"], createdAt: row["created_at"])
     }
 
     public func pipelines() async throws -> [CIPipeline] {

@@ -34,19 +34,39 @@ extension SQLiteStorage: PermissionStore {
                 ALTER TABLE worker ADD COLUMN owner TEXT;
                 ALTER TABLE worker ADD COLUMN owner_admin INTEGER NOT NULL DEFAULT 0;
                 ALTER TABLE worker ADD COLUMN platform_access TEXT;
+                ALTER TABLE ci_pipeline ADD COLUMN readers TEXT NOT NULL DEFAULT '[]';
                 """)
-        let users = try String.fetchAll(db, sql: "SELECT DISTINCT name FROM token WHERE scope != 'admin' ORDER BY name")
-        guard !users.isEmpty else { return }
-        try db.execute(
-            sql: "INSERT INTO user_group (name, description, auto_join) VALUES (?, ?, 0)",
-            arguments: ["pre-permissions-users", "the tokens that existed before permission targets: they keep what they could do then"])
-        for user in users {
-            try db.execute(sql: "INSERT INTO group_member (group_name, user_name) VALUES (?, ?)", arguments: ["pre-permissions-users", user])
+        let tokens = try String.fetchAll(db, sql: "SELECT DISTINCT name FROM token WHERE scope != 'admin' ORDER BY name")
+        let people = try String.fetchAll(db, sql: "SELECT username FROM ci_user ORDER BY username")
+        if !tokens.isEmpty {
+            try addGroup(
+                "pre-permissions-users", "the tokens that existed before permission targets: they keep what they could do then", tokens, in: db)
+            let migrated = PermissionTarget(
+                name: "pre-permissions", repositories: [PermissionTarget.anyRepository],
+                groups: ["pre-permissions-users": [.read, .annotate, .write, .delete]])
+            try write(migrated, in: db)
         }
-        let migrated = PermissionTarget(
-            name: "pre-permissions", repositories: [PermissionTarget.anyRepository],
-            groups: ["pre-permissions-users": [.read, .annotate, .write, .delete]])
-        try write(migrated, in: db)
+        if !people.isEmpty {
+            try addGroup(
+                "pre-permissions-dashboard-users", "the dashboard users that existed before pipeline readers: they keep what they could read",
+                people, in: db)
+        }
+        // Every token read every pipeline; every dashboard user read the pipelines without assignees.
+        for row in try Row.fetchAll(db, sql: "SELECT id, assignees FROM ci_pipeline") {
+            let assignees = try decode([String].self, row["assignees"]) ?? []
+            var readers: [String] = []
+            if !tokens.isEmpty { readers.append("pre-permissions-users") }
+            if !people.isEmpty && assignees.isEmpty { readers.append("pre-permissions-dashboard-users") }
+            let id: Int64 = row["id"]
+            try db.execute(sql: "UPDATE ci_pipeline SET readers = ? WHERE id = ?", arguments: [try json(readers), id])
+        }
+    }
+
+    static func addGroup(_ name: String, _ description: String, _ members: [String], in db: Database) throws {
+        try db.execute(sql: "INSERT INTO user_group (name, description, auto_join) VALUES (?, ?, 0)", arguments: [name, description])
+        for member in members {
+            try db.execute(sql: "INSERT INTO group_member (group_name, user_name) VALUES (?, ?)", arguments: [name, member])
+        }
     }
 
     struct Grants: Codable {
@@ -97,7 +117,7 @@ extension SQLiteStorage: PermissionStore {
         }
     }
 
-    public func groups() async throws -> [UserGroup] {
+    public func userGroups() async throws -> [UserGroup] {
         try await pool.read { db in
             var members: [String: [String]] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT group_name, user_name FROM group_member ORDER BY user_name") {
@@ -109,7 +129,7 @@ extension SQLiteStorage: PermissionStore {
         }
     }
 
-    public func saveGroup(_ group: UserGroup) async throws -> Bool {
+    public func saveUserGroup(_ group: UserGroup) async throws -> Bool {
         try await pool.write { db in
             let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM user_group WHERE name = ?", arguments: [group.name]) ?? false
             if exists {
@@ -129,7 +149,7 @@ extension SQLiteStorage: PermissionStore {
         }
     }
 
-    public func deleteGroup(name: String) async throws -> Bool {
+    public func deleteUserGroup(name: String) async throws -> Bool {
         try await pool.write { db in
             try db.execute(sql: "DELETE FROM user_group WHERE name = ?", arguments: [name])
             guard db.changesCount > 0 else { return false }

@@ -234,6 +234,8 @@ struct CIEndToEndTests {
         #expect(try await json(server, "POST", "/api/users", ["username": "ada", "password": "short"]).status == 400)
         #expect(try await json(server, "POST", "/api/users", ["username": "ada", "password": "correct horse"]).status == 201)
         #expect(try await json(server, "POST", "/api/users", ["username": "ada", "password": "correct horse"]).status == 409)
+        let team = try await json(server, "POST", "/api/pipelines", ["project": "root/app", "name": "team", "plan": plan, "readers": ["ada"]])
+        #expect(team.status == 201)
         let anonymous = try await server.send("POST", "/api/users", body: Data(#"{"username":"eve","password":"12345678"}"#.utf8), token: .some(nil))
         #expect(anonymous.status == 401)
         #expect(try await server.send("POST", "/login", body: Data(#"{"username":"ada"}"#.utf8), token: .some(nil)).status == 400)
@@ -247,16 +249,17 @@ struct CIEndToEndTests {
         let meObject = try JSONSerialization.jsonObject(with: me.data) as? [String: Any]
         #expect(me.status == 200 && meObject?["name"] as? String == "ada")
         #expect(try await server.send("GET", "/me", token: .some(nil)).status == 401)
-        // Anonymous readers see public pipelines only; a session sees all.
+        // Anonymous readers see public pipelines only; a session also those it reads.
         let publicOnly =
             try JSONSerialization.jsonObject(with: try await server.send("GET", "/api/pipelines", token: .some(nil)).data) as? [[String: Any]]
         #expect(publicOnly?.map { $0["name"] as? String } == ["open"])
         let all =
             try JSONSerialization.jsonObject(
                 with: try await server.send("GET", "/api/pipelines", headers: ["Cookie": cookie], token: .some(nil)).data) as? [[String: Any]]
-        #expect(all?.count == 2)
+        #expect(all?.map { $0["name"] as? String } == ["open", "team"])
         #expect(try await server.send("GET", "/api/pipelines/1", token: .some(nil)).status == 401)
-        #expect(try await server.send("GET", "/api/pipelines/1", headers: ["Cookie": cookie], token: .some(nil)).status == 200)
+        #expect(try await server.send("GET", "/api/pipelines/1", headers: ["Cookie": cookie], token: .some(nil)).status == 403)
+        #expect(try await server.send("GET", "/api/pipelines/3", headers: ["Cookie": cookie], token: .some(nil)).status == 200)
         #expect(try await server.send("GET", "/api/pipelines/2", token: .some(nil)).status == 200)
         #expect(try await server.send("GET", "/api/pipelines/99").status == 404)
         #expect(try await server.send("GET", "/api/runs/2/last/log", token: .some(nil)).status == 404)

@@ -110,7 +110,9 @@ struct CandorAPITests {
             for name in ["ada", "bob"] {
                 #expect(try await client.send(.post, "/api/users", json: ["username": name, "password": "correct horse"]).status == .created)
             }
-            let stage: [String: Any] = ["name": "greet", "image": "debian:12", "script": ["echo hello %who%", "sleep 1"]]
+            let stage: [String: Any] = [
+                "name": "greet", "image": "debian:12", "environment": ["GREETING=s3cret"], "script": ["echo hello %who%", "sleep 1"],
+            ]
 
             // Bad pipelines: each refused with the field named, and nothing stored.
             let refusals: [([String: Any], String?, HTTPResponse.Status, String)] = [
@@ -121,6 +123,7 @@ struct CandorAPITests {
                 (Self.pipeline("x", stages: [["name": "s", "image": "i", "environment": ["NOVALUE"]]]), Harness.admin, .badRequest, "environment"),
                 (Self.pipeline("x", stages: [stage], extra: ["parameters": ["bad name"]]), Harness.admin, .badRequest, "parameters[0]"),
                 (Self.pipeline("x", stages: [stage], extra: ["assignees": ["ada", "nobody"]]), Harness.admin, .badRequest, "assignees[1]"),
+                (Self.pipeline("x", stages: [stage], extra: ["readers": ["user", "nobody"]]), Harness.admin, .badRequest, "readers[1]"),
                 (Self.pipeline("x", stages: [stage], extra: ["archive": ["out"]]), Harness.admin, .badRequest, "archive: is not a field"),
                 (
                     ["project": "root/app", "name": "x", "plan": ["stages": [stage], "archive": ["../out"]]], Harness.admin, .badRequest,
@@ -145,7 +148,10 @@ struct CandorAPITests {
                 .post, "/api/pipelines",
                 json: Self.pipeline(
                     "greet", stages: [stage],
-                    extra: ["parameters": ["who"], "assignees": ["ada"], "constraints": ["headers": ["X-Event": "push"], "body": ["ref": "main"]]]))
+                    extra: [
+                        "parameters": ["who"], "assignees": ["ada"], "readers": ["user"],
+                        "constraints": ["headers": ["X-Event": "push"], "body": ["ref": "main"]],
+                    ]))
             #expect(created.status == .created, "\(created.text)")
             let pipelineID = try #require(created.object["id"] as? Int)
             let trigger = try #require(created.object["triggerToken"] as? String)
@@ -168,6 +174,16 @@ struct CandorAPITests {
             #expect(try await names(nil, cookie: ada) == ["greet", "open"])
             #expect(try await names(nil, cookie: bob) == ["open"])
             #expect(try await names(Harness.user) == ["greet", "open"])
+            #expect(try await names(Harness.projectAdmin) == ["open"])
+            #expect(try await names(Harness.admin) == ["greet", "open"])
+            // Environment values are write-only for all but admins.
+            func environment(_ token: String?, cookie: String? = nil) async throws -> [String]? {
+                let reply = try await client.send(.get, "/api/pipelines/\(pipelineID)", token: token, headers: cookie.map { ["Cookie": $0] } ?? [:])
+                return (((reply.object["plan"] as? [String: Any])?["stages"] as? [[String: Any]])?.first?["environment"]) as? [String]
+            }
+            #expect(try await environment(Harness.admin) == ["GREETING=s3cret"])
+            #expect(try await environment(Harness.user) == ["GREETING=********"])
+            #expect(try await environment(nil, cookie: ada) == ["GREETING=********"])
             #expect(try await client.send(.get, "/api/pipelines", token: "wrong").status == .unauthorized)
             #expect(try await client.send(.get, "/api/pipelines/\(pipelineID)", token: nil, headers: ["Cookie": bob]).status == .forbidden)
             #expect(try await client.send(.get, "/api/pipelines/\(pipelineID)", token: nil).status == .unauthorized)

@@ -56,6 +56,8 @@ struct Harness {
             workers: storage, history: storage, states: storage, vault: vault,
             runner: pool,
             settings: settings)
+        // The tokens of runs (runners' upload tokens) are known to the authenticator, as in the server.
+        let workerTokens = WorkerTokens()
         let permissions = PermissionService(store: storage, tokens: storage, dashboardUsers: storage)
         artifacts = ArtifactService(
             store: storage, blobs: try FileBlobStore(root: folder.appendingPathComponent("blobs").path),
@@ -64,7 +66,7 @@ struct Harness {
         let runners = RunnerService(store: storage, vault: vault)
         let users = DashboardUserService(store: storage, permissions: permissions)
         pipelines = PipelineService(
-            store: storage, runners: runners, artifacts: artifacts, transport: HTTPRunnerTransport(), uploadTokens: WorkerTokens(),
+            store: storage, runners: runners, artifacts: artifacts, transport: HTTPRunnerTransport(), uploadTokens: workerTokens,
             baseURL: "http://127.0.0.1:8080", stageTimeout: 30, users: users, tenants: storage)
         tenants = TenantService(
             store: storage, runners: runners, pipelines: pipelines, vault: vault,
@@ -73,7 +75,7 @@ struct Harness {
                 wardenTokens: Authenticator(tokens: storage)))
         let services = WardenServices(
             workers: service, artifacts: artifacts, runners: runners,
-            authenticator: Authenticator(tokens: storage),
+            authenticator: Authenticator(tokens: storage, workerTokens: workerTokens),
             tokens: TokenService(tokens: storage, permissions: permissions),
             health: storage,
             engineReady: { true }, pipelines: pipelines, dashboardUsers: users, tenants: tenants)

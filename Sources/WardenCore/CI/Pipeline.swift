@@ -83,14 +83,18 @@ public struct CIPipeline: Sendable, Equatable {
     public var tags: [String]
     public var archiveRepository: String
     public var assignees: [String]
+    /// Users and groups (by name) who may read it besides its assignees: tokens and dashboard users.
+    public var readers: [String]
     public var isPublic: Bool
     public var createdAt: Int64
 
     public init(
         id: Int64 = 0, projectID: Int64, name: String, plan: PipelinePlan, triggerTokenHash: String, parameters: [String] = [],
         headerConstraints: [String: String] = [:], bodyConstraints: [String: String] = [:], tags: [String] = [],
-        archiveRepository: String = "ci-archives", assignees: [String] = [], isPublic: Bool = false, createdAt: Int64 = 0
+        archiveRepository: String = "ci-archives", assignees: [String] = [], readers: [String] = [], isPublic: Bool = false,
+        createdAt: Int64 = 0
     ) {
+        self.readers = readers
         self.id = id
         self.projectID = projectID
         self.name = name
@@ -110,21 +114,23 @@ public struct CIPipeline: Sendable, Equatable {
 /// Who reads a pipeline on the dashboard.
 public enum PipelineViewer: Sendable, Equatable {
     case anonymous
-    /// A Warden API token (any scope).
-    case token
-    /// A logged-in dashboard user, by username.
-    case user(String)
+    /// An admin's Warden token.
+    case admin
+    /// Another Warden token (by its name) or a logged-in dashboard user (by username), with the groups it is in.
+    case user(String, groups: Set<String>)
+    /// A token that reaches only what it was made for (a worker run's, a runner's upload token): no pipeline.
+    case limited
 }
 
 extension CIPipeline {
-    /// Public pipelines are readable by anyone; the others by Warden tokens and by dashboard users: the assignees
-    /// when the pipeline has some, else every logged-in user.
+    /// Public pipelines are readable by anyone; the others by admins, their assignees and their readers (a user
+    /// named there, or a member of a group named there).
     public func isReadable(by viewer: PipelineViewer) -> Bool {
         if isPublic { return true }
         switch viewer {
-        case .anonymous: return false
-        case .token: return true
-        case .user(let name): return assignees.isEmpty || assignees.contains(name)
+        case .anonymous, .limited: return false
+        case .admin: return true
+        case .user(let name, let groups): return assignees.contains(name) || readers.contains(name) || readers.contains(where: groups.contains)
         }
     }
 }

@@ -73,7 +73,7 @@ public final class PipelineService: Sendable {
     public func create(
         project reference: String, name: String, plan: PipelinePlan, parameters: [String], headerConstraints: [String: String],
         bodyConstraints: [String: String], tags: [String], archiveRepository: String, isPublic: Bool, assignees: [String] = [],
-        by principal: Principal
+        readers: [String] = [], by principal: Principal
     ) async throws -> (CIPipeline, String) {
         guard principal.isAdmin else { throw WardenError(.forbidden, "only an admin may create pipelines") }
         guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw WardenError.invalid("name", "is required") }
@@ -85,6 +85,10 @@ public final class PipelineService: Sendable {
         for (index, assignee) in assignees.enumerated() where !(try await users?.exists(username: assignee) ?? true) {
             throw WardenError.invalid("assignees[\(index)]", "no dashboard user is named '\(assignee)'")
         }
+        if readers.count > 1_000 { throw WardenError.invalid("readers", "has more than 1000 names") }
+        for (index, reader) in readers.enumerated() where try await !artifacts.permissions.isUserOrGroup(reader) {
+            throw WardenError.invalid("readers[\(index)]", "no token, dashboard user or group is named '\(reader)'")
+        }
         let project = try await runners.project(reference)
         if try await artifacts.cachedRepository(archiveRepository) == nil {
             _ = try await artifacts.saveRepository(
@@ -95,7 +99,7 @@ public final class PipelineService: Sendable {
             CIPipeline(
                 projectID: project.id, name: name, plan: plan, triggerTokenHash: TokenRecord.hash(of: token), parameters: parameters,
                 headerConstraints: headerConstraints, bodyConstraints: bodyConstraints, tags: tags, archiveRepository: archiveRepository,
-                assignees: assignees, isPublic: isPublic, createdAt: Self.now()))
+                assignees: assignees, readers: readers, isPublic: isPublic, createdAt: Self.now()))
         return (pipeline, token)
     }
 

@@ -107,12 +107,23 @@ public final class PermissionService: Sendable {
             Snapshot.Target(target: $0, includes: $0.includePatterns.map(AntPattern.init), excludes: $0.excludePatterns.map(AntPattern.init))
         }
         var groupsOf: [String: Set<String>] = [:]
-        for group in try await store.groups() {
+        for group in try await store.userGroups() {
             for member in group.members { groupsOf[member, default: []].insert(group.name) }
         }
         let fresh = Snapshot(targets: targets, groupsOf: groupsOf, loadedAt: now)
         snapshot.withLock { if $0.generation == generation { $0.value = fresh } }
         return fresh
+    }
+
+    /// The groups `user` is a member of.
+    public func groups(of user: String) async throws -> Set<String> {
+        try await current().groupsOf[user] ?? []
+    }
+
+    /// Whether `name` is a user (a token or dashboard user) or a group.
+    public func isUserOrGroup(_ name: String) async throws -> Bool {
+        if try await store.userGroups().contains(where: { $0.name == name }) { return true }
+        return try await userExists(name)
     }
 
     func changed() { snapshot.withLock { $0 = ($0.generation + 1, nil) } }
@@ -166,7 +177,7 @@ public final class PermissionService: Sendable {
             }
             if actions.isEmpty { throw WardenError.invalid("repo.actions.users.\(user)", "must grant at least one action") }
         }
-        let groups = Set(try await store.groups().map(\.name))
+        let groups = Set(try await store.userGroups().map(\.name))
         for (group, actions) in target.groups.sorted(by: { $0.key < $1.key }) {
             guard groups.contains(group) else { throw WardenError.invalid("repo.actions.groups.\(group)", "no group is named '\(group)'") }
             if actions.isEmpty { throw WardenError.invalid("repo.actions.groups.\(group)", "must grant at least one action") }
@@ -185,12 +196,12 @@ public final class PermissionService: Sendable {
 
     public func groups(by principal: Principal?) async throws -> [UserGroup] {
         try Self.requireAdmin(principal)
-        return try await store.groups()
+        return try await store.userGroups()
     }
 
     public func group(named name: String, by principal: Principal?) async throws -> UserGroup {
         try Self.requireAdmin(principal)
-        guard let group = try await store.groups().first(where: { $0.name == name }) else {
+        guard let group = try await store.userGroups().first(where: { $0.name == name }) else {
             throw WardenError(.notFound, "group '\(name)' does not exist")
         }
         return group
@@ -209,13 +220,13 @@ public final class PermissionService: Sendable {
         var group = group
         group.members = Array(Set(group.members)).sorted()
         defer { changed() }
-        return try await store.saveGroup(group)
+        return try await store.saveUserGroup(group)
     }
 
     public func deleteGroup(named name: String, by principal: Principal?) async throws {
         try Self.requireAdmin(principal)
         defer { changed() }
-        guard try await store.deleteGroup(name: name) else { throw WardenError(.notFound, "group '\(name)' does not exist") }
+        guard try await store.deleteUserGroup(name: name) else { throw WardenError(.notFound, "group '\(name)' does not exist") }
     }
 
     /// A new user (a token or a dashboard user) joins the groups marked auto-join.

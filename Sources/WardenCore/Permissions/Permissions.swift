@@ -98,11 +98,11 @@ public protocol PermissionStore: Sendable {
     func savePermissionTarget(_ target: PermissionTarget) async throws -> Bool
     /// False when there was no such target.
     func deletePermissionTarget(name: String) async throws -> Bool
-    func groups() async throws -> [UserGroup]
+    func userGroups() async throws -> [UserGroup]
     /// Creates or replaces the group of that name (with its members). Returns whether it was new.
-    func saveGroup(_ group: UserGroup) async throws -> Bool
+    func saveUserGroup(_ group: UserGroup) async throws -> Bool
     /// Deletes the group and its memberships; the targets that granted to it lose that grant. False when absent.
-    func deleteGroup(name: String) async throws -> Bool
+    func deleteUserGroup(name: String) async throws -> Bool
     /// Adds `user` to every group marked `autoJoin`.
     func joinAutoJoinGroups(user: String) async throws
 }
