@@ -28,6 +28,8 @@ struct Harness {
     let artifacts: ArtifactService
     let pipelines: PipelineService
     let tenants: TenantService
+    /// The run tokens (workers', runners') the authenticator knows.
+    let workerTokens: WorkerTokens
     static let jwtSecret = "a-tenant-jwt-secret-for-the-tests-of-warden"
     let app: Application<RouterResponder<WardenRequestContext>>
 
@@ -57,7 +59,7 @@ struct Harness {
             runner: pool,
             settings: settings)
         // The tokens of runs (runners' upload tokens) are known to the authenticator, as in the server.
-        let workerTokens = WorkerTokens()
+        workerTokens = WorkerTokens()
         let permissions = PermissionService(store: storage, tokens: storage, dashboardUsers: storage)
         artifacts = ArtifactService(
             store: storage, blobs: try FileBlobStore(root: folder.appendingPathComponent("blobs").path),

@@ -212,7 +212,7 @@ public final class PipelineService: Sendable {
         // The runner may write its run's archive folder and nothing else; the token ends with the run.
         let uploadToken = uploadTokens.mint(
             name: "runner-\(runner.id)",
-            rights: .only([RepositoryReach(repo: pipeline.archiveRepository, folder: "\(pipeline.id)/\(run.id)", actions: [.write])]),
+            rights: .upload(archiveRepository: pipeline.archiveRepository, pipeline: pipeline.id, run: run.id),
             lifetime: stageTimeout * Double(plan.stages.count) + 600)
         defer { uploadTokens.revoke(uploadToken) }
         do {

@@ -64,8 +64,10 @@ public final class PermissionService: Sendable {
             if principal.isAdmin || (action == .read && repository.anonymousRead) { return true }
             return granted(action, to: principal.name, repo: repository.key, path: path, current)
         case .owner(let owner, let ownerIsAdmin, let within):
+            // What anyone may read, a worker may read too, declared or not.
+            if action == .read && repository.anonymousRead { return true }
             guard within.contains(where: { $0.allows(action, repo: repository.key, path: path) }) else { return false }
-            if ownerIsAdmin || (action == .read && repository.anonymousRead) { return true }
+            if ownerIsAdmin { return true }
             return granted(action, to: owner, repo: repository.key, path: path, current)
         }
     }

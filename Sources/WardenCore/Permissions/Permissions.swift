@@ -138,4 +138,9 @@ public enum RepositoryRights: Sendable, Equatable {
     case owner(String, ownerIsAdmin: Bool, within: [RepositoryReach])
     /// Exactly these reaches, whatever anyone is granted: a runner's upload token, its run's archive folder.
     case only([RepositoryReach])
+
+    /// A runner's upload token for run `run` of pipeline `pipeline`: write in its archive folder, nothing else.
+    public static func upload(archiveRepository: String, pipeline: Int64, run: Int64) -> RepositoryRights {
+        .only([RepositoryReach(repo: archiveRepository, folder: "\(pipeline)/\(run)", actions: [.write])])
+    }
 }
