@@ -29,6 +29,7 @@ struct FuzzTests {
             method: "POST", path: "/worker/api/v1/workers",
             fields: [
                 "key", "action", "sourceCode", "enabled", "debug", "filterCriteria", "secrets", "properties", "shared", "projectKey", "description",
+                "platformAccess",
             ]),
         Route(
             method: "PUT", path: "/worker/api/v2/workers", fields: ["key", "action", "sourceCode", "enabled", "filterCriteria", "secrets", "version"]),
@@ -52,6 +53,15 @@ struct FuzzTests {
         Route(method: "POST", path: "/artifactory/api/copy/libs/{x}", query: ["to", "dry"]),
         Route(method: "POST", path: "/artifactory/api/move/libs/{x}", query: ["to", "dry"]),
         Route(method: "POST", path: "/artifactory/api/search/aql"), Route(method: "GET", path: "/artifactory/api/storageinfo"),
+        Route(method: "POST", path: "/artifactory/api/repositories/{x}", fields: ["description", "anonymousRead", "quotaBytes"]),
+        // Permission targets and groups.
+        Route(method: "POST", path: "/artifactory/api/v2/security/permissions", fields: ["name", "repo"]),
+        Route(method: "PUT", path: "/artifactory/api/v2/security/permissions/{x}", fields: ["name", "repo"]),
+        Route(method: "GET", path: "/artifactory/api/v2/security/permissions/{x}"),
+        Route(method: "DELETE", path: "/artifactory/api/v2/security/permissions/{x}"),
+        Route(method: "PUT", path: "/artifactory/api/security/groups/{x}", fields: ["name", "description", "autoJoin", "userNames"]),
+        Route(method: "POST", path: "/artifactory/api/security/groups/{x}", fields: ["description", "autoJoin", "userNames"]),
+        Route(method: "GET", path: "/artifactory/api/security/groups/{x}"), Route(method: "DELETE", path: "/artifactory/api/security/groups/{x}"),
         // Runners API v4 and the agents API.
         Route(method: "GET", path: "/api/v4/runners", query: ["page", "per_page", "type", "status", "paused", "tag_list"]),
         Route(method: "GET", path: "/api/v4/runners/all", query: ["page", "per_page"]),
@@ -68,7 +78,7 @@ struct FuzzTests {
         // Candor.
         Route(method: "POST", path: "/login", fields: ["username", "password"]),
         Route(method: "POST", path: "/api/users", fields: ["username", "password"]),
-        Route(method: "POST", path: "/api/pipelines", fields: ["project", "name", "tags", "parameters", "plan", "public", "assignees"]),
+        Route(method: "POST", path: "/api/pipelines", fields: ["project", "name", "tags", "parameters", "plan", "public", "assignees", "readers"]),
         Route(method: "GET", path: "/api/pipelines/{x}"), Route(method: "POST", path: "/trigger/{x}", query: ["who"]),
         Route(method: "GET", path: "/api/runs/{x}/{x}/log"), Route(method: "GET", path: "/api/runs/{x}/{x}/archive", query: ["file", "mode"]),
         // The tenant dialect.

@@ -25,7 +25,7 @@ struct HookEndToEndTests {
         let folders = try FileManager.default.contentsOfDirectory(atPath: hooks.path).filter {
             FileManager.default.fileExists(atPath: hooks.appendingPathComponent("\($0)/worker.ts").path)
         }
-        #expect(folders.count >= 12)
+        #expect(folders.count >= 13)
         for folder in folders {
             #expect(try String(contentsOf: hooks.appendingPathComponent("\(folder)/types.ts"), encoding: .utf8) == types, "hooks/\(folder)/types.ts")
         }
@@ -170,5 +170,38 @@ struct HookEndToEndTests {
         #expect(totals?["files"] as? Int == 3 && totals?["bytes"] as? Int == 6)
         let top = (report["mostDownloaded"] as? [[String: Any]])?.map { "\($0["id"] ?? ""):\($0["downloads"] ?? "")" }
         #expect(top == ["libs:two.bin:3", "docs:readme.md:1"])
+    }
+
+    @Test func labelNewArtifactsWithTheRightsOfItsOwner() async throws {
+        let server = try await start()
+        defer { server.stop() }
+        func labels(_ path: String) async throws -> [String: Any]? {
+            (try await server.request("GET", "/artifactory/api/storage/libs/\(path)?properties=uploaded.by,uploaded.at").body as? [String: Any])?[
+                "properties"] as? [String: Any]
+        }
+        try await server.deployWorker(key: "label", action: "AFTER_CREATE", source: try Self.source("label-new-artifacts"), repos: ["libs"])
+        #expect(try await server.text("PUT", "/artifactory/libs/app/1.0.jar", body: "jar").status == 201)
+        try await server.eventually("the label") { try await labels("app/1.0.jar")?["uploaded.by"] as? [String] == ["admin"] }
+        #expect((try await labels("app/1.0.jar")?["uploaded.at"] as? [String])?.first?.hasPrefix("20") == true)
+        // Saved by a project admin who may not annotate libs, the same worker labels nothing (its run fails).
+        let made = try await server.request("POST", "/worker/api/v1/tokens", json: ["name": "pa", "scope": "project-admin", "projectKey": "p1"])
+        let projectAdmin = try #require((made.body as? [String: Any])?["token"] as? String)
+        let deleted = try await server.request("DELETE", "/worker/api/v1/workers/label")
+        #expect(deleted.status == 204)
+        let body: [String: Any] = [
+            "key": "label", "action": "AFTER_CREATE", "sourceCode": try Self.source("label-new-artifacts"), "enabled": true, "projectKey": "p1",
+            "filterCriteria": ["artifactFilterCriteria": ["repoKeys": ["libs"]]],
+        ]
+        #expect(try await server.request("POST", "/worker/api/v1/workers", json: body, token: projectAdmin).status == 201)
+        #expect(try await server.text("PUT", "/artifactory/libs/app/2.0.jar", body: "jar").status == 201)
+        try await server.eventually("the refused run") {
+            try await server.history("label").contains { "\($0["executionResult"] ?? "")".contains("403") }
+        }
+        #expect(try await labels("app/2.0.jar") == nil)
+        // Granted annotate on libs, its next run labels.
+        let target: [String: Any] = ["name": "pa-annotates", "repo": ["repositories": ["libs"], "actions": ["users": ["pa": ["annotate"]]]]]
+        #expect(try await server.request("POST", "/artifactory/api/v2/security/permissions", json: target).status == 201)
+        #expect(try await server.text("PUT", "/artifactory/libs/app/3.0.jar", body: "jar").status == 201)
+        try await server.eventually("the label") { try await labels("app/3.0.jar")?["uploaded.by"] as? [String] == ["admin"] }
     }
 }

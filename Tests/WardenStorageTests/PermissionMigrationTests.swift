@@ -9,11 +9,7 @@ import WardenCore
 /// (through an explicit permission target); what a fresh server gets is nothing but its admin (issue 11).
 @Suite("SQLite storage: permissions")
 struct PermissionMigrationTests {
-    func path() throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("warden-permission-storage-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        return folder.appendingPathComponent("db.sqlite").path
-    }
+    func path() throws -> String { try temporaryDatabasePath("warden-permission-storage") }
 
     func principal(_ name: String) -> Principal { Principal(name: name, scope: .user) }
 

@@ -8,11 +8,7 @@ import WardenCore
 /// The tenant dialect's storage: migration 006 over a database that already has runs, autohold counting, keys.
 @Suite("SQLite storage: tenants")
 struct TenantStorageTests {
-    func path() throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("warden-tenant-storage-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        return folder.appendingPathComponent("db.sqlite").path
-    }
+    func path() throws -> String { try temporaryDatabasePath("warden-tenant-storage") }
 
     @Test func runsStoredBeforeMigration006KeepEverythingAndGetTheirOwnUUID() async throws {
         let path = try path()
@@ -71,4 +67,11 @@ struct TenantStorageTests {
         try await storage.setTenantState(state, id: tenant.id)
         #expect(try await storage.tenantState(id: tenant.id) == state)
     }
+}
+
+/// A database file path in a fresh temporary folder.
+func temporaryDatabasePath(_ prefix: String) throws -> String {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    return folder.appendingPathComponent("db.sqlite").path
 }

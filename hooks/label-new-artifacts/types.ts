@@ -1,0 +1,74 @@
+// Types of the worker API (spec §4), for editors and type checking. Workers import from './types' (or
+// 'jfrog-workers'); Warden drops those imports and provides the status enums as globals at run time.
+
+export interface PlatformHttpResponse<T = any> { status: number; headers: Record<string, string>; data: T }
+export interface PlatformHttpClient {
+  get<T = any>(path: string, headers?: Record<string, string>): Promise<PlatformHttpResponse<T>>;
+  post<T = any>(path: string, data?: any, headers?: Record<string, string>): Promise<PlatformHttpResponse<T>>;
+  put<T = any>(path: string, data?: any, headers?: Record<string, string>): Promise<PlatformHttpResponse<T>>;
+  patch<T = any>(path: string, data?: any, headers?: Record<string, string>): Promise<PlatformHttpResponse<T>>;
+  delete<T = any>(path: string, headers?: Record<string, string>): Promise<PlatformHttpResponse<T>>;
+  request<T = any>(method: string, path: string, headers?: Record<string, string>, data?: any): Promise<PlatformHttpResponse<T>>;
+}
+export interface AxiosLikeConfig { url?: string; method?: string; headers?: Record<string, string>; data?: any }
+export interface AxiosLikeClient {
+  get<T = any>(url: string, config?: AxiosLikeConfig): Promise<PlatformHttpResponse<T>>;
+  head<T = any>(url: string, config?: AxiosLikeConfig): Promise<PlatformHttpResponse<T>>;
+  delete<T = any>(url: string, config?: AxiosLikeConfig): Promise<PlatformHttpResponse<T>>;
+  post<T = any>(url: string, data?: any, config?: AxiosLikeConfig): Promise<PlatformHttpResponse<T>>;
+  put<T = any>(url: string, data?: any, config?: AxiosLikeConfig): Promise<PlatformHttpResponse<T>>;
+  patch<T = any>(url: string, data?: any, config?: AxiosLikeConfig): Promise<PlatformHttpResponse<T>>;
+  request<T = any>(config: AxiosLikeConfig): Promise<PlatformHttpResponse<T>>;
+}
+export interface PlatformContext {
+  clients: { platformHttp: PlatformHttpClient; axios: AxiosLikeClient };
+  secrets: { get(key: string): string | undefined };
+  properties: { get(key: string): string | undefined };
+  state: {
+    get(key: string): string | undefined; set(key: string, value: unknown): void; has(key: string): boolean;
+    delete(key: string): boolean; clear(): void; getAll(): Record<string, string>;
+  };
+  crypto: {
+    hash(algorithm: 'sha256' | 'sha384' | 'sha512' | 'sha1' | 'md5', data: string, encoding?: 'hex' | 'base64'): string;
+    hmac(algorithm: 'sha256' | 'sha384' | 'sha512' | 'sha1', key: string, data: string, encoding?: 'hex' | 'base64'): string;
+    randomBytes(count: number, encoding?: 'hex' | 'base64'): string;
+  };
+  baseUrl: string;
+  platformToken: string;
+  wait(milliseconds: number): Promise<void>;
+  getRemainingExecutionTime(): number;
+}
+
+export enum DownloadStatus { DOWNLOAD_UNSPECIFIED = 0, DOWNLOAD_PROCEED = 1, DOWNLOAD_STOP = 2, DOWNLOAD_WARN = 3, UNRECOGNIZED = -1 }
+export enum UploadStatus { UPLOAD_UNSPECIFIED = 0, UPLOAD_PROCEED = 1, UPLOAD_STOP = 2, UPLOAD_WARN = 3, UNRECOGNIZED = -1 }
+export enum ActionStatus { UNSPECIFIED = 0, PROCEED = 1, STOP = 2, WARN = 3, UNRECOGNIZED = -1 }
+export enum BeforeDeleteStatus { BEFORE_DELETE_UNSPECIFIED = 0, BEFORE_DELETE_PROCEED = 1, BEFORE_DELETE_STOP = 2, BEFORE_DELETE_WARN = 3, UNRECOGNIZED = -1 }
+export enum BeforePropertyCreateStatus {
+  BEFORE_PROPERTY_CREATE_UNSPECIFIED = 0, BEFORE_PROPERTY_CREATE_PROCEED = 1, BEFORE_PROPERTY_CREATE_STOP = 2, BEFORE_PROPERTY_CREATE_WARN = 3, UNRECOGNIZED = -1,
+}
+export enum RepoType { REPO_TYPE_UNSPECIFIED = 0, REPO_TYPE_LOCAL = 1, REPO_TYPE_REMOTE = 2, REPO_TYPE_FEDERATED = 3, UNRECOGNIZED = -1 }
+export enum Status { STATUS_UNSPECIFIED = 0, STATUS_FAIL = 2, STATUS_SUCCESS = 4, UNRECOGNIZED = -1 }
+
+export interface RepoPath { key: string; path: string; id: string; isRoot: boolean; isFolder: boolean }
+export interface UserContext { id: string; isToken: boolean; realm: string }
+export interface Header { value: string[] }
+export interface DownloadMetadata {
+  repoPath: RepoPath; originalRepoPath?: RepoPath; name: string; headOnly: boolean; checksum: boolean; recursive: boolean;
+  modificationTime: number; directoryRequest: boolean; metadata: boolean; lastModified: number; ifModifiedSince: number;
+  servletContextUrl: string; uri: string; clientAddress: string; zipResourcePath: string; zipResourceRequest: boolean;
+  replaceHeadRequestWithGet: boolean; repoType: RepoType;
+}
+export interface UploadMetadata {
+  repoPath: RepoPath; contentLength: number; lastModified: number; trustServerChecksums: boolean; servletContextUrl: string;
+  skipJarIndexing: boolean; disableRedirect: boolean; repoType: RepoType;
+}
+export interface BeforeDownloadRequest { metadata: DownloadMetadata; headers: Record<string, Header>; userContext: UserContext; repoPath: RepoPath }
+export interface BeforeDownloadResponse { status: DownloadStatus; message: string; headers?: Record<string, Header> }
+export interface AfterDownloadRequest { metadata: DownloadMetadata; headers: Record<string, Header>; userContext: UserContext }
+export interface AfterDownloadResponse { message: string }
+export interface BeforeUploadRequest {
+  metadata: UploadMetadata; headers: Record<string, Header>; userContext: UserContext; artifactProperties: Record<string, { value: string[] }>;
+}
+export interface BeforeUploadResponse { status: UploadStatus; message: string; modifiedRepoPath?: RepoPath }
+export interface AfterCreateRequest { metadata: UploadMetadata; headers: Record<string, Header>; userContext: UserContext }
+export interface AfterCreateResponse { message: string }
