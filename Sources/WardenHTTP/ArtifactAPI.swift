@@ -282,7 +282,7 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
             return Response(
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                 body: headOnly ? .init() : .init(byteBuffer: ByteBuffer(string: html)))
-        case .file(let item, let blobPath, let extra):
+        case .file(let item, let blobPath, let extra, let delivery):
             var headers: HTTPFields = [
                 .contentType: Self.mimeType(item.name), .eTag: "\"\(item.sha1)\"", .lastModified: HTTPDate.format(millis: item.modifiedAt),
                 .acceptRanges: "bytes",
@@ -296,45 +296,26 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
                 guard let field = HTTPField.Name(name) else { continue }
                 for value in values { headers.append(HTTPField(name: field, value: value)) }
             }
-            if let match = request.headers[.ifNoneMatch], match == "\"\(item.sha1)\"" || match == "*" {
-                return Response(status: .notModified, headers: headers)
-            }
-            if let since = request.headers[.ifModifiedSince], let seconds = HTTPDate.parse(since).flatMap(Checked.int64),
-                seconds >= item.modifiedAt / 1000
-            {
-                return Response(status: .notModified, headers: headers)
-            }
-            var range = item.size > 0 ? 0...Int(item.size - 1) : nil
+            let range: ClosedRange<Int64>?
             var status = HTTPResponse.Status.ok
-            if let header = request.headers[.range], item.size > 0 {
-                guard let wanted = Self.byteRange(header, size: Int(item.size)) else {
-                    headers[.contentRange] = "bytes */\(item.size)"
-                    return Response(status: .rangeNotSatisfiable, headers: headers)
-                }
-                range = wanted
+            switch delivery {
+            case .notModified:
+                return Response(status: .notModified, headers: headers)
+            case .unsatisfiable:
+                headers[.contentRange] = "bytes */\(item.size)"
+                return Response(status: .rangeNotSatisfiable, headers: headers)
+            case .whole:
+                range = item.size > 0 ? 0...(item.size - 1) : nil
+            case .part(let part):
+                range = part
                 status = .partialContent
-                headers[.contentRange] = "bytes \(wanted.lowerBound)-\(wanted.upperBound)/\(item.size)"
+                headers[.contentRange] = "bytes \(part.lowerBound)-\(part.upperBound)/\(item.size)"
             }
             headers[.contentLength] = "\(range?.count ?? 0)"
-            if headOnly || range == nil { return Response(status: status, headers: headers) }
-            let body = try await fileIO.loadFile(path: blobPath, range: range!, context: context)
+            guard !headOnly, let range else { return Response(status: status, headers: headers) }
+            let body = try await fileIO.loadFile(path: blobPath, range: Int(range.lowerBound)...Int(range.upperBound), context: context)
             return Response(status: status, headers: headers, body: body)
         }
-    }
-
-    /// One range of `bytes=a-b`, `bytes=a-` or `bytes=-n`; `nil` when it cannot be satisfied.
-    static func byteRange(_ header: String, size: Int) -> ClosedRange<Int>? {
-        guard header.hasPrefix("bytes="), !header.contains(",") else { return nil }
-        let spec = header.dropFirst(6).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-        guard spec.count == 2 else { return nil }
-        if spec[0].isEmpty {
-            guard let suffix = Int(spec[1]), suffix > 0 else { return nil }
-            return max(0, size - suffix)...(size - 1)
-        }
-        guard let start = Int(spec[0]), start < size else { return nil }
-        if spec[1].isEmpty { return start...(size - 1) }
-        guard let end = Int(spec[1]), end >= start else { return nil }
-        return start...min(end, size - 1)
     }
 
     static func escape(_ text: String) -> String {

@@ -10,6 +10,7 @@ struct CandorAPI<Context: RemoteAddressRequestContext>: Sendable {
     let artifacts: ArtifactService
     let users: DashboardUserService
     let auth: RequestAuthenticator
+    let fileIO = FileIO()
 
     static var cookieName: String { "candor_session" }
 
@@ -95,18 +96,19 @@ struct CandorAPI<Context: RemoteAddressRequestContext>: Sendable {
             return Response.json(rendered, status: .created)
         }
         routes.get("api/pipelines") { request, _ in
-            let viewer = try await viewer(request)
+            let (viewer, _) = try await viewer(request)
             let pipelines = try await service.pipelines().filter { $0.isReadable(by: viewer) }
             return Response.json(pipelines.map { Self.render($0, for: viewer) })
         }
         routes.get("api/pipelines/{id}") { request, context in
-            let (pipeline, viewer) = try await readable(request, context.parameters.require("id"))
+            let (viewer, _) = try await viewer(request)
+            let pipeline = try await service.pipeline(try context.parameters.require("id"), for: viewer)
             var rendered = Self.render(pipeline, for: viewer)
             rendered["runs"] = try await service.runs(of: pipeline).map(Self.render)
             return Response.json(rendered)
         }
         routes.get("api/runs/{pipeline}/{run}/log") { request, context in
-            let run = try await run(request, context)
+            let (_, run, _) = try await run(request, context)
             let text = try await service.log(of: run)
             return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
         }
@@ -145,63 +147,52 @@ struct CandorAPI<Context: RemoteAddressRequestContext>: Sendable {
         return nil
     }
 
-    /// A logged-in dashboard user, a Warden token (a wrong one is refused), or nobody.
-    func viewer(_ request: Request) async throws -> PipelineViewer {
+    /// A logged-in dashboard user, a Warden token (a wrong one is refused), or nobody; and the principal its
+    /// downloads act as (a dashboard user's may do nothing but be named).
+    func viewer(_ request: Request) async throws -> (PipelineViewer, Principal?) {
+        let permissions = artifacts.permissions
         if let token = Self.session(request), let user = try await users.user(session: token) {
-            return .user(user.username, groups: try await artifacts.permissions.groups(of: user.username))
+            let principal = Principal(name: user.username, scope: .user, repositoryRights: .only([]))
+            return (.user(user.username, groups: try await permissions.groups(of: user.username)), principal)
         }
         if request.headers[.authorization] != nil {
             let principal = try await auth.principal(for: request)
-            guard principal.repositoryRights == .granted else { return .limited }
-            if principal.isAdmin { return .admin }
-            return .user(principal.name, groups: try await artifacts.permissions.groups(of: principal.name))
+            guard principal.repositoryRights == .granted else { return (.limited, principal) }
+            if principal.isAdmin { return (.admin, principal) }
+            return (.user(principal.name, groups: try await permissions.groups(of: principal.name)), principal)
         }
-        return .anonymous
+        return (.anonymous, nil)
     }
 
-    /// The pipeline, when the caller may read it (`CIPipeline.isReadable`), and who the caller is.
-    func readable(_ request: Request, _ id: String) async throws -> (CIPipeline, PipelineViewer) {
-        guard let number = Int64(id) else { throw WardenError(.notFound, "pipeline '\(id)' does not exist") }
-        let pipeline = try await service.pipeline(id: number)
-        let viewer = try await viewer(request)
-        guard pipeline.isReadable(by: viewer) else {
-            switch viewer {
-            case .user(let name, _):
-                throw WardenError(.forbidden, "\(name) is neither an assignee nor a reader of pipeline \(pipeline.id)")
-            case .limited: throw WardenError(.forbidden, "this token reads no pipeline")
-            case .anonymous, .admin: throw WardenError(.unauthorized, "log in (POST /login) or send a token")
-            }
-        }
-        return (pipeline, viewer)
-    }
-
-    func run(_ request: Request, _ context: Context) async throws -> CIRun {
-        let (pipeline, _) = try await readable(request, try context.parameters.require("pipeline"))
+    /// The run of the path's pipeline (which the caller may read), and the caller.
+    func run(_ request: Request, _ context: Context) async throws -> (CIPipeline, CIRun, Principal?) {
+        let (viewer, principal) = try await viewer(request)
+        let pipeline = try await service.pipeline(try context.parameters.require("pipeline"), for: viewer)
         let reference = try context.parameters.require("run")
-        if reference == "last" { return try await service.run(pipelineID: pipeline.id, runID: nil) }
+        if reference == "last" { return (pipeline, try await service.run(pipelineID: pipeline.id, runID: nil), principal) }
         guard let id = Int64(reference) else { throw WardenError(.notFound, "No log could be found") }
-        return try await service.run(pipelineID: pipeline.id, runID: id)
+        return (pipeline, try await service.run(pipelineID: pipeline.id, runID: id), principal)
     }
 
+    /// Streams an archived file; the download is the caller's (its workers run, it is counted; see
+    /// `PipelineService.archived`). Conditional and range headers are not part of Candor's archive route.
     func archive(_ request: Request, _ context: Context) async throws -> Response {
         guard let file = request.uri.queryParameters.get("file"), !file.isEmpty else {
             throw WardenError.invalid("file", "is required: ?file=<URI-encoded name>")
         }
         let mode = request.uri.queryParameters.get("mode") ?? "stream"
         guard mode == "stream" || mode == "file" else { throw WardenError.invalid("mode", "must be stream or file, got '\(mode)'") }
-        let run = try await run(request, context)
-        let name = file.removingPercentEncoding ?? file
-        guard run.archived.contains(name) else { throw WardenError(.notFound, "run \(run.id) archived no file '\(name)'") }
-        let pipeline = try await service.pipeline(id: run.pipelineID)
-        let answer = try await artifacts.download(
-            repo: pipeline.archiveRepository, path: "\(pipeline.id)/\(run.id)/\(name)", headOnly: false,
-            request: ArtifactRequest(principal: Principal(name: "candor", scope: .admin)))
-        guard case .file(let item, let blobPath, _) = answer, let data = FileManager.default.contents(atPath: blobPath) else {
-            throw WardenError(.notFound, "run \(run.id) archived no file '\(name)'")
-        }
+        let (pipeline, run, principal) = try await run(request, context)
+        let ignored: Set<String> = ["range", "if-none-match", "if-modified-since", "if-match", "if-range"]
+        let (item, blobPath) = try await service.archived(
+            run, of: pipeline, file: file.removingPercentEncoding ?? file,
+            request: ArtifactRequest(
+                principal: principal,
+                headers: request.headers.filter { !ignored.contains($0.name.canonicalName) }.map { ($0.name.rawName, $0.value) }))
         var headers: HTTPFields = [.contentType: "application/octet-stream", .contentLength: "\(item.size)"]
         if mode == "file" { headers[.contentDisposition] = "attachment; filename=\"\(item.name.filter { $0 != "\"" })\"" }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(data: data)))
+        guard item.size > 0 else { return Response(status: .ok, headers: headers) }
+        return Response(status: .ok, headers: headers, body: try await fileIO.loadFile(path: blobPath, context: context))
     }
 
     /// Environment values are write-only for all but admins: the others see each variable's name only.

@@ -103,4 +103,82 @@ struct UploadTokenTests {
             #expect(try await client.send(.put, "\(seen.archiveFolder)/late.txt", token: seen.token, raw: "late").status == .unauthorized)
         }
     }
+
+    /// A runner that archives `out.txt` (with its upload token) and passes.
+    static func archivingRunner(_ client: Harness.Client) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/") { _, _ in "OK" }
+        router.get("/logs/{id}") { _, _ in "log\n" }
+        router.post("/run") { request, _ in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let upload = (try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any])?["upload"] as? [String: Any]
+            let folder = (upload?["url"] as? String ?? "").replacingOccurrences(of: "http://127.0.0.1:8080", with: "")
+            _ = try await client.send(.put, "\(folder)/out.txt", token: upload?["token"] as? String, raw: "archived")
+            let answer: [String: Any] = ["status": "Passed", "stages": [["name": "s", "status": "Passed", "exitCode": 0]], "archived": ["out.txt"]]
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(data: try JSONSerialization.data(withJSONObject: answer))))
+        }
+        return router
+    }
+
+    /// Candor's archive route (issue 12, bug 2): the download is the caller's, not a made-up admin's: the archive
+    /// repository's BEFORE_DOWNLOAD workers see the caller and may stop it, and it is counted for the caller.
+    @Test func anArchiveIsDownloadedAsItsReaderWithThePoliciesOfItsRepository() async throws {
+        try await Harness().session { client in
+            for name in ["ada", "bob"] {
+                #expect(try await client.send(.post, "/api/users", json: ["username": name, "password": "correct horse"]).status == .created)
+            }
+            _ = try await client.send(.post, "/api/v4/projects", json: ["name": "app"])
+            let created = try await client.send(
+                .post, "/api/pipelines",
+                json: [
+                    "project": "root/app", "name": "build", "readers": ["ada", "bob"],
+                    "plan": ["stages": [["name": "s", "image": "debian:12", "script": ["true"]]]],
+                ])
+            let pipelineID = try #require(created.object["id"] as? Int, "\(created.text)")
+            let trigger = try #require(created.object["triggerToken"] as? String)
+            let policy: [String: Any] = [
+                "key": "no-bob", "action": "BEFORE_DOWNLOAD", "enabled": true,
+                "filterCriteria": ["artifactFilterCriteria": ["repoKeys": ["ci-archives"]]],
+                "sourceCode":
+                    "export default async (context, data) => data.userContext.id === 'bob' ? { status: DownloadStatus.DOWNLOAD_STOP, message: 'not for bob' } : { status: DownloadStatus.DOWNLOAD_PROCEED, message: 'ok' };",
+            ]
+            #expect(try await client.send(.post, "/worker/api/v1/workers", json: policy).status == .created)
+            let runner = Application(router: Self.archivingRunner(client), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+            try await runner.test(.live) { runnerClient in
+                let port = try #require(runnerClient.port)
+                let registration = try #require(
+                    try await client.send(.post, "/api/v4/runners/reset_registration_token").object["token"] as? String)
+                _ = try await client.send(
+                    .post, "/api/v4/runners", token: nil,
+                    json: ["token": registration, "url": "http://127.0.0.1:\(port)", "control_token": "control", "description": "archiver"])
+                #expect(try await client.send(.post, "/trigger/\(trigger)", token: nil, json: [:]).status == .ok)
+                var status = "Running"
+                for _ in 0..<300 where status == "Running" {
+                    try await Task.sleep(for: .milliseconds(50))
+                    status =
+                        (try await client.send(.get, "/api/pipelines/\(pipelineID)").object["runs"] as? [[String: Any]])?.last?["status"] as? String
+                        ?? ""
+                }
+                #expect(status == "Passed")
+            }
+            func login(_ name: String) async throws -> String {
+                let reply = try await client.send(.post, "/login", token: nil, json: ["username": name, "password": "correct horse"])
+                return try #require(reply.headers[.setCookie]?.split(separator: ";").first.map(String.init))
+            }
+            let archive = "/api/runs/\(pipelineID)/last/archive?file=out.txt"
+            let stats = "/artifactory/api/storage/ci-archives/\(pipelineID)/1/out.txt?stats"
+            let ada = try await client.send(.get, archive, token: nil, headers: ["Cookie": try await login("ada")])
+            #expect(ada.status == .ok && ada.text == "archived", "\(ada.text)")
+            var counted = try await client.send(.get, stats).object
+            #expect(counted["downloadCount"] as? Int == 1 && counted["lastDownloadedBy"] as? String == "ada", "\(counted)")
+            let bob = try await client.send(.get, archive, token: nil, headers: ["Cookie": try await login("bob")])
+            #expect(bob.status == .forbidden && bob.text.contains("not for bob"), "\(bob.text)")
+            #expect(try await client.send(.get, archive).text == "archived")
+            counted = try await client.send(.get, stats).object
+            #expect(counted["downloadCount"] as? Int == 2 && counted["lastDownloadedBy"] as? String == "admin", "\(counted)")
+            #expect(try await client.send(.get, "/api/runs/\(pipelineID)/last/archive?file=other.txt").status == .notFound)
+        }
+    }
 }

@@ -44,10 +44,56 @@ public struct ExpectedChecksums: Sendable, Equatable {
     }
 }
 
-/// What a download serves: a file (with the headers workers added) or a folder's children.
+/// What a download serves: a file (with the headers workers added and what of it to send) or a folder's children.
 public enum DownloadAnswer: Sendable {
-    case file(ArtifactItem, blobPath: String, extraHeaders: [(name: String, values: [String])])
+    case file(ArtifactItem, blobPath: String, extraHeaders: [(name: String, values: [String])], delivery: Delivery)
     case folder(ArtifactItem, children: [ArtifactItem])
+}
+
+/// What of a file a download sends, decided from the request's conditional and range headers before anything is
+/// counted or fired: only `whole` and `part` are downloads.
+public enum Delivery: Sendable, Equatable {
+    case whole
+    /// `bytes=a-b`, `bytes=a-` or `bytes=-n`, as offsets into the file.
+    case part(ClosedRange<Int64>)
+    /// `If-None-Match` names its ETag (the SHA-1) or `*`, or it has not changed since `If-Modified-Since`.
+    case notModified
+    /// A `Range` this file cannot satisfy (416).
+    case unsatisfiable
+
+    public var isDownload: Bool {
+        switch self {
+        case .whole, .part: true
+        case .notModified, .unsatisfiable: false
+        }
+    }
+
+    /// Decides from `headers` (names in any case): a matching `If-None-Match` or `If-Modified-Since` first, then
+    /// `Range` (one range; several, or one past the end, cannot be satisfied). An empty file is sent whole.
+    public static func of(_ item: ArtifactItem, headers: [(name: String, value: String)]) -> Delivery {
+        func header(_ name: String) -> String? { headers.first { $0.name.lowercased() == name }?.value }
+        if let match = header("if-none-match"), match == "\"\(item.sha1)\"" || match == "*" { return .notModified }
+        if let since = header("if-modified-since"), let seconds = HTTPDate.parse(since).flatMap(Checked.int64), seconds >= item.modifiedAt / 1000 {
+            return .notModified
+        }
+        guard let range = header("range"), item.size > 0 else { return .whole }
+        return byteRange(range, size: item.size).map(Delivery.part) ?? .unsatisfiable
+    }
+
+    /// One range of `bytes=a-b`, `bytes=a-` or `bytes=-n` within `size` bytes; `nil` when it cannot be satisfied.
+    static func byteRange(_ header: String, size: Int64) -> ClosedRange<Int64>? {
+        guard header.hasPrefix("bytes="), !header.contains(",") else { return nil }
+        let spec = header.dropFirst(6).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard spec.count == 2 else { return nil }
+        if spec[0].isEmpty {
+            guard let suffix = Int64(spec[1]), suffix > 0 else { return nil }
+            return max(0, size - suffix)...(size - 1)
+        }
+        guard let start = Int64(spec[0]), start >= 0, start < size else { return nil }
+        if spec[1].isEmpty { return start...(size - 1) }
+        guard let end = Int64(spec[1]), end >= start else { return nil }
+        return start...min(end, size - 1)
+    }
 }
 
 /// Copy and move outcome.
@@ -351,24 +397,42 @@ public final class ArtifactService: Sendable {
 
     // MARK: Download
 
-    /// Resolves a download and runs the BEFORE_DOWNLOAD workers; a GET (not a HEAD) of a file also counts the
-    /// download and queues the AFTER_DOWNLOAD workers before the client gets the answer.
+    /// Resolves a download and runs the BEFORE_DOWNLOAD workers (a 304 would still tell the file's checksum, so they
+    /// run for it too); a GET (not a HEAD) that sends the file or part of it also counts the download and queues the
+    /// AFTER_DOWNLOAD workers before the client gets the answer. A 304 or 416 counts and fires nothing.
     public func download(repo: String, path rawPath: String, headOnly: Bool, request: ArtifactRequest) async throws -> DownloadAnswer {
         let path = try ArtifactPath.normalize(rawPath)
         let repo = try await authorized(.read, repo, path: path, request.principal).key
+        return try await serve(repo: repo, path: path, headOnly: headOnly, request: request)
+    }
+
+    /// A file a CI run archived, for a caller the pipeline's reading rule let in (`PipelineService.archived`): the
+    /// archive repository's permission targets are not asked (a pipeline's reader need not read the repository),
+    /// everything else is a download's: the BEFORE_DOWNLOAD workers run as the caller (a STOP refuses), the
+    /// download is counted for the caller, and AFTER_DOWNLOAD fires.
+    func downloadArchived(repo: String, path rawPath: String, request: ArtifactRequest) async throws -> (ArtifactItem, blobPath: String) {
+        let path = try ArtifactPath.normalize(rawPath)
+        guard try await cachedRepository(repo) != nil,
+            case .file(let item, let blobPath, _, _) = try await serve(repo: repo, path: path, headOnly: false, request: request)
+        else { throw WardenError(.notFound, "\(repo)/\(path) does not exist") }
+        return (item, blobPath)
+    }
+
+    func serve(repo: String, path: String, headOnly: Bool, request: ArtifactRequest) async throws -> DownloadAnswer {
         let item = try await existing(repo, path)
         if item.isFolder {
             return .folder(item, children: try await readable(try await store.children(repo: repo, path: path), for: request.principal))
         }
         let data = { Payloads.download(item: item, headOnly: headOnly, request: request, baseURL: self.baseURL, withRepoPath: true) }
         let verdict = try await requirePolicy("BEFORE_DOWNLOAD", repo: repo, path: path, request: request, dataJSON: data)
-        if !headOnly {
+        let delivery = Delivery.of(item, headers: request.headers)
+        if !headOnly && delivery.isDownload {
             try await downloads.submit(DownloadRecord(repo: repo, path: path, millis: Self.now(), user: request.userID))
             let after = { Payloads.download(item: item, headOnly: false, request: request, baseURL: self.baseURL, withRepoPath: false) }
             try await events.enqueue(
                 action: "AFTER_DOWNLOAD", repo: repo, path: path, dataJSON: after, triggeredBy: request.userID, depth: request.depth)
         }
-        return .file(item, blobPath: blobs.filePath(sha256: item.sha256), extraHeaders: verdict.headers)
+        return .file(item, blobPath: blobs.filePath(sha256: item.sha256), extraHeaders: verdict.headers, delivery: delivery)
     }
 
     /// Runs the synchronous workers of `action` on `repo/path` for `request` (at its event depth); a STOP refuses

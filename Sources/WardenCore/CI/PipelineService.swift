@@ -110,6 +110,37 @@ public final class PipelineService: Sendable {
         return pipeline
     }
 
+    /// The pipeline of `reference` (its id), when `viewer` may read it (`CIPipeline.isReadable`): 404 for an id
+    /// that is not one, 401 for a caller without credentials, 403 for one who is neither assignee nor reader.
+    public func pipeline(_ reference: String, for viewer: PipelineViewer) async throws -> CIPipeline {
+        guard let id = Int64(reference) else { throw WardenError(.notFound, "pipeline '\(reference)' does not exist") }
+        let pipeline = try await pipeline(id: id)
+        guard pipeline.isReadable(by: viewer) else {
+            switch viewer {
+            case .user(let name, _):
+                throw WardenError(.forbidden, "\(name) is neither an assignee nor a reader of pipeline \(pipeline.id)")
+            case .limited: throw WardenError(.forbidden, "this token reads no pipeline")
+            case .anonymous, .admin: throw WardenError(.unauthorized, "log in (POST /login) or send a token")
+            }
+        }
+        return pipeline
+    }
+
+    /// A file `run` archived, for a caller who may read its pipeline: read as a download by that caller (the
+    /// BEFORE_DOWNLOAD workers of the archive repository run and may stop it, it is counted, AFTER_DOWNLOAD fires).
+    public func archived(_ run: CIRun, of pipeline: CIPipeline, file name: String, request: ArtifactRequest) async throws -> (
+        ArtifactItem, blobPath: String
+    ) {
+        guard run.pipelineID == pipeline.id, run.archived.contains(name) else {
+            throw WardenError(.notFound, "run \(run.id) archived no file '\(name)'")
+        }
+        do {
+            return try await artifacts.downloadArchived(repo: pipeline.archiveRepository, path: "\(pipeline.id)/\(run.id)/\(name)", request: request)
+        } catch let error as WardenError where error.code == .notFound {
+            throw WardenError(.notFound, "run \(run.id) archived no file '\(name)'")
+        }
+    }
+
     public func runs(of pipeline: CIPipeline) async throws -> [CIRun] { try await store.runs(pipelineID: pipeline.id) }
 
     /// A run by id, or the last one for `nil`.
