@@ -18,16 +18,39 @@ public struct WardenError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let tooManyRequests = Code(name: "tooManyRequests")
     }
 
+    /// What a refusal is about, when a dialect renders it in a shape of its own (Zuul's HTML 404 for a tenant).
+    public struct Resource: Hashable, Sendable {
+        let name: String
+        public static let tenant = Resource(name: "tenant")
+    }
+
     public var code: Code
-    public var message: String
+    /// The request field at fault, for a refusal of bad input (`invalid`); `nil` otherwise.
+    public var field: String?
+    /// Why, without the field.
+    public var reason: String
+    public var resource: Resource?
 
     public init(_ code: Code, _ message: String) {
         self.code = code
-        self.message = message
+        self.reason = message
     }
 
-    /// `field`: reason — the form every validation failure takes.
-    public static func invalid(_ field: String, _ reason: String) -> WardenError { WardenError(.badRequest, "\(field): \(reason)") }
+    public init(_ code: Code, _ message: String, resource: Resource) {
+        self.init(code, message)
+        self.resource = resource
+    }
+
+    /// `field: reason` when a field is at fault, else the reason: what every dialect shows as the message.
+    public var message: String { field.map { "\($0): \(reason)" } ?? reason }
+
+    /// A bad `field` — the form every validation failure takes; dialects that name fields apart (GitLab's
+    /// `{"message": {field: [reason]}}`) read `field` and `reason`.
+    public static func invalid(_ field: String, _ reason: String) -> WardenError {
+        var error = WardenError(.badRequest, reason)
+        error.field = field
+        return error
+    }
 
     public var description: String { "\(code.name): \(message)" }
 }

@@ -413,11 +413,7 @@ struct V4ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as WardenError {
             switch error.code {
             case .badRequest:
-                if let colon = error.message.firstIndex(of: ":"), !error.message[..<colon].contains(" ") {
-                    let field = String(error.message[..<colon])
-                    let reason = error.message[error.message.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-                    return Response.json(["message": [field: [reason]]], status: .badRequest)
-                }
+                if let field = error.field { return Response.json(["message": [field: [error.reason]]], status: .badRequest) }
                 return Response.json(["message": "400 Bad request - \(error.message)"], status: .badRequest)
             case .unauthorized: return Response.json(["message": "401 Unauthorized"], status: .unauthorized)
             case .forbidden: return Response.json(["message": "403 Forbidden - \(error.message)"], status: .forbidden)

@@ -614,7 +614,7 @@ struct TenantErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             }
         } catch let error as WardenError {
             let status = HTTPResponse.Status(error.code)
-            if error.code == .notFound, error.message.hasPrefix("Unknown tenant") {
+            if error.code == .notFound, error.resource == .tenant {
                 let escaped = error.message.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
                 return Response(
                     status: status, headers: [.contentType: "text/html; charset=utf-8"],

@@ -52,7 +52,7 @@ public final class RunnerService: Sendable {
 
     public func tenant(_ name: String) async throws -> CITenant {
         guard let tenant = try await store.tenants().first(where: { $0.name == name }) else {
-            throw WardenError(.notFound, "Unknown tenant '\(name)'")
+            throw WardenError(.notFound, "Unknown tenant '\(name)'", resource: .tenant)
         }
         return tenant
     }
