@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.34.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // The system JavaScriptCore (WebKitGTK build) plus the exported-but-private symbols we rely on.
@@ -47,6 +48,8 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 // The tenant dialect's admin JWTs (HS256 or RS256).
                 .product(name: "JWTKit", package: "jwt-kit"),
+                // What the core loses (a state or history write, an asynchronous run, a scheduler tick) is logged.
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The only target that writes SQL.
@@ -54,6 +57,8 @@ let package = Package(
             name: "WardenStorage",
             dependencies: [
                 "WardenCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+                // For the run figures history rows hold; goes when the core has run types of its own (issue 12).
+                "WorkerRuntime",
             ]
         ),
         // The only target that imports Hummingbird: one route collection per API dialect.
@@ -61,6 +66,10 @@ let package = Package(
             name: "WardenHTTP",
             dependencies: [
                 "WardenCore", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                // For run results and host calls; goes when the core has run types of its own (issue 12).
+                "WorkerRuntime",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -74,19 +83,25 @@ let package = Package(
                 "WardenStorage",
                 "WardenHTTP",
                 "WorkerRuntime",
+                "JavaScriptSandbox",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
             ]
         ),
         .testTarget(name: "JavaScriptSandboxTests", dependencies: ["JavaScriptSandbox"]),
         .testTarget(name: "WorkerRuntimeTests", dependencies: ["WorkerRuntime"]),
-        .testTarget(name: "WardenCoreTests", dependencies: ["WardenCore"]),
-        .testTarget(name: "WardenStorageTests", dependencies: ["WardenStorage", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "WardenCoreTests", dependencies: ["WardenCore", "WorkerRuntime"]),
+        .testTarget(
+            name: "WardenStorageTests", dependencies: ["WardenStorage", "WardenCore", "WorkerRuntime", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "WardenHTTPTests",
             dependencies: [
-                "WardenHTTP", "WardenStorage",
+                "WardenHTTP", "WardenStorage", "WardenCore", "WorkerRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ]
         ),

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// Fires SCHEDULED_EVENT workers on their 5-field cron, in their IANA time zone, once per minute slot.
 ///
@@ -8,11 +9,15 @@ public struct WorkerScheduler: Sendable {
     let workers: any WorkerStore
     let claims: any ScheduleClaimStore
     let service: WorkerService
+    let logger: Logger
 
-    public init(workers: any WorkerStore, claims: any ScheduleClaimStore, service: WorkerService) {
+    public init(
+        workers: any WorkerStore, claims: any ScheduleClaimStore, service: WorkerService, logger: Logger = Logger(label: "warden.scheduler")
+    ) {
         self.workers = workers
         self.claims = claims
         self.service = service
+        self.logger = logger
     }
 
     /// Runs until the task is cancelled, ticking just after each minute starts.
@@ -20,6 +25,7 @@ public struct WorkerScheduler: Sendable {
         while !Task.isCancelled {
             let now = Date()
             let next = (now.timeIntervalSince1970 / 60).rounded(.down) * 60 + 60.2
+            // Cancelled while asleep: the loop ends below.
             try? await Task.sleep(for: .seconds(next - now.timeIntervalSince1970))
             if Task.isCancelled { return }
             _ = await tick(at: Date())
@@ -30,21 +36,44 @@ public struct WorkerScheduler: Sendable {
     @discardableResult
     public func tick(at date: Date) async -> [String] {
         let slot = Int64(date.timeIntervalSince1970 / 60)
-        guard let all = try? await workers.all() else { return [] }
+        let all: [StoredWorker]
+        do {
+            all = try await workers.all()
+        } catch {
+            logger.error("the scheduler could not read the workers; minute \(slot) fires nothing: \(error)")
+            return []
+        }
         var fired: [String] = []
         for stored in all where stored.worker.enabled && stored.worker.action.name == "SCHEDULED_EVENT" {
             guard let schedule = stored.worker.filterCriteria.schedule, Self.isDue(schedule, at: date) else { continue }
-            guard (try? await claims.claim(workerKey: stored.worker.key, slot: slot)) == true else { continue }
-            let trigger = "{\"triggerID\":\"\(stored.worker.key)@\(slot)\"}"
-            _ = try? await service.runStored(stored, dataJSON: trigger, triggeredBy: "scheduler")
-            fired.append(stored.worker.key)
+            let key = stored.worker.key
+            do {
+                // Another replica (or this one before a restart) fired this minute already.
+                guard try await claims.claim(workerKey: key, slot: slot) else { continue }
+            } catch {
+                logger.error("the scheduler could not claim minute \(slot) of worker '\(key)'; it does not fire: \(error)")
+                continue
+            }
+            let trigger = "{\"triggerID\":\"\(key)@\(slot)\"}"
+            do {
+                _ = try await service.runStored(stored, dataJSON: trigger, triggeredBy: "scheduler")
+            } catch {
+                logger.error("the scheduled run of worker '\(key)' at minute \(slot) failed to start: \(error)")
+            }
+            fired.append(key)
         }
-        try? await claims.forgetClaims(before: slot - 24 * 60)
+        do {
+            try await claims.forgetClaims(before: slot - 24 * 60)
+        } catch {
+            // Old claims only take room; the next tick tries again.
+            logger.warning("the scheduler could not forget old claims: \(error)")
+        }
         return fired
     }
 
     /// True when `schedule` fires in the minute of `date`.
     public static func isDue(_ schedule: Schedule, at date: Date) -> Bool {
+        // Both were checked when the worker was saved; a schedule that no longer parses never fires.
         guard let cron = try? CronExpression(schedule.cron), let zone = TimeZone(identifier: schedule.timezone) else { return false }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone

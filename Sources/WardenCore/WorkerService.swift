@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 import WorkerRuntime
 
@@ -63,11 +64,14 @@ public final class WorkerService: Sendable {
     let baseURL: Mutex<String>
     /// Turns at the compiler, by caller.
     let compileTurns = FairTurns(maxWaitingPerCaller: 32)
+    /// Where the writes a run cannot fail for (state, history) say they failed.
+    let logger: Logger
 
     public init(
         workers: any WorkerStore, history: any HistoryStore, states: any StateStore, vault: SecretVault, runner: any ScriptRunner,
-        settings: WorkerSettings = WorkerSettings(), workerTokens: WorkerTokens? = nil
+        settings: WorkerSettings = WorkerSettings(), workerTokens: WorkerTokens? = nil, logger: Logger = Logger(label: "warden.workers")
     ) {
+        self.logger = logger
         self.workerTokens = workerTokens
         self.workers = workers
         self.history = history
@@ -370,10 +374,13 @@ public final class WorkerService: Sendable {
             result.state = nil
         }
         if !testRun, result.executionStatus == .success, let newState = result.state, newState != state {
-            if (try? await states.save(newState, of: workerKey)) != nil {
+            do {
+                try await states.save(newState, of: workerKey)
                 stateCache.withLock { $0[workerKey] = newState }
-            } else {
+            } catch {
+                // The run succeeded; its state is lost. The next run reads the stored one again.
                 stateCache.withLock { $0[workerKey] = nil }
+                logger.error("the state of worker '\(workerKey)' could not be saved: \(error)")
             }
         }
         await record(
@@ -398,23 +405,40 @@ public final class WorkerService: Sendable {
                 status: result.executionStatus, resultJSON: resultJSON, error: result.outcome.error, logs: result.logs, stats: result.stats,
                 startMillis: start, endMillis: end, triggeredBy: triggeredBy, testRun: testRun, executedVersion: version)
             cut(&entry)
-            try? await historyWriter.submit(entry)
+            do {
+                try await historyWriter.submit(entry)
+            } catch {
+                logger.error("a run of worker '\(workerKey)' could not be recorded in the history: \(error)")
+            }
             // Pruning is a write of its own: do it every 32 entries of a worker (the history may exceed its
             // retention by that many between prunes).
             let due = appended.withLock { counts in
                 counts[workerKey, default: 0] += 1
                 return counts[workerKey]! % 32 == 1
             }
-            if due { try? await history.prune(workerKey: workerKey, keep: settings.historyPerWorker) }
+            if due {
+                do {
+                    try await history.prune(workerKey: workerKey, keep: settings.historyPerWorker)
+                } catch {
+                    // The next prune, 32 entries later, catches up.
+                    logger.warning("the history of worker '\(workerKey)' could not be pruned: \(error)")
+                }
+            }
         }
     }
 
     /// The worker's state: from the cache, else read once (this server is the only writer of it).
     func currentState(of workerKey: String) async -> [String: String] {
         if let cached = stateCache.withLock({ $0[workerKey] }) { return cached }
-        let state = (try? await states.state(of: workerKey)) ?? [:]
-        stateCache.withLock { $0[workerKey] = state }
-        return state
+        do {
+            let state = try await states.state(of: workerKey)
+            stateCache.withLock { $0[workerKey] = state }
+            return state
+        } catch {
+            // Not cached: the next run reads it again.
+            logger.error("the state of worker '\(workerKey)' could not be read; this run starts with none: \(error)")
+            return [:]
+        }
     }
 
     /// Keeps an entry under the size limit by cutting its logs, then its payload and result, each with a marker.

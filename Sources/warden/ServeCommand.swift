@@ -97,11 +97,11 @@ struct ServeCommand: AsyncParsableCommand {
         let baseURL = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
         let service = WorkerService(
             workers: storage, history: storage, states: storage, vault: vault, runner: pool, settings: settings.workerSettings(baseURL: baseURL),
-            workerTokens: workerTokens)
+            workerTokens: workerTokens, logger: logger)
         let dispatcher = EventDispatcher(
             service: service, queue: storage, failPolicy: FailPolicy(rawValue: settings.failPolicy) ?? .open,
             asyncConcurrency: max(1, settings.executors / 2),
-            warn: { [logger] message in logger.warning("\(message)") })
+            logger: logger)
         let permissions = PermissionService(store: storage, tokens: storage, dashboardUsers: storage)
         let artifacts = ArtifactService(
             store: storage, blobs: try FileBlobStore(root: (dataFolder as NSString).appendingPathComponent("blobs")), events: dispatcher,
@@ -136,7 +136,7 @@ struct ServeCommand: AsyncParsableCommand {
             for service in [pipelines.setBaseURL, service.setBaseURL, artifacts.setBaseURL] { service(url) }
             FileHandle.standardOutput.write(Data("warden: serving the worker API on http://\(host):\(bound) (data in \(dataFolder))\n".utf8))
         }
-        let scheduler = Task { await WorkerScheduler(workers: storage, claims: storage, service: service).run() }
+        let scheduler = Task { await WorkerScheduler(workers: storage, claims: storage, service: service, logger: logger).run() }
         defer { scheduler.cancel() }
         let asyncRuns = Task { await dispatcher.runPending() }
         defer { asyncRuns.cancel() }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 import WorkerRuntime
 
@@ -33,7 +34,8 @@ public final class EventDispatcher: Sendable {
     let service: WorkerService
     let queue: any PendingRunStore
     public let failPolicy: FailPolicy
-    let warn: @Sendable (String) -> Void
+    /// Fail-open verdicts and dropped headers are warnings; lost asynchronous runs are errors.
+    let logger: Logger
     let wakeUp: AsyncStream<Void>.Continuation
     let wakeUps: AsyncStream<Void>
     let concurrency: Int
@@ -41,12 +43,12 @@ public final class EventDispatcher: Sendable {
 
     public init(
         service: WorkerService, queue: any PendingRunStore, failPolicy: FailPolicy = .open, asyncConcurrency: Int = 2,
-        warn: @escaping @Sendable (String) -> Void = { _ in }
+        logger: Logger = Logger(label: "warden.events")
     ) {
         self.service = service
         self.queue = queue
         self.failPolicy = failPolicy
-        self.warn = warn
+        self.logger = logger
         self.concurrency = max(1, asyncConcurrency)
         (wakeUps, wakeUp) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
@@ -91,7 +93,7 @@ public final class EventDispatcher: Sendable {
                     verdict.stopMessage = "worker '\(key)' failed (\(reason)); this server refuses the operation when a worker fails"
                     return verdict
                 }
-                warn("worker '\(key)' (\(action)) failed on \(repo)/\(path): \(reason); going on (fail open)")
+                logger.warning("worker '\(key)' (\(action)) failed on \(repo)/\(path): \(reason); going on (fail open)")
                 continue
             case .success(let read): answer = read
             }
@@ -101,7 +103,7 @@ public final class EventDispatcher: Sendable {
                 verdict.stopMessage = message.isEmpty ? "stopped by worker '\(key)'" : message
                 return verdict
             case .warn:
-                warn("worker '\(key)' (\(action)) warns on \(repo)/\(path): \(message)")
+                logger.warning("worker '\(key)' (\(action)) warns on \(repo)/\(path): \(message)")
             case .proceed:
                 break
             }
@@ -117,7 +119,7 @@ public final class EventDispatcher: Sendable {
                         values = [value]
                     }
                     if let refusal = Self.refusal(ofHeader: name, values: values) {
-                        warn("worker '\(key)' (\(action)) asked for header '\(name.prefix(60))', which is dropped: \(refusal)")
+                        logger.warning("worker '\(key)' (\(action)) asked for header '\(name.prefix(60))', which is dropped: \(refusal)")
                         continue
                     }
                     if !values.isEmpty { verdict.headers.append((name, values)) }
@@ -215,7 +217,14 @@ public final class EventDispatcher: Sendable {
             var iterator = wakeUps.makeAsyncIterator()
             while !Task.isCancelled {
                 let excluded = inFlight.withLock { $0 }
-                let batch = (try? await queue.pending(limit: concurrency - running, excluding: excluded)) ?? []
+                let batch: [PendingRun]
+                do {
+                    batch = try await queue.pending(limit: concurrency - running, excluding: excluded)
+                } catch {
+                    // The runs stay stored; the next wake-up (a new event, or a run that ends) reads them again.
+                    logger.error("the pending asynchronous runs could not be read: \(error)")
+                    batch = []
+                }
                 for run in batch {
                     inFlight.withLock { _ = $0.insert(run.id) }
                     running += 1
@@ -239,10 +248,20 @@ public final class EventDispatcher: Sendable {
     }
 
     func perform(_ run: PendingRun) async {
-        if let stored = try? await service.workers.worker(key: run.workerKey), stored.worker.enabled {
-            _ = try? await service.runStored(
-                stored, dataJSON: run.dataJSON, triggeredBy: run.triggeredBy, admission: WorkerService.Admission(depth: run.depth))
+        do {
+            // A worker deleted or disabled since the event is not run.
+            if let stored = try await service.workers.worker(key: run.workerKey), stored.worker.enabled {
+                _ = try await service.runStored(
+                    stored, dataJSON: run.dataJSON, triggeredBy: run.triggeredBy, admission: WorkerService.Admission(depth: run.depth))
+            }
+        } catch {
+            logger.error("the asynchronous run \(run.id) of worker '\(run.workerKey)' could not be run: \(error)")
         }
-        try? await queue.finish(id: run.id)
+        do {
+            try await queue.finish(id: run.id)
+        } catch {
+            // It runs again after the next start: asynchronous runs are at least once.
+            logger.error("the asynchronous run \(run.id) could not be marked done; it will run again: \(error)")
+        }
     }
 }

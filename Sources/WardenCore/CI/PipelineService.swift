@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 
 /// How the server talks to a `warden runner` (implemented with URLSession in the executable).
@@ -41,8 +42,10 @@ public final class PipelineService: Sendable {
 
     public init(
         store: any PipelineStore, runners: RunnerService, artifacts: ArtifactService, transport: any RunnerTransport, uploadTokens: WorkerTokens,
-        baseURL: String, stageTimeout: Double = 600, users: DashboardUserService? = nil, tenants: (any TenantStore)? = nil
+        baseURL: String, stageTimeout: Double = 600, users: DashboardUserService? = nil, tenants: (any TenantStore)? = nil,
+        logger: Logger = Logger(label: "warden.pipelines")
     ) {
+        self.logger = logger
         self.users = users
         self.tenants = tenants
         self.store = store
@@ -53,6 +56,9 @@ public final class PipelineService: Sendable {
         self.base = Mutex(baseURL)
         self.stageTimeout = stageTimeout
     }
+
+    /// Where a run's end that could not be stored says so.
+    let logger: Logger
 
     public func setBaseURL(_ url: String) { base.withLock { $0 = url } }
 
@@ -154,6 +160,7 @@ public final class PipelineService: Sendable {
     /// The log of a run: the stored one when it ended, the runner's current one while it runs.
     public func log(of run: CIRun) async throws -> String {
         if run.status == "Running", let runnerID = run.runnerID, let runner = try await runners.store.runner(id: runnerID), let url = runner.url {
+            // A runner that cannot answer now: the stored log (what there is of it) is the answer.
             if let text = try? await transport.log(url: url, token: try runners.controlToken(of: runner) ?? "", runID: "\(run.id)") { return text }
         }
         guard !run.log.isEmpty else { throw WardenError(.notFound, "No log could be found") }
@@ -266,12 +273,21 @@ public final class PipelineService: Sendable {
                 let job = ["Passed": "success", "Skipped": "skipped", "Canceled": "canceled"][status] ?? "failed"
                 return (stage.name, job)
             }
-            finished.log = (try? await transport.log(url: runner.url ?? "", token: token, runID: "\(run.id)")) ?? ""
+            do {
+                finished.log = try await transport.log(url: runner.url ?? "", token: token, runID: "\(run.id)")
+            } catch {
+                finished.log = "warden: the runner's log could not be fetched: \(error)\n"
+            }
         } catch {
             finished.status = "Error"
             finished.log += "warden: the run could not be completed on runner \(runner.id): \(error)\n"
         }
-        try? await store.finishRun(finished, jobs: jobs, at: Self.now())
+        do {
+            try await store.finishRun(finished, jobs: jobs, at: Self.now())
+        } catch {
+            // It stays Running until the next start ends it as Error (abandonRunsOfAPreviousProcess).
+            logger.error("the end of CI run \(run.id) (\(finished.status)) could not be stored: \(error)")
+        }
         if let afterRun = afterRun.withLock({ $0 }) { await afterRun(finished, pipeline, runner) }
     }
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Logging
 import CryptoExtras
 
 /// A build of the tenant dialect: one job (a stage of a run) with what Zuul shows beside it.
@@ -79,8 +80,14 @@ public final class TenantService: Sendable {
     let pipelines: PipelineService
     let vault: SecretVault
     public let auth: TenantAuthenticator
+    /// Where autoholds that could not be applied or released say so.
+    let logger: Logger
 
-    public init(store: any TenantStore, runners: RunnerService, pipelines: PipelineService, vault: SecretVault, auth: TenantAuthenticator) {
+    public init(
+        store: any TenantStore, runners: RunnerService, pipelines: PipelineService, vault: SecretVault, auth: TenantAuthenticator,
+        logger: Logger = Logger(label: "warden.tenants")
+    ) {
+        self.logger = logger
         self.store = store
         self.runners = runners
         self.pipelines = pipelines
@@ -387,10 +394,20 @@ public final class TenantService: Sendable {
 
     /// After a failed run: each failed build matched by an autohold request of its tenant holds its runner.
     func applyAutoholds(_ run: CIRun, pipeline: CIPipeline, runner: Runner) async {
-        guard run.status == "Failed" || run.status == "Error",
-            let project = try? await runners.projects().first(where: { $0.id == pipeline.projectID }), let tenantID = project.tenantID,
-            let requests = try? await store.autoholds(tenantID: tenantID), let jobs = try? await pipelines.jobs(runIDs: [run.id])
-        else { return }
+        guard run.status == "Failed" || run.status == "Error" else { return }
+        let project: CIProject?
+        let requests: [Autohold]
+        let jobs: [CIJob]
+        do {
+            project = try await runners.projects().first(where: { $0.id == pipeline.projectID })
+            guard let tenantID = project?.tenantID else { return }
+            requests = try await store.autoholds(tenantID: tenantID)
+            jobs = try await pipelines.jobs(runIDs: [run.id])
+        } catch {
+            logger.error("the autoholds of failed CI run \(run.id) could not be applied: \(error)")
+            return
+        }
+        guard let project else { return }
         let ref = RunEvent.ref(of: run.event)
         for job in jobs where job.status == "failed" {
             for request in requests where request.projectID == project.id && request.job == job.name && !request.isDone {
@@ -398,9 +415,14 @@ public final class TenantService: Sendable {
                     regex.firstMatch(in: ref, range: NSRange(ref.startIndex..., in: ref)) != nil
                 else { continue }
                 let held = Autohold.HeldNodes(build: job.uuid, nodes: [Self.nodeName(runner)], heldAt: Self.now())
-                if let recorded = try? await store.recordHold(id: request.id, held) {
-                    _ = try? await runners.store.updateRunner(id: runner.id) { $0.active = false }
-                    scheduleRelease(of: held, in: recorded)
+                do {
+                    // `nil`: the request was done or deleted meanwhile.
+                    if let recorded = try await store.recordHold(id: request.id, held) {
+                        _ = try await runners.store.updateRunner(id: runner.id) { $0.active = false }
+                        scheduleRelease(of: held, in: recorded)
+                    }
+                } catch {
+                    logger.error("autohold \(request.id) could not hold runner \(runner.id) for build \(job.uuid): \(error)")
                 }
                 break
             }
@@ -424,11 +446,14 @@ public final class TenantService: Sendable {
     }
 
     func release(_ held: Autohold.HeldNodes, of requestID: Int64, tenantID: Int64) async {
-        guard let requests = try? await store.autoholds(tenantID: tenantID), requests.contains(where: { $0.id == requestID }),
-            let all = try? await runners.allRunners()
-        else { return }
-        for runner in all where held.nodes.contains(Self.nodeName(runner)) && !runner.active {
-            _ = try? await runners.store.updateRunner(id: runner.id) { $0.active = true }
+        do {
+            // A deleted request released its runners already.
+            guard try await store.autoholds(tenantID: tenantID).contains(where: { $0.id == requestID }) else { return }
+            for runner in try await runners.allRunners() where held.nodes.contains(Self.nodeName(runner)) && !runner.active {
+                _ = try await runners.store.updateRunner(id: runner.id) { $0.active = true }
+            }
+        } catch {
+            logger.error("the held runners of autohold \(requestID) could not be released: \(error)")
         }
     }
 
