@@ -80,6 +80,7 @@ final class RunGuard: Sendable {
                 let id = waiterIDs.add(1, ordering: .relaxed).newValue
                 // Woken by a finishing run of the worker, or by the deadline, whichever comes first.
                 let timer = Task { [weak self] in
+                    // Cancelled while suspended: the caller's task ends anyway.
                     try? await Task.sleep(until: deadline, clock: .continuous)
                     self?.wake(key, id: id)
                 }

@@ -11,6 +11,7 @@ public enum TestRunEnvelope {
         var logs = result.logs
         switch result.outcome {
         case .success(let resultJSON):
+            // A result that is not JSON is shown as its text.
             let returned = resultJSON.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8), options: [.fragmentsAllowed]) }
             if action.name != "GENERIC_EVENT", let object = returned as? [String: Any] {
                 body = object
@@ -31,6 +32,7 @@ public enum TestRunEnvelope {
     /// The envelope as pretty-printed JSON text with sorted keys.
     public static func text(action: WorkerAction, result: RunResult) -> String {
         let object = json(action: action, result: result)
+        // Only JSON values are put in the envelope; a failure here is a bug, answered as an empty envelope.
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         else { return "{}" }
         return String(decoding: data, as: UTF8.self)

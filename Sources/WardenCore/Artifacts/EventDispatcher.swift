@@ -170,6 +170,7 @@ public final class EventDispatcher: Sendable {
     static func read(_ outcome: RunOutcome) -> Result<[String: Any]?, Unreadable> {
         guard case .success(let json) = outcome else { return .failure(Unreadable(reason: outcome.message ?? "failed")) }
         guard let json else { return .success(nil) }
+        // An answer that is not JSON is a failed run (below), never consent.
         guard let value = try? JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed]) else {
             return .failure(Unreadable(reason: "its answer is not JSON the server can read"))
         }

@@ -43,6 +43,7 @@ indirect enum JSONOut {
 /// The `data` of artifact events, field for field as spec §4 names them.
 enum Payloads {
     static func json(_ object: [String: Any]) -> String {
+        // Only JSON values are put in a payload; a failure here is a bug, sent as an empty object.
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }

@@ -201,6 +201,7 @@ extension RunEvent {
     /// Reads the stored JSON of an event with `JSONSerialization` (lists read thousands; `JSONDecoder` was most of
     /// their cost); `nil` when it is not an event's JSON.
     public static func fromJSON(_ text: String) -> RunEvent? {
+        // A body that is not a JSON object with an id is refused below.
         guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any], let id = object["id"] as? String else {
             return nil
         }

@@ -31,6 +31,7 @@ public final class StageRunner: Sendable {
             process.arguments = [engine, "info"]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
+            // A shell that cannot start is tried with the next one.
             guard (try? process.run()) != nil else { continue }
             process.waitUntilExit()
             if process.terminationStatus == 0 { return engine }
@@ -86,6 +87,7 @@ public final class StageRunner: Sendable {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        // Closing a log already written to the end loses nothing.
         defer { try? log.close() }
         var results: [StageResult] = []
         var failed = false
@@ -152,6 +154,7 @@ public final class StageRunner: Sendable {
                 }
             }
         }
+        // A work folder left behind is removed at the next start of the runner.
         try? FileManager.default.removeItem(atPath: folder)
         return Outcome(status: canceled ? "Canceled" : errored ? "Error" : failed ? "Failed" : "Passed", stages: results, archived: archived)
     }
@@ -172,6 +175,7 @@ public final class StageRunner: Sendable {
     static func stop(_ process: Process, tree pid: Int32) async {
         let tree = [pid] + descendants(of: pid)
         for member in tree { kill(member, SIGTERM) }
+        // Cancelled while waiting: the process is killed below all the same.
         for _ in 0..<100 where process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
         for member in tree + descendants(of: pid) { kill(member, SIGKILL) }
     }
@@ -179,7 +183,9 @@ public final class StageRunner: Sendable {
     /// Every process below `pid`, from /proc.
     static func descendants(of pid: Int32) -> [Int32] {
         var parents: [Int32: Int32] = [:]
+        // Without /proc, only the stage's own process is stopped.
         for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            // A process that ended meanwhile has no stat file: it is skipped.
             guard let child = Int32(name), let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
                 let close = stat.lastIndex(of: ")")
             else { continue }
@@ -234,6 +240,7 @@ public final class StageRunner: Sendable {
                 await Self.stop(process, tree: pid)
                 throw StageError.timedOut
             }
+            // Cancelled while waiting: the loop checks again at once.
             try? await Task.sleep(for: .milliseconds(20))
         }
         return process.terminationStatus

@@ -115,6 +115,7 @@ public final class TenantAuthenticator: Sendable {
         let admin: TenantAdmin
         if token.split(separator: ".", omittingEmptySubsequences: false).count == 3 {
             admin = try await verify(token)
+            // A token that is neither a JWT nor a Warden token is refused below.
         } else if let principal = try? await wardenTokens?.principal(forToken: token) {
             guard principal.isAdmin else { throw refuse(.forbidden, "ForbiddenError", "only a Warden admin token administers tenants") }
             admin = TenantAdmin(subject: principal.name, tenants: nil)
@@ -173,6 +174,7 @@ public final class TenantAuthenticator: Sendable {
         var base64 = header.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.utf8.count % 4 != 0 { base64 += "=" }
         guard let data = Data(base64Encoded: base64),
+            // Claims that are not a JSON object are refused below.
             let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         else { return nil }
         return object["alg"] as? String

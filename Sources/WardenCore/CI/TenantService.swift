@@ -366,6 +366,7 @@ public final class TenantService: Sendable {
         var filter = ".*"
         if let change { filter = "refs/changes/\(String(format: "%02d", (Int(change) ?? 0) % 100))/\(change)/.*" }
         if let ref { filter = ref }
+        // Only whether it compiles matters here; the refusal names the field.
         guard (try? NSRegularExpression(pattern: filter)) != nil else { throw WardenError.invalid("ref", "'\(filter)' is not a regular expression") }
         return try await store.createAutohold(
             Autohold(
@@ -411,6 +412,7 @@ public final class TenantService: Sendable {
         let ref = RunEvent.ref(of: run.event)
         for job in jobs where job.status == "failed" {
             for request in requests where request.projectID == project.id && request.job == job.name && !request.isDone {
+                // Checked when the request was made; one that no longer compiles matches nothing.
                 guard let regex = try? NSRegularExpression(pattern: "^(?:\(request.refFilter))$"),
                     regex.firstMatch(in: ref, range: NSRange(ref.startIndex..., in: ref)) != nil
                 else { continue }
