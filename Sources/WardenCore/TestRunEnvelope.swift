@@ -13,7 +13,7 @@ public enum TestRunEnvelope {
         case .success(let resultJSON):
             // A result that is not JSON is shown as its text.
             let returned = resultJSON.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8), options: [.fragmentsAllowed]) }
-            if action.name != "GENERIC_EVENT", let object = returned as? [String: Any] {
+            if action != .genericEvent, let object = returned as? [String: Any] {
                 body = object
             } else if let returned {
                 body["data"] = returned

@@ -41,6 +41,15 @@ public struct WorkerAction: Sendable, Hashable, Codable {
         .init("worker", "SCHEDULED_EVENT", sync: false, .schedule, "ScheduledEventRequest", "Runs on a cron schedule."),
     ]
 
+    public static let beforeDownload = all[0]
+    public static let afterDownload = all[1]
+    public static let beforeUpload = all[2]
+    public static let afterCreate = all[3]
+    public static let beforeDelete = all[4]
+    public static let beforePropertyCreate = all[5]
+    public static let genericEvent = all[6]
+    public static let scheduledEvent = all[7]
+
     public static func named(_ name: String) -> WorkerAction? {
         all.first { $0.name == name.uppercased() }
     }

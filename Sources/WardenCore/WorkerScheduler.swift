@@ -44,7 +44,7 @@ public struct WorkerScheduler: Sendable {
             return []
         }
         var fired: [String] = []
-        for stored in all where stored.worker.enabled && stored.worker.action.name == "SCHEDULED_EVENT" {
+        for stored in all where stored.worker.enabled && stored.worker.action == .scheduledEvent {
             guard let schedule = stored.worker.filterCriteria.schedule, Self.isDue(schedule, at: date) else { continue }
             let key = stored.worker.key
             do {

@@ -168,13 +168,13 @@ public final class WorkerService: Sendable {
     }
 
     /// The enabled workers bound to `action`, in key order (spec §9).
-    public func enabledWorkers(for action: String) async throws -> [StoredWorker] {
+    public func enabledWorkers(for action: WorkerAction) async throws -> [StoredWorker] {
         let (generation, cached) = bound.withLock { $0 }
-        if let cached { return cached[action] ?? [] }
+        if let cached { return cached[action.name] ?? [] }
         let all = try await workers.all().filter { $0.worker.enabled }.sorted { $0.worker.key < $1.worker.key }
         let byAction = Dictionary(grouping: all, by: { $0.worker.action.name })
         bound.withLock { if $0.generation == generation { $0.byAction = byAction } }
-        return byAction[action] ?? []
+        return byAction[action.name] ?? []
     }
 
     public func get(key: String, by principal: Principal) async throws -> View {
@@ -249,7 +249,7 @@ public final class WorkerService: Sendable {
         guard let stored = try await workers.worker(key: key) else { throw notFound(key) }
         let worker = stored.worker
         guard principal.canManage(projectKey: worker.projectKey) || worker.shared else { throw forbidden(principal, projectKey: worker.projectKey) }
-        guard worker.action.name == "GENERIC_EVENT" else {
+        guard worker.action == .genericEvent else {
             throw WardenError(.badRequest, "worker '\(key)' is a \(worker.action.name) worker; only GENERIC_EVENT workers can be executed")
         }
         guard worker.enabled else { throw WardenError(.conflict, "worker '\(key)' is disabled") }
@@ -526,7 +526,7 @@ public final class WorkerService: Sendable {
                 throw WardenError.invalid("filterCriteria", "\(action.name) workers take no filter")
             }
         }
-        if worker.shared && action.name != "GENERIC_EVENT" { throw WardenError.invalid("shared", "only GENERIC_EVENT workers can be shared") }
+        if worker.shared && action != .genericEvent { throw WardenError.invalid("shared", "only GENERIC_EVENT workers can be shared") }
         var seen = Set<String>()
         for (index, property) in worker.properties.enumerated() {
             if property.key.isEmpty { throw WardenError.invalid("properties[\(index)].key", "must not be empty") }

@@ -16,24 +16,24 @@ enum ActionCatalog {
     static func samplePayload(_ action: WorkerAction) -> String {
         let repoPath = #"{"key":"libs-local","path":"org/acme/lib.jar","id":"libs-local:org/acme/lib.jar","isRoot":false,"isFolder":false}"#
         let user = #"{"id":"admin","isToken":false,"realm":"internal"}"#
-        switch action.name {
-        case "BEFORE_DOWNLOAD":
+        switch action {
+        case .beforeDownload:
             return
                 #"{"metadata":{"repoPath":\#(repoPath),"name":"lib.jar","headOnly":false,"repoType":1},"headers":{},"userContext":\#(user),"repoPath":\#(repoPath)}"#
-        case "AFTER_DOWNLOAD":
+        case .afterDownload:
             return #"{"metadata":{"repoPath":\#(repoPath),"name":"lib.jar","headOnly":false,"repoType":1},"headers":{},"userContext":\#(user)}"#
-        case "BEFORE_UPLOAD":
+        case .beforeUpload:
             return
                 #"{"metadata":{"repoPath":\#(repoPath),"contentLength":1024,"repoType":1},"headers":{},"userContext":\#(user),"artifactProperties":{}}"#
-        case "AFTER_CREATE":
+        case .afterCreate:
             return #"{"metadata":{"repoPath":\#(repoPath),"contentLength":1024,"repoType":1},"headers":{},"userContext":\#(user)}"#
-        case "BEFORE_DELETE":
+        case .beforeDelete:
             return
                 #"{"metadata":{"repoPath":\#(repoPath),"repoType":1},"userContext":\#(user),"itemInfo":{"repoPath":\#(repoPath),"name":"lib.jar","created":0,"lastModified":0}}"#
-        case "BEFORE_PROPERTY_CREATE":
+        case .beforePropertyCreate:
             return
                 #"{"metadata":{"repoPath":\#(repoPath)},"userContext":\#(user),"itemInfo":{"repoPath":\#(repoPath),"name":"lib.jar","created":0,"lastModified":0},"name":"qa","values":["passed"]}"#
-        case "SCHEDULED_EVENT":
+        case .scheduledEvent:
             return #"{"triggerID":"sample-trigger"}"#
         default:
             return #"{"hello":"world"}"#
@@ -43,12 +43,12 @@ enum ActionCatalog {
     static func sampleCode(_ action: WorkerAction) -> String {
         let request = action.requestType == "any" ? "any" : action.requestType
         let body: String
-        switch action.name {
-        case "BEFORE_DOWNLOAD": body = "  return { status: DownloadStatus.DOWNLOAD_PROCEED, message: 'Proceed' };"
-        case "BEFORE_UPLOAD": body = "  return { status: UploadStatus.UPLOAD_PROCEED, message: 'Proceed', modifiedRepoPath: data.metadata.repoPath };"
-        case "BEFORE_DELETE": body = "  return { status: BeforeDeleteStatus.BEFORE_DELETE_PROCEED, message: 'Proceed' };"
-        case "BEFORE_PROPERTY_CREATE": body = "  return { status: BeforePropertyCreateStatus.BEFORE_PROPERTY_CREATE_PROCEED, message: 'Proceed' };"
-        case "GENERIC_EVENT": body = "  return { message: 'hello', received: data };"
+        switch action {
+        case .beforeDownload: body = "  return { status: DownloadStatus.DOWNLOAD_PROCEED, message: 'Proceed' };"
+        case .beforeUpload: body = "  return { status: UploadStatus.UPLOAD_PROCEED, message: 'Proceed', modifiedRepoPath: data.metadata.repoPath };"
+        case .beforeDelete: body = "  return { status: BeforeDeleteStatus.BEFORE_DELETE_PROCEED, message: 'Proceed' };"
+        case .beforePropertyCreate: body = "  return { status: BeforePropertyCreateStatus.BEFORE_PROPERTY_CREATE_PROCEED, message: 'Proceed' };"
+        case .genericEvent: body = "  return { message: 'hello', received: data };"
         default: body = "  return { message: 'done' };"
         }
         return """

@@ -310,7 +310,7 @@ public final class ArtifactService: Sendable {
             Payloads.beforeUpload(
                 repo: repo, path: path, contentLength: contentLength, properties: properties, request: request, baseURL: self.baseURL)
         }
-        let verdict = try await requirePolicy("BEFORE_UPLOAD", repo: repo, path: path, request: request, dataJSON: data)
+        let verdict = try await requirePolicy(.beforeUpload, repo: repo, path: path, request: request, dataJSON: data)
         if let moved = verdict.modifiedRepoPath {
             let newPath = try ArtifactPath.normalize(moved.path, field: "modifiedRepoPath.path")
             guard !newPath.isEmpty else { throw WardenError(.badRequest, "a worker moved the upload to the root of '\(moved.key)'") }
@@ -365,7 +365,7 @@ public final class ArtifactService: Sendable {
                 repo: ticket.repo, path: ticket.path, contentLength: digest.size, request: ticket.request, baseURL: self.baseURL)
         }
         try await events.enqueue(
-            action: "AFTER_CREATE", repo: ticket.repo, path: ticket.path, dataJSON: data, triggeredBy: user, depth: ticket.request.depth)
+            action: .afterCreate, repo: ticket.repo, path: ticket.path, dataJSON: data, triggeredBy: user, depth: ticket.request.depth)
         return stored
     }
 
@@ -424,13 +424,13 @@ public final class ArtifactService: Sendable {
             return .folder(item, children: try await readable(try await store.children(repo: repo, path: path), for: request.principal))
         }
         let data = { Payloads.download(item: item, headOnly: headOnly, request: request, baseURL: self.baseURL, withRepoPath: true) }
-        let verdict = try await requirePolicy("BEFORE_DOWNLOAD", repo: repo, path: path, request: request, dataJSON: data)
+        let verdict = try await requirePolicy(.beforeDownload, repo: repo, path: path, request: request, dataJSON: data)
         let delivery = Delivery.of(item, headers: request.headers)
         if !headOnly && delivery.isDownload {
             try await downloads.submit(DownloadRecord(repo: repo, path: path, millis: Self.now(), user: request.userID))
             let after = { Payloads.download(item: item, headOnly: false, request: request, baseURL: self.baseURL, withRepoPath: false) }
             try await events.enqueue(
-                action: "AFTER_DOWNLOAD", repo: repo, path: path, dataJSON: after, triggeredBy: request.userID, depth: request.depth)
+                action: .afterDownload, repo: repo, path: path, dataJSON: after, triggeredBy: request.userID, depth: request.depth)
         }
         return .file(item, blobPath: blobs.filePath(sha256: item.sha256), extraHeaders: verdict.headers, delivery: delivery)
     }
@@ -439,7 +439,7 @@ public final class ArtifactService: Sendable {
     /// the operation with the worker's message (403). The verdict, for what else it says (headers, a new path).
     @discardableResult
     func requirePolicy(
-        _ action: String, repo: String, path: String, request: ArtifactRequest, dataJSON: () -> String
+        _ action: WorkerAction, repo: String, path: String, request: ArtifactRequest, dataJSON: () -> String
     ) async throws -> SyncVerdict {
         let verdict = try await events.runSynchronous(
             action: action, repo: repo, path: path, dataJSON: dataJSON, triggeredBy: request.userID, depth: request.depth)
@@ -472,7 +472,7 @@ public final class ArtifactService: Sendable {
     func requireDeletable(_ items: [ArtifactItem], _ request: ArtifactRequest, byMove: Bool) async throws {
         for item in items {
             let data = { Payloads.beforeDelete(item: item, request: request, byMove: byMove) }
-            try await requirePolicy("BEFORE_DELETE", repo: item.repo, path: item.path, request: request, dataJSON: data)
+            try await requirePolicy(.beforeDelete, repo: item.repo, path: item.path, request: request, dataJSON: data)
         }
     }
 
@@ -513,7 +513,7 @@ public final class ArtifactService: Sendable {
         for target in targets {
             for name in properties.keys.sorted() {
                 let data = { Payloads.beforePropertyCreate(item: target, name: name, values: properties[name] ?? [], request: request) }
-                try await requirePolicy("BEFORE_PROPERTY_CREATE", repo: repo, path: target.path, request: request, dataJSON: data)
+                try await requirePolicy(.beforePropertyCreate, repo: repo, path: target.path, request: request, dataJSON: data)
             }
         }
         try await store.setProperties(repo: repo, paths: targets.map(\.path), properties, at: Self.now())
@@ -623,7 +623,7 @@ public final class ArtifactService: Sendable {
         for item in created {
             let data = { Payloads.afterCreate(repo: item.repo, path: item.path, contentLength: item.size, request: request, baseURL: self.baseURL) }
             try await events.enqueue(
-                action: "AFTER_CREATE", repo: item.repo, path: item.path, dataJSON: data, triggeredBy: user, depth: request.depth)
+                action: .afterCreate, repo: item.repo, path: item.path, dataJSON: data, triggeredBy: user, depth: request.depth)
         }
         report.files = created.count
         return report
@@ -639,7 +639,7 @@ public final class ArtifactService: Sendable {
     ) async throws {
         for file in files {
             let data = { Payloads.download(item: file, headOnly: false, request: request, baseURL: self.baseURL, withRepoPath: true) }
-            try await requirePolicy("BEFORE_DOWNLOAD", repo: file.repo, path: file.path, request: request, dataJSON: data)
+            try await requirePolicy(.beforeDownload, repo: file.repo, path: file.path, request: request, dataJSON: data)
         }
         if move { try await requireDeletable(files, request, byMove: true) }
         for file in files {
@@ -649,7 +649,7 @@ public final class ArtifactService: Sendable {
                     repo: targetRepo, path: targetPath, contentLength: file.size, properties: properties[file.path] ?? [:], request: request,
                     baseURL: self.baseURL)
             }
-            try await requirePolicy("BEFORE_UPLOAD", repo: targetRepo, path: targetPath, request: request, dataJSON: data)
+            try await requirePolicy(.beforeUpload, repo: targetRepo, path: targetPath, request: request, dataJSON: data)
         }
     }
 

@@ -54,7 +54,7 @@ public final class EventDispatcher: Sendable {
     }
 
     /// The enabled workers of `action` whose filter selects `path` in `repo`.
-    public func workers(for action: String, repo: String, path: String) async throws -> [StoredWorker] {
+    public func workers(for action: WorkerAction, repo: String, path: String) async throws -> [StoredWorker] {
         try await service.enabledWorkers(for: action).filter {
             $0.worker.filterCriteria.artifactFilterCriteria?.selects(repo: repo, path: path) ?? false
         }
@@ -64,7 +64,7 @@ public final class EventDispatcher: Sendable {
     /// `dataJSON` is built only when a worker is selected (most events select none).
     /// `depth` is the event depth of the operation's caller (a worker's own write runs one level deeper).
     public func runSynchronous(
-        action: String, repo: String, path: String, dataJSON makeData: () -> String, triggeredBy: String, depth: Int = 0
+        action: WorkerAction, repo: String, path: String, dataJSON makeData: () -> String, triggeredBy: String, depth: Int = 0
     ) async throws -> SyncVerdict {
         var verdict = SyncVerdict()
         let selected = try await workers(for: action, repo: repo, path: path)
@@ -93,7 +93,7 @@ public final class EventDispatcher: Sendable {
                     verdict.stopMessage = "worker '\(key)' failed (\(reason)); this server refuses the operation when a worker fails"
                     return verdict
                 }
-                logger.warning("worker '\(key)' (\(action)) failed on \(repo)/\(path): \(reason); going on (fail open)")
+                logger.warning("worker '\(key)' (\(action.name)) failed on \(repo)/\(path): \(reason); going on (fail open)")
                 continue
             case .success(let read): answer = read
             }
@@ -103,7 +103,7 @@ public final class EventDispatcher: Sendable {
                 verdict.stopMessage = message.isEmpty ? "stopped by worker '\(key)'" : message
                 return verdict
             case .warn:
-                logger.warning("worker '\(key)' (\(action)) warns on \(repo)/\(path): \(message)")
+                logger.warning("worker '\(key)' (\(action.name)) warns on \(repo)/\(path): \(message)")
             case .proceed:
                 break
             }
@@ -119,7 +119,7 @@ public final class EventDispatcher: Sendable {
                         values = [value]
                     }
                     if let refusal = Self.refusal(ofHeader: name, values: values) {
-                        logger.warning("worker '\(key)' (\(action)) asked for header '\(name.prefix(60))', which is dropped: \(refusal)")
+                        logger.warning("worker '\(key)' (\(action.name)) asked for header '\(name.prefix(60))', which is dropped: \(refusal)")
                         continue
                     }
                     if !values.isEmpty { verdict.headers.append((name, values)) }
@@ -199,7 +199,7 @@ public final class EventDispatcher: Sendable {
     /// Persists one run per selected asynchronous worker; returns how many were queued.
     @discardableResult
     public func enqueue(
-        action: String, repo: String, path: String, dataJSON makeData: () -> String, triggeredBy: String, depth: Int = 0
+        action: WorkerAction, repo: String, path: String, dataJSON makeData: () -> String, triggeredBy: String, depth: Int = 0
     ) async throws -> Int {
         let selected = try await workers(for: action, repo: repo, path: path)
         guard !selected.isEmpty else { return 0 }
