@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.34.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // The system JavaScriptCore (WebKitGTK build) plus the exported-but-private symbols we rely on.
@@ -50,6 +51,8 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 // What the core loses (a state or history write, an asynchronous run, a scheduler tick) is logged.
                 .product(name: "Logging", package: "swift-log"),
+                // The event runner and the scheduler are services of the server's group (graceful shutdown).
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // The only target that writes SQL.
@@ -85,6 +88,7 @@ let package = Package(
                 "WorkerRuntime",
                 "JavaScriptSandbox",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
             ]

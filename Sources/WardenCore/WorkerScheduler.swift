@@ -1,11 +1,12 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// Fires SCHEDULED_EVENT workers on their 5-field cron, in their IANA time zone, once per minute slot.
 ///
 /// Each slot is claimed in the database before the run, so replicas sharing the database (or a restart inside the
 /// same minute) never fire it twice. Runs get `{"triggerID": "<key>@<slot>"}` and are triggered by `scheduler`.
-public struct WorkerScheduler: Sendable {
+public struct WorkerScheduler: Service {
     let workers: any WorkerStore
     let claims: any ScheduleClaimStore
     let service: WorkerService
@@ -20,14 +21,15 @@ public struct WorkerScheduler: Sendable {
         self.logger = logger
     }
 
-    /// Runs until the task is cancelled, ticking just after each minute starts.
+    /// Runs until cancelled or shut down gracefully, ticking just after each minute starts; a tick under way when
+    /// the server shuts down gracefully finishes (its runs end and are recorded) before this returns.
     public func run() async {
-        while !Task.isCancelled {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let now = Date()
             let next = (now.timeIntervalSince1970 / 60).rounded(.down) * 60 + 60.2
-            // Cancelled while asleep: the loop ends below.
-            try? await Task.sleep(for: .seconds(next - now.timeIntervalSince1970))
-            if Task.isCancelled { return }
+            // Woken early by a shutdown or a cancellation: the loop ends below.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(next - now.timeIntervalSince1970)) }
+            if Task.isCancelled || Task.isShuttingDownGracefully { return }
             _ = await tick(at: Date())
         }
     }

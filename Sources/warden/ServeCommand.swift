@@ -2,6 +2,7 @@ import ArgumentParser
 import Configuration
 import Foundation
 import Logging
+import ServiceLifecycle
 import WardenCore
 import WardenHTTP
 import WardenStorage
@@ -136,11 +137,14 @@ struct ServeCommand: AsyncParsableCommand {
             for service in [pipelines.setBaseURL, service.setBaseURL, artifacts.setBaseURL] { service(url) }
             FileHandle.standardOutput.write(Data("warden: serving the worker API on http://\(host):\(bound) (data in \(dataFolder))\n".utf8))
         }
-        let scheduler = Task { await WorkerScheduler(workers: storage, claims: storage, service: service, logger: logger).run() }
-        defer { scheduler.cancel() }
-        let asyncRuns = Task { await dispatcher.runPending() }
-        defer { asyncRuns.cancel() }
-        try await app.runService()
+        let scheduler = WorkerScheduler(workers: storage, claims: storage, service: service, logger: logger)
+        // One group; on SIGTERM or SIGINT its services stop in reverse order: the HTTP server first (in-flight
+        // requests end), then the scheduler (a tick under way ends), then the asynchronous runs (those in flight
+        // end and are recorded), then the executors.
+        let group = ServiceGroup(
+            services: [ExecutorPoolService(pool: pool), dispatcher, scheduler, app], gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        try await group.run()
     }
 
     static func databasePath(_ url: String?, dataFolder: String) throws -> String {
@@ -215,4 +219,16 @@ struct ServerHostCallHandler: HostCallHandler {
 struct CommandFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// The executor pool in the server's service group: it lives until the group shuts down, after every service that
+/// runs workers has stopped.
+struct ExecutorPoolService: Service {
+    let pool: ExecutorPool
+
+    func run() async throws {
+        // Cancelled rather than shut down gracefully: the executors go at once all the same.
+        try? await gracefulShutdown()
+        pool.shutdown()
+    }
 }

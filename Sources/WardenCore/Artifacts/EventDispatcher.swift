@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 import Synchronization
 import WorkerRuntime
 
@@ -30,7 +31,7 @@ public struct SyncVerdict: Sendable, Equatable {
 
 /// Runs the workers an artifact event selects: synchronous ones in key order before the operation, asynchronous
 /// ones persisted before the client's answer and run afterwards by `runPending` (spec §9).
-public final class EventDispatcher: Sendable {
+public final class EventDispatcher: Service {
     let service: WorkerService
     let queue: any PendingRunStore
     public let failPolicy: FailPolicy
@@ -210,43 +211,55 @@ public final class EventDispatcher: Sendable {
         return runs.count
     }
 
-    /// Runs the persisted asynchronous runs until cancelled, `concurrency` at a time; each is removed once it ran
-    /// (a run in flight when the server stops runs again after the restart).
+    /// Runs the persisted asynchronous runs until cancelled or shut down gracefully, `concurrency` at a time; each
+    /// is removed once it ran. On graceful shutdown it takes no new run and returns once the runs in flight ended;
+    /// a run cut short by a hard stop stays stored and runs again after the restart (at least once).
     public func runPending() async {
-        await withTaskGroup(of: Void.self) { group in
-            var running = 0
-            var iterator = wakeUps.makeAsyncIterator()
-            while !Task.isCancelled {
-                let excluded = inFlight.withLock { $0 }
-                let batch: [PendingRun]
-                do {
-                    batch = try await queue.pending(limit: concurrency - running, excluding: excluded)
-                } catch {
-                    // The runs stay stored; the next wake-up (a new event, or a run that ends) reads them again.
-                    logger.error("the pending asynchronous runs could not be read: \(error)")
-                    batch = []
-                }
-                for run in batch {
-                    inFlight.withLock { _ = $0.insert(run.id) }
-                    running += 1
-                    group.addTask { [self] in
-                        await self.perform(run)
-                        inFlight.withLock { _ = $0.remove(run.id) }
+        let stopping = Mutex(false)
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                var running = 0
+                var iterator = wakeUps.makeAsyncIterator()
+                while !Task.isCancelled && !stopping.withLock({ $0 }) {
+                    let excluded = inFlight.withLock { $0 }
+                    let batch: [PendingRun]
+                    do {
+                        batch = try await queue.pending(limit: concurrency - running, excluding: excluded)
+                    } catch {
+                        // The runs stay stored; the next wake-up (a new event, or a run that ends) reads them again.
+                        logger.error("the pending asynchronous runs could not be read: \(error)")
+                        batch = []
+                    }
+                    for run in batch where !stopping.withLock({ $0 }) {
+                        inFlight.withLock { _ = $0.insert(run.id) }
+                        running += 1
+                        group.addTask { [self] in
+                            await self.perform(run)
+                            inFlight.withLock { _ = $0.remove(run.id) }
+                        }
+                    }
+                    if running >= concurrency || batch.isEmpty {
+                        if running > 0 {
+                            // Wait for a slot, or for new work when nothing runs.
+                            await group.next()
+                            running -= 1
+                        } else if await iterator.next() == nil {
+                            return
+                        }
                     }
                 }
-                if running >= concurrency || batch.isEmpty {
-                    if running > 0 {
-                        // Wait for a slot, or for new work when nothing runs.
-                        await group.next()
-                        running -= 1
-                    } else if await iterator.next() == nil {
-                        return
-                    }
-                }
+                if Task.isCancelled { group.cancelAll() }
+                // Shutting down gracefully: the runs in flight end before this returns.
+                await group.waitForAll()
             }
-            group.cancelAll()
+        } onGracefulShutdown: { [wakeUp] in
+            stopping.withLock { $0 = true }
+            wakeUp.yield()
         }
     }
+
+    /// The asynchronous runs as a service of the server's group.
+    public func run() async throws { await runPending() }
 
     func perform(_ run: PendingRun) async {
         do {

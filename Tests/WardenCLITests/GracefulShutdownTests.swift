@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+
+/// SIGTERM stops the server's services in order (issue 12, services in one group): the HTTP server first, then the
+/// scheduler, then the asynchronous runs, which end and are recorded before the executors go.
+@Suite("graceful shutdown", .serialized)
+struct GracefulShutdownTests {
+    @Test func anAsynchronousRunInFlightAtSigtermEndsAndIsRecorded() async throws {
+        let data = try temporaryFolder("warden-graceful")
+        let server = try LiveServer.start(data: data)
+        try await server.createRepository("libs")
+        try await server.deployWorker(
+            key: "slow-after", action: "AFTER_CREATE",
+            source: "export default async (context) => { await context.wait(4000); return { message: 'done' }; };", repos: ["libs"])
+        #expect(try await server.text("PUT", "/artifactory/libs/a.txt", body: "a").status == 201)
+        // The run has started (the runner takes a new run at once) and has most of its 4 s still to go (the wall limit is 5 s).
+        try await Task.sleep(for: .milliseconds(500))
+        let signalled = Int(Date().timeIntervalSince1970 * 1000)
+        kill(server.process.processIdentifier, SIGTERM)
+        let exited = await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                server.process.waitUntilExit()
+                continuation.resume(returning: server.process.terminationStatus)
+            }
+        }
+        #expect(exited == 0, "the server exits cleanly on SIGTERM")
+
+        let again = try LiveServer.start(data: data)
+        defer { again.stop() }
+        let runs = try await again.history("slow-after")
+        // Recorded by the first server, which waited for it: started before the signal, ended after it, not run again.
+        #expect(runs.count == 1, "\(runs)")
+        #expect(runs.first?["executionStatus"] as? String == "STATUS_SUCCESS", "\(runs)")
+        #expect((runs.first?["startTimeMillis"] as? Int ?? .max) < signalled)
+        #expect((runs.first?["endTimeMillis"] as? Int ?? 0) > signalled)
+        try await Task.sleep(for: .seconds(2))
+        #expect(try await again.history("slow-after").count == 1)
+    }
+}
