@@ -73,14 +73,14 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
         }
     }
 
-    /// `quotaBytes`: a positive whole number of bytes, `null` to remove the quota; absent keeps `existing`.
-    static func quota(_ body: JSONBody, existing: Int64?) throws -> Int64? {
-        guard let value = body.object["quotaBytes"] else { return existing }
-        if value is NSNull { return nil }
+    /// `quotaBytes`: a positive whole number of bytes, `null` to remove the quota; absent is `nil` (keep it).
+    static func quota(_ body: JSONBody) throws -> Int64?? {
+        guard let value = body.object["quotaBytes"] else { return nil }
+        if value is NSNull { return .some(nil) }
         guard let bytes = Checked.wholeNumber(value), bytes > 0 else {
             throw WardenError.invalid("quotaBytes", "must be a positive whole number of bytes, or null for no quota")
         }
-        return bytes
+        return .some(bytes)
     }
 
     // MARK: Parsing helpers
@@ -168,18 +168,18 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
             if let type = try body.string("packageType"), type.lowercased() != "generic" {
                 throw WardenError.invalid("packageType", "only generic repositories are supported, not '\(type)'")
             }
-            let existing = try? await service.repository(key: key, for: principal)
-            if request.method == .put, existing != nil {
-                throw WardenError(.badRequest, "repository '\(key)' already exists; POST /artifactory/api/repositories/\(key) updates it")
+            let settings = RepositorySettings(
+                description: try body.string("description"), anonymousRead: try body.bool("anonymousRead"), quotaBytes: try Self.quota(body))
+            if request.method == .put {
+                try await service.createRepository(key: key, settings, by: principal)
+                return Response(
+                    status: .ok, headers: [.contentType: "text/plain"],
+                    body: .init(byteBuffer: ByteBuffer(string: "Successfully created repository '\(key)'")))
             }
-            if request.method == .post, existing == nil { throw WardenError(.notFound, "repository '\(key)' does not exist") }
-            let repository = Repository(
-                key: key, description: try body.string("description") ?? existing?.description ?? "",
-                anonymousRead: try body.bool("anonymousRead") ?? existing?.anonymousRead ?? false,
-                quotaBytes: try Self.quota(body, existing: existing?.quotaBytes))
-            let created = try await service.saveRepository(repository, by: principal)
-            let text = created ? "Successfully created repository '\(key)'" : "Repository '\(key)' update successful."
-            return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: text)))
+            try await service.updateRepository(key: key, settings, by: principal)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain"],
+                body: .init(byteBuffer: ByteBuffer(string: "Repository '\(key)' update successful.")))
         case .delete:
             try await service.deleteRepository(key: key, force: try Self.flag(request, "force") ?? false, by: principal)
             return Response(

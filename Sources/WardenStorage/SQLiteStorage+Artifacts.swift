@@ -37,23 +37,29 @@ extension SQLiteStorage: ArtifactStore {
             quotaBytes: row["quota_bytes"])
     }
 
-    public func saveRepository(_ repository: Repository) async throws -> Bool {
+    public func createRepository(_ repository: Repository) async throws -> Bool {
         try await pool.write { db in
-            let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM repository WHERE key = ?", arguments: [repository.key]) ?? false
-            if exists {
-                try db.execute(
-                    sql: "UPDATE repository SET description = ?, anonymous_read = ?, quota_bytes = ? WHERE key = ?",
-                    arguments: [repository.description, repository.anonymousRead, repository.quotaBytes, repository.key])
-            } else {
-                try db.execute(
-                    sql: "INSERT INTO repository (key, description, anonymous_read, created_at, quota_bytes) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [repository.key, repository.description, repository.anonymousRead, repository.createdAt, repository.quotaBytes])
-                let root = ArtifactItem(
-                    repo: repository.key, path: "", isFolder: true, createdAt: repository.createdAt, modifiedAt: repository.createdAt,
-                    updatedAt: repository.createdAt, createdBy: "system", modifiedBy: "system")
-                try Self.insert(root, in: db)
-            }
-            return !exists
+            guard try !(Bool.fetchOne(db, sql: "SELECT 1 FROM repository WHERE key = ?", arguments: [repository.key]) ?? false) else { return false }
+            try db.execute(
+                sql: "INSERT INTO repository (key, description, anonymous_read, created_at, quota_bytes) VALUES (?, ?, ?, ?, ?)",
+                arguments: [repository.key, repository.description, repository.anonymousRead, repository.createdAt, repository.quotaBytes])
+            let root = ArtifactItem(
+                repo: repository.key, path: "", isFolder: true, createdAt: repository.createdAt, modifiedAt: repository.createdAt,
+                updatedAt: repository.createdAt, createdBy: "system", modifiedBy: "system")
+            try Self.insert(root, in: db)
+            return true
+        }
+    }
+
+    public func updateRepository(key: String, _ change: @escaping @Sendable (inout Repository) throws -> Void) async throws -> Repository? {
+        try await pool.write { db in
+            guard var repository = try Row.fetchOne(db, sql: "SELECT * FROM repository WHERE key = ?", arguments: [key]).map(Self.repository(from:))
+            else { return nil }
+            try change(&repository)
+            try db.execute(
+                sql: "UPDATE repository SET description = ?, anonymous_read = ?, quota_bytes = ? WHERE key = ?",
+                arguments: [repository.description, repository.anonymousRead, repository.quotaBytes, key])
+            return repository
         }
     }
 

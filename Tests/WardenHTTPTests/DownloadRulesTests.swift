@@ -52,3 +52,33 @@ struct DownloadRulesTests {
         }
     }
 }
+
+/// Creating and changing a repository are the core's decisions, each one transaction (issue 12): of many PUTs of
+/// one key at once exactly one creates it and the others are refused, and nothing a refused one sent is stored.
+@Suite("Repository rules")
+struct RepositoryRulesTests {
+    @Test func ofManyCreatesOfOneKeyExactlyOneWinsAndTheOthersChangeNothing() async throws {
+        try await Harness().session { client in
+            let statuses = try await withThrowingTaskGroup(of: (Int, HTTPResponse.Status).self) { group in
+                for index in 0..<20 {
+                    group.addTask {
+                        (index, try await client.send(.put, "/artifactory/api/repositories/race", json: ["description": "made by \(index)"]).status)
+                    }
+                }
+                return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+            }
+            let winners = statuses.filter { $0.value == .ok }.map(\.key)
+            #expect(winners.count == 1, "\(statuses)")
+            #expect(statuses.values.filter { $0 == .badRequest }.count == 19)
+            let stored = try await client.send(.get, "/artifactory/api/repositories/race").object["description"] as? String
+            #expect(stored == "made by \(winners.first ?? -1)")
+            // An update changes what it names only, and a bad value changes nothing.
+            #expect(try await client.send(.post, "/artifactory/api/repositories/race", json: ["anonymousRead": true]).status == .ok)
+            let bad = try await client.send(.post, "/artifactory/api/repositories/race", json: ["description": "new", "quotaBytes": -5])
+            #expect(bad.status == .badRequest && bad.error?.contains("quotaBytes") == true)
+            let after = try await client.send(.get, "/artifactory/api/repositories/race").object
+            #expect(after["description"] as? String == stored && after["anonymousRead"] as? Bool == true)
+            #expect(try await client.send(.post, "/artifactory/api/repositories/nope", json: [:]).status == .notFound)
+        }
+    }
+}

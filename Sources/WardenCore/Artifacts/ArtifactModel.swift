@@ -19,6 +19,33 @@ public struct Repository: Sendable, Equatable {
     }
 }
 
+/// The settings a request gives for a repository; each `nil` keeps what is stored (or the default of a new one).
+public struct RepositorySettings: Sendable, Equatable {
+    public var description: String?
+    public var anonymousRead: Bool?
+    /// `.some(nil)` removes the quota.
+    public var quotaBytes: Int64??
+
+    public init(description: String? = nil, anonymousRead: Bool? = nil, quotaBytes: Int64?? = nil) {
+        self.description = description
+        self.anonymousRead = anonymousRead
+        self.quotaBytes = quotaBytes
+    }
+
+    /// Checks each given value and sets it on `repository`.
+    public func apply(to repository: inout Repository) throws(WardenError) {
+        if let description {
+            if description.count > 1_000 { throw WardenError.invalid("description", "is longer than 1000 characters") }
+            repository.description = description
+        }
+        if let anonymousRead { repository.anonymousRead = anonymousRead }
+        if let quotaBytes {
+            if let quota = quotaBytes, quota <= 0 { throw WardenError.invalid("quotaBytes", "must be a positive number of bytes") }
+            repository.quotaBytes = quotaBytes
+        }
+    }
+}
+
 /// Multi-valued properties, name → values, as the artifact service keeps them.
 public typealias ArtifactProperties = [String: [String]]
 

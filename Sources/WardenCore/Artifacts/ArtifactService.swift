@@ -160,21 +160,38 @@ public final class ArtifactService: Sendable {
         try await authorized(.read, key, path: nil, principal)
     }
 
-    /// Creates (admin only) or updates (an admin, or a caller with `manage` on the repository) a repository.
-    /// Returns whether it was new.
-    public func saveRepository(_ repository: Repository, by principal: Principal?) async throws -> Bool {
-        var manages = false
-        if let existing = try await store.repository(key: repository.key) {
-            manages = try await permissions.allows(.manage, existing, path: "", principal: principal)
-        }
-        if !manages { try requireAdmin(principal) }
-        try Self.validateRepositoryKey(repository.key)
-        if let quota = repository.quotaBytes, quota <= 0 { throw WardenError.invalid("quotaBytes", "must be a positive number of bytes") }
-        if repository.description.count > 1_000 { throw WardenError.invalid("description", "is longer than 1000 characters") }
-        var repository = repository
-        repository.createdAt = try await store.repository(key: repository.key)?.createdAt ?? Self.now()
+    /// Creates a repository (admins only) with `settings` (what they leave out gets the default). A key that
+    /// exists is refused with 400 (the reference's answer to a PUT of an existing key) unless `ifMissing`, which
+    /// returns the stored one untouched. The check and the insert are one transaction.
+    @discardableResult
+    public func createRepository(key: String, _ settings: RepositorySettings, ifMissing: Bool = false, by principal: Principal?) async throws
+        -> Repository
+    {
+        try requireAdmin(principal)
+        try Self.validateRepositoryKey(key)
+        var repository = Repository(key: key, createdAt: Self.now())
+        try settings.apply(to: &repository)
         defer { repositoryCache.withLock { $0 = ($0.generation + 1, nil) } }
-        return try await store.saveRepository(repository)
+        if try await store.createRepository(repository) { return repository }
+        guard ifMissing, let stored = try await store.repository(key: key) else {
+            throw WardenError(.badRequest, "repository '\(key)' already exists; POST /artifactory/api/repositories/\(key) updates it")
+        }
+        return stored
+    }
+
+    /// Changes the settings given of a repository (admins, or a caller with `manage` on the whole repository); 404
+    /// when it does not exist. Read, change and write are one transaction.
+    @discardableResult
+    public func updateRepository(key: String, _ settings: RepositorySettings, by principal: Principal?) async throws -> Repository {
+        guard let existing = try await store.repository(key: key) else { throw WardenError(.notFound, "repository '\(key)' does not exist") }
+        if try await !permissions.allows(.manage, existing, path: "", principal: principal) { try requireAdmin(principal) }
+        var checked = existing
+        try settings.apply(to: &checked)  // refuses bad values before the transaction
+        defer { repositoryCache.withLock { $0 = ($0.generation + 1, nil) } }
+        guard let updated = try await store.updateRepository(key: key, { try settings.apply(to: &$0) }) else {
+            throw WardenError(.notFound, "repository '\(key)' does not exist")
+        }
+        return updated
     }
 
     /// Deletes a repository (admin only); one with content needs `force`.

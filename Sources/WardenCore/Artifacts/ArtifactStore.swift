@@ -21,8 +21,10 @@ public protocol ArtifactStore: Sendable {
     func referencedBlobs() async throws -> Set<String>
     func repositories() async throws -> [Repository]
     func repository(key: String) async throws -> Repository?
-    /// Creates or replaces the repository's settings; creates its root folder. Returns whether it was new.
-    func saveRepository(_ repository: Repository) async throws -> Bool
+    /// Creates the repository and its root folder; false (and nothing written) when the key exists.
+    func createRepository(_ repository: Repository) async throws -> Bool
+    /// Reads, changes and writes a repository's settings in one transaction; `nil` when it does not exist.
+    func updateRepository(key: String, _ change: @escaping @Sendable (inout Repository) throws -> Void) async throws -> Repository?
     /// Deletes the repository and everything in it; `release` gets each blob no item refers to any more.
     func deleteRepository(key: String, release: @escaping @Sendable (String) -> Void) async throws
     func summaries() async throws -> [RepositorySummary]

@@ -97,8 +97,8 @@ public final class PipelineService: Sendable {
         }
         let project = try await runners.project(reference)
         if try await artifacts.cachedRepository(archiveRepository) == nil {
-            _ = try await artifacts.saveRepository(
-                Repository(key: archiveRepository, description: "archives of CI runs"), by: principal)
+            try await artifacts.createRepository(
+                key: archiveRepository, RepositorySettings(description: "archives of CI runs"), ifMissing: true, by: principal)
         }
         let token = TokenRecord.generateValue()
         let pipeline = try await store.createPipeline(
