@@ -154,12 +154,11 @@ struct TenantAPI<Context: RequestContext>: Sendable {
         case (.post, "state") where rest.count == 1:
             try await requireAdmin(request, tenant)
             let body = try await JSONBody.read(request)
-            var state = try await service.state(of: tenant)
-            state.triggerQueueDiscarding = try body.bool("trigger_queue_discarding") ?? state.triggerQueueDiscarding
-            state.triggerQueuePaused = try body.bool("trigger_queue_paused") ?? state.triggerQueuePaused
-            state.resultQueuePaused = try body.bool("result_queue_paused") ?? state.resultQueuePaused
-            if body.has("reason") { state.reason = try body.string("reason") }
-            try await service.setState(state, of: tenant)
+            let patch = TenantStatePatch(
+                triggerQueueDiscarding: try body.bool("trigger_queue_discarding"), triggerQueuePaused: try body.bool("trigger_queue_paused"),
+                resultQueuePaused: try body.bool("result_queue_paused"),
+                reason: body.has("reason") ? .some(try body.string("reason")) : nil)
+            try await service.patchState(patch, of: tenant)
             return Response.json(NSNull())
         case (.get, "nodes") where rest.count == 1:
             return Response.json(try await service.nodes(of: tenant).map(Self.render))

@@ -45,6 +45,17 @@ extension SQLiteStorage: TenantStore {
         try await pool.write { db in try db.execute(sql: "UPDATE ci_tenant SET state = ? WHERE id = ?", arguments: [text, id]) }
     }
 
+    public func updateTenantState(id: Int64, _ change: @escaping @Sendable (inout TenantState) -> Void) async throws -> TenantState {
+        try await pool.write { db in
+            var state =
+                try Self.decode(TenantState.self, try String.fetchOne(db, sql: "SELECT state FROM ci_tenant WHERE id = ?", arguments: [id]))
+                ?? TenantState()
+            change(&state)
+            try db.execute(sql: "UPDATE ci_tenant SET state = ? WHERE id = ?", arguments: [try Self.json(state), id])
+            return state
+        }
+    }
+
     static func autohold(from row: Row) throws -> Autohold {
         Autohold(
             id: row["id"], tenantID: row["tenant_id"], projectID: row["project_id"], job: row["job"], refFilter: row["ref_filter"],

@@ -83,6 +83,28 @@ struct TenantAPITests {
         }
     }
 
+    /// A state change is the core's, one transaction (issue 12): changes of different fields at once all land.
+    @Test func concurrentStateChangesOfDifferentFieldsAllLand() async throws {
+        let harness = try await Harness()
+        try await harness.session { client in
+            _ = try await client.send(.post, "/api/tenants", json: ["name": "example"])
+            let token = try await Self.token("ada", admin: ["example"])
+            for round in 0..<5 {
+                let fields = ["trigger_queue_discarding", "trigger_queue_paused", "result_queue_paused"]
+                try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                    for field in fields {
+                        group.addTask {
+                            try await client.send(.post, "/api/tenant/example/state", token: token, json: [field: round % 2 == 0]).status
+                        }
+                    }
+                    for try await status in group { #expect(status == .ok) }
+                }
+                let state = try await client.send(.get, "/api/tenant/example/state", token: nil).object
+                for field in fields { #expect(state[field] as? Bool == (round % 2 == 0), "round \(round): \(state)") }
+            }
+        }
+    }
+
     @Test func authenticationRefusals() async throws {
         let harness = try await Harness()
         try await harness.session { client in

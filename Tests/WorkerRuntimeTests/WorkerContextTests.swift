@@ -29,7 +29,9 @@ struct WorkerContextTests {
               try { await context.clients.axios.post('https://api.example.test/fail', {}); } catch (e) { failed = e.response.status; }
               return { data: ok.data, refused, failed };
             };
-            """)
+            """,
+            // Not a test of the wall limit: a loaded machine may take seconds for three host calls.
+            limits: RunLimits(wallMillis: 30_000))
         guard case .success(let json?) = result.outcome else { Issue.record("\(result.outcome)"); return }
         #expect(json.contains(#""data":"hello from https://api.example.test/x""#))
         #expect(json.contains("not on this server's egress allow-list"))

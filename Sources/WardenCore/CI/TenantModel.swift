@@ -2,6 +2,28 @@ import Foundation
 
 /// A tenant's event queues (Zuul's `POST state`): while `triggerQueuePaused`, new runs of its projects wait refused;
 /// with `triggerQueueDiscarding` they are dropped.
+/// The fields of a state change; each `nil` keeps the stored value (`reason: .some(nil)` clears it).
+public struct TenantStatePatch: Sendable, Equatable {
+    public var triggerQueueDiscarding: Bool?
+    public var triggerQueuePaused: Bool?
+    public var resultQueuePaused: Bool?
+    public var reason: String??
+
+    public init(triggerQueueDiscarding: Bool? = nil, triggerQueuePaused: Bool? = nil, resultQueuePaused: Bool? = nil, reason: String?? = nil) {
+        self.triggerQueueDiscarding = triggerQueueDiscarding
+        self.triggerQueuePaused = triggerQueuePaused
+        self.resultQueuePaused = resultQueuePaused
+        self.reason = reason
+    }
+
+    public func apply(to state: inout TenantState) {
+        if let triggerQueueDiscarding { state.triggerQueueDiscarding = triggerQueueDiscarding }
+        if let triggerQueuePaused { state.triggerQueuePaused = triggerQueuePaused }
+        if let resultQueuePaused { state.resultQueuePaused = resultQueuePaused }
+        if let reason { state.reason = reason }
+    }
+}
+
 public struct TenantState: Sendable, Equatable, Codable {
     public var triggerQueueDiscarding: Bool
     public var triggerQueuePaused: Bool
@@ -75,6 +97,8 @@ public struct Autohold: Sendable, Equatable {
 public protocol TenantStore: Sendable {
     func tenantState(id: Int64) async throws -> TenantState
     func setTenantState(_ state: TenantState, id: Int64) async throws
+    /// Reads, changes and writes a tenant's state in one transaction; the state as written.
+    func updateTenantState(id: Int64, _ change: @escaping @Sendable (inout TenantState) -> Void) async throws -> TenantState
 
     func createAutohold(_ request: Autohold) async throws -> Autohold
     func autoholds(tenantID: Int64) async throws -> [Autohold]

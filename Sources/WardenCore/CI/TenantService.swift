@@ -348,6 +348,13 @@ public final class TenantService: Sendable {
 
     public func setState(_ state: TenantState, of tenant: CITenant) async throws { try await store.setTenantState(state, id: tenant.id) }
 
+    /// Changes the fields `patch` gives and keeps the others, in one transaction: two admins changing two flags
+    /// at once both get their change.
+    @discardableResult
+    public func patchState(_ patch: TenantStatePatch, of tenant: CITenant) async throws -> TenantState {
+        try await store.updateTenantState(id: tenant.id) { patch.apply(to: &$0) }
+    }
+
     // MARK: Autohold
 
     public func autohold(
