@@ -39,6 +39,30 @@ public enum TestRunEnvelope {
     }
 }
 
+/// The answer of an execution (spec §7): `{data, executionStatus}`, and `{error, logs}` for a failed run. A worker
+/// that returns an object whose `executionStatus` is 2 (fail) or 4 (success) decides the outer status itself.
+public enum ExecuteAnswer {
+    public static func json(_ result: RunResult) -> [String: Any] {
+        var body: [String: Any] = ["executionStatus": result.executionStatus.rawValue]
+        switch result.outcome {
+        case .success(let json?):
+            // A result that is not JSON is answered as null data.
+            let value = (try? JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed])) ?? NSNull()
+            body["data"] = value
+            if let object = value as? [String: Any], let status = object["executionStatus"] as? Int {
+                body["executionStatus"] =
+                    status == 2 ? ExecutionStatus.fail.rawValue : status == 4 ? ExecutionStatus.success.rawValue : body["executionStatus"]
+            }
+        case .success(nil):
+            break
+        default:
+            if let error = result.outcome.error { body["error"] = error.jsonObject }
+            body["logs"] = result.logs
+        }
+        return body
+    }
+}
+
 extension WorkerError {
     /// `{type, message, line?}`: how test runs, executions and histories show an error.
     public var jsonObject: [String: Any] {

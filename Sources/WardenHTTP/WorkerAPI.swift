@@ -63,7 +63,7 @@ struct WorkerAPI<Context: RequestContext>: Sendable {
                 dataJSON = JSONBody.serialize(value)
             }
             let result = try await service.execute(key: try context.parameters.require("key"), dataJSON: dataJSON, by: principal)
-            return Response.json(Self.executeBody(result))
+            return Response.json(ExecuteAnswer.json(result))
         }
         api.post("v1/rerun/{key}") { request, context in
             let principal = try await auth.principal(for: request)
@@ -268,26 +268,6 @@ struct WorkerAPI<Context: RequestContext>: Sendable {
             object["version"] = versionObject
         }
         return object
-    }
-
-    /// `{data, executionStatus}`; a returned `executionStatus` number decides the outer status (spec §7).
-    static func executeBody(_ result: RunResult) -> [String: Any] {
-        var body: [String: Any] = ["executionStatus": result.executionStatus.rawValue]
-        switch result.outcome {
-        case .success(let json?):
-            let value = (try? JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed])) ?? NSNull()
-            body["data"] = value
-            if let object = value as? [String: Any], let status = object["executionStatus"] as? Int {
-                body["executionStatus"] =
-                    status == 2 ? ExecutionStatus.fail.rawValue : status == 4 ? ExecutionStatus.success.rawValue : body["executionStatus"]
-            }
-        case .success(nil):
-            break
-        default:
-            if let error = result.outcome.error { body["error"] = error.jsonObject }
-            body["logs"] = result.logs
-        }
-        return body
     }
 
     static func render(_ token: TokenRecord) -> [String: Any] {

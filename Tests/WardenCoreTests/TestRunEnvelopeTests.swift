@@ -47,3 +47,34 @@ struct TestRunEnvelopeTests {
         #expect(limit["logs"] as? String == "[info ] - before\n[error] - LimitError: Worker used too much cpu time")
     }
 }
+
+/// The execute answer's rule (spec §7), decided in the core.
+@Suite("Execute answers")
+struct ExecuteAnswerTests {
+    @Test func aReturnedExecutionStatusOfTwoMakesTheAnswerAFailure() {
+        let answer = ExecuteAnswer.json(RunResult(outcome: .success(resultJSON: #"{"executionStatus": 2, "why": "no"}"#)))
+        #expect(answer["executionStatus"] as? String == "STATUS_FAIL")
+        #expect((answer["data"] as? [String: Any])?["why"] as? String == "no")
+    }
+
+    @Test func aReturnedExecutionStatusOfFourIsASuccessAndOthersLeaveTheRunsOwn() {
+        #expect(
+            ExecuteAnswer.json(RunResult(outcome: .success(resultJSON: #"{"executionStatus": 4}"#)))["executionStatus"] as? String == "STATUS_SUCCESS"
+        )
+        #expect(
+            ExecuteAnswer.json(RunResult(outcome: .success(resultJSON: #"{"executionStatus": 7}"#)))["executionStatus"] as? String == "STATUS_SUCCESS"
+        )
+    }
+
+    @Test func aFailedRunAnswersItsErrorAndLogsAndNoData() {
+        let answer = ExecuteAnswer.json(RunResult(outcome: .wallLimit, logs: "[info ] - started"))
+        #expect(answer["executionStatus"] as? String == "STATUS_FAIL" && answer["data"] == nil)
+        #expect((answer["error"] as? [String: Any])?["message"] as? String == "Worker execution timeout")
+        #expect(answer["logs"] as? String == "[info ] - started")
+    }
+
+    @Test func undefinedIsASuccessWithoutData() {
+        let answer = ExecuteAnswer.json(RunResult(outcome: .success(resultJSON: nil)))
+        #expect(answer.count == 1 && answer["executionStatus"] as? String == "STATUS_SUCCESS")
+    }
+}
