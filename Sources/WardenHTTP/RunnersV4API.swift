@@ -58,11 +58,9 @@ struct RunnersV4API<Context: RequestContext>: Sendable {
         }
         api.get("runners/{id}/jobs") { request, context in
             let parameters = try await V4Parameters.read(request)
-            var jobs = try await service.jobs(runnerID: try Self.id(context), status: parameters.string("status"), by: try await user(request))
-            if let order = parameters.string("order_by"), order != "id" { throw WardenError.invalid("order_by", "does not have a valid value") }
-            let sort = parameters.string("sort") ?? "desc"
-            guard ["asc", "desc"].contains(sort) else { throw WardenError.invalid("sort", "does not have a valid value") }
-            if sort == "desc" { jobs.reverse() }
+            let order = try JobOrder(orderBy: parameters.string("order_by"), sort: parameters.string("sort"))
+            let jobs = try await service.jobs(
+                runnerID: try Self.id(context), status: parameters.string("status"), order: order, by: try await user(request))
             let projects = try await service.projects()
             return try Self.page(jobs.map { Self.render($0, projects: projects, request: request) }, request, parameters)
         }
@@ -156,18 +154,13 @@ struct RunnersV4API<Context: RequestContext>: Sendable {
         return try Self.page(runners.map { Self.render($0) }, request, parameters)
     }
 
-    /// One page of `items` with GitLab's paging headers and `Link`.
+    /// One page of `items` (the core's `Paging`) with GitLab's paging headers and `Link`.
     static func page(_ items: [[String: Any]], _ request: Request, _ parameters: V4Parameters) throws -> Response {
-        let page = max(1, try parameters.integer("page").map(Int.init) ?? 1)
-        var perPage = try parameters.integer("per_page").map(Int.init) ?? 20
-        if perPage < 1 { perPage = 20 }
-        perPage = min(perPage, 100)
-        let total = items.count
-        let pages = max(1, (total + perPage - 1) / perPage)
-        let slice = Array(items.dropFirst(Checked.pageStart(page: page, size: perPage)).prefix(perPage))
-        var response = Response.json(slice)
-        let next = page < pages ? "\(page + 1)" : ""
-        let previous = page > 1 ? "\(min(page - 1, pages))" : ""
+        let paged = Paging(page: try parameters.integer("page"), size: try parameters.integer("per_page")).page(of: items)
+        let (page, perPage, total, pages) = (paged.page, paged.size, paged.total, paged.pages)
+        var response = Response.json(paged.items)
+        let next = paged.next.map(String.init) ?? ""
+        let previous = paged.previous.map(String.init) ?? ""
         for (name, value) in [
             ("X-Page", "\(page)"), ("X-Per-Page", "\(perPage)"), ("X-Next-Page", next), ("X-Prev-Page", previous), ("X-Total", "\(total)"),
             ("X-Total-Pages", "\(pages)"),

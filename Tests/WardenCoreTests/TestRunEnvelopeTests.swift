@@ -78,3 +78,31 @@ struct ExecuteAnswerTests {
         #expect(answer.count == 1 && answer["executionStatus"] as? String == "STATUS_SUCCESS")
     }
 }
+
+/// GitLab's paging and job order, decided in the core.
+@Suite("Paging")
+struct PagingTests {
+    @Test func pagesCountFromOneWithTwentyByDefaultAndAtMostAHundred() {
+        #expect(Paging() == Paging(page: 1, size: 20))
+        #expect(Paging(page: 0, size: 0) == Paging(page: 1, size: 20))
+        #expect(Paging(page: -5, size: 1_000).size == 100)
+        #expect(Paging(page: .max, size: .max).page == Int.max)
+    }
+
+    @Test func aPageKnowsItsNeighboursAndAPagePastTheEndIsEmpty() {
+        let items = Array(1...45)
+        let second = Paging(page: 2, size: 20).page(of: items)
+        #expect(second.items == Array(21...40) && second.pages == 3 && second.next == 3 && second.previous == 1)
+        let past = Paging(page: 9, size: 20).page(of: items)
+        #expect(past.items.isEmpty && past.total == 45 && past.next == nil && past.previous == 3)
+        #expect(Paging(page: .max, size: 100).page(of: items).items.isEmpty)
+        #expect(Paging().page(of: [Int]()).pages == 1)
+    }
+
+    @Test func jobsAreOrderedByIdOnlyNewestFirstByDefault() throws {
+        #expect(try JobOrder(orderBy: nil, sort: nil).ascending == false)
+        #expect(try JobOrder(orderBy: "id", sort: "asc").ascending == true)
+        #expect(throws: WardenError.invalid("order_by", "does not have a valid value")) { try JobOrder(orderBy: "name", sort: nil) }
+        #expect(throws: WardenError.invalid("sort", "does not have a valid value")) { try JobOrder(orderBy: nil, sort: "up") }
+    }
+}

@@ -356,11 +356,15 @@ public final class RunnerService: Sendable {
         guard try await store.deleteRunner(id: id) else { throw WardenError(.notFound, "Runner Not Found") }
     }
 
-    public func jobs(runnerID: Int64, status: String?, by principal: Principal) async throws -> [CIJob] {
+    /// A runner's jobs of one status (or all), in `order` (the store gives them oldest first).
+    public func jobs(runnerID: Int64, status: String?, order: JobOrder = .oldestFirst, by principal: Principal)
+        async throws -> [CIJob]
+    {
         _ = try await runner(id: runnerID, for: principal)
         let statuses = ["created", "pending", "running", "success", "failed", "canceled", "skipped", "manual"]
         if let status, !statuses.contains(status) { throw WardenError.invalid("status", "does not have a valid value") }
-        return try await store.jobs(runnerID: runnerID).filter { status == nil || $0.status == status }
+        let jobs = try await store.jobs(runnerID: runnerID).filter { status == nil || $0.status == status }
+        return order.ascending ? jobs : jobs.reversed()
     }
 
     /// Runners a project may use: its own and enabled project runners, its group's, and the instance's.
