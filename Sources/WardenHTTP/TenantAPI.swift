@@ -113,18 +113,16 @@ struct TenantAPI<Context: RequestContext>: Sendable {
             try await service.promote(tenant: tenant, pipeline: pipeline, changes: try body.strings("changes") ?? [])
             return Response.json(true)
         case (.get, "builds") where rest.count == 1:
-            let builds = try await service.builds(of: tenant, filter: try await filter(request, tenant))
+            let builds = try await service.builds(of: tenant, filter: try Self.filter(request), for: await reader(request, tenant))
             return Response.json(builds.map { render($0, tenant: tenant, request: request) })
         case (.get, "build") where rest.count == 2:
-            let build = try await service.build(uuid: rest[1], of: tenant)
-            guard await canRead(request, tenant, build.pipeline) else { throw WardenError(.notFound, "Build not found") }
+            let build = try await service.build(uuid: rest[1], of: tenant, for: await reader(request, tenant))
             return Response.json(render(build, tenant: tenant, request: request))
         case (.get, "buildsets") where rest.count == 1:
-            let sets = try await service.buildsets(of: tenant, filter: try await filter(request, tenant))
+            let sets = try await service.buildsets(of: tenant, filter: try Self.filter(request), for: await reader(request, tenant))
             return Response.json(sets.map { render($0, request: request, tenant: tenant, withBuilds: false) })
         case (.get, "buildset") where rest.count == 2:
-            let set = try await service.buildset(uuid: rest[1], of: tenant)
-            guard await canRead(request, tenant, set.pipeline) else { throw WardenError(.notFound, "Buildset not found") }
+            let set = try await service.buildset(uuid: rest[1], of: tenant, for: await reader(request, tenant))
             return Response.json(render(set, request: request, tenant: tenant, withBuilds: true))
         case (.get, "badge") where rest.count == 1:
             return try await badge(request, tenant)
@@ -189,10 +187,10 @@ struct TenantAPI<Context: RequestContext>: Sendable {
             let admin = await isAdmin(request, tenant)
             return Response.json(["zuul": ["admin": admin, "scope": [tenant.name]]])
         case (.get, "build-times") where rest.count == 1:
-            var filter = try await filter(request, tenant)
+            var filter = try Self.filter(request)
             filter.complete = true
             return Response.json(
-                try await service.builds(of: tenant, filter: filter).map {
+                try await service.builds(of: tenant, filter: filter, for: await reader(request, tenant)).map {
                     [
                         "job_name": $0.job.name, "project": $0.project.pathWithNamespace, "pipeline": $0.pipeline.name,
                         "result": $0.result ?? NSNull(),
@@ -318,18 +316,9 @@ struct TenantAPI<Context: RequestContext>: Sendable {
         (try? await service.auth.admin(authorization: request.headers[.authorization], tenant: tenant.name)) != nil
     }
 
-    /// Builds of public pipelines are readable by anyone; the others by the tenant's admins.
-    func canRead(_ request: Request, _ tenant: CITenant, _ pipeline: CIPipeline) async -> Bool {
-        if pipeline.isPublic { return true }
-        return await isAdmin(request, tenant)
-    }
-
-    /// The request's query as a filter; only public pipelines unless the caller administers the tenant (so that
-    /// `limit` and `skip` count what the caller may see).
-    func filter(_ request: Request, _ tenant: CITenant) async throws -> BuildFilter {
-        var filter = try Self.filter(request)
-        filter.publicOnly = !(await isAdmin(request, tenant))
-        return filter
+    /// Who the caller is to the tenant's builds (the core decides what each may read).
+    func reader(_ request: Request, _ tenant: CITenant) async -> TenantReader {
+        await isAdmin(request, tenant) ? .admin : .anyone
     }
 
     /// `/logs/<tenant>/<build uuid>/job-output.txt` (the build's stage of the run log) and
@@ -338,8 +327,7 @@ struct TenantAPI<Context: RequestContext>: Sendable {
         let segments = request.uri.path.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
         guard segments.count >= 4 else { throw WardenError(.notFound, "no such log") }
         let tenant = try await service.tenant(segments[1])
-        let build = try await service.build(uuid: segments[2], of: tenant)
-        guard await canRead(request, tenant, build.pipeline) else { throw WardenError(.notFound, "Build not found") }
+        let build = try await service.build(uuid: segments[2], of: tenant, for: await reader(request, tenant))
         switch segments.dropFirst(3).joined(separator: "/") {
         case "job-output.txt":
             return Self.text(try await service.log(of: build))
@@ -548,10 +536,9 @@ struct TenantAPI<Context: RequestContext>: Sendable {
     }
 
     func status(_ request: Request, _ tenant: CITenant) async throws -> [String: Any] {
-        let sets = try await service.runningBuildsets(of: tenant)
-        let admin = await isAdmin(request, tenant)
+        let sets = try await service.runningBuildsets(of: tenant, for: await reader(request, tenant))
         var byPipeline: [String: [[String: Any]]] = [:]
-        for set in sets where admin || set.pipeline.isPublic {
+        for set in sets {
             let event = set.run.event
             let id = event?.change.map { "\($0),\(event?.patchset ?? "1")" } ?? RunEvent.ref(of: event)
             byPipeline[set.pipeline.name, default: []].append([
@@ -576,7 +563,7 @@ struct TenantAPI<Context: RequestContext>: Sendable {
         filter.publicOnly = true
         filter.complete = true
         filter.limit = 1
-        guard let set = try await service.buildsets(of: tenant, filter: filter).first else {
+        guard let set = try await service.buildsets(of: tenant, filter: filter, for: .anyone).first else {
             throw WardenError(.notFound, "No buildset found")
         }
         let passing = set.result == "SUCCESS"

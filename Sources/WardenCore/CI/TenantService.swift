@@ -66,10 +66,17 @@ public struct BuildFilter: Sendable {
     public var idxMax: Int64?
     public var limit = 50
     public var skip = 0
-    /// Only builds of public pipelines (what a caller who is not an admin of the tenant sees).
+    /// Only builds of public pipelines (a badge shows only those, whoever asks).
     public var publicOnly = false
 
     public init() {}
+}
+
+/// Who reads a tenant's builds and buildsets: its admins read all of them; anyone else those of public pipelines.
+public enum TenantReader: Sendable, Equatable {
+    case admin, anyone
+
+    func reads(_ pipeline: CIPipeline) -> Bool { self == .admin || pipeline.isPublic }
 }
 
 /// The tenant dialect's core (seed 004): tenants' builds and buildsets over runs and jobs, enqueueing a pipeline of a
@@ -176,10 +183,10 @@ public final class TenantService: Sendable {
     }
 
     /// The tenant's runs that are going on, newest first.
-    public func runningBuildsets(of tenant: CITenant) async throws -> [TenantBuildset] {
+    public func runningBuildsets(of tenant: CITenant, for reader: TenantReader) async throws -> [TenantBuildset] {
         var sets: [TenantBuildset] = []
         try await scanBuildsets(of: tenant, runs: { run, _, _ in run.status == "Running" }) { set in
-            sets.append(set)
+            if reader.reads(set.pipeline) { sets.append(set) }
             return false
         }
         return sets
@@ -202,7 +209,9 @@ public final class TenantService: Sendable {
     }
 
     /// Builds, newest first.
-    public func builds(of tenant: CITenant, filter: BuildFilter) async throws -> [TenantBuild] {
+    public func builds(of tenant: CITenant, filter given: BuildFilter, for reader: TenantReader) async throws -> [TenantBuild] {
+        var filter = given
+        if reader != .admin { filter.publicOnly = true }
         var found: [TenantBuild] = []
         let wanted = Checked.sum(max(0, filter.skip), max(0, filter.limit))
         if let change = filter.change, Int(change) == nil { return [] }
@@ -228,9 +237,10 @@ public final class TenantService: Sendable {
         return true
     }
 
-    public func build(uuid: String, of tenant: CITenant) async throws -> TenantBuild {
+    /// A build the reader may read; one of a pipeline it may not read is "not found", as one that does not exist.
+    public func build(uuid: String, of tenant: CITenant, for reader: TenantReader) async throws -> TenantBuild {
         guard let run = try await pipelines.run(ofJob: uuid), let set = try await buildset(of: run, in: tenant),
-            let build = set.builds.first(where: { $0.job.uuid == uuid })
+            let build = set.builds.first(where: { $0.job.uuid == uuid }), reader.reads(set.pipeline)
         else { throw WardenError(.notFound, "Build not found") }
         return build
     }
@@ -246,7 +256,9 @@ public final class TenantService: Sendable {
     }
 
     /// Buildsets, newest first.
-    public func buildsets(of tenant: CITenant, filter: BuildFilter) async throws -> [TenantBuildset] {
+    public func buildsets(of tenant: CITenant, filter given: BuildFilter, for reader: TenantReader) async throws -> [TenantBuildset] {
+        var filter = given
+        if reader != .admin { filter.publicOnly = true }
         var found: [TenantBuildset] = []
         let wanted = Checked.sum(max(0, filter.skip), max(0, filter.limit))
         if let change = filter.change, Int(change) == nil { return [] }
@@ -267,8 +279,8 @@ public final class TenantService: Sendable {
         return true
     }
 
-    public func buildset(uuid: String, of tenant: CITenant) async throws -> TenantBuildset {
-        guard let run = try await pipelines.run(uuid: uuid), let set = try await buildset(of: run, in: tenant) else {
+    public func buildset(uuid: String, of tenant: CITenant, for reader: TenantReader) async throws -> TenantBuildset {
+        guard let run = try await pipelines.run(uuid: uuid), let set = try await buildset(of: run, in: tenant), reader.reads(set.pipeline) else {
             throw WardenError(.notFound, "Buildset not found")
         }
         return set
