@@ -106,3 +106,17 @@ struct PagingTests {
         #expect(throws: WardenError.invalid("sort", "does not have a valid value")) { try JobOrder(orderBy: nil, sort: "up") }
     }
 }
+
+/// Who reads a tenant's builds (the tenant dialect's rule, in the core).
+@Suite("Tenant readers")
+struct TenantReaderTests {
+    static func pipeline(public isPublic: Bool) -> CIPipeline {
+        CIPipeline(projectID: 1, name: "check", plan: PipelinePlan(stages: []), triggerTokenHash: "h", isPublic: isPublic)
+    }
+
+    @Test func anyoneReadsOnlyPublicPipelinesAndAnAdminReadsAll() {
+        #expect(TenantReader.anyone.reads(Self.pipeline(public: true)))
+        #expect(!TenantReader.anyone.reads(Self.pipeline(public: false)))
+        #expect(TenantReader.admin.reads(Self.pipeline(public: false)))
+    }
+}
