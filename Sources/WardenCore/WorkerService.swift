@@ -413,8 +413,9 @@ public final class WorkerService: Sendable {
             // Pruning is a write of its own: do it every 32 entries of a worker (the history may exceed its
             // retention by that many between prunes).
             let due = appended.withLock { counts in
-                counts[workerKey, default: 0] += 1
-                return counts[workerKey]! % 32 == 1
+                let count = counts[workerKey, default: 0] + 1
+                counts[workerKey] = count
+                return count % 32 == 1
             }
             if due {
                 do {

@@ -124,7 +124,7 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
     }
 
     func principal(_ request: Request) async throws -> Principal? {
-        if let key = request.headers[HTTPField.Name("X-JFrog-Art-Api")!], !key.isEmpty {
+        if let key = request.headers[.xJFrogArtApi], !key.isEmpty {
             return try await auth.authenticator.principal(forToken: key)
         }
         guard request.headers[.authorization] != nil else { return nil }
@@ -134,7 +134,7 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
     func artifactRequest(_ request: Request) async throws -> ArtifactRequest {
         ArtifactRequest(
             principal: try await principal(request), headers: request.headers.map { ($0.name.rawName, $0.value) },
-            clientAddress: request.headers[HTTPField.Name("X-Forwarded-For")!] ?? "127.0.0.1")
+            clientAddress: request.headers[.xForwardedFor] ?? "127.0.0.1")
     }
 
     func baseURL(_ request: Request) -> String {
@@ -226,8 +226,8 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
     func deploy(_ request: Request, repo: String, path: String, properties: ArtifactProperties) async throws -> Response {
         let headers = request.headers
         let expected = ExpectedChecksums(
-            sha256: headers[HTTPField.Name("X-Checksum-Sha256")!], sha1: headers[HTTPField.Name("X-Checksum-Sha1")!],
-            md5: headers[HTTPField.Name("X-Checksum-Md5")!])
+            sha256: headers[.xChecksumSha256], sha1: headers[.xChecksumSha1],
+            md5: headers[.xChecksumMd5])
         var contentLength: Int64 = -1
         if let text = headers[.contentLength] {
             guard let value = Int64(text), value >= 0 else { throw WardenError.invalid("Content-Length", "'\(text)' is not a size") }
@@ -287,10 +287,10 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
                 .contentType: Self.mimeType(item.name), .eTag: "\"\(item.sha1)\"", .lastModified: HTTPDate.format(millis: item.modifiedAt),
                 .acceptRanges: "bytes",
             ]
-            headers[HTTPField.Name("X-Checksum-Sha1")!] = item.sha1
-            headers[HTTPField.Name("X-Checksum-Sha256")!] = item.sha256
-            headers[HTTPField.Name("X-Checksum-Md5")!] = item.md5
-            headers[HTTPField.Name("X-Artifactory-Filename")!] = item.name
+            headers[.xChecksumSha1] = item.sha1
+            headers[.xChecksumSha256] = item.sha256
+            headers[.xChecksumMd5] = item.md5
+            headers[.xArtifactoryFilename] = item.name
             headers[.contentDisposition] = "attachment; filename=\"\(String(item.name.filter { $0 != "\"" }))\""
             for (name, values) in extra {
                 guard let field = HTTPField.Name(name) else { continue }

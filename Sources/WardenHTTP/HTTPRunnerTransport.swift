@@ -9,6 +9,12 @@ import WardenCore
 public struct HTTPRunnerTransport: RunnerTransport {
     public init() {}
 
+    /// The runner's URL with `path`; a runner registered with a URL that does not make one cannot be reached.
+    static func target(_ url: String, _ path: String) throws -> URL {
+        guard let target = URL(string: url + path) else { throw WardenError(.unavailable, "the runner's URL '\(url)' is not a URL") }
+        return target
+    }
+
     public func isHealthy(url: String) async -> Bool {
         guard let target = URL(string: url) else { return false }
         var request = URLRequest(url: target)
@@ -18,7 +24,7 @@ public struct HTTPRunnerTransport: RunnerTransport {
     }
 
     public func run(url: String, token: String, requestJSON: Data, timeout: Double) async throws -> Data {
-        var request = URLRequest(url: URL(string: url + "/run")!)
+        var request = URLRequest(url: try Self.target(url, "/run"))
         request.httpMethod = "POST"
         request.timeoutInterval = timeout
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
@@ -31,7 +37,7 @@ public struct HTTPRunnerTransport: RunnerTransport {
     }
 
     public func cancel(url: String, token: String, runID: String) async throws {
-        var request = URLRequest(url: URL(string: url + "/cancel/\(runID)")!)
+        var request = URLRequest(url: try Self.target(url, "/cancel/\(runID)"))
         request.httpMethod = "POST"
         request.timeoutInterval = 10
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
@@ -43,7 +49,7 @@ public struct HTTPRunnerTransport: RunnerTransport {
     }
 
     public func log(url: String, token: String, runID: String) async throws -> String {
-        var request = URLRequest(url: URL(string: url + "/logs/\(runID)")!)
+        var request = URLRequest(url: try Self.target(url, "/logs/\(runID)"))
         request.timeoutInterval = 10
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         let (data, response) = try await URLSession.shared.data(for: request)

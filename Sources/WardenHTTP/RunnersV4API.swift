@@ -22,7 +22,7 @@ struct RunnersV4API<Context: RequestContext>: Sendable {
             let token = try parameters.required("token")
             let fields = try parameters.registration()
             let (runner, authentication) = try await service.register(
-                registrationToken: token, fields, ipAddress: request.headers[HTTPField.Name("X-Forwarded-For")!] ?? "127.0.0.1")
+                registrationToken: token, fields, ipAddress: request.headers[.xForwardedFor] ?? "127.0.0.1")
             return Response.json(["id": runner.id, "token": authentication, "token_expires_at": NSNull()], status: .created)
         }
         api.post("runners/verify") { request, _ in
@@ -130,7 +130,7 @@ struct RunnersV4API<Context: RequestContext>: Sendable {
 
     /// `PRIVATE-TOKEN: <t>` or `Authorization: Bearer <t>`.
     func user(_ request: Request) async throws -> Principal {
-        if let token = request.headers[HTTPField.Name("PRIVATE-TOKEN")!], !token.isEmpty {
+        if let token = request.headers[.privateToken], !token.isEmpty {
             return try await auth.authenticator.principal(forToken: token)
         }
         return try await auth.principal(for: request)
@@ -165,7 +165,7 @@ struct RunnersV4API<Context: RequestContext>: Sendable {
             ("X-Page", "\(page)"), ("X-Per-Page", "\(perPage)"), ("X-Next-Page", next), ("X-Prev-Page", previous), ("X-Total", "\(total)"),
             ("X-Total-Pages", "\(pages)"),
         ] {
-            response.headers[HTTPField.Name(name)!] = value
+            response.headers[.known(name)] = value
         }
         var query = request.uri.queryParameters.map { (String($0.key), String($0.value)) }.filter { $0.0 != "page" && $0.0 != "per_page" }
         query.sort { $0.0 < $1.0 }
@@ -179,7 +179,7 @@ struct RunnersV4API<Context: RequestContext>: Sendable {
         if page < pages { links.append(link(page + 1, "next")) }
         links.append(link(1, "first"))
         links.append(link(pages, "last"))
-        response.headers[HTTPField.Name("Link")!] = links.joined(separator: ", ")
+        response.headers[.link] = links.joined(separator: ", ")
         return response
     }
 

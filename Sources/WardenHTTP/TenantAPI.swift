@@ -210,7 +210,7 @@ struct TenantAPI<Context: RequestContext>: Sendable {
     func projectRoute(_ request: Request, tenant: CITenant, _ rest: [String]) async throws -> Response {
         guard !rest.isEmpty else { throw WardenError(.notFound, "no project named") }
         let actions = ["autohold", "enqueue", "dequeue"]
-        let action = rest.count > 1 && actions.contains(rest.last!) ? rest.last! : nil
+        let action = rest.count > 1 ? rest.last.flatMap { actions.contains($0) ? $0 : nil } : nil
         let name = (action == nil ? rest : Array(rest.dropLast())).joined(separator: "/")
         switch (request.method, action) {
         case (.get, nil):

@@ -103,7 +103,8 @@ final class FileStagedBlob: StagedBlob, @unchecked Sendable {
             md5.update(bufferPointer: bytes)
             var offset = 0
             while offset < bytes.count {
-                let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                guard let base = bytes.baseAddress else { break }  // an empty buffer has no address and nothing to write
+                let written = write(descriptor, base + offset, bytes.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
                     throw WardenError(.unavailable, "cannot write the upload: \(String(cString: strerror(errno)))")

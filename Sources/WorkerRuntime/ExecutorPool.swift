@@ -287,7 +287,8 @@ public final class ExecutorPool: Sendable {
         var fallback: Int?
         for (index, slot) in state.slots.enumerated() where !slot.busy {
             if slot.loaded[contextKey] != nil { return index }
-            if fallback == nil || slot.loaded.count < state.slots[fallback!].loaded.count { fallback = index }
+            if let chosen = fallback, state.slots[chosen].loaded.count <= slot.loaded.count { continue }
+            fallback = index
         }
         return fallback
     }

@@ -121,7 +121,9 @@ final class FrameSocket {
         var written = 0
         while written < frame.count {
             let count = frame.withUnsafeBytes { raw in
-                write(fd, raw.baseAddress! + written, raw.count - written)
+                // A frame is never empty (it has a length prefix), so it has an address.
+                guard let base = raw.baseAddress else { return 0 }
+                return write(fd, base + written, raw.count - written)
             }
             if count < 0 {
                 if errno == EINTR { continue }

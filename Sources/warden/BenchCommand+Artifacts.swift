@@ -42,11 +42,14 @@ extension BenchCommand {
         try await server.call("PUT", "/artifactory/hooked/loop/x.bin", kib)
         let port = server.port
         let token = server.token
+        guard let loopURL = URL(string: "http://127.0.0.1:\(port)/artifactory/hooked/loop/x.bin") else {
+            throw CommandFailure("port \(port) does not make a URL")
+        }
         let hammer = Task {
             await withTaskGroup(of: Void.self) { group in
                 while !Task.isCancelled {
                     group.addTask {
-                        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/artifactory/hooked/loop/x.bin")!)
+                        var request = URLRequest(url: loopURL)
                         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
                         request.timeoutInterval = 60
                         _ = try? await URLSession.shared.data(for: request)

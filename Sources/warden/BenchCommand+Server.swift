@@ -155,7 +155,8 @@ final class BenchServer {
     /// One request as the admin; fails unless the answer is 2xx.
     @discardableResult
     func call(_ method: String, _ path: String, _ body: String? = nil) async throws -> Data {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        guard let url = URL(string: "http://127.0.0.1:\(port)\(path)") else { throw CommandFailure("'\(path)' does not make a URL") }
+        var request = URLRequest(url: url)
         request.httpMethod = method
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         if let body {

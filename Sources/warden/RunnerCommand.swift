@@ -135,7 +135,8 @@ struct RunnerCommand: AsyncParsableCommand {
     /// POSTs JSON; while the server cannot be reached (it may be starting too) it tries again every 2 s for
     /// `--connect-timeout` seconds. The status and the body.
     func send(_ url: String, _ body: [String: Any]) async throws -> (Int, Data) {
-        var request = URLRequest(url: URL(string: url)!)
+        guard let target = URL(string: url) else { throw ValidationError("--server: '\(url)' does not make a URL") }
+        var request = URLRequest(url: target)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.httpBody = try JSONSerialization.data(withJSONObject: body)

@@ -52,7 +52,8 @@ struct ServerClient {
         let root = base.absoluteString.hasSuffix("/") ? String(base.absoluteString.dropLast()) : base.absoluteString
         guard var components = URLComponents(string: root + "/" + path) else { throw ValidationError("'\(path)' does not make a URL") }
         if !query.isEmpty { components.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) } }
-        var request = URLRequest(url: components.url!)
+        guard let url = components.url else { throw ValidationError("'\(path)' does not make a URL") }
+        var request = URLRequest(url: url)
         request.httpMethod = method
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         if let json {

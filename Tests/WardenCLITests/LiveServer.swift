@@ -109,9 +109,14 @@ final class LiveServer: @unchecked Sendable {  // the Process is only touched by
         process.waitUntilExit()
     }
 
+    func target(_ path: String) throws -> URL {
+        guard let target = URL(string: url + path) else { throw CLIError("'\(path)' does not make a URL") }
+        return target
+    }
+
     /// A JSON request with the admin token, or with `token`.
     func request(_ method: String, _ path: String, json: Any? = nil, token: String? = nil) async throws -> (status: Int, body: Any?) {
-        var request = URLRequest(url: URL(string: url + path)!)
+        var request = URLRequest(url: try target(path))
         request.httpMethod = method
         request.setValue("Bearer \(token ?? self.token)", forHTTPHeaderField: "Authorization")
         if let json {
@@ -136,7 +141,7 @@ extension LiveServer {
     func send(
         _ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:], token: String?? = .none
     ) async throws -> (status: Int, data: Data, headers: [String: String]) {
-        var request = URLRequest(url: URL(string: url + path)!)
+        var request = URLRequest(url: try target(path))
         request.httpMethod = method
         let credential: String? = token ?? self.token
         if let credential { request.setValue("Bearer \(credential)", forHTTPHeaderField: "Authorization") }

@@ -109,7 +109,10 @@ struct Harness {
         ) async throws -> Reply {
             var headers: HTTPFields = [.contentType: "application/json"]
             if let token { headers[.authorization] = "Bearer \(token)" }
-            for (name, value) in extra { headers[HTTPField.Name(name)!] = value }
+            for (name, value) in extra {
+                guard let field = HTTPField.Name(name) else { throw WardenError(.badRequest, "'\(name)' is not a header name") }
+                headers[field] = value
+            }
             var body: ByteBuffer?
             if let json { body = ByteBuffer(data: try JSONSerialization.data(withJSONObject: json, options: [.fragmentsAllowed])) }
             if let raw { body = ByteBuffer(string: raw) }

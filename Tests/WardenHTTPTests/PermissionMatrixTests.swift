@@ -35,11 +35,12 @@ struct PermissionMatrixTests {
         return try lines.dropFirst(2).map { line in
             let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
             let route = cells[0].trimmingCharacters(in: CharacterSet(charactersIn: "`")).split(separator: " ", maxSplits: 1).map(String.init)
-            guard cells.count == Caller.allCases.count + 1, route.count == 2, let statuses = Optional(cells.dropFirst().compactMap { Int($0) }),
+            let statuses = cells.dropFirst().compactMap { Int($0) }
+            guard cells.count == Caller.allCases.count + 1, route.count == 2, let method = HTTPRequest.Method(route[0]),
                 statuses.count == Caller.allCases.count
             else { throw WardenError(.badRequest, "docs/permissions.md: cannot read the row '\(line)'") }
             return Row(
-                method: HTTPRequest.Method(route[0])!, path: route[1],
+                method: method, path: route[1],
                 expected: Dictionary(uniqueKeysWithValues: zip(Caller.allCases, statuses)))
         }
     }

@@ -20,7 +20,7 @@ struct SQLiteStorageTests {
     func worker(_ key: String, project: String = "") -> StoredWorker {
         StoredWorker(
             worker: Worker(
-                key: key, description: "d", sourceCode: "export default async () => 1;", action: WorkerAction.named("BEFORE_DOWNLOAD")!,
+                key: key, description: "d", sourceCode: "export default async () => 1;", action: .beforeDownload,
                 filterCriteria: FilterCriteria(artifactFilterCriteria: ArtifactFilter(repoKeys: ["libs"], includePatterns: ["**/*.jar"])),
                 properties: [("b", "2"), ("a", "1")], projectKey: project, version: WorkerVersion(versionNumber: "1.0"), modifiedAt: 5,
                 modifiedBy: "admin"),

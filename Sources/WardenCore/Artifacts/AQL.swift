@@ -102,8 +102,7 @@ public struct AQLQuery: Sendable {
 
     static func parseObject(_ object: [String: Any]) throws(WardenError) -> Criterion {
         var parts: [Criterion] = []
-        for key in object.keys.sorted() {
-            let value = object[key]!
+        for (key, value) in object.sorted(by: { $0.key < $1.key }) {
             if key == "$and" || key == "$or" {
                 guard let list = value as? [Any] else { throw WardenError(.badRequest, "AQL: \(key) takes an array of criteria") }
                 var inner: [Criterion] = []
@@ -119,9 +118,9 @@ public struct AQLQuery: Sendable {
                     throw WardenError(.badRequest, "AQL: criteria on '\(key)' are not supported")
                 }
                 if let operations = value as? [String: Any] {
-                    for op in operations.keys.sorted() {
+                    for (op, operand) in operations.sorted(by: { $0.key < $1.key }) {
                         guard operators.contains(op) else { throw WardenError(.badRequest, "AQL: operator '\(op)' is not supported") }
-                        let value = try aqlValue(operations[op]!, field: key)
+                        let value = try aqlValue(operand, field: key)
                         if op == "$before" || op == "$last" {
                             guard case .text(let text) = value, relativeMillis(text) != nil else {
                                 throw WardenError(

@@ -229,7 +229,9 @@ public final class PipelineService: Sendable {
             if pipeline.tags.isEmpty ? !runner.runUntagged : !Set(pipeline.tags).isSubset(of: runner.tags) { return false }
             return project.map(runner.serves) ?? false
         }
-        for runner in candidates.shuffled() where await transport.isHealthy(url: runner.url!) { return runner }
+        for runner in candidates.shuffled() {
+            if let url = runner.url, await transport.isHealthy(url: url) { return runner }
+        }
         return nil
     }
 

@@ -100,7 +100,7 @@ public final class StageRunner: Sendable {
                 results.append(StageResult(name: stage.name, status: "Skipped", exitCode: -1))
                 continue
             }
-            log.write(Data("Stage \(stage.name) (image \(stage.image)\(engine == nil ? ", local shell" : ", \(engine!)"))\n".utf8))
+            log.write(Data("Stage \(stage.name) (image \(stage.image)\(engine.map { ", \($0)" } ?? ", local shell"))\n".utf8))
             do {
                 let code = try await runStage(stage, in: folder, log: log, runID: runID)
                 log.write(Data("Process exited with status code \(code)\n".utf8))
@@ -217,7 +217,7 @@ public final class StageRunner: Sendable {
             if let runtime = stage.runtime { arguments += ["--runtime", runtime] }
             for variable in stage.environment { arguments += ["-e", variable] }
             process.arguments = arguments + [stage.image, "sh", "-c", script]
-            process.environment = ["PATH": environment["PATH"]!]
+            process.environment = ["PATH": environment["PATH"] ?? "/usr/bin:/bin"]
         } else {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
             process.arguments = ["-c", script]

@@ -301,8 +301,8 @@ public final class TenantService: Sendable {
             if line.hasPrefix("**************** ["), line.hasSuffix("] ****************") {
                 if let current { sections.append(current) }
                 current = String(line) + "\n"
-            } else if current != nil {
-                current! += line + "\n"
+            } else if let text = current {
+                current = text + line + "\n"
             }
         }
         if let current { sections.append(current) }

@@ -14,7 +14,18 @@ public enum RepositoryAction: String, CaseIterable, Sendable, Codable, Comparabl
     case manage
 
     public static func < (lhs: RepositoryAction, rhs: RepositoryAction) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+        lhs.rank < rhs.rank
+    }
+
+    /// Its place in `allCases` (the order actions are shown in).
+    var rank: Int {
+        switch self {
+        case .read: 0
+        case .annotate: 1
+        case .write: 2
+        case .delete: 3
+        case .manage: 4
+        }
     }
 
     /// The actions a grant of `actions` allows: `manage` holds every other.
