@@ -54,17 +54,23 @@ struct PermissionCommand: AsyncParsableCommand {
     }
 }
 
+/// What a target covers and grants, as `create` sets it and `update` changes it (an option given to `update`
+/// replaces that part; its grants are added to or change the stored ones).
+struct TargetOptions: ParsableArguments {
+    @Option(help: "A repository key, or ANY for every repository (repeat for more).") var repo: [String] = []
+    @Option(help: "An Ant pattern of paths it covers (repeat; default **).") var include: [String] = []
+    @Option(help: "An Ant pattern of paths it does not cover (repeat).") var exclude: [String] = []
+    @Option(help: "A user and the actions granted to it: name=read,write (repeat).") var user: [String] = []
+    @Option(help: "A group and the actions granted to its members: name=read (repeat).") var group: [String] = []
+}
+
 struct PermissionCreateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create", abstract: "Create a permission target.",
         discussion: "Example: warden permission create --name libs-readers --repo libs --include 'team-a/**' --group team-a=read,write")
 
     @Option(help: "The target's name.") var name: String
-    @Option(help: "A repository key, or ANY for every repository (repeat for more).") var repo: [String] = []
-    @Option(help: "An Ant pattern of paths it covers (repeat; default **).") var include: [String] = []
-    @Option(help: "An Ant pattern of paths it does not cover (repeat).") var exclude: [String] = []
-    @Option(help: "A user and the actions granted to it: name=read,write (repeat).") var user: [String] = []
-    @Option(help: "A group and the actions granted to its members: name=read (repeat).") var group: [String] = []
+    @OptionGroup var target: TargetOptions
     @OptionGroup var store: DataOptions
 
     func run() async throws {
@@ -72,10 +78,11 @@ struct PermissionCreateCommand: AsyncParsableCommand {
         if try await permissions.targets(by: localAdmin).contains(where: { $0.name == name }) {
             throw ValidationError("--name: permission target '\(name)' exists already; use `warden permission update`")
         }
-        let target = PermissionTarget(
-            name: name, repositories: repo, includePatterns: include.isEmpty ? ["**"] : include, excludePatterns: exclude,
-            users: try PermissionCommand.grants(user, option: "--user"), groups: try PermissionCommand.grants(group, option: "--group"))
-        _ = try await PermissionCommand.save(target, permissions: permissions, storage: storage)
+        let made = PermissionTarget(
+            name: name, repositories: target.repo, includePatterns: target.include.isEmpty ? ["**"] : target.include,
+            excludePatterns: target.exclude, users: try PermissionCommand.grants(target.user, option: "--user"),
+            groups: try PermissionCommand.grants(target.group, option: "--group"))
+        _ = try await PermissionCommand.save(made, permissions: permissions, storage: storage)
         print("created permission target \(name)")
     }
 }
@@ -111,30 +118,27 @@ struct PermissionShowCommand: AsyncParsableCommand {
 
 struct PermissionUpdateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "update", abstract: "Change a permission target: each option given replaces that part.",
+        commandName: "update",
+        abstract: "Change a permission target: --repo, --include, --exclude replace that part; --user and --group add or change grants.",
         discussion: "Example: warden permission update libs-readers --user alice=read --revoke bob")
 
     @Argument(help: "The target's name.") var name: String
-    @Option(help: "Replace the repositories (repeat).") var repo: [String] = []
-    @Option(help: "Replace the include patterns (repeat).") var include: [String] = []
-    @Option(help: "Replace the exclude patterns (repeat).") var exclude: [String] = []
-    @Option(help: "Grant (or change) a user's actions: name=read,write (repeat).") var user: [String] = []
-    @Option(help: "Grant (or change) a group's actions: name=read (repeat).") var group: [String] = []
+    @OptionGroup var changes: TargetOptions
     @Option(help: "Remove every grant to this user or group name (repeat).") var revoke: [String] = []
     @OptionGroup var store: DataOptions
 
     func run() async throws {
         let (permissions, storage) = try store.permissions()
         var target = try await permissions.target(named: name, by: localAdmin)
-        if !repo.isEmpty { target.repositories = repo }
-        if !include.isEmpty { target.includePatterns = include }
-        if !exclude.isEmpty { target.excludePatterns = exclude }
+        if !changes.repo.isEmpty { target.repositories = changes.repo }
+        if !changes.include.isEmpty { target.includePatterns = changes.include }
+        if !changes.exclude.isEmpty { target.excludePatterns = changes.exclude }
         for name in revoke {
             target.users[name] = nil
             target.groups[name] = nil
         }
-        target.users.merge(try PermissionCommand.grants(user, option: "--user")) { $1 }
-        target.groups.merge(try PermissionCommand.grants(group, option: "--group")) { $1 }
+        target.users.merge(try PermissionCommand.grants(changes.user, option: "--user")) { $1 }
+        target.groups.merge(try PermissionCommand.grants(changes.group, option: "--group")) { $1 }
         _ = try await PermissionCommand.save(target, permissions: permissions, storage: storage)
         print("updated permission target \(name)")
     }
