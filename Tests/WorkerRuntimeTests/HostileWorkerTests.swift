@@ -258,11 +258,18 @@ struct HostileWorkerTests {
     @Test func runsWaitingTooLongInTheQueueFail() async throws {
         let pool = try Shared.makePool(executors: 1, maxQueueWait: .milliseconds(200))
         defer { pool.shutdown() }
-        let slow = try await pool.compile("export default async (context) => { await context.wait(800); return 1; };")
-        async let busy = pool.run(RunJob(workerKey: "slow", module: slow, dataJSON: "{}"))
-        try await Task.sleep(for: .milliseconds(50))
-        let queued = await pool.run(RunJob(workerKey: "queued", module: slow, dataJSON: "{}"))
+        // The only executor is held by a run waiting at a gate, which opens only once the queued run has failed:
+        // no timing decides the order, however loaded the machine.
+        let name = "queue-wait-\(UUID().uuidString)"
+        let gate = Gate.named(name)
+        let held = try await pool.compile(
+            "export default async (context) => { await context.clients.platformHttp.get('/api/gate/\(name)'); return 1; };")
+        let limits = RunLimits(wallMillis: 60_000)
+        async let busy = pool.run(RunJob(workerKey: "held", module: held, dataJSON: "{}", limits: limits))
+        await gate.waitUntilEntered()
+        let queued = await pool.run(RunJob(workerKey: "queued", module: held, dataJSON: "{}", limits: limits))
         #expect(queued.outcome == .queueWait)
+        gate.open()
         #expect(await busy.outcome == .success(resultJSON: "1"))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import WorkerRuntime
@@ -23,6 +24,7 @@ struct FakeHostHandler: HostCallHandler {
                 return HostResponse(status: 404, headers: ["Content-Type": "application/json"], body: #"{"errors":[{"status":404}]}"#)
             }
             if call.url.hasPrefix("/api/slow") { try await Task.sleep(for: .milliseconds(200)) }
+            if call.url.hasPrefix("/api/gate/") { await Gate.named(String(call.url.dropFirst("/api/gate/".count))).pass() }
             var body = ""
             switch call.body {
             case .text(let text): body = JSONText.quote(text)
@@ -38,6 +40,44 @@ struct FakeHostHandler: HostCallHandler {
             return HostResponse(status: 200, headers: ["Content-Type": "text/plain"], body: "hello from \(call.url)")
         }
     }
+}
+
+/// Holds a worker's `platformHttp.get('/api/gate/<name>')` until the test opens the gate: a run that stays inside
+/// its executor for exactly as long as the test needs, whatever the machine's load.
+final class Gate: Sendable {
+    static let all = Mutex<[String: Gate]>([:])
+
+    let entered: AsyncStream<Void>
+    let enter: AsyncStream<Void>.Continuation
+    let opened: AsyncStream<Void>
+    let opener: AsyncStream<Void>.Continuation
+
+    init() {
+        (entered, enter) = AsyncStream.makeStream(of: Void.self)
+        (opened, opener) = AsyncStream.makeStream(of: Void.self)
+    }
+
+    static func named(_ name: String) -> Gate {
+        all.withLock { gates in
+            if let gate = gates[name] { return gate }
+            let gate = Gate()
+            gates[name] = gate
+            return gate
+        }
+    }
+
+    /// The worker's side: says it arrived, then waits for the gate to open.
+    func pass() async {
+        enter.yield()
+        for await _ in opened { return }
+    }
+
+    /// The test's side: returns once a run waits at the gate.
+    func waitUntilEntered() async {
+        for await _ in entered { return }
+    }
+
+    func open() { opener.finish() }
 }
 
 struct HostTestError: Error, CustomStringConvertible {

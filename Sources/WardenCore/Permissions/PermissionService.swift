@@ -72,12 +72,7 @@ public final class PermissionService: Sendable {
         }
     }
 
-    /// Refuses with 401 (anonymous) or 403 (a caller without the right), naming what was refused.
-    public func require(_ action: RepositoryAction, _ repository: Repository, path: String, principal: Principal?) async throws {
-        guard try await !allows(action, repository, path: path, principal: principal) else { return }
-        throw Self.refusal(action, repository.key, path: path, principal: principal)
-    }
-
+    /// 401 for an anonymous caller, 403 for one without the right, naming what was refused.
     public static func refusal(_ action: RepositoryAction, _ repo: String, path: String, principal: Principal?) -> WardenError {
         let target = path.isEmpty ? repo : "\(repo)/\(path)"
         guard let principal else { return WardenError(.unauthorized, "credentials are required to \(action.rawValue) \(target)") }
