@@ -22,7 +22,7 @@ public struct StoredWorker: Sendable, Equatable {
     /// The repository rights of this worker's run token.
     public var runRights: RepositoryRights {
         guard let owner else {
-            return .owner("", ownerIsAdmin: true, within: [RepositoryReach(repo: nil, actions: Set(PlatformAccess.defaultActions))])
+            return .owner("", ownerIsAdmin: true, within: [PlatformAccess.everywhere])
         }
         return .owner(owner.name, ownerIsAdmin: owner.isAdmin, within: worker.reach)
     }

@@ -71,6 +71,9 @@ public struct PlatformAccess: Sendable, Equatable, Codable {
 
     /// The actions a worker reaches when its manifest lists none.
     public static let defaultActions: [RepositoryAction] = [.read, .annotate, .write, .delete]
+    /// Every repository with those actions: the reach of a worker stored before permission targets existed, of
+    /// a dry run of unsaved code, and of a filter on any local repository.
+    public static let everywhere = RepositoryReach(repo: nil, actions: Set(defaultActions))
 }
 
 /// A worker as stored: everything but its secret values, which live sealed beside it.
@@ -130,10 +133,9 @@ public struct Worker: Sendable, Equatable {
             if access.repositories.contains(PermissionTarget.anyRepository) { return [RepositoryReach(repo: nil, actions: actions)] }
             return access.repositories.map { RepositoryReach(repo: $0, actions: actions) }
         }
-        let actions = Set(PlatformAccess.defaultActions)
         guard let filter = filterCriteria.artifactFilterCriteria else { return [] }
-        if filter.anyLocal { return [RepositoryReach(repo: nil, actions: actions)] }
-        return filter.repoKeys.map { RepositoryReach(repo: $0, actions: actions) }
+        if filter.anyLocal { return [PlatformAccess.everywhere] }
+        return filter.repoKeys.map { RepositoryReach(repo: $0, actions: PlatformAccess.everywhere.actions) }
     }
 
     /// `<modifiedAt>-<modifiedBy>`, the version a history entry names.

@@ -220,7 +220,7 @@ public final class WorkerService: Sendable {
         var projectKey = ""
         var workerKey = "test-run"
         // A dry run never reaches further than its caller could, nor further than the stored worker's manifest.
-        var within = [RepositoryReach(repo: nil, actions: Set(PlatformAccess.defaultActions))]
+        var within = [PlatformAccess.everywhere]
         if let key {
             guard let stored = try await workers.worker(key: key) else { throw notFound(key) }
             guard principal.canManage(projectKey: stored.worker.projectKey) else {

@@ -174,8 +174,8 @@ struct CandorAPI<Context: RemoteAddressRequestContext>: Sendable {
         return (pipeline, try await service.run(pipelineID: pipeline.id, runID: id), principal)
     }
 
-    /// Streams an archived file; the download is the caller's (its workers run, it is counted; see
-    /// `PipelineService.archived`). Conditional and range headers are not part of Candor's archive route.
+    /// Streams an archived file, whole; the download is the caller's (its workers run, it is counted; see
+    /// `PipelineService.archived`).
     func archive(_ request: Request, _ context: Context) async throws -> Response {
         guard let file = request.uri.queryParameters.get("file"), !file.isEmpty else {
             throw WardenError.invalid("file", "is required: ?file=<URI-encoded name>")
@@ -183,12 +183,9 @@ struct CandorAPI<Context: RemoteAddressRequestContext>: Sendable {
         let mode = request.uri.queryParameters.get("mode") ?? "stream"
         guard mode == "stream" || mode == "file" else { throw WardenError.invalid("mode", "must be stream or file, got '\(mode)'") }
         let (pipeline, run, principal) = try await run(request, context)
-        let ignored: Set<String> = ["range", "if-none-match", "if-modified-since", "if-match", "if-range"]
         let (item, blobPath) = try await service.archived(
             run, of: pipeline, file: file.removingPercentEncoding ?? file,
-            request: ArtifactRequest(
-                principal: principal,
-                headers: request.headers.filter { !ignored.contains($0.name.canonicalName) }.map { ($0.name.rawName, $0.value) }))
+            request: ArtifactRequest(principal: principal, headers: request.headers.map { ($0.name.rawName, $0.value) }))
         var headers: HTTPFields = [.contentType: "application/octet-stream", .contentLength: "\(item.size)"]
         if mode == "file" { headers[.contentDisposition] = "attachment; filename=\"\(item.name.filter { $0 != "\"" })\"" }
         guard item.size > 0 else { return Response(status: .ok, headers: headers) }

@@ -261,40 +261,40 @@ public final class ArtifactService: Sendable {
         return repository
     }
 
+    /// Answers "may the caller take this action on this item?" for many items from one permission snapshot.
+    func itemDecider(for principal: Principal?) async throws -> (RepositoryAction, ArtifactItem) async throws -> Bool {
+        let decide = try await permissions.decider(for: principal)
+        return { action, item in
+            guard let repository = try await self.cachedRepository(item.repo) else { return false }
+            return decide(action, repository, item.path)
+        }
+    }
+
     /// Refuses unless the caller may take `action` on every item (a folder's files, a recursive change).
     func requireEach(_ action: RepositoryAction, _ items: [ArtifactItem], _ principal: Principal?) async throws {
-        let decide = try await permissions.decider(for: principal)
-        var repositories: [String: Repository] = [:]
-        for item in items {
-            if repositories[item.repo] == nil { repositories[item.repo] = try await cachedRepository(item.repo) }
-            guard let repository = repositories[item.repo], decide(action, repository, item.path) else {
-                throw PermissionService.refusal(action, item.repo, path: item.path, principal: principal)
-            }
+        let may = try await itemDecider(for: principal)
+        for item in items where try await !may(action, item) {
+            throw PermissionService.refusal(action, item.repo, path: item.path, principal: principal)
         }
     }
 
     /// The items the caller may read (a folder listing shows no more than that).
     public func readable(_ items: [ArtifactItem], for principal: Principal?) async throws -> [ArtifactItem] {
-        let decide = try await permissions.decider(for: principal)
-        var repositories: [String: Repository] = [:]
+        let may = try await itemDecider(for: principal)
         var kept: [ArtifactItem] = []
-        for item in items {
-            if repositories[item.repo] == nil { repositories[item.repo] = try await cachedRepository(item.repo) }
-            if let repository = repositories[item.repo], decide(.read, repository, item.path) { kept.append(item) }
-        }
+        for item in items where try await may(.read, item) { kept.append(item) }
         return kept
     }
 
-    /// An upload onto an existing file overwrites it: that needs `delete` besides `write` (as in the reference).
-    /// A repository with a quota refuses an upload that would pass it.
-    func requireRoom(for size: Int64, replacing existing: ArtifactItem?, in repository: Repository) async throws {
+    /// A repository with a quota refuses a write that would take its files past it (`adding` bytes, `removing` the
+    /// bytes of the files it replaces). The store checks again inside the write's transaction.
+    func requireRoom(adding: Int64, removing: Int64, in repository: Repository) async throws {
         guard let quota = repository.quotaBytes else { return }
         let used = try await store.usedBytes(repo: repository.key)
-        let after = Checked.sum(Checked.sum(used, size), -(existing?.size ?? 0))
-        if after > quota {
+        if Checked.sum(Checked.sum(used, adding), -removing) > quota {
             throw WardenError(
                 .tooLarge,
-                "repository '\(repository.key)' has a quota of \(quota) bytes; \(used) are used and this upload of \(size) bytes would pass it")
+                "repository '\(repository.key)' has a quota of \(quota) bytes; \(used) are used and this upload of \(adding) bytes would pass it")
         }
     }
 
@@ -314,7 +314,8 @@ public final class ArtifactService: Sendable {
     ) async throws -> UploadTicket {
         var path = try ArtifactPath.normalize(rawPath)
         guard !path.isEmpty else { throw WardenError.invalid("path", "a file needs a path inside the repository") }
-        var repo = try await authorized(.write, repo, path: path, request.principal).key
+        var repository = try await authorized(.write, repo, path: path, request.principal)
+        var repo = repository.key
         try Self.validate(properties)
         for (field, value, length) in [
             ("X-Checksum-Sha256", expected.sha256, 64), ("X-Checksum-Sha1", expected.sha1, 40), ("X-Checksum-Md5", expected.md5, 32),
@@ -331,15 +332,17 @@ public final class ArtifactService: Sendable {
         if let moved = verdict.modifiedRepoPath {
             let newPath = try ArtifactPath.normalize(moved.path, field: "modifiedRepoPath.path")
             guard !newPath.isEmpty else { throw WardenError(.badRequest, "a worker moved the upload to the root of '\(moved.key)'") }
-            repo = try await authorized(.write, moved.key, path: newPath, request.principal).key
+            repository = try await authorized(.write, moved.key, path: newPath, request.principal)
+            repo = repository.key
             path = newPath
         }
         let replaced = try await store.item(repo: repo, path: path)
         if let replaced, replaced.isFolder {
             throw WardenError(.conflict, "\(repo)/\(path) is a folder; a file cannot replace it")
         }
+        // Overwriting a file deletes it: that needs `delete` besides `write` (as in the reference).
         if let replaced { try await requireEach(.delete, [replaced], request.principal) }
-        if let repository = try await cachedRepository(repo) { try await requireRoom(for: contentLength, replacing: replaced, in: repository) }
+        try await requireRoom(adding: contentLength, removing: replaced?.size ?? 0, in: repository)
         return UploadTicket(repo: repo, path: path, properties: properties, expected: expected, request: request, contentLength: contentLength)
     }
 
@@ -430,19 +433,21 @@ public final class ArtifactService: Sendable {
     func downloadArchived(repo: String, path rawPath: String, request: ArtifactRequest) async throws -> (ArtifactItem, blobPath: String) {
         let path = try ArtifactPath.normalize(rawPath)
         guard try await cachedRepository(repo) != nil,
-            case .file(let item, let blobPath, _, _) = try await serve(repo: repo, path: path, headOnly: false, request: request)
+            case .file(let item, let blobPath, _, _) = try await serve(repo: repo, path: path, headOnly: false, request: request, whole: true)
         else { throw WardenError(.notFound, "\(repo)/\(path) does not exist") }
         return (item, blobPath)
     }
 
-    func serve(repo: String, path: String, headOnly: Bool, request: ArtifactRequest) async throws -> DownloadAnswer {
+    /// The download of `repo/path` once it is authorized; `whole` sends the file whatever conditional or range
+    /// headers the request has (Candor's archive route knows none).
+    func serve(repo: String, path: String, headOnly: Bool, request: ArtifactRequest, whole: Bool = false) async throws -> DownloadAnswer {
         let item = try await existing(repo, path)
         if item.isFolder {
             return .folder(item, children: try await readable(try await store.children(repo: repo, path: path), for: request.principal))
         }
         let data = { Payloads.download(item: item, headOnly: headOnly, request: request, baseURL: self.baseURL, withRepoPath: true) }
         let verdict = try await requirePolicy(.beforeDownload, repo: repo, path: path, request: request, dataJSON: data)
-        let delivery = Delivery.of(item, headers: request.headers)
+        let delivery = whole ? Delivery.whole : Delivery.of(item, headers: request.headers)
         if !headOnly && delivery.isDownload {
             try await downloads.submit(DownloadRecord(repo: repo, path: path, millis: Self.now(), user: request.userID))
             let after = { Payloads.download(item: item, headOnly: false, request: request, baseURL: self.baseURL, withRepoPath: false) }
@@ -561,7 +566,8 @@ public final class ArtifactService: Sendable {
         let source = try await existing(sourceRepo, path)
         let parts = target.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: true)
         guard let first = parts.first else { throw WardenError.invalid("to", "give the target as /repository/path") }
-        let targetRepo = try await authorized(.write, String(first), path: nil, request.principal).key
+        let targetRepository = try await authorized(.write, String(first), path: nil, request.principal)
+        let targetRepo = targetRepository.key
         var targetPath = try ArtifactPath.normalize(parts.count > 1 ? String(parts[1]) : "", field: "to")
         if let existingTarget = try await store.item(repo: targetRepo, path: targetPath), existingTarget.isFolder {
             guard !path.isEmpty else { throw WardenError.invalid("to", "a repository root is copied into a folder path, not onto one") }
@@ -592,11 +598,9 @@ public final class ArtifactService: Sendable {
         }
         try await requireEach(.write, destinations, request.principal)
         try await requireEach(.delete, replaced, request.principal)
-        if let repository = try await cachedRepository(targetRepo) {
-            let adding = files.reduce(Int64(0)) { Checked.sum($0, $1.size) }
-            let removing = replaced.reduce(Int64(0)) { Checked.sum($0, $1.size) }
-            try await requireRoom(for: Checked.sum(adding, -removing), replacing: nil, in: repository)
-        }
+        try await requireRoom(
+            adding: files.reduce(Int64(0)) { Checked.sum($0, $1.size) }, removing: replaced.reduce(Int64(0)) { Checked.sum($0, $1.size) },
+            in: targetRepository)
         // Read once: the target's upload policies see them, and the copies get them.
         var properties: [String: ArtifactProperties] = [:]
         for file in files { properties[file.path] = try await store.properties(repo: sourceRepo, path: file.path) }
@@ -625,7 +629,7 @@ public final class ArtifactService: Sendable {
             } else {
                 let sha256 = item.sha256
                 try await store.putFile(
-                    copy, properties: properties[item.path] ?? [:], quotaBytes: try await cachedRepository(targetRepo)?.quotaBytes,
+                    copy, properties: properties[item.path] ?? [:], quotaBytes: targetRepository.quotaBytes,
                     materialize: {
                         guard FileManager.default.fileExists(atPath: blobs.filePath(sha256: sha256)) else {
                             throw WardenError(.conflict, "\(sourceRepo)/\(item.path) was deleted while it was being copied")
@@ -675,12 +679,11 @@ public final class ArtifactService: Sendable {
     /// Runs an AQL query over the repositories the principal may read.
     public func search(aql text: String, for principal: Principal?) async throws -> AQLResult {
         let query = try AQLQuery.parse(text)
-        let decide = try await permissions.decider(for: principal)
-        let readable = try await store.repositories().filter { decide(.read, $0, nil) }
-        var repos = readable
-        if let named = query.repositoryKeys { repos = readable.filter { named.contains($0.key) } }
+        var repos = try await repositories(for: principal)
+        if let named = query.repositoryKeys { repos = repos.filter { named.contains($0.key) } }
         let byKey = Dictionary(uniqueKeysWithValues: repos.map { ($0.key, $0) })
         // Only the items the caller may read (a target may cover part of a repository).
+        let decide = try await permissions.decider(for: principal)
         let rows = try await store.search(repos: repos.map(\.key)).filter { row in byKey[row.0.repo].map { decide(.read, $0, row.0.path) } ?? false }
         return try await searches.evaluate(query, rows, now: Self.now())
     }

@@ -96,10 +96,8 @@ public final class PipelineService: Sendable {
             throw WardenError.invalid("readers[\(index)]", "no token, dashboard user or group is named '\(reader)'")
         }
         let project = try await runners.project(reference)
-        if try await artifacts.cachedRepository(archiveRepository) == nil {
-            try await artifacts.createRepository(
-                key: archiveRepository, RepositorySettings(description: "archives of CI runs"), ifMissing: true, by: principal)
-        }
+        try await artifacts.createRepository(
+            key: archiveRepository, RepositorySettings(description: "archives of CI runs"), ifMissing: true, by: principal)
         let token = TokenRecord.generateValue()
         let pipeline = try await store.createPipeline(
             CIPipeline(
