@@ -20,13 +20,13 @@ extension ArtifactAPI {
         case (.post, nil), (.put, _), (.post, _):
             let body = try await JSONBody.read(request)
             let target = try Self.target(from: body, name: name)
-            if request.method == .post, name == nil, try await permissions.targets(by: principal).contains(where: { $0.name == target.name }) {
-                throw WardenError(.conflict, "permission target '\(target.name)' already exists; PUT .../permissions/\(target.name) replaces it")
-            }
             let service = self.service
-            let created = try await permissions.save(
-                target, repositoryExists: { try await service.repositoryExists($0) }, by: principal)
-            return Response(status: created ? .created : .ok)
+            let exists: (String) async throws -> Bool = { try await service.repositoryExists($0) }
+            if request.method == .post, name == nil {
+                try await permissions.create(target, repositoryExists: exists, by: principal)
+                return Response(status: .created)
+            }
+            return Response(status: try await permissions.save(target, repositoryExists: exists, by: principal) ? .created : .ok)
         case (.delete, let name?):
             try await permissions.deleteTarget(named: name, by: principal)
             return Response(status: .noContent)
@@ -92,17 +92,14 @@ extension ArtifactAPI {
             if let given = try body.string("name"), given != name {
                 throw WardenError.invalid("name", "'\(given)' differs from the name in the path '\(name)'")
             }
-            let existing = try? await permissions.group(named: name, by: principal)
-            if request.method == .post, existing == nil {
-                throw WardenError(.notFound, "group '\(name)' does not exist; PUT .../groups/\(name) creates it")
-            }
+            let (description, autoJoin, members) = (try body.string("description"), try body.bool("autoJoin"), try body.strings("userNames"))
             // PUT replaces the group; POST changes the fields it names.
-            let base = request.method == .post ? existing : nil
-            let group = UserGroup(
-                name: name, description: try body.string("description") ?? base?.description ?? "",
-                autoJoin: try body.bool("autoJoin") ?? base?.autoJoin ?? false, members: try body.strings("userNames") ?? base?.members ?? [])
-            let created = try await permissions.save(group, by: principal)
-            return Response(status: created ? .created : .ok)
+            if request.method == .post {
+                try await permissions.update(groupNamed: name, description: description, autoJoin: autoJoin, members: members, by: principal)
+                return Response(status: .ok)
+            }
+            let group = UserGroup(name: name, description: description ?? "", autoJoin: autoJoin ?? false, members: members ?? [])
+            return Response(status: try await permissions.save(group, by: principal) ? .created : .ok)
         case (.delete, let name?):
             try await permissions.deleteGroup(named: name, by: principal)
             return Response(status: .noContent)

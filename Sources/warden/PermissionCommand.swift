@@ -33,11 +33,17 @@ struct PermissionCommand: AsyncParsableCommand {
         return grants
     }
 
-    static func save(_ target: PermissionTarget, permissions: PermissionService, storage: SQLiteStorage) async throws -> Bool {
+    /// Creates (or, `replacing`, replaces) a target; bad input and a name taken are usage errors.
+    static func save(_ target: PermissionTarget, replacing: Bool, permissions: PermissionService, storage: SQLiteStorage) async throws {
+        let exists: (String) async throws -> Bool = { try await storage.repository(key: $0) != nil }
         do {
-            return try await permissions.save(target, repositoryExists: { try await storage.repository(key: $0) != nil }, by: localAdmin)
-        } catch let error as WardenError where error.code == .badRequest {
-            throw ValidationError(error.message)
+            if replacing {
+                _ = try await permissions.save(target, repositoryExists: exists, by: localAdmin)
+            } else {
+                try await permissions.create(target, repositoryExists: exists, by: localAdmin)
+            }
+        } catch let error as WardenError where error.code == .badRequest || error.code == .conflict {
+            throw ValidationError(error.code == .conflict ? "--name: \(error.message); use `warden permission update`" : error.message)
         }
     }
 
@@ -75,14 +81,11 @@ struct PermissionCreateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (permissions, storage) = try store.permissions()
-        if try await permissions.targets(by: localAdmin).contains(where: { $0.name == name }) {
-            throw ValidationError("--name: permission target '\(name)' exists already; use `warden permission update`")
-        }
         let made = PermissionTarget(
             name: name, repositories: target.repo, includePatterns: target.include.isEmpty ? ["**"] : target.include,
             excludePatterns: target.exclude, users: try PermissionCommand.grants(target.user, option: "--user"),
             groups: try PermissionCommand.grants(target.group, option: "--group"))
-        _ = try await PermissionCommand.save(made, permissions: permissions, storage: storage)
+        try await PermissionCommand.save(made, replacing: false, permissions: permissions, storage: storage)
         print("created permission target \(name)")
     }
 }
@@ -139,7 +142,7 @@ struct PermissionUpdateCommand: AsyncParsableCommand {
         }
         target.users.merge(try PermissionCommand.grants(changes.user, option: "--user")) { $1 }
         target.groups.merge(try PermissionCommand.grants(changes.group, option: "--group")) { $1 }
-        _ = try await PermissionCommand.save(target, permissions: permissions, storage: storage)
+        try await PermissionCommand.save(target, replacing: true, permissions: permissions, storage: storage)
         print("updated permission target \(name)")
     }
 }
@@ -162,11 +165,12 @@ struct GroupCommand: AsyncParsableCommand {
         commandName: "group", abstract: "Manage groups of users that permission targets grant to.",
         subcommands: [GroupCreateCommand.self, GroupListCommand.self, GroupShowCommand.self, GroupUpdateCommand.self, GroupDeleteCommand.self])
 
-    static func save(_ group: UserGroup, _ permissions: PermissionService) async throws {
+    /// Runs a change of groups; bad input and a name taken are usage errors.
+    static func change(_ body: () async throws -> Void) async throws {
         do {
-            _ = try await permissions.save(group, by: localAdmin)
-        } catch let error as WardenError where error.code == .badRequest {
-            throw ValidationError(error.message)
+            try await body()
+        } catch let error as WardenError where error.code == .badRequest || error.code == .conflict {
+            throw ValidationError(error.code == .conflict ? "--name: \(error.message); use `warden group update`" : error.message)
         }
     }
 }
@@ -183,10 +187,9 @@ struct GroupCreateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let permissions = try store.permissions().0
-        if try await permissions.groups(by: localAdmin).contains(where: { $0.name == name }) {
-            throw ValidationError("--name: group '\(name)' exists already; use `warden group update`")
+        try await GroupCommand.change {
+            try await permissions.create(UserGroup(name: name, description: description, autoJoin: autoJoin, members: member), by: localAdmin)
         }
-        try await GroupCommand.save(UserGroup(name: name, description: description, autoJoin: autoJoin, members: member), permissions)
         print("created group \(name)")
     }
 }
@@ -231,11 +234,10 @@ struct GroupUpdateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let permissions = try store.permissions().0
-        var group = try await permissions.group(named: name, by: localAdmin)
-        if let description { group.description = description }
-        if let autoJoin { group.autoJoin = autoJoin }
-        group.members = group.members.filter { !removeMember.contains($0) } + addMember
-        try await GroupCommand.save(group, permissions)
+        let members = try await permissions.group(named: name, by: localAdmin).members.filter { !removeMember.contains($0) } + addMember
+        try await GroupCommand.change {
+            try await permissions.update(groupNamed: name, description: description, autoJoin: autoJoin, members: members, by: localAdmin)
+        }
         print("updated group \(name)")
     }
 }

@@ -183,6 +183,15 @@ public final class PermissionService: Sendable {
         return try await store.savePermissionTarget(target)
     }
 
+    /// Creates a target; 409 when one of that name exists (`save` replaces one).
+    public func create(_ target: PermissionTarget, repositoryExists: (String) async throws -> Bool, by principal: Principal?) async throws {
+        try Self.requireAdmin(principal)
+        if try await store.permissionTargets().contains(where: { $0.name == target.name }) {
+            throw WardenError(.conflict, "permission target '\(target.name)' exists already; PUT …/permissions/\(target.name) replaces it")
+        }
+        _ = try await save(target, repositoryExists: repositoryExists, by: principal)
+    }
+
     public func deleteTarget(named name: String, by principal: Principal?) async throws {
         try Self.requireAdmin(principal)
         defer { changed() }
@@ -218,6 +227,28 @@ public final class PermissionService: Sendable {
         group.members = Array(Set(group.members)).sorted()
         defer { changed() }
         return try await store.saveUserGroup(group)
+    }
+
+    /// Creates a group; 409 when one of that name exists (`save` replaces one).
+    public func create(_ group: UserGroup, by principal: Principal?) async throws {
+        try Self.requireAdmin(principal)
+        if try await store.userGroups().contains(where: { $0.name == group.name }) {
+            throw WardenError(.conflict, "group '\(group.name)' exists already")
+        }
+        _ = try await save(group, by: principal)
+    }
+
+    /// Changes the fields given of a group (404 when it does not exist); the others keep their value.
+    @discardableResult
+    public func update(
+        groupNamed name: String, description: String? = nil, autoJoin: Bool? = nil, members: [String]? = nil, by principal: Principal?
+    ) async throws -> UserGroup {
+        var group = try await group(named: name, by: principal)
+        if let description { group.description = description }
+        if let autoJoin { group.autoJoin = autoJoin }
+        if let members { group.members = members }
+        _ = try await save(group, by: principal)
+        return group
     }
 
     public func deleteGroup(named name: String, by principal: Principal?) async throws {
