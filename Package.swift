@@ -33,9 +33,13 @@ let package = Package(
             name: "JavaScriptSandbox",
             dependencies: ["CJavaScriptCore"]
         ),
+        // What crosses between the core and the runtime: a run's plan and its record, host calls, and the text helpers
+        // both sides use. Values only, on Foundation alone: the core sees no process and no JavaScriptCore.
+        .target(name: "RunModel"),
         .target(
             name: "WorkerRuntime",
             dependencies: [
+                "RunModel",
                 "JavaScriptSandbox",
                 "CWardenSystem",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -44,7 +48,8 @@ let package = Package(
         .target(
             name: "WardenCore",
             dependencies: [
-                "WorkerRuntime",
+                // The runtime is reached through `ScriptRunner`; only the values of a run are shared with it.
+                "RunModel",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 // The tenant dialect's admin JWTs (HS256 or RS256).
@@ -59,9 +64,7 @@ let package = Package(
         .target(
             name: "WardenStorage",
             dependencies: [
-                "WardenCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
-                // For the run figures history rows hold; goes when the core has run types of its own (issue 12).
-                "WorkerRuntime",
+                "WardenCore", "RunModel", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // The only target that imports Hummingbird: one route collection per API dialect.
@@ -71,17 +74,21 @@ let package = Package(
                 "WardenCore", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
-                // For run results and host calls; goes when the core has run types of its own (issue 12).
-                "WorkerRuntime",
+                // Run results and host calls (the in-process platform answers workers' platformHttp calls).
+                "RunModel",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
+        // Where the parts meet: the executor pool seen as the core's `ScriptRunner`.
+        .target(name: "WardenServer", dependencies: ["WardenCore", "WorkerRuntime", "RunModel"]),
         .executableTarget(
             name: "warden",
             dependencies: [
+                "WardenServer",
+                "RunModel",
                 "WardenCore",
                 "WardenStorage",
                 "WardenHTTP",
@@ -94,14 +101,16 @@ let package = Package(
             ]
         ),
         .testTarget(name: "JavaScriptSandboxTests", dependencies: ["JavaScriptSandbox"]),
-        .testTarget(name: "WorkerRuntimeTests", dependencies: ["WorkerRuntime"]),
-        .testTarget(name: "WardenCoreTests", dependencies: ["WardenCore", "WorkerRuntime"]),
+        .testTarget(name: "RunModelTests", dependencies: ["RunModel"]),
+        .testTarget(name: "WorkerRuntimeTests", dependencies: ["WorkerRuntime", "RunModel"]),
+        .testTarget(name: "WardenCoreTests", dependencies: ["WardenCore", "RunModel"]),
+        .testTarget(name: "WardenServerTests", dependencies: ["WardenServer", "WardenCore", "WorkerRuntime", "RunModel"]),
         .testTarget(
-            name: "WardenStorageTests", dependencies: ["WardenStorage", "WardenCore", "WorkerRuntime", .product(name: "GRDB", package: "GRDB.swift")]),
+            name: "WardenStorageTests", dependencies: ["WardenStorage", "WardenCore", "RunModel", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "WardenHTTPTests",
             dependencies: [
-                "WardenHTTP", "WardenStorage", "WardenCore", "WorkerRuntime",
+                "WardenHTTP", "WardenStorage", "WardenCore", "WardenServer", "WorkerRuntime", "RunModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -4,8 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
-#include <stdio.h>
-#include <time.h>
 #include <unistd.h>
 
 int warden_spawn_with_socket(const char *path, char *const argv[], int child_fd, pid_t *pid) {
@@ -23,26 +21,4 @@ int warden_spawn_with_socket(const char *path, char *const argv[], int child_fd,
     }
     posix_spawn_file_actions_destroy(&actions);
     return rc;
-}
-
-long long warden_thread_cpu_nanos(void) {
-    struct timespec ts;
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-long long warden_rss_bytes(pid_t pid) {
-    char path[64];
-    if (pid == 0) snprintf(path, sizeof path, "/proc/self/statm");
-    else snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    char buf[128];
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0) return -1;
-    buf[n] = 0;
-    long long size = 0, resident = 0;
-    if (sscanf(buf, "%lld %lld", &size, &resident) != 2) return -1;
-    return resident * sysconf(_SC_PAGESIZE);
 }

@@ -33,6 +33,7 @@ public final class ScriptEngine {
 
     let group: ContextGroup
     let watchdogPeriod: Double
+    let meter: any ResourceMeter
     var active: ActiveBudget?
     /// Set by the watchdog when it stops a script; read and cleared by `ScriptContext` after each API call.
     var pendingTermination: Termination?
@@ -48,7 +49,7 @@ public final class ScriptEngine {
     /// True when this JavaScriptCore exports the private calls the sandbox depends on.
     public static var isSupported: Bool { warden_jsc_private_api_available() }
 
-    public init(watchdogPeriod: Double = 0.05) throws(ScriptError) {
+    public init(meter: any ResourceMeter, watchdogPeriod: Double = 0.05) throws(ScriptError) {
         guard Self.isSupported else {
             throw ScriptError(
                 code: .engineUnavailable,
@@ -58,6 +59,7 @@ public final class ScriptEngine {
         Self.configureProcess()
         self.group = try ContextGroup()
         self.watchdogPeriod = watchdogPeriod
+        self.meter = meter
         arm()
     }
 
@@ -74,11 +76,11 @@ public final class ScriptEngine {
     /// `baselineRSS` is the resident memory the memory budget counts from; an embedding that samples it anyway
     /// passes its latest sample, which spares two /proc reads per call (they cost more than a warm run).
     public func withBudget<T>(_ budget: Budget, baselineRSS: Int64? = nil, _ body: () throws -> T) rethrows -> T {
-        let rss = baselineRSS ?? ProcessProbe.residentBytes() ?? 0
-        active = ActiveBudget(budget: budget, startCPU: ProcessProbe.threadCPUNanos(), startRSS: rss)
+        let rss = baselineRSS ?? meter.residentBytes() ?? 0
+        active = ActiveBudget(budget: budget, startCPU: meter.threadCPUNanos(), startRSS: rss)
         peakMemoryGrowth = 0
         defer {
-            if baselineRSS == nil, let now = ProcessProbe.residentBytes() { peakMemoryGrowth = max(peakMemoryGrowth, now - rss) }
+            if baselineRSS == nil, let now = meter.residentBytes() { peakMemoryGrowth = max(peakMemoryGrowth, now - rss) }
             active = nil
         }
         return try body()
@@ -91,12 +93,12 @@ public final class ScriptEngine {
     /// Decides, each time the time limit fires, whether the running script must stop.
     func watchdogFired() -> Bool {
         if let active {
-            let cpu = ProcessProbe.threadCPUNanos() - active.startCPU
+            let cpu = meter.threadCPUNanos() - active.startCPU
             if cpu > active.budget.cpuNanos {
                 pendingTermination = .cpuTime
                 return true
             }
-            if let rss = ProcessProbe.residentBytes() {
+            if let rss = meter.residentBytes() {
                 let growth = rss - active.startRSS
                 peakMemoryGrowth = max(peakMemoryGrowth, growth)
                 if growth > active.budget.memoryBytes {

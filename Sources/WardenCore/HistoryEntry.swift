@@ -1,4 +1,4 @@
-import WorkerRuntime
+import RunModel
 
 /// One recorded run (spec §8). Secret values are masked before an entry is built.
 public struct HistoryEntry: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import WorkerRuntime
+import RunModel
 
 /// Host calls for a worker run with no server (`warden worker run`): there is no platform to call, and outbound
 /// requests are refused unless the egress policy names the host, in which case they are still refused because a

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import WorkerRuntime
+import RunModel
 
 /// Who is calling, as established by a token.
 public struct Principal: Sendable, Equatable {

@@ -1,6 +1,6 @@
 import Foundation
 import Synchronization
-import WorkerRuntime
+import RunModel
 
 /// Keeps one runaway worker from taking every executor (spec §10: breaking a limit never harms other runs).
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import WorkerRuntime
+import RunModel
 
 /// The answer of a test run (spec §6): `{"logs": ..., "<actionCamelCase>": {...returned..., "executionStatus"}}`.
 ///

@@ -1,17 +1,15 @@
 import Foundation
 import Logging
 import Synchronization
-import WorkerRuntime
+import RunModel
 
-/// Compiles and runs worker code; the executor pool is the real one, seen through this protocol.
+/// Compiles and runs worker code. The executor pool answers it (WardenServer adapts it); core tests give their own.
 public protocol ScriptRunner: Sendable {
     func compile(_ source: String) async throws(CompileError) -> CompiledModule
     /// The module when `source` is compiled already (no waiting).
     func compiledModule(for source: String) -> CompiledModule?
     func run(_ job: RunJob) async -> RunResult
 }
-
-extension ExecutorPool: ScriptRunner {}
 
 /// Server settings the worker service applies (spec §8, §10).
 public struct WorkerSettings: Sendable {

@@ -6,7 +6,7 @@ import NIOCore
 import NIOEmbedded
 import Synchronization
 import WardenCore
-import WorkerRuntime
+import RunModel
 
 /// Serves a worker's `context.clients.platformHttp` calls through the server's own router, in process: no socket,
 /// the same routes, authentication and answers as an outside client gets.

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import WardenCore
-import WorkerRuntime
+import RunModel
 
 /// A JSON object read from a request body, with typed accessors whose errors name the field and the reason.
 ///

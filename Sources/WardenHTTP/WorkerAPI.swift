@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import WardenCore
-import WorkerRuntime
+import RunModel
 
 /// The worker service dialect (spec §1–§8): `/worker/api/v1/...` and the v2 forms. It parses, calls the core,
 /// and renders the answer in the shapes the commercial service's clients expect.

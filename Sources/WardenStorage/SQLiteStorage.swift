@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import WardenCore
-import WorkerRuntime
+import RunModel
 
 /// Warden's data in one SQLite file (GRDB, WAL mode). Implements each store protocol of the core; a committed
 /// transaction survives the process being killed (WAL with synchronous=NORMAL keeps it in the log, which SQLite

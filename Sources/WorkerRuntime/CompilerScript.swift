@@ -1,3 +1,4 @@
+import RunModel
 /// JavaScript evaluated (after Debian's `typescript.js`) in the compiler's context. It returns the function that
 /// turns worker source into `{ok, code, lineMap}` or `{ok:false, message, line, column}`.
 ///

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import RunModel
 import JavaScriptSandbox
 import Synchronization
 
@@ -120,7 +121,7 @@ final class Executor {
     var mainCPUClock = clockid_t()
 
     init(socket: FrameSocket, typeScriptPath: String) throws {
-        self.engine = try ScriptEngine()
+        self.engine = try ScriptEngine(meter: ProcessMeter())
         self.socket = socket
         self.shared = ExecutorShared(fd: socket.fd)
         self.typeScriptPath = typeScriptPath

@@ -1,5 +1,6 @@
 import CWardenSystem
 import Foundation
+import RunModel
 import JavaScriptSandbox
 import Synchronization
 

@@ -1,3 +1,4 @@
+import RunModel
 /// The messages between the server (parent) and an executor process. Each frame's body starts with a tag byte.
 enum MessageTag: UInt8 {
     // parent → executor
@@ -10,33 +11,6 @@ enum MessageTag: UInt8 {
     case hostCall = 11
     case runResult = 12
     case compileResult = 13
-}
-
-/// A worker's compiled JavaScript with the map from its generated lines back to the lines of the source.
-public struct CompiledModule: Sendable, Equatable {
-    /// CommonJS-style JavaScript whose `exports.default` is the worker function.
-    public var javaScript: String
-    /// `lineMap[n-1]` is the source line of generated line `n`; 0 where the compiler emitted no mapping.
-    public var lineMap: [Int32]
-    /// SHA-256 of the source, hex: with the worker's identity it names the warm context that holds this code.
-    public var sourceHash: String
-
-    public init(javaScript: String, lineMap: [Int32], sourceHash: String) {
-        self.javaScript = javaScript
-        self.lineMap = lineMap
-        self.sourceHash = sourceHash
-    }
-
-    /// The source line of a generated line, falling back to the nearest mapped line above it.
-    public func sourceLine(forGenerated line: Int) -> Int? {
-        guard line >= 1 else { return nil }
-        var index = min(line, lineMap.count) - 1
-        while index >= 0 {
-            if lineMap[index] > 0 { return Int(lineMap[index]) }
-            index -= 1
-        }
-        return lineMap.isEmpty ? line : nil
-    }
 }
 
 struct RunRequest {
@@ -260,23 +234,6 @@ struct CompileReply {
         let line = Int(try reader.i64())
         let column = Int(try reader.i64())
         return CompileReply(id: id, result: .failure(CompileError(message: message, line: line, column: column)))
-    }
-}
-
-/// Why worker source was refused: the compiler's message and where it points (1-based; 0 when it points nowhere).
-public struct CompileError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var message: String
-    public var line: Int
-    public var column: Int
-
-    public init(message: String, line: Int = 0, column: Int = 0) {
-        self.message = message
-        self.line = line
-        self.column = column
-    }
-
-    public var description: String {
-        line > 0 ? "line \(line), column \(column): \(message)" : message
     }
 }
 

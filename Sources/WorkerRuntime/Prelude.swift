@@ -1,3 +1,4 @@
+import RunModel
 /// JavaScript that every worker context evaluates before the worker's module.
 ///
 /// It is a function taking the host object (Swift functions) and returning `{run, freeze}`; nothing of the host is

@@ -1,3 +1,4 @@
+import RunModel
 /// Makes a worker's result JSON safe for every parser after it: what leaves an executor is well-formed JSON text
 /// that Foundation's parser accepts, or the run fails.
 ///

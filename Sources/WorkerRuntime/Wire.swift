@@ -1,3 +1,4 @@
+import RunModel
 #if canImport(Glibc)
     import Glibc
 #endif

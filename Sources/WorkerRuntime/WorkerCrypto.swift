@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import RunModel
 
 /// `context.crypto`: digests, HMACs and random bytes from swift-crypto, encoded as hex or base64.
 enum WorkerCrypto {

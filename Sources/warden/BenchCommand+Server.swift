@@ -1,6 +1,7 @@
 import Foundation
 import WardenCore
 import WardenStorage
+import RunModel
 import WorkerRuntime
 
 #if canImport(FoundationNetworking)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import JavaScriptSandbox
 import WardenCore
+import RunModel
 import WorkerRuntime
 
 /// `warden bench` (run by `make bench`): measures the worker runtime and prints one table, with Node's `vm` module

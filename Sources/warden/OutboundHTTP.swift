@@ -1,5 +1,6 @@
 import Foundation
 import WardenCore
+import RunModel
 import WorkerRuntime
 
 #if canImport(FoundationNetworking)

@@ -4,9 +4,11 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import WardenCore
+import WardenServer
 import WardenHTTP
 import WardenStorage
 import JavaScriptSandbox
+import RunModel
 import WorkerRuntime
 
 /// `warden serve`: the worker service on SQLite.

@@ -3,6 +3,7 @@ import Configuration
 import Foundation
 import WardenCore
 import WardenHTTP
+import RunModel
 import WorkerRuntime
 
 /// Everything `warden serve` is configured with. Read from (highest first) flags, environment variables

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RunModel
 import WorkerRuntime
 
 /// `warden`: the server, its executors and its command-line client in one binary.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WardenCore
+import RunModel
 import WorkerRuntime
 
 /// `warden worker run FILE --action ACTION --data JSON|@file`: runs a worker locally, no server needed.

@@ -2,10 +2,30 @@ import Testing
 
 @testable import JavaScriptSandbox
 
+/// Figures that move by a fixed step at every reading, so that a budget runs out after a known number of watchdog
+/// firings whatever the machine's speed (the executor's real readings are tested in WorkerRuntimeTests).
+final class SteppingMeter: ResourceMeter {
+    let cpuStep: Int64
+    let memoryStep: Int64
+    private(set) var readings = 0
+
+    init(cpuStep: Int64 = 0, memoryStep: Int64 = 0) {
+        self.cpuStep = cpuStep
+        self.memoryStep = memoryStep
+    }
+
+    func threadCPUNanos() -> Int64 {
+        readings += 1
+        return Int64(readings) * cpuStep
+    }
+
+    func residentBytes() -> Int64? { Int64(readings) * memoryStep }
+}
+
 @Suite("Script engine")
 struct ScriptContextTests {
     let engine: ScriptEngine
-    init() throws { engine = try ScriptEngine() }
+    init() throws { engine = try ScriptEngine(meter: SteppingMeter()) }
 
     @Test func evaluatesAndConvertsJSON() throws {
         let context = try engine.makeContext(name: "t")
@@ -46,6 +66,8 @@ struct ScriptContextTests {
     }
 
     @Test func syncInfiniteLoopIsStoppedByCPUBudget() throws {
+        let meter = SteppingMeter(cpuStep: 100_000_000)
+        let engine = try ScriptEngine(meter: meter)
         let context = try engine.makeContext(name: "t")
         let error = #expect(throws: ScriptError.self) {
             try engine.withBudget(.init(cpuNanos: 200_000_000, memoryBytes: 1 << 30)) {
@@ -53,6 +75,9 @@ struct ScriptContextTests {
             }
         }
         #expect(error?.termination == .cpuTime)
+        // The budget starts at the 100 ms reading; the firings read 200 and 300 ms (100 and 200 used: within it),
+        // then 400 ms (300 used: over it).
+        #expect(meter.readings == 4)
         #expect(context.isTerminated)
         // The engine goes on for other contexts.
         let other = try engine.makeContext(name: "u")
@@ -70,6 +95,7 @@ struct ScriptContextTests {
     }
 
     @Test func memoryBudgetStopsGrowth() throws {
+        let engine = try ScriptEngine(meter: SteppingMeter(memoryStep: 40 << 20))
         let context = try engine.makeContext(name: "t")
         let error = #expect(throws: ScriptError.self) {
             try engine.withBudget(.init(cpuNanos: 5_000_000_000, memoryBytes: 64 << 20)) {
@@ -77,5 +103,6 @@ struct ScriptContextTests {
             }
         }
         #expect(error?.termination == .memory)
+        #expect(engine.peakMemoryGrowth > 64 << 20)
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import WorkerRuntime
+import RunModel
 
 @testable import WardenCore
 

@@ -4,8 +4,10 @@ import HTTPTypes
 import HummingbirdTesting
 import Testing
 import WardenCore
+import WardenServer
 import WardenHTTP
 import WardenStorage
+import RunModel
 import WorkerRuntime
 
 /// A worker service on a fresh SQLite file with a token per kind of caller; one executor pool for all tests.

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import WardenCore
-import WorkerRuntime
+import RunModel
 
 @testable import WardenStorage
 

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 
+import RunModel
 @testable import WorkerRuntime
 
 /// What a hostile worker must end as.
@@ -284,7 +285,7 @@ struct ExecutorIsolationTests {
     @Test func executorsInheritNoEnvironmentAndNoDescriptorButTheirSocket() async throws {
         // A descriptor the server holds without close-on-exec, as a careless library might leave one.
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("warden-leak-\(UUID().uuidString)").path
-        FileManager.default.createFile(atPath: path, contents: Data("server secret".utf8))
+        #expect(FileManager.default.createFile(atPath: path, contents: Data("server secret".utf8)))
         let leaked = open(path, O_RDONLY)
         #expect(leaked >= 0)
         defer {

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 
+import RunModel
 @testable import WorkerRuntime
 
 /// Limits that must hold from one run to the next (issue 10, findings 14–17) and the pool's admission (finding 8).

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+import RunModel
 @testable import WorkerRuntime
 
 /// What leaves an executor parses in Foundation, or the run fails: lone surrogates mended, depth bounded.

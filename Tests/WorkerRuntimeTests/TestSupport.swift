@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 
+import RunModel
 @testable import WorkerRuntime
 
 /// The `warden` binary built beside this test bundle; executors are started from it.

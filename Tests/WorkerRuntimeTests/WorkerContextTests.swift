@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+import RunModel
 @testable import WorkerRuntime
 
 @Suite("Worker context (spec §5)")

@@ -7,10 +7,4 @@
 /// Returns 0 and sets *pid, or an errno value.
 int warden_spawn_with_socket(const char *path, char *const argv[], int child_fd, pid_t *pid);
 
-/// Thread CPU time of the calling thread, in nanoseconds.
-long long warden_thread_cpu_nanos(void);
-
-/// Resident set size of process `pid` (0 = self) in bytes, read from /proc; -1 when it cannot be read.
-long long warden_rss_bytes(pid_t pid);
-
 #endif

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
-import WorkerRuntime
+import RunModel
 
 /// What a site wants when a synchronous worker fails (throws, times out, breaks a limit): go on ("fail open", the
 /// reference service's behaviour) or refuse the operation ("fail closed").

@@ -1,5 +1,5 @@
 import Foundation
-import WorkerRuntime
+import RunModel
 
 /// A JSON value built in Swift and written without Foundation's bridging (event payloads are on the hot path).
 indirect enum JSONOut {
@@ -149,7 +149,7 @@ enum Payloads {
 
 /// HTTP dates (RFC 7231 IMF-fixdate), as Last-Modified and If-Modified-Since carry them.
 public enum HTTPDate {
-    nonisolated(unsafe) static let formatter: DateFormatter = {
+    static let formatter: DateFormatter = {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")

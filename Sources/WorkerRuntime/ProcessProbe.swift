@@ -4,6 +4,8 @@
     import Darwin
 #endif
 
+import JavaScriptSandbox
+
 /// Cheap readings of this process that the budgets are checked against.
 ///
 /// Memory is read from the kernel's resident-set figure, not `JSGetMemoryUsageStatistics`, which walks the heap
@@ -37,4 +39,10 @@ public enum ProcessProbe {
         guard fields.count >= 2, let pages = Int64(String(decoding: fields[1], as: UTF8.self)) else { return nil }
         return pages * Int64(sysconf(Int32(_SC_PAGESIZE)))
     }
+}
+
+/// The executor's budgets are measured on its own thread and process.
+struct ProcessMeter: ResourceMeter {
+    func threadCPUNanos() -> Int64 { ProcessProbe.threadCPUNanos() }
+    func residentBytes() -> Int64? { ProcessProbe.residentBytes() }
 }
