@@ -74,6 +74,8 @@ let package = Package(
                 "WardenCore", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                // The HTTP server is a service of the server's group.
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 // Run results and host calls (the in-process platform answers workers' platformHttp calls).
                 "RunModel",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -82,8 +84,14 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
-        // Where the parts meet: the executor pool seen as the core's `ScriptRunner`.
-        .target(name: "WardenServer", dependencies: ["WardenCore", "WorkerRuntime", "RunModel"]),
+        // Where the parts meet: the object graph of a server (used by `serve` and the tests), and the executor pool
+        // seen as the core's `ScriptRunner`.
+        .target(
+            name: "WardenServer",
+            dependencies: [
+                "WardenCore", "WardenStorage", "WardenHTTP", "WorkerRuntime", "RunModel", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .executableTarget(
             name: "warden",
             dependencies: [
@@ -104,7 +112,12 @@ let package = Package(
         .testTarget(name: "RunModelTests", dependencies: ["RunModel"]),
         .testTarget(name: "WorkerRuntimeTests", dependencies: ["WorkerRuntime", "RunModel"]),
         .testTarget(name: "WardenCoreTests", dependencies: ["WardenCore", "RunModel"]),
-        .testTarget(name: "WardenServerTests", dependencies: ["WardenServer", "WardenCore", "WorkerRuntime", "RunModel"]),
+        .testTarget(
+            name: "WardenServerTests",
+            dependencies: [
+                "WardenServer", "WardenCore", "WardenHTTP", "WardenStorage", "WorkerRuntime", "RunModel",
+                .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .testTarget(
             name: "WardenStorageTests", dependencies: ["WardenStorage", "WardenCore", "RunModel", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(

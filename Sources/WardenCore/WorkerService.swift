@@ -59,7 +59,7 @@ public final class WorkerService: Sendable {
     let appended = Mutex<[String: Int]>([:])
     let bound = Mutex<(generation: Int, byAction: [String: [StoredWorker]]?)>((0, nil))
     /// `context.baseUrl`: the settings' until the server knows the port it is bound to.
-    let baseURL: Mutex<String>
+    let address: ServerAddress
     /// Turns at the compiler, by caller.
     let compileTurns = FairTurns(maxWaitingPerCaller: 32)
     /// Where the writes a run cannot fail for (state, history) say they failed.
@@ -67,7 +67,8 @@ public final class WorkerService: Sendable {
 
     public init(
         workers: any WorkerStore, history: any HistoryStore, states: any StateStore, vault: SecretVault, runner: any ScriptRunner,
-        settings: WorkerSettings = WorkerSettings(), workerTokens: WorkerTokens? = nil, logger: Logger = Logger(label: "warden.workers")
+        settings: WorkerSettings = WorkerSettings(), workerTokens: WorkerTokens? = nil, address: ServerAddress? = nil,
+        logger: Logger = Logger(label: "warden.workers")
     ) {
         self.logger = logger
         self.workerTokens = workerTokens
@@ -79,11 +80,8 @@ public final class WorkerService: Sendable {
         self.vault = vault
         self.runner = runner
         self.settings = settings
-        self.baseURL = Mutex(settings.baseURL)
+        self.address = address ?? ServerAddress(settings.baseURL)
     }
-
-    /// The server's URL once its port is bound (it differs from the settings' with port 0).
-    public func setBaseURL(_ url: String) { baseURL.withLock { $0 = url } }
 
     // MARK: Managing workers
 
@@ -344,7 +342,7 @@ public final class WorkerService: Sendable {
         defer { if let token { workerTokens?.revoke(token) } }
         let job = RunJob(
             workerKey: workerKey, module: module, dataJSON: dataJSON, secrets: secrets, properties: properties, state: state,
-            baseURL: baseURL.withLock { $0 }, platformToken: token ?? "", debug: debug, limits: settings.limits, runClass: admission.runClass,
+            baseURL: address.url, platformToken: token ?? "", debug: debug, limits: settings.limits, runClass: admission.runClass,
             share: Self.share(of: admission, projectKey: projectKey), disposable: testRun)
         var result: RunResult
         if testRun {

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import WardenCore
 
 /// What the HTTP layer needs from the rest of the server.
@@ -64,11 +65,12 @@ public func buildRouter(_ services: WardenServices) -> Router<WardenRequestConte
     return router
 }
 
-/// The HTTP server on `host:port`; `platform`, when given, serves workers' platformHttp calls through the same router.
-public func buildApplication(
+/// The HTTP server on `host:port`, as a service of the server's group; `platform`, when given, serves workers'
+/// platformHttp calls through the same router.
+public func httpService(
     _ services: WardenServices, platform: InProcessPlatform? = nil, host: String, port: Int, logger: Logger,
     connections: ConnectionLimits = ConnectionLimits(), onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) -> some ApplicationProtocol {
+) -> any Service {
     let router = buildRouter(services)
     platform?.attach(router)
     return Application(

@@ -88,7 +88,6 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data((announcement + "\n").utf8))
         }
         let platform = InProcessPlatform(logger: logger)
-        let workerTokens = WorkerTokens()
         let pool = try ExecutorPool(
             configuration: .init(
                 executorCommand: [SelfExecutable.path, "executor"], executors: settings.executors,
@@ -97,55 +96,24 @@ struct ServeCommand: AsyncParsableCommand {
                 outbound: OutboundHTTP(egress: EgressPolicy(allowedHosts: settings.allowHosts, privateHosts: settings.privateHosts)),
                 platform: platform))
         defer { pool.shutdown() }
-        let baseURL = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
-        let service = WorkerService(
-            workers: storage, history: storage, states: storage, vault: vault, runner: pool, settings: settings.workerSettings(baseURL: baseURL),
-            workerTokens: workerTokens, logger: logger)
-        let dispatcher = EventDispatcher(
-            service: service, queue: storage, failPolicy: FailPolicy(rawValue: settings.failPolicy) ?? .open,
-            asyncConcurrency: max(1, settings.executors / 2),
-            logger: logger)
-        let permissions = PermissionService(store: storage, tokens: storage, dashboardUsers: storage)
-        let artifacts = ArtifactService(
-            store: storage, blobs: try FileBlobStore(root: (dataFolder as NSString).appendingPathComponent("blobs")), events: dispatcher,
-            permissions: permissions, baseURL: baseURL)
-        let orphans = try await artifacts.removeUnreferencedBlobs()
-        if orphans > 0 { logger.warning("removed \(orphans) stored blob(s) no artifact refers to (left by an interrupted upload)") }
-        let runners = RunnerService(store: storage, vault: vault)
-        let dashboardUsers = DashboardUserService(store: storage, permissions: permissions)
-        let pipelines = PipelineService(
-            store: storage, runners: runners, artifacts: artifacts, transport: HTTPRunnerTransport(), uploadTokens: workerTokens, baseURL: baseURL,
-            users: dashboardUsers, tenants: storage)
-        let tenants: TenantService
+        let server: WardenServer
         do {
-            tenants = TenantService(
-                store: storage, runners: runners, pipelines: pipelines, vault: vault,
-                auth: try await TenantAuthenticator(settings: settings.tenantAuth, wardenTokens: Authenticator(tokens: storage)))
+            server = try await WardenServer(
+                storage: storage, vault: vault, runner: pool, platform: platform,
+                options: .init(
+                    workers: settings.workerSettings(baseURL: WardenServer.url(host: host, port: port)),
+                    failPolicy: FailPolicy(rawValue: settings.failPolicy) ?? .open,
+                    blobsFolder: (dataFolder as NSString).appendingPathComponent("blobs"), tenantAuth: settings.tenantAuth, logger: logger),
+                engineReady: { ScriptEngine.isSupported && pool.isReady })
         } catch let error as WardenError {
+            // The tenant dialect's authentication settings (a key that does not parse).
             throw ValidationError(error.message)
         }
-        for problem in await tenants.resumeHoldExpiries() { logger.warning("\(problem)") }
-        let abandoned = try await pipelines.abandonRunsOfAPreviousProcess()
-        if abandoned > 0 { logger.warning("\(abandoned) CI run(s) of a previous server process ended as Error") }
-        let services = WardenServices(
-            workers: service, artifacts: artifacts, runners: runners,
-            authenticator: Authenticator(tokens: storage, workerTokens: workerTokens),
-            tokens: TokenService(tokens: storage, permissions: permissions),
-            health: storage,
-            engineReady: { ScriptEngine.isSupported && pool.isReady }, pipelines: pipelines,
-            dashboardUsers: dashboardUsers, tenants: tenants)
-        let app = buildApplication(services, platform: platform, host: host, port: port, logger: logger, connections: settings.connections) { bound in
-            let url = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(bound)"
-            for service in [pipelines.setBaseURL, service.setBaseURL, artifacts.setBaseURL] { service(url) }
+        try await server.recover()
+        let group = server.serviceGroup(runtime: ExecutorPoolService(pool: pool), host: host, port: port, connections: settings.connections) {
+            bound in
             FileHandle.standardOutput.write(Data("warden: serving the worker API on http://\(host):\(bound) (data in \(dataFolder))\n".utf8))
         }
-        let scheduler = WorkerScheduler(workers: storage, claims: storage, service: service, logger: logger)
-        // One group; on SIGTERM or SIGINT its services stop in reverse order: the HTTP server first (in-flight
-        // requests end), then the scheduler (a tick under way ends), then the asynchronous runs (those in flight
-        // end and are recorded), then the executors.
-        let group = ServiceGroup(
-            services: [ExecutorPoolService(pool: pool), dispatcher, scheduler, app], gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger)
         try await group.run()
     }
 
@@ -203,6 +171,12 @@ struct ServeCommand: AsyncParsableCommand {
     }
 }
 
+/// A failure of a server-side helper (outbound HTTP, the benchmark), told as a sentence.
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
 /// Host calls of workers run by the server: `platformHttp` goes through the server's own router in process, as the
 /// worker; `axios` goes out to the hosts of the egress allow-list.
 struct ServerHostCallHandler: HostCallHandler {
@@ -215,12 +189,6 @@ struct ServerHostCallHandler: HostCallHandler {
         case .axios: return try await outbound.perform(call)
         }
     }
-}
-
-/// A failure of a server-side helper (outbound HTTP, the benchmark), told as a sentence.
-struct CommandFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// The executor pool in the server's service group: it lives until the group shuts down, after every service that

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HTTPTypes
 import HummingbirdTesting
+import Logging
 import Testing
 import WardenCore
 import WardenServer
@@ -55,35 +56,20 @@ struct Harness {
         ] {
             try await storage.create(TokenRecord(id: id, name: id, hash: TokenRecord.hash(of: value), scope: scope, createdAt: 0))
         }
-        let vault = try SecretVault(masterKey: SecretVault.generateMasterKey())
-        service = WorkerService(
-            workers: storage, history: storage, states: storage, vault: vault,
-            runner: pool,
-            settings: settings)
-        // The tokens of runs (runners' upload tokens) are known to the authenticator, as in the server.
-        workerTokens = WorkerTokens()
-        let permissions = PermissionService(store: storage, tokens: storage, dashboardUsers: storage)
-        artifacts = ArtifactService(
-            store: storage, blobs: try FileBlobStore(root: folder.appendingPathComponent("blobs").path),
-            events: EventDispatcher(service: service, queue: storage, failPolicy: failPolicy), permissions: permissions,
-            baseURL: "http://127.0.0.1:8080")
-        let runners = RunnerService(store: storage, vault: vault)
-        let users = DashboardUserService(store: storage, permissions: permissions)
-        pipelines = PipelineService(
-            store: storage, runners: runners, artifacts: artifacts, transport: HTTPRunnerTransport(), uploadTokens: workerTokens,
-            baseURL: "http://127.0.0.1:8080", stageTimeout: 30, users: users, tenants: storage)
-        tenants = TenantService(
-            store: storage, runners: runners, pipelines: pipelines, vault: vault,
-            auth: try await TenantAuthenticator(
-                settings: TenantAuthSettings(hs256Secret: Self.jwtSecret, issuer: "warden-tests", audience: "warden"),
-                wardenTokens: Authenticator(tokens: storage)))
-        let services = WardenServices(
-            workers: service, artifacts: artifacts, runners: runners,
-            authenticator: Authenticator(tokens: storage, workerTokens: workerTokens),
-            tokens: TokenService(tokens: storage, permissions: permissions),
-            health: storage,
-            engineReady: { true }, pipelines: pipelines, dashboardUsers: users, tenants: tenants)
-        app = Application(router: buildRouter(services))
+        // Built as `warden serve` builds it, on the shared pool; the pool refuses host calls.
+        let server = try await WardenServer(
+            storage: storage, vault: try SecretVault(masterKey: SecretVault.generateMasterKey()), runner: pool,
+            platform: InProcessPlatform(logger: Logger(label: "warden.tests")),
+            options: .init(
+                workers: settings, failPolicy: failPolicy, asyncConcurrency: 2, blobsFolder: folder.appendingPathComponent("blobs").path,
+                tenantAuth: TenantAuthSettings(hs256Secret: Self.jwtSecret, issuer: "warden-tests", audience: "warden"), stageTimeout: 30),
+            engineReady: { true })
+        service = server.workers
+        artifacts = server.artifacts
+        pipelines = server.pipelines
+        tenants = server.tenants
+        workerTokens = server.workerTokens
+        app = Application(router: buildRouter(server.services))
     }
 
     struct Reply {

@@ -111,8 +111,8 @@ public final class ArtifactService: Sendable {
     public let permissions: PermissionService
     public let events: EventDispatcher
     /// The server's URL, as payloads give it (`servletContextUrl`); set again once the port is bound.
-    let base: Mutex<String>
-    var baseURL: String { base.withLock { $0 } }
+    let address: ServerAddress
+    var baseURL: String { address.url }
     /// Concurrent downloads' statistics share a transaction.
     let downloads: GroupCommit<DownloadRecord>
     /// Repository settings as this server last read or wrote them; `nil` until read.
@@ -122,7 +122,7 @@ public final class ArtifactService: Sendable {
     let searches: SearchRunner
 
     public init(
-        store: any ArtifactStore, blobs: any BlobStore, events: EventDispatcher, permissions: PermissionService, baseURL: String,
+        store: any ArtifactStore, blobs: any BlobStore, events: EventDispatcher, permissions: PermissionService, address: ServerAddress,
         searchBudget: Duration = .seconds(10), concurrentSearches: Int = 2
     ) {
         self.permissions = permissions
@@ -131,10 +131,8 @@ public final class ArtifactService: Sendable {
         self.store = store
         self.blobs = blobs
         self.events = events
-        self.base = Mutex(baseURL)
+        self.address = address
     }
-
-    public func setBaseURL(_ url: String) { base.withLock { $0 = url } }
 
     /// Removes the blobs no item refers to: a blob renamed into place whose transaction then failed (a crash between
     /// the two) is such a file. Only safe while nothing uploads, so the server calls it before it serves.

@@ -36,13 +36,13 @@ public final class PipelineService: Sendable {
     /// Called once a run's outcome is stored (the tenant dialect's autoholds).
     let afterRun = Mutex<(@Sendable (CIRun, CIPipeline, Runner) async -> Void)?>(nil)
     /// This server's URL as runners reach it (set again once the port is bound, when it was 0).
-    let base: Mutex<String>
+    let address: ServerAddress
     /// Seconds a stage may run on a runner (the runner enforces it; the server waits the sum plus a minute).
     public let stageTimeout: Double
 
     public init(
         store: any PipelineStore, runners: RunnerService, artifacts: ArtifactService, transport: any RunnerTransport, uploadTokens: WorkerTokens,
-        baseURL: String, stageTimeout: Double = 600, users: DashboardUserService? = nil, tenants: (any TenantStore)? = nil,
+        address: ServerAddress, stageTimeout: Double = 600, users: DashboardUserService? = nil, tenants: (any TenantStore)? = nil,
         logger: Logger = Logger(label: "warden.pipelines")
     ) {
         self.logger = logger
@@ -53,14 +53,12 @@ public final class PipelineService: Sendable {
         self.artifacts = artifacts
         self.transport = transport
         self.uploadTokens = uploadTokens
-        self.base = Mutex(baseURL)
+        self.address = address
         self.stageTimeout = stageTimeout
     }
 
     /// Where a run's end that could not be stored says so.
     let logger: Logger
-
-    public func setBaseURL(_ url: String) { base.withLock { $0 = url } }
 
     /// Sets what runs after each run's outcome is stored.
     public func onRunFinished(_ body: @escaping @Sendable (CIRun, CIPipeline, Runner) async -> Void) { afterRun.withLock { $0 = body } }
@@ -259,7 +257,7 @@ public final class PipelineService: Sendable {
                 "runId": "\(run.id)",
                 "plan": try JSONSerialization.jsonObject(with: try JSONEncoder().encode(plan)),
                 "upload": [
-                    "url": "\(base.withLock { $0 })/artifactory/\(pipeline.archiveRepository)/\(pipeline.id)/\(run.id)", "token": uploadToken,
+                    "url": "\(address.url)/artifactory/\(pipeline.archiveRepository)/\(pipeline.id)/\(run.id)", "token": uploadToken,
                 ],
             ]
             let data = try await transport.run(

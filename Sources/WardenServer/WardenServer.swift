@@ -1,0 +1,126 @@
+import Logging
+import ServiceLifecycle
+import WardenCore
+import WardenHTTP
+import WardenStorage
+
+/// The server's object graph, built in one place: `warden serve` (and the benchmark, which starts it) and the tests'
+/// harness start from here, so that what the tests drive is what is served.
+public struct WardenServer: Sendable {
+    /// What differs between a served instance and a test's.
+    public struct Options: Sendable {
+        public var workers: WorkerSettings
+        public var failPolicy: FailPolicy
+        /// Asynchronous (AFTER_*) runs at once; `nil`: half the executors, at least one.
+        public var asyncConcurrency: Int?
+        /// Where the content-addressed blobs live.
+        public var blobsFolder: String
+        public var tenantAuth: TenantAuthSettings
+        /// Seconds a CI stage may run on a runner.
+        public var stageTimeout: Double
+        public var runnerTransport: any RunnerTransport
+        public var logger: Logger
+
+        public init(
+            workers: WorkerSettings = WorkerSettings(), failPolicy: FailPolicy = .open, asyncConcurrency: Int? = nil, blobsFolder: String,
+            tenantAuth: TenantAuthSettings = TenantAuthSettings(), stageTimeout: Double = 600,
+            runnerTransport: any RunnerTransport = HTTPRunnerTransport(), logger: Logger = Logger(label: "warden")
+        ) {
+            self.workers = workers
+            self.failPolicy = failPolicy
+            self.asyncConcurrency = asyncConcurrency
+            self.blobsFolder = blobsFolder
+            self.tenantAuth = tenantAuth
+            self.stageTimeout = stageTimeout
+            self.runnerTransport = runnerTransport
+            self.logger = logger
+        }
+    }
+
+    public let storage: SQLiteStorage
+    /// The URL every service puts in what it hands out; updated once the port is bound.
+    public let address: ServerAddress
+    /// Workers' platformHttp calls, answered by this server's own router.
+    public let platform: InProcessPlatform
+    /// Tokens of runs (workers' and runners'), known to the authenticator.
+    public let workerTokens: WorkerTokens
+    public let workers: WorkerService
+    public let dispatcher: EventDispatcher
+    public let scheduler: WorkerScheduler
+    public let permissions: PermissionService
+    public let artifacts: ArtifactService
+    public let runners: RunnerService
+    public let dashboardUsers: DashboardUserService
+    public let pipelines: PipelineService
+    public let tenants: TenantService
+    /// What the HTTP dialects are built over.
+    public let services: WardenServices
+    let logger: Logger
+
+    /// `runner` runs the workers; `platform` is the one its host calls are answered by (this server's router is
+    /// attached to it when the HTTP service is made); `engineReady` answers the readiness probe.
+    public init(
+        storage: SQLiteStorage, vault: SecretVault, runner: any ScriptRunner, platform: InProcessPlatform, options: Options,
+        engineReady: @escaping @Sendable () -> Bool
+    ) async throws {
+        let logger = options.logger
+        self.logger = logger
+        self.storage = storage
+        address = ServerAddress(options.workers.baseURL)
+        self.platform = platform
+        workerTokens = WorkerTokens()
+        workers = WorkerService(
+            workers: storage, history: storage, states: storage, vault: vault, runner: runner, settings: options.workers,
+            workerTokens: workerTokens, address: address, logger: logger)
+        dispatcher = EventDispatcher(
+            service: workers, queue: storage, failPolicy: options.failPolicy,
+            asyncConcurrency: options.asyncConcurrency ?? max(1, options.workers.executors / 2), logger: logger)
+        scheduler = WorkerScheduler(workers: storage, claims: storage, service: workers, logger: logger)
+        permissions = PermissionService(store: storage, tokens: storage, dashboardUsers: storage)
+        artifacts = ArtifactService(
+            store: storage, blobs: try FileBlobStore(root: options.blobsFolder), events: dispatcher, permissions: permissions, address: address)
+        runners = RunnerService(store: storage, vault: vault)
+        dashboardUsers = DashboardUserService(store: storage, permissions: permissions)
+        pipelines = PipelineService(
+            store: storage, runners: runners, artifacts: artifacts, transport: options.runnerTransport, uploadTokens: workerTokens,
+            address: address, stageTimeout: options.stageTimeout, users: dashboardUsers, tenants: storage)
+        tenants = TenantService(
+            store: storage, runners: runners, pipelines: pipelines, vault: vault,
+            auth: try await TenantAuthenticator(settings: options.tenantAuth, wardenTokens: Authenticator(tokens: storage)))
+        services = WardenServices(
+            workers: workers, artifacts: artifacts, runners: runners, authenticator: Authenticator(tokens: storage, workerTokens: workerTokens),
+            tokens: TokenService(tokens: storage, permissions: permissions), health: storage, engineReady: engineReady, pipelines: pipelines,
+            dashboardUsers: dashboardUsers, tenants: tenants)
+    }
+
+    /// Before serving: removes the blobs an interrupted upload left, restarts the autohold timers, and ends the CI
+    /// runs a previous process left running. Each finding is logged.
+    public func recover() async throws {
+        let orphans = try await artifacts.removeUnreferencedBlobs()
+        if orphans > 0 { logger.warning("removed \(orphans) stored blob(s) no artifact refers to (left by an interrupted upload)") }
+        for problem in await tenants.resumeHoldExpiries() { logger.warning("\(problem)") }
+        let abandoned = try await pipelines.abandonRunsOfAPreviousProcess()
+        if abandoned > 0 { logger.warning("\(abandoned) CI run(s) of a previous server process ended as Error") }
+    }
+
+    /// The HTTP server on `host:port` and every long-lived service in one group. On SIGTERM or SIGINT they stop in
+    /// reverse order: the HTTP server first (in-flight requests end), then the scheduler (a tick under way ends),
+    /// then the asynchronous runs (those in flight end and are recorded), then `runtime` (the executors).
+    /// `onBound` is told the port once the server listens; `address` follows it first.
+    public func serviceGroup(
+        runtime: any Service, host: String, port: Int, connections: ConnectionLimits = ConnectionLimits(),
+        onBound: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> ServiceGroup {
+        let address = self.address
+        let http = httpService(services, platform: platform, host: host, port: port, logger: logger, connections: connections) { bound in
+            address.update(Self.url(host: host, port: bound))
+            await onBound(bound)
+        }
+        return ServiceGroup(services: [runtime, dispatcher, scheduler, http], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+    }
+
+    /// The URL clients and workers reach a server listening on `host` at: loopback for a wildcard address.
+    public static func url(host: String, port: Int) -> String {
+        "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
+    }
+}
