@@ -9,15 +9,16 @@ import ServiceLifecycle
 public struct WorkerScheduler: Service {
     let workers: any WorkerStore
     let claims: any ScheduleClaimStore
-    let service: WorkerService
+    /// Where the runs of a minute go, as every event's do.
+    let events: EventDispatcher
     let logger: Logger
 
     public init(
-        workers: any WorkerStore, claims: any ScheduleClaimStore, service: WorkerService, logger: Logger = Logger(label: "warden.scheduler")
+        workers: any WorkerStore, claims: any ScheduleClaimStore, events: EventDispatcher, logger: Logger = Logger(label: "warden.scheduler")
     ) {
         self.workers = workers
         self.claims = claims
-        self.service = service
+        self.events = events
         self.logger = logger
     }
 
@@ -56,9 +57,8 @@ public struct WorkerScheduler: Service {
                 logger.error("the scheduler could not claim minute \(slot) of worker '\(key)'; it does not fire: \(error)")
                 continue
             }
-            let trigger = "{\"triggerID\":\"\(key)@\(slot)\"}"
             do {
-                _ = try await service.runStored(stored, dataJSON: trigger, triggeredBy: "scheduler")
+                _ = try await events.scheduled(stored, slot: slot)
             } catch {
                 logger.error("the scheduled run of worker '\(key)' at minute \(slot) failed to start: \(error)")
             }

@@ -239,8 +239,8 @@ public final class WorkerService: Sendable {
         return (action, result)
     }
 
-    /// Runs a GENERIC_EVENT worker with `dataJSON` as its data (spec §7).
-    public func execute(key: String, dataJSON: String, by principal: Principal) async throws -> RunResult {
+    /// The GENERIC_EVENT worker `principal` may execute (spec §7); the run itself is the dispatcher's.
+    func executable(key: String, by principal: Principal) async throws -> StoredWorker {
         if principal.isConfinedToItsReach { throw WardenError(.forbidden, "\(principal.name) may only write its run's archives") }
         guard let stored = try await workers.worker(key: key) else { throw notFound(key) }
         let worker = stored.worker
@@ -249,21 +249,19 @@ public final class WorkerService: Sendable {
             throw WardenError(.badRequest, "worker '\(key)' is a \(worker.action.name) worker; only GENERIC_EVENT workers can be executed")
         }
         guard worker.enabled else { throw WardenError(.conflict, "worker '\(key)' is disabled") }
-        return try await runStored(stored, dataJSON: dataJSON, triggeredBy: principal.name, admission: Self.callerAdmission(principal))
+        return stored
     }
 
-    /// Runs a worker again on the payload of one of its recorded runs (spec §2, rerun). `forceRecord` records the
-    /// new run even when successful runs are not recorded.
-    public func rerun(key: String, historyEntryID: String, forceRecord: Bool, by principal: Principal) async throws -> (WorkerAction, RunResult) {
+    /// The worker and the recorded run of it that `principal` may run again (spec §2, rerun); the run itself is
+    /// the dispatcher's.
+    func rerunnable(key: String, historyEntryID: String, by principal: Principal) async throws -> (StoredWorker, HistoryEntry) {
         guard let stored = try await workers.worker(key: key) else { throw notFound(key) }
         guard principal.canManage(projectKey: stored.worker.projectKey) else { throw forbidden(principal, projectKey: stored.worker.projectKey) }
         guard let entry = try await history.entry(id: historyEntryID), entry.workerKey == key, entry.startMillis >= stored.createdAt else {
             // An entry of an earlier, deleted worker with the same key is not this worker's to run again.
             throw WardenError(.notFound, "worker '\(key)' has no history entry '\(historyEntryID)'")
         }
-        let result = try await runStored(
-            stored, dataJSON: entry.payloadJSON, triggeredBy: principal.name, forceRecord: forceRecord, admission: Self.callerAdmission(principal))
-        return (stored.worker.action, result)
+        return (stored, entry)
     }
 
     /// How a run is admitted to the executors: its class, the share it counts against (see `RunClass`), and the
@@ -300,8 +298,9 @@ public final class WorkerService: Sendable {
         return Admission(runClass: .caller, share: "caller:\(principal.name)")
     }
 
-    /// Runs a stored worker as an event would: with its state, saved when the run succeeds.
-    public func runStored(
+    /// Runs a stored worker as an event would: with its state, saved when the run succeeds. Called by the
+    /// dispatcher, through which every event's runs go.
+    func runStored(
         _ stored: StoredWorker, dataJSON: String, triggeredBy: String, forceRecord: Bool = false, admission: Admission = Admission()
     ) async throws -> RunResult {
         let worker = stored.worker

@@ -6,6 +6,8 @@ import WardenCore
 /// What the HTTP layer needs from the rest of the server.
 public struct WardenServices: Sendable {
     public var workers: WorkerService
+    /// Where an execute and a rerun run, as every event's runs do.
+    public var events: EventDispatcher
     public var artifacts: ArtifactService
     public var runners: RunnerService
     /// Candor pipelines, when the server runs them (needs a runner transport).
@@ -20,7 +22,8 @@ public struct WardenServices: Sendable {
     public var engineReady: @Sendable () -> Bool
 
     public init(
-        workers: WorkerService, artifacts: ArtifactService, runners: RunnerService, authenticator: Authenticator, tokens: TokenService,
+        workers: WorkerService, events: EventDispatcher, artifacts: ArtifactService, runners: RunnerService, authenticator: Authenticator,
+        tokens: TokenService,
         health: any StorageHealth,
         engineReady: @escaping @Sendable () -> Bool, pipelines: PipelineService? = nil, dashboardUsers: DashboardUserService? = nil,
         tenants: TenantService? = nil
@@ -29,6 +32,7 @@ public struct WardenServices: Sendable {
         self.dashboardUsers = dashboardUsers
         self.pipelines = pipelines
         self.workers = workers
+        self.events = events
         self.artifacts = artifacts
         self.runners = runners
         self.authenticator = authenticator
@@ -42,7 +46,8 @@ public struct WardenServices: Sendable {
 public func buildRouter(_ services: WardenServices) -> Router<WardenRequestContext> {
     let router = Router(context: WardenRequestContext.self)
     WorkerAPI<WardenRequestContext>(
-        service: services.workers, tokens: services.tokens, auth: RequestAuthenticator(authenticator: services.authenticator),
+        service: services.workers, events: services.events, tokens: services.tokens,
+        auth: RequestAuthenticator(authenticator: services.authenticator),
         health: services.health,
         engineReady: services.engineReady
     ).register(on: router)

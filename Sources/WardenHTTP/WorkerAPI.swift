@@ -7,6 +7,7 @@ import RunModel
 /// and renders the answer in the shapes the commercial service's clients expect.
 struct WorkerAPI<Context: RequestContext>: Sendable {
     let service: WorkerService
+    let events: EventDispatcher
     let tokens: TokenService
     let auth: RequestAuthenticator
     let health: any StorageHealth
@@ -62,7 +63,7 @@ struct WorkerAPI<Context: RequestContext>: Sendable {
                 }
                 dataJSON = JSONBody.serialize(value)
             }
-            let result = try await service.execute(key: try context.parameters.require("key"), dataJSON: dataJSON, by: principal)
+            let result = try await events.execute(key: try context.parameters.require("key"), dataJSON: dataJSON, by: principal)
             return Response.json(ExecuteAnswer.json(result))
         }
         api.post("v1/rerun/{key}") { request, context in
@@ -70,7 +71,7 @@ struct WorkerAPI<Context: RequestContext>: Sendable {
             let body = try await JSONBody.read(request)
             guard let entryID = try body.string("historyEntryId") else { throw WardenError.invalid("historyEntryId", "is required") }
             let force = try Self.flag(request.uri.queryParameters.get("forceRecord"), "forceRecord") ?? false
-            let (action, result) = try await service.rerun(
+            let (action, result) = try await events.rerun(
                 key: try context.parameters.require("key"), historyEntryID: entryID, forceRecord: force, by: principal)
             return Response.json(TestRunEnvelope.json(action: action, result: result))
         }

@@ -75,7 +75,7 @@ public struct WardenServer: Sendable {
         dispatcher = EventDispatcher(
             service: workers, queue: storage, failPolicy: options.failPolicy,
             asyncConcurrency: options.asyncConcurrency ?? max(1, options.workers.executors / 2), logger: logger)
-        scheduler = WorkerScheduler(workers: storage, claims: storage, service: workers, logger: logger)
+        scheduler = WorkerScheduler(workers: storage, claims: storage, events: dispatcher, logger: logger)
         permissions = PermissionService(store: storage, tokens: storage, dashboardUsers: storage)
         artifacts = ArtifactService(
             store: storage, blobs: try FileBlobStore(root: options.blobsFolder), events: dispatcher, permissions: permissions, address: address)
@@ -88,7 +88,8 @@ public struct WardenServer: Sendable {
             store: storage, runners: runners, pipelines: pipelines, vault: vault,
             auth: try await TenantAuthenticator(settings: options.tenantAuth, wardenTokens: Authenticator(tokens: storage)))
         services = WardenServices(
-            workers: workers, artifacts: artifacts, runners: runners, authenticator: Authenticator(tokens: storage, workerTokens: workerTokens),
+            workers: workers, events: dispatcher, artifacts: artifacts, runners: runners,
+            authenticator: Authenticator(tokens: storage, workerTokens: workerTokens),
             tokens: TokenService(tokens: storage, permissions: permissions), health: storage, engineReady: engineReady, pipelines: pipelines,
             dashboardUsers: dashboardUsers, tenants: tenants)
     }

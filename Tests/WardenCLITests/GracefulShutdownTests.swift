@@ -9,12 +9,24 @@ struct GracefulShutdownTests {
         let data = try temporaryFolder("warden-graceful")
         let server = try LiveServer.start(data: data)
         try await server.createRepository("libs")
+        // The run marks that it started (a file its filter does not select, so no second event), then waits 4 s.
         try await server.deployWorker(
             key: "slow-after", action: "AFTER_CREATE",
-            source: "export default async (context) => { await context.wait(4000); return { message: 'done' }; };", repos: ["libs"])
+            source: """
+                export default async (context) => {
+                  await context.clients.platformHttp.put('/artifactory/libs/started.txt', 'x');
+                  await context.wait(4000);
+                  return { message: 'done' };
+                };
+                """, repos: ["libs"], include: ["a.txt"])
         #expect(try await server.text("PUT", "/artifactory/libs/a.txt", body: "a").status == 201)
-        // The run has started (the runner takes a new run at once) and has most of its 4 s still to go (the wall limit is 5 s).
-        try await Task.sleep(for: .milliseconds(500))
+        // Signalled as soon as the run is seen to have started: it has most of its 4 s still to go, however loaded the
+        // machine (a fixed sleep here once let the run end before the signal under a full suite).
+        let deadline = Date().addingTimeInterval(30)
+        while try await server.text("GET", "/artifactory/libs/started.txt").status != 200 {
+            guard Date() < deadline else { throw CLIError("the AFTER_CREATE run did not start within 30 s") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
         let signalled = Int(Date().timeIntervalSince1970 * 1000)
         kill(server.process.processIdentifier, SIGTERM)
         let exited = await withCheckedContinuation { continuation in

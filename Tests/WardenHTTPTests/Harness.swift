@@ -28,6 +28,7 @@ struct Harness {
 
     let storage: SQLiteStorage
     let service: WorkerService
+    let events: EventDispatcher
     let artifacts: ArtifactService
     let pipelines: PipelineService
     let tenants: TenantService
@@ -65,6 +66,7 @@ struct Harness {
                 tenantAuth: TenantAuthSettings(hs256Secret: Self.jwtSecret, issuer: "warden-tests", audience: "warden"), stageTimeout: 30),
             engineReady: { true })
         service = server.workers
+        events = server.dispatcher
         artifacts = server.artifacts
         pipelines = server.pipelines
         tenants = server.tenants

@@ -328,9 +328,8 @@ struct SchedulerTests {
                 ])
             #expect(created.status == .created, "\(created.text)")
         }
-        let service = harness.service
-        let first = WorkerScheduler(workers: harness.storage, claims: harness.storage, service: service)
-        let second = WorkerScheduler(workers: harness.storage, claims: harness.storage, service: service)
+        let first = WorkerScheduler(workers: harness.storage, claims: harness.storage, events: harness.events)
+        let second = WorkerScheduler(workers: harness.storage, claims: harness.storage, events: harness.events)
         let due = try #require(ISO8601DateFormatter().date(from: "2026-11-23T10:05:30Z"))
         let notDue = try #require(ISO8601DateFormatter().date(from: "2026-11-23T10:06:30Z"))
         async let a = first.tick(at: due)

@@ -29,8 +29,10 @@ public struct SyncVerdict: Sendable, Equatable {
     }
 }
 
-/// Runs the workers an artifact event selects: synchronous ones in key order before the operation, asynchronous
-/// ones persisted before the client's answer and run afterwards by `runPending` (spec §9).
+/// Where an event becomes runs, the one way a stored worker runs: an artifact event's workers (synchronous ones in
+/// key order before the operation, asynchronous ones persisted before the client's answer and run afterwards by
+/// `runPending`, spec §9), a scheduled minute, an execute (spec §7) and a rerun (spec §2) all go through `dispatch`.
+/// A test run, whose code is not stored, is not an event and stays with `WorkerService.test`.
 public final class EventDispatcher: Service {
     let service: WorkerService
     let queue: any PendingRunStore
@@ -52,6 +54,46 @@ public final class EventDispatcher: Service {
         self.logger = logger
         self.concurrency = max(1, asyncConcurrency)
         (wakeUps, wakeUp) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// What one run of a stored worker is asked with.
+    struct Trigger: Sendable {
+        var dataJSON: String
+        var triggeredBy: String
+        var admission = WorkerService.Admission()
+        /// Record the run even when successful runs are not recorded (a rerun may ask for it).
+        var forceRecord = false
+    }
+
+    /// Every run of a stored worker starts here.
+    func dispatch(_ stored: StoredWorker, _ trigger: Trigger) async throws -> RunResult {
+        try await service.runStored(
+            stored, dataJSON: trigger.dataJSON, triggeredBy: trigger.triggeredBy, forceRecord: trigger.forceRecord, admission: trigger.admission)
+    }
+
+    /// Runs a GENERIC_EVENT worker with `dataJSON` as its data (spec §7), as `principal`'s run.
+    public func execute(key: String, dataJSON: String, by principal: Principal) async throws -> RunResult {
+        let stored = try await service.executable(key: key, by: principal)
+        return try await dispatch(
+            stored, Trigger(dataJSON: dataJSON, triggeredBy: principal.name, admission: WorkerService.callerAdmission(principal)))
+    }
+
+    /// Runs a worker again on the payload of one of its recorded runs (spec §2, rerun). `forceRecord` records the
+    /// new run even when successful runs are not recorded.
+    public func rerun(key: String, historyEntryID: String, forceRecord: Bool, by principal: Principal) async throws -> (WorkerAction, RunResult) {
+        let (stored, entry) = try await service.rerunnable(key: key, historyEntryID: historyEntryID, by: principal)
+        let result = try await dispatch(
+            stored,
+            Trigger(
+                dataJSON: entry.payloadJSON, triggeredBy: principal.name, admission: WorkerService.callerAdmission(principal),
+                forceRecord: forceRecord))
+        return (stored.worker.action, result)
+    }
+
+    /// Fires a SCHEDULED_EVENT worker for minute `slot` (claimed already): its data is `{"triggerID": "<key>@<slot>"}`,
+    /// its trigger `scheduler`.
+    func scheduled(_ stored: StoredWorker, slot: Int64) async throws -> RunResult {
+        try await dispatch(stored, Trigger(dataJSON: "{\"triggerID\":\(JSONText.quote("\(stored.worker.key)@\(slot)"))}", triggeredBy: "scheduler"))
     }
 
     /// The enabled workers of `action` whose filter selects `path` in `repo`.
@@ -80,7 +122,7 @@ public final class EventDispatcher: Service {
         let dataJSON = makeData()
         for stored in selected {
             let key = stored.worker.key
-            let result = try await service.runStored(stored, dataJSON: dataJSON, triggeredBy: triggeredBy, admission: .policy(depth: depth))
+            let result = try await dispatch(stored, Trigger(dataJSON: dataJSON, triggeredBy: triggeredBy, admission: .policy(depth: depth)))
             if result.outcome == .queueWait {
                 // Starvation is load, not a verdict: whatever the fail policy, an operation whose policy could not
                 // run is refused (503, to be tried again), never let through.
@@ -161,8 +203,9 @@ public final class EventDispatcher: Service {
         return nil
     }
 
-    struct Unreadable: Error {
+    struct Unreadable: Error, CustomStringConvertible {
         var reason: String
+        var description: String { reason }
     }
 
     /// A synchronous worker's answer: `nil` when it returned nothing (no objection), its object when it returned
@@ -265,8 +308,8 @@ public final class EventDispatcher: Service {
         do {
             // A worker deleted or disabled since the event is not run.
             if let stored = try await service.workers.worker(key: run.workerKey), stored.worker.enabled {
-                _ = try await service.runStored(
-                    stored, dataJSON: run.dataJSON, triggeredBy: run.triggeredBy, admission: WorkerService.Admission(depth: run.depth))
+                _ = try await dispatch(
+                    stored, Trigger(dataJSON: run.dataJSON, triggeredBy: run.triggeredBy, admission: WorkerService.Admission(depth: run.depth)))
             }
         } catch {
             logger.error("the asynchronous run \(run.id) of worker '\(run.workerKey)' could not be run: \(error)")
