@@ -13,54 +13,59 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
 
     func register(on router: Router<Context>) {
         let group = router.group("artifactory").add(middleware: WorkerErrorMiddleware<Context>())
+        group.get("api/system/ping") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "OK")))
+        }
+        group.get("api/v1/system/readiness") { _, _ in Response.json(["code": "OK"]) }
+        for method in [HTTPRequest.Method.get, .post] {
+            group.on("api/v2/security/permissions", method: method) { request, _ in try await permissionTargets(request, name: nil) }
+            group.on("api/security/groups", method: method) { request, _ in try await groups(request, name: nil) }
+            group.on("api/repositories", method: method) { request, _ in try await repositories(request, key: nil) }
+        }
+        for method in [HTTPRequest.Method.get, .put, .post, .delete] {
+            group.on("api/v2/security/permissions/{name}", method: method) { request, context in
+                try await permissionTargets(request, name: try Self.parameter("name", of: context))
+            }
+            group.on("api/security/groups/{name}", method: method) { request, context in
+                try await groups(request, name: try Self.parameter("name", of: context))
+            }
+            group.on("api/repositories/{key}", method: method) { request, context in
+                try await repositories(request, key: try Self.parameter("key", of: context))
+            }
+        }
+        group.get("api/storageinfo") { request, _ in try await storageInfo(request) }
+        group.post("api/search/aql") { request, _ in
+            let text = try await JSONBody.text(request, limit: 1 << 20)
+            let result = try await service.search(aql: text, for: try await principal(request))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: result.json)))
+        }
+        // `**`: an artifact's path holds slashes; it is read from the request's path (percent-decoded, matrix
+        // parameters split off), not from the router's raw catch-all.
+        for method in [HTTPRequest.Method.get, .put, .delete] {
+            group.on("api/storage/{repo}", method: method) { request, _ in try await storage(request, at: 3) }
+            group.on("api/storage/{repo}/**", method: method) { request, _ in try await storage(request, at: 3) }
+        }
+        for verb in ["copy", "move"] {
+            group.post("api/\(verb)/{repo}") { request, _ in try await transfer(request, move: verb == "move", at: 3) }
+            group.post("api/\(verb)/{repo}/**") { request, _ in try await transfer(request, move: verb == "move", at: 3) }
+        }
+        // Any other API path is an unknown API, not a repository named `api`.
         for method in [HTTPRequest.Method.get, .head, .put, .post, .delete] {
-            group.on("**", method: method) { request, context in try await route(request, context: context) }
+            group.on("api/**", method: method) { request, _ -> Response in
+                throw WardenError(.notFound, "no such API: \(request.method) \(request.uri.path)")
+            }
+        }
+        for method in [HTTPRequest.Method.get, .head, .put, .post, .delete] {
+            group.on("{repo}", method: method) { request, context in try await artifact(request, context: context) }
+            group.on("{repo}/**", method: method) { request, context in try await artifact(request, context: context) }
         }
     }
 
-    /// One entry for every path: `/artifactory/api/...` are the APIs, anything else is `/{repo}/{path}`.
-    func route(_ request: Request, context: Context) async throws -> Response {
-        let segments = Self.segments(of: request.uri.path)
-        guard segments.count >= 2 else { throw WardenError(.notFound, "no such resource: \(request.uri.path)") }
-        let method = request.method
-        if segments[1] == "api" {
-            let rest = Array(segments.dropFirst(2))
-            switch (method, rest.first ?? "") {
-            case (.get, "system") where rest.dropFirst().joined(separator: "/") == "ping":
-                return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "OK")))
-            case (.get, "v1") where rest.dropFirst().joined(separator: "/") == "system/readiness":
-                return Response.json(["code": "OK"])
-            case (_, "v2") where rest.count >= 3 && rest[1] == "security" && rest[2] == "permissions":
-                return try await permissionTargets(request, name: rest.count > 3 ? rest.dropFirst(3).joined(separator: "/") : nil)
-            case (_, "security") where rest.count >= 2 && rest[1] == "groups":
-                return try await groups(request, name: rest.count > 2 ? rest.dropFirst(2).joined(separator: "/") : nil)
-            case (_, "repositories"):
-                return try await repositories(request, key: rest.count > 1 ? rest.dropFirst().joined(separator: "/") : nil)
-            case (.get, "storageinfo"):
-                return try await storageInfo(request)
-            case (.post, "search") where rest.count == 2 && rest[1] == "aql":
-                let text = try await JSONBody.text(request, limit: 1 << 20)
-                let result = try await service.search(aql: text, for: try await principal(request))
-                return Response(
-                    status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: result.json)))
-            case (_, "storage") where rest.count >= 2:
-                return try await storage(request, repo: rest[1], path: rest.dropFirst(2).joined(separator: "/"))
-            case (.post, "copy") where rest.count >= 2, (.post, "move") where rest.count >= 2:
-                return try await transfer(request, move: rest[0] == "move", repo: rest[1], path: rest.dropFirst(2).joined(separator: "/"))
-            default:
-                throw WardenError(.notFound, "no such API: \(method) \(request.uri.path)")
-            }
-        }
-        let (repo, _) = Self.matrix(segments[1])
-        var pathSegments: [String] = []
-        var properties: ArtifactProperties = [:]
-        for segment in segments.dropFirst(2) {
-            let (name, found) = Self.matrix(segment)
-            if !name.isEmpty { pathSegments.append(name) }
-            properties.merge(found) { $0 + $1 }
-        }
-        let path = pathSegments.joined(separator: "/")
-        switch method {
+    /// `/artifactory/{repo}/{path}`: download, deploy (a folder when the path ends with `/`) or delete.
+    func artifact(_ request: Request, context: Context) async throws -> Response {
+        let (repo, path, properties) = Self.artifactPath(request, at: 1)
+        switch request.method {
         case .get, .head: return try await download(request, context: context, repo: repo, path: path)
         case .put:
             if request.uri.path.hasSuffix("/") { return try await createFolder(request, repo: repo, path: path) }
@@ -69,8 +74,37 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
             try await service.delete(repo: repo, path: path, request: try await artifactRequest(request))
             return Response(status: .noContent)
         default:
-            throw WardenError(.badRequest, "\(method) is not an operation on \(repo)/\(path)")
+            throw WardenError(.badRequest, "\(request.method) is not an operation on \(repo)/\(path)")
         }
+    }
+
+    /// A path parameter, percent-decoded (the router hands over the raw segment).
+    static func parameter(_ name: String, of context: Context) throws -> String {
+        let raw = try context.parameters.require(name)
+        return raw.removingPercentEncoding ?? raw
+    }
+
+    /// The repository at segment `index` of `/artifactory/...` and the path after it (storage, copy and move name
+    /// plain paths, without matrix properties).
+    static func repositoryPath(_ request: Request, at index: Int) throws -> (repo: String, path: String) {
+        let segments = Self.segments(of: request.uri.path)
+        guard segments.count > index else { throw WardenError(.notFound, "no repository in \(request.uri.path)") }
+        return (segments[index], segments.dropFirst(index + 1).joined(separator: "/"))
+    }
+
+    /// The repository and the artifact path that start at segment `index` of `/artifactory/...`, with the matrix
+    /// properties (`;name=value`) of every segment.
+    static func artifactPath(_ request: Request, at index: Int) -> (repo: String, path: String, properties: ArtifactProperties) {
+        let segments = Self.segments(of: request.uri.path)
+        let (repo, _) = Self.matrix(segments.count > index ? segments[index] : "")
+        var pathSegments: [String] = []
+        var properties: ArtifactProperties = [:]
+        for segment in segments.dropFirst(index + 1) {
+            let (name, found) = Self.matrix(segment)
+            if !name.isEmpty { pathSegments.append(name) }
+            properties.merge(found) { $0 + $1 }
+        }
+        return (repo, pathSegments.joined(separator: "/"), properties)
     }
 
     /// `quotaBytes`: a positive whole number of bytes, `null` to remove the quota; absent is `nil` (keep it).
@@ -338,7 +372,8 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
 
     // MARK: Storage API
 
-    func storage(_ request: Request, repo: String, path: String) async throws -> Response {
+    func storage(_ request: Request, at index: Int) async throws -> Response {
+        let (repo, path) = try Self.repositoryPath(request, at: index)
         let parameters = request.uri.queryParameters
         let base = baseURL(request)
         let uri = "\(base)/api/storage/\(repo)" + (path.isEmpty ? "" : "/\(path)")
@@ -418,7 +453,8 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
         return Response.json(info)
     }
 
-    func transfer(_ request: Request, move: Bool, repo: String, path: String) async throws -> Response {
+    func transfer(_ request: Request, move: Bool, at index: Int) async throws -> Response {
+        let (repo, path) = try Self.repositoryPath(request, at: index)
         guard let target = request.uri.queryParameters.get("to"), !target.isEmpty else {
             throw WardenError.invalid("to", "is required: ?to=/repository/path")
         }

@@ -4,9 +4,9 @@ import Hummingbird
 import WardenCore
 
 /// The tenant dialect (seed 004, Zuul's REST API, docs/tenant-api.md): tenants hold projects; their pipelines' runs
-/// are buildsets and the runs' stages builds; admin calls take a JWT (or the Warden admin token). Project names keep
-/// their slashes in paths (`/api/tenant/t/project/acme/app/enqueue`), as zuul-client sends them, so everything under
-/// `/api/tenant/` is parsed here rather than by the router.
+/// are buildsets and the runs' stages builds; admin calls take a JWT (or the Warden admin token). Every route is the
+/// router's; project names keep their slashes in paths (`/api/tenant/t/project/acme/app/enqueue`), as zuul-client
+/// sends them, so the routes that carry one end in a catch-all.
 struct TenantAPI<Context: RequestContext>: Sendable {
     let runners: RunnerService
     let service: TenantService
@@ -35,9 +35,7 @@ struct TenantAPI<Context: RequestContext>: Sendable {
         api.get("authorizations") { request, _ in
             Response.json(["zuul": ["admin": try await adminTenants(request)]])
         }
-        for method in [HTTPRequest.Method.get, .post, .put, .delete] {
-            api.on("tenant/**", method: method) { request, _ in try await route(request) }
-        }
+        registerTenantRoutes(on: api)
         router.group("logs").add(middleware: TenantErrorMiddleware<Context>()).get("**") { request, _ in try await buildLog(request) }
     }
 
@@ -71,23 +69,19 @@ struct TenantAPI<Context: RequestContext>: Sendable {
         return names
     }
 
-    // MARK: Routing under /api/tenant/:tenant/
+    // MARK: Routes under /api/tenant/{tenant}/
 
-    func route(_ request: Request) async throws -> Response {
-        let segments = request.uri.path.split(separator: "/", omittingEmptySubsequences: true).map {
-            String($0).removingPercentEncoding ?? String($0)
+    /// Every route of a tenant: the tenant is read first (an unknown one is Zuul's HTML 404), then `rest`, the
+    /// percent-decoded segments after it, goes to the handler. `count` is how many segments the route has (at least
+    /// that many for a catch-all); the handlers index `rest` within it.
+    func registerTenantRoutes(on api: RouterGroup<Context>) {
+        api.get("tenant/{tenant}/info") { request, context in
+            Response.json(["info": info(request, tenant: try Self.tenantName(context))])
         }
-        // api, tenant, <name>, rest...
-        guard segments.count >= 4 else { throw WardenError(.notFound, "no such resource: \(request.uri.path)") }
-        let name = segments[2]
-        let rest = Array(segments.dropFirst(3))
-        if request.method == .get, rest == ["info"] { return Response.json(["info": info(request, tenant: name)]) }
-        let tenant = try await service.tenant(name)
-        let method = request.method
-        switch (method, rest[0]) {
-        case (.get, "projects") where rest.count == 1:
+        on(api, .get, "projects", count: 1) { request, tenant, rest in
             return Response.json(try await service.projects(of: tenant).map(Self.render))
-        case (.post, "projects") where rest.count == 1:
+        }
+        on(api, .post, "projects", count: 1) { request, tenant, rest in
             let principal = try await auth.principal(for: request)
             let body = try await JSONBody.read(request)
             guard let reference = try body.string("project") ?? (body.object["project"] as? NSNumber)?.stringValue else {
@@ -95,38 +89,53 @@ struct TenantAPI<Context: RequestContext>: Sendable {
             }
             let project = try await runners.project(reference)
             return Response.json(Self.render(try await runners.move(project, to: tenant, by: principal)))
-        case (_, "project"):
-            return try await projectRoute(request, tenant: tenant, Array(rest.dropFirst()))
-        case (.get, "autohold") where rest.count == 1:
+        }
+        // `**`: a project name keeps its slashes (`acme/app`), as zuul-client sends it.
+        for method: HTTPRequest.Method in [.get, .post, .put, .delete] {
+            on(api, method, "project/**", count: 2, catchAll: true) { request, tenant, rest in
+                return try await projectRoute(request, tenant: tenant, Array(rest.dropFirst()))
+            }
+        }
+        on(api, .get, "autohold", count: 1) { request, tenant, rest in
             let projects = try await runners.projects()
             return Response.json(try await service.autoholds(of: tenant).map { render($0, tenant: tenant, projects: projects) })
-        case (.get, "autohold") where rest.count == 2:
+        }
+        on(api, .get, "autohold/{id}", count: 2) { request, tenant, rest in
             return Response.json(render(try await service.autohold(id: rest[1], of: tenant), tenant: tenant, projects: try await runners.projects()))
-        case (.delete, "autohold") where rest.count == 2:
+        }
+        on(api, .delete, "autohold/{id}", count: 2) { request, tenant, rest in
             try await requireAdmin(request, tenant)
             try await service.deleteAutohold(id: rest[1], of: tenant)
             return Response(status: .noContent)
-        case (.post, "promote") where rest.count == 1:
+        }
+        on(api, .post, "promote", count: 1) { request, tenant, rest in
             try await requireAdmin(request, tenant)
             let body = try await JSONBody.read(request)
             guard let pipeline = try body.string("pipeline") else { throw WardenError.invalid("pipeline", "is required") }
             try await service.promote(tenant: tenant, pipeline: pipeline, changes: try body.strings("changes") ?? [])
             return Response.json(true)
-        case (.get, "builds") where rest.count == 1:
+        }
+        on(api, .get, "builds", count: 1) { request, tenant, rest in
             let builds = try await service.builds(of: tenant, filter: try Self.filter(request), for: await reader(request, tenant))
             return Response.json(builds.map { render($0, tenant: tenant, request: request) })
-        case (.get, "build") where rest.count == 2:
+        }
+        on(api, .get, "build/{uuid}", count: 2) { request, tenant, rest in
             let build = try await service.build(uuid: rest[1], of: tenant, for: await reader(request, tenant))
             return Response.json(render(build, tenant: tenant, request: request))
-        case (.get, "buildsets") where rest.count == 1:
+        }
+        on(api, .get, "buildsets", count: 1) { request, tenant, rest in
             let sets = try await service.buildsets(of: tenant, filter: try Self.filter(request), for: await reader(request, tenant))
             return Response.json(sets.map { render($0, request: request, tenant: tenant, withBuilds: false) })
-        case (.get, "buildset") where rest.count == 2:
+        }
+        on(api, .get, "buildset/{uuid}", count: 2) { request, tenant, rest in
             let set = try await service.buildset(uuid: rest[1], of: tenant, for: await reader(request, tenant))
             return Response.json(render(set, request: request, tenant: tenant, withBuilds: true))
-        case (.get, "badge") where rest.count == 1:
+        }
+        on(api, .get, "badge", count: 1) { request, tenant, rest in
             return try await badge(request, tenant)
-        case (.get, "key"), (.get, "project-ssh-key"):
+        }
+        // `**`: the key of a project whose name keeps its slashes, ending `.pub`.
+        on(api, .get, "key/**", count: 2, catchAll: true) { request, tenant, rest in
             let joined = rest.dropFirst().joined(separator: "/")
             guard joined.hasSuffix(".pub") else { throw WardenError(.notFound, "no such key: \(joined)") }
             let project = try await service.project(String(joined.dropLast(4)), in: tenant)
@@ -135,21 +144,41 @@ struct TenantAPI<Context: RequestContext>: Sendable {
                 ? try await service.projectPublicKey(project)
                 : try await service.sshPublicKey(owner: "project:\(project.id)", comment: "project-\(project.pathWithNamespace)")
             return Self.text(text)
-        case (.get, "tenant-ssh-key") where rest == ["tenant-ssh-key", "ssh.pub"]:
+        }
+        on(api, .get, "project-ssh-key/**", count: 2, catchAll: true) { request, tenant, rest in
+            let joined = rest.dropFirst().joined(separator: "/")
+            guard joined.hasSuffix(".pub") else { throw WardenError(.notFound, "no such key: \(joined)") }
+            let project = try await service.project(String(joined.dropLast(4)), in: tenant)
+            let text =
+                rest[0] == "key"
+                ? try await service.projectPublicKey(project)
+                : try await service.sshPublicKey(owner: "project:\(project.id)", comment: "project-\(project.pathWithNamespace)")
+            return Self.text(text)
+        }
+        on(api, .get, "tenant-ssh-key/ssh.pub", count: 2) { request, tenant, rest in
             return Self.text(try await service.sshPublicKey(owner: "tenant:\(tenant.id)", comment: "tenant-\(tenant.name)"))
-        case (.get, "pipelines") where rest.count == 1:
+        }
+        on(api, .get, "pipelines", count: 1) { request, tenant, rest in
             let names = Set(try await service.pipelines(of: tenant).map(\.name)).sorted()
             return Response.json(names.map { ["name": $0, "triggers": [["name": "warden", "driver": "warden"]]] })
-        case (.get, "jobs") where rest.count == 1:
+        }
+        on(api, .get, "jobs", count: 1) { request, tenant, rest in
             return Response.json(try await jobs(tenant).map { ["name": $0.key, "description": "", "tags": [], "variants": $0.value] })
-        case (.get, "job") where rest.count == 2:
+        }
+        on(api, .get, "job/{name}", count: 2) { request, tenant, rest in
             guard let variants = try await jobs(tenant)[rest[1]] else { throw WardenError(.notFound, "Job \(rest[1]) not found") }
             return Response.json(variants.map { $0.merging(["name": rest[1]]) { old, _ in old } })
-        case (_, "pipeline"):
-            return try await freeze(request, tenant, Array(rest.dropFirst()))
-        case (.get, "state") where rest.count == 1:
+        }
+        // `**`: `<pipeline>/project/<name…>/branch/<branch…>/freeze-job(s)`: names keep their slashes.
+        for method: HTTPRequest.Method in [.get, .post, .put, .delete] {
+            on(api, method, "pipeline/**", count: 2, catchAll: true) { request, tenant, rest in
+                return try await freeze(request, tenant, Array(rest.dropFirst()))
+            }
+        }
+        on(api, .get, "state", count: 1) { request, tenant, rest in
             return Response.json(Self.render(try await service.state(of: tenant)))
-        case (.post, "state") where rest.count == 1:
+        }
+        on(api, .post, "state", count: 1) { request, tenant, rest in
             try await requireAdmin(request, tenant)
             let body = try await JSONBody.read(request)
             let patch = TenantStatePatch(
@@ -158,35 +187,45 @@ struct TenantAPI<Context: RequestContext>: Sendable {
                 reason: body.has("reason") ? .some(try body.string("reason")) : nil)
             try await service.patchState(patch, of: tenant)
             return Response.json(NSNull())
-        case (.get, "nodes") where rest.count == 1:
+        }
+        on(api, .get, "nodes", count: 1) { request, tenant, rest in
             return Response.json(try await service.nodes(of: tenant).map(Self.render))
-        case (.put, "nodes") where rest.count == 2:
+        }
+        on(api, .put, "nodes/{node}", count: 2) { request, tenant, rest in
             try await requireAdmin(request, tenant)
             let body = try await JSONBody.read(request)
             guard let state = try body.string("state") else { throw WardenError.invalid("state", "is required: hold or used") }
             try await service.setNodeState(state, node: rest[1], of: tenant)
             return Response.json(NSNull(), status: .created)
-        case (.get, "nodeset-requests") where rest.count == 1:
+        }
+        on(api, .get, "nodeset-requests", count: 1) { request, tenant, rest in
             return Response.json([Any]())
-        case (.delete, "nodeset-requests") where rest.count == 2:
+        }
+        on(api, .delete, "nodeset-requests/{id}", count: 2) { request, tenant, rest in
             try await requireAdmin(request, tenant)
             throw WardenError(.notFound, "Nodeset request \(rest[1]) not found: runs are given a runner when they start")
-        case (.get, "labels") where rest.count == 1:
+        }
+        on(api, .get, "labels", count: 1) { request, tenant, rest in
             let labels = Set(try await service.nodes(of: tenant).flatMap(\.tags)).sorted()
             return Response.json(labels.map { ["name": $0] })
-        case (.get, "status") where rest.count == 1:
+        }
+        on(api, .get, "status", count: 1) { request, tenant, rest in
             return Response.json(try await status(request, tenant))
-        case (.get, "status") where rest.count == 3 && rest[1] == "change":
+        }
+        on(api, .get, "status/change/{id}", count: 3) { request, tenant, rest in
             let items = (try await status(request, tenant)["pipelines"] as? [[String: Any]] ?? []).flatMap {
                 (($0["change_queues"] as? [[String: Any]])?.first?["heads"] as? [[[String: Any]]])?.flatMap { $0 } ?? []
             }
             return Response.json(items.filter { ($0["id"] as? String)?.hasPrefix(rest[2]) == true })
-        case (.get, "tenant-status") where rest.count == 1:
+        }
+        on(api, .get, "tenant-status", count: 1) { request, tenant, rest in
             return Response.json(["name": tenant.name, "state": Self.render(try await service.state(of: tenant))])
-        case (.get, "authorizations") where rest.count == 1:
+        }
+        on(api, .get, "authorizations", count: 1) { request, tenant, rest in
             let admin = await isAdmin(request, tenant)
             return Response.json(["zuul": ["admin": admin, "scope": [tenant.name]]])
-        case (.get, "build-times") where rest.count == 1:
+        }
+        on(api, .get, "build-times", count: 1) { request, tenant, rest in
             var filter = try Self.filter(request)
             filter.complete = true
             return Response.json(
@@ -198,12 +237,37 @@ struct TenantAPI<Context: RequestContext>: Sendable {
                         "duration": Self.duration($0.job) ?? NSNull(),
                     ] as [String: Any]
                 })
-        case (.get, "semaphores"), (.get, "config-errors"), (.get, "system-events"), (.get, "images"), (.get, "flavors"), (.get, "providers"):
-            // Warden has no semaphores, configuration files, image builds or cloud providers: real and empty.
-            return Response.json([Any]())
-        default:
-            throw WardenError(.notFound, "no such resource: \(method) \(request.uri.path)")
         }
+        for resource in ["semaphores", "config-errors", "system-events", "images", "flavors", "providers"] {
+            // Warden has no semaphores, configuration files, image builds or cloud providers: real and empty.
+            on(api, .get, resource, count: 1) { _, _, _ in Response.json([Any]()) }
+        }
+    }
+
+    /// Registers `handler` for `method` on `tenant/{tenant}/<path>`.
+    func on(
+        _ api: RouterGroup<Context>, _ method: HTTPRequest.Method, _ path: String, count: Int, catchAll: Bool = false,
+        _ handler: @escaping @Sendable (Request, CITenant, [String]) async throws -> Response
+    ) {
+        api.on(RouterPath(stringLiteral: "tenant/{tenant}/\(path)"), method: method) { request, context in
+            let tenant = try await service.tenant(try Self.tenantName(context))
+            let rest = Array(Self.segments(of: request.uri.path).dropFirst(3))
+            // The router's segments may be empty ones (`//`) that these, percent-decoded, omit.
+            guard catchAll ? rest.count >= count : rest.count == count else {
+                throw WardenError(.notFound, "no such resource: \(request.method) \(request.uri.path)")
+            }
+            return try await handler(request, tenant, rest)
+        }
+    }
+
+    static func tenantName(_ context: Context) throws -> String {
+        let raw = try context.parameters.require("tenant")
+        return raw.removingPercentEncoding ?? raw
+    }
+
+    /// Percent-decoded, non-empty path segments.
+    static func segments(of path: String) -> [String] {
+        path.split(separator: "/", omittingEmptySubsequences: true).map { String($0).removingPercentEncoding ?? String($0) }
     }
 
     /// `/project/<name…>[/autohold|/enqueue|/dequeue]`.

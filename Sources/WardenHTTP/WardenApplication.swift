@@ -67,6 +67,8 @@ public func buildRouter(_ services: WardenServices) -> Router<WardenRequestConte
             service: pipelines, artifacts: services.artifacts, users: users, auth: RequestAuthenticator(authenticator: services.authenticator)
         ).register(on: router)
     }
+    // Last: it wraps only the not-found answer (a middleware applies to the routes added after it).
+    router.add(middleware: UnmatchedRouteMiddleware<WardenRequestContext>())
     return router
 }
 
