@@ -36,7 +36,10 @@ struct TenantAPI<Context: RequestContext>: Sendable {
             Response.json(["zuul": ["admin": try await adminTenants(request)]])
         }
         registerTenantRoutes(on: api)
-        router.group("logs").add(middleware: TenantErrorMiddleware<Context>()).get("**") { request, _ in try await buildLog(request) }
+        // `**`: a build's files are paths (`zuul-info/inventory.yaml`).
+        router.group("logs").add(middleware: TenantErrorMiddleware<Context>()).get("{tenant}/{build}/**") { request, _ in
+            try await buildLog(request)
+        }
     }
 
     static var version: String { "warden" }
