@@ -111,7 +111,12 @@ let package = Package(
         .testTarget(name: "JavaScriptSandboxTests", dependencies: ["JavaScriptSandbox"]),
         .testTarget(name: "RunModelTests", dependencies: ["RunModel"]),
         .testTarget(name: "WorkerRuntimeTests", dependencies: ["WorkerRuntime", "RunModel"]),
-        .testTarget(name: "WardenCoreTests", dependencies: ["WardenCore", "RunModel"]),
+        .testTarget(
+            name: "WardenCoreTests",
+            dependencies: [
+                "WardenCore", "RunModel", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .testTarget(
             name: "WardenServerTests",
             dependencies: [

@@ -53,6 +53,8 @@ public struct WardenServer: Sendable {
     public let dashboardUsers: DashboardUserService
     public let pipelines: PipelineService
     public let tenants: TenantService
+    /// CI runs' executions and autohold timers: ended when the server stops.
+    public let background: BackgroundTasks
     /// What the HTTP dialects are built over.
     public let services: WardenServices
     let logger: Logger
@@ -81,9 +83,11 @@ public struct WardenServer: Sendable {
             store: storage, blobs: try FileBlobStore(root: options.blobsFolder), events: dispatcher, permissions: permissions, address: address)
         runners = RunnerService(store: storage, vault: vault)
         dashboardUsers = DashboardUserService(store: storage, permissions: permissions)
+        background = BackgroundTasks(logger: logger)
         pipelines = PipelineService(
             store: storage, runners: runners, artifacts: artifacts, transport: options.runnerTransport, uploadTokens: workerTokens,
-            address: address, stageTimeout: options.stageTimeout, users: dashboardUsers, tenants: storage)
+            address: address, stageTimeout: options.stageTimeout, users: dashboardUsers, tenants: storage, background: background,
+            logger: logger)
         tenants = TenantService(
             store: storage, runners: runners, pipelines: pipelines, vault: vault,
             auth: try await TenantAuthenticator(settings: options.tenantAuth, wardenTokens: Authenticator(tokens: storage)))
@@ -106,7 +110,8 @@ public struct WardenServer: Sendable {
 
     /// The HTTP server on `host:port` and every long-lived service in one group. On SIGTERM or SIGINT they stop in
     /// reverse order: the HTTP server first (in-flight requests end), then the scheduler (a tick under way ends),
-    /// then the asynchronous runs (those in flight end and are recorded), then `runtime` (the executors).
+    /// then the asynchronous runs (those in flight end and are recorded), then the background tasks (CI runs in
+    /// flight are recorded as stopped, autohold timers end), then `runtime` (the executors).
     /// `onBound` is told the port once the server listens; `address` follows it first.
     public func serviceGroup(
         runtime: any Service, host: String, port: Int, connections: ConnectionLimits = ConnectionLimits(),
@@ -117,7 +122,8 @@ public struct WardenServer: Sendable {
             address.update(Self.url(host: host, port: bound))
             await onBound(bound)
         }
-        return ServiceGroup(services: [runtime, dispatcher, scheduler, http], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        return ServiceGroup(
+            services: [runtime, background, dispatcher, scheduler, http], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
     }
 
     /// The URL clients and workers reach a server listening on `host` at: loopback for a wildcard address.

@@ -43,8 +43,9 @@ public final class PipelineService: Sendable {
     public init(
         store: any PipelineStore, runners: RunnerService, artifacts: ArtifactService, transport: any RunnerTransport, uploadTokens: WorkerTokens,
         address: ServerAddress, stageTimeout: Double = 600, users: DashboardUserService? = nil, tenants: (any TenantStore)? = nil,
-        logger: Logger = Logger(label: "warden.pipelines")
+        background: BackgroundTasks = BackgroundTasks(), logger: Logger = Logger(label: "warden.pipelines")
     ) {
+        self.background = background
         self.logger = logger
         self.users = users
         self.tenants = tenants
@@ -59,6 +60,8 @@ public final class PipelineService: Sendable {
 
     /// Where a run's end that could not be stored says so.
     let logger: Logger
+    /// Where runs execute: ended (recorded as Error) when the server stops.
+    let background: BackgroundTasks
 
     /// Sets what runs after each run's outcome is stored.
     public func onRunFinished(_ body: @escaping @Sendable (CIRun, CIPipeline, Runner) async -> Void) { afterRun.withLock { $0 = body } }
@@ -209,7 +212,7 @@ public final class PipelineService: Sendable {
                 CIRun(pipelineID: pipeline.id, event: event, runnerID: runner.id, startedAt: Self.now()), stages: plan.stages.map(\.name),
                 projectID: pipeline.projectID)
         else { throw Self.alreadyRunning(pipeline) }
-        Task { [self] in await self.execute(run, plan: plan, pipeline: pipeline, runner: runner) }
+        background.spawn("CI run \(run.id)") { [self] in await self.execute(run, plan: plan, pipeline: pipeline, runner: runner) }
         return run
     }
 
@@ -278,7 +281,10 @@ public final class PipelineService: Sendable {
             }
         } catch {
             finished.status = "Error"
-            finished.log += "warden: the run could not be completed on runner \(runner.id): \(error)\n"
+            finished.log +=
+                Task.isCancelled
+                ? "warden: the server stopped before the run ended on runner \(runner.id)\n"
+                : "warden: the run could not be completed on runner \(runner.id): \(error)\n"
         }
         do {
             try await store.finishRun(finished, jobs: jobs, at: Self.now())

@@ -454,7 +454,8 @@ public final class TenantService: Sendable {
     /// (which released them) or a node was set `used` meanwhile.
     func scheduleRelease(of held: Autohold.HeldNodes, in request: Autohold) {
         guard let release = request.releaseTime(of: held) else { return }
-        Task { [weak self] in
+        // A background task of the server: cancelled when it stops, started again by `resumeHoldExpiries`.
+        pipelines.background.spawn("the release of autohold \(request.id)") { [weak self] in
             // In steps of at most an hour: a release years away is a long wait, never one huge sleep.
             while true {
                 let wait = release - Self.now()
