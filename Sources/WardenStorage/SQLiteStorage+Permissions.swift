@@ -3,64 +3,6 @@ import GRDB
 import WardenCore
 
 extension SQLiteStorage: PermissionStore {
-    /// Permission targets, groups and their members; a repository's quota; a worker's owner and declared access.
-    ///
-    /// Before this migration any token could read, annotate, write and delete in every repository. An existing
-    /// server keeps that: its non-admin token names join a group `pre-permissions-users`, and a target
-    /// `pre-permissions` grants that group those four actions on every repository. Workers stored before have no
-    /// owner; their run tokens keep what they had (see `StoredWorker.runRights`). A fresh database gets neither.
-    static func permissionsMigration(_ db: Database) throws {
-        try db.execute(
-            sql: """
-                CREATE TABLE permission_target (
-                    name TEXT PRIMARY KEY NOT NULL,
-                    repositories TEXT NOT NULL,
-                    include_patterns TEXT NOT NULL,
-                    exclude_patterns TEXT NOT NULL,
-                    users TEXT NOT NULL,
-                    groups TEXT NOT NULL
-                );
-                CREATE TABLE user_group (
-                    name TEXT PRIMARY KEY NOT NULL,
-                    description TEXT NOT NULL,
-                    auto_join INTEGER NOT NULL
-                );
-                CREATE TABLE group_member (
-                    group_name TEXT NOT NULL REFERENCES user_group(name) ON DELETE CASCADE,
-                    user_name TEXT NOT NULL,
-                    PRIMARY KEY (group_name, user_name)
-                );
-                ALTER TABLE repository ADD COLUMN quota_bytes INTEGER;
-                ALTER TABLE worker ADD COLUMN owner TEXT;
-                ALTER TABLE worker ADD COLUMN owner_admin INTEGER NOT NULL DEFAULT 0;
-                ALTER TABLE worker ADD COLUMN platform_access TEXT;
-                ALTER TABLE ci_pipeline ADD COLUMN readers TEXT NOT NULL DEFAULT '[]';
-                """)
-        let tokens = try String.fetchAll(db, sql: "SELECT DISTINCT name FROM token WHERE scope != 'admin' ORDER BY name")
-        let people = try String.fetchAll(db, sql: "SELECT username FROM ci_user ORDER BY username")
-        if !tokens.isEmpty {
-            try addGroup(
-                "pre-permissions-users", "the tokens that existed before permission targets: they keep what they could do then", tokens, in: db)
-            let migrated = PermissionTarget(
-                name: "pre-permissions", repositories: [PermissionTarget.anyRepository],
-                groups: ["pre-permissions-users": [.read, .annotate, .write, .delete]])
-            try write(migrated, in: db)
-        }
-        if !people.isEmpty {
-            try addGroup(
-                "pre-permissions-dashboard-users", "the dashboard users that existed before pipeline readers: they keep what they could read",
-                people, in: db)
-        }
-        // Every token read every pipeline; every dashboard user read the pipelines without assignees.
-        for row in try Row.fetchAll(db, sql: "SELECT id, assignees FROM ci_pipeline") {
-            let assignees = try decode([String].self, row["assignees"]) ?? []
-            var readers: [String] = []
-            if !tokens.isEmpty { readers.append("pre-permissions-users") }
-            if !people.isEmpty && assignees.isEmpty { readers.append("pre-permissions-dashboard-users") }
-            let id: Int64 = row["id"]
-            try db.execute(sql: "UPDATE ci_pipeline SET readers = ? WHERE id = ?", arguments: [try json(readers), id])
-        }
-    }
 
     static func addGroup(_ name: String, _ description: String, _ members: [String], in db: Database) throws {
         try db.execute(sql: "INSERT INTO user_group (name, description, auto_join) VALUES (?, ?, 0)", arguments: [name, description])

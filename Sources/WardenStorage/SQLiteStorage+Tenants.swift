@@ -5,33 +5,6 @@ import WardenCore
 // MARK: Tenants: their state, autohold requests, project and tenant keys; runs get a uuid and their event
 
 extension SQLiteStorage: TenantStore {
-    static func tenantDialectMigration(_ db: Database) throws {
-        try db.execute(
-            sql: """
-                ALTER TABLE ci_tenant ADD COLUMN state TEXT;
-                ALTER TABLE ci_run ADD COLUMN uuid TEXT;
-                ALTER TABLE ci_run ADD COLUMN event TEXT;
-                UPDATE ci_run SET uuid = lower(hex(randomblob(16)));
-                CREATE UNIQUE INDEX ci_run_by_uuid ON ci_run(uuid);
-                CREATE TABLE ci_autohold (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    tenant_id INTEGER NOT NULL REFERENCES ci_tenant(id),
-                    project_id INTEGER NOT NULL REFERENCES ci_project(id),
-                    job TEXT NOT NULL,
-                    ref_filter TEXT NOT NULL,
-                    max_count INTEGER NOT NULL,
-                    current_count INTEGER NOT NULL,
-                    reason TEXT NOT NULL,
-                    node_expiration INTEGER NOT NULL,
-                    nodes TEXT NOT NULL,
-                    created_at INTEGER NOT NULL
-                );
-                CREATE TABLE ci_key (
-                    owner TEXT PRIMARY KEY NOT NULL,
-                    sealed_value BLOB NOT NULL
-                );
-                """)
-    }
 
     public func tenantState(id: Int64) async throws -> TenantState {
         try await pool.read { db in

@@ -7,21 +7,23 @@ import Testing
 struct GracefulShutdownTests {
     @Test func anAsynchronousRunInFlightAtSigtermEndsAndIsRecorded() async throws {
         let data = try temporaryFolder("warden-graceful")
-        let server = try LiveServer.start(data: data)
+        // A wall limit above the run's 15 s wait: the run must still be in flight when the signal comes, however late
+        // a loaded machine lets the test see that it started (seconds, under a full suite).
+        let server = try LiveServer.start(data: data, environment: ["WARDEN_LIMITS_WALL_MILLIS": "30000"])
         try await server.createRepository("libs")
-        // The run marks that it started (a file its filter does not select, so no second event), then waits 4 s.
+        // The run marks that it started (a file its filter does not select, so no second event), then waits 15 s.
         try await server.deployWorker(
             key: "slow-after", action: "AFTER_CREATE",
             source: """
                 export default async (context) => {
                   await context.clients.platformHttp.put('/artifactory/libs/started.txt', 'x');
-                  await context.wait(4000);
+                  await context.wait(15000);
                   return { message: 'done' };
                 };
                 """, repos: ["libs"], include: ["a.txt"])
         #expect(try await server.text("PUT", "/artifactory/libs/a.txt", body: "a").status == 201)
-        // Signalled as soon as the run is seen to have started: it has most of its 4 s still to go, however loaded the
-        // machine (a fixed sleep here once let the run end before the signal under a full suite).
+        // Signalled as soon as the run is seen to have started (a fixed sleep here once let the run end before the
+        // signal under a full suite).
         let deadline = Date().addingTimeInterval(30)
         while try await server.text("GET", "/artifactory/libs/started.txt").status != 200 {
             guard Date() < deadline else { throw CLIError("the AFTER_CREATE run did not start within 30 s") }

@@ -51,12 +51,10 @@ public final class WorkerService: Sendable {
     public let settings: WorkerSettings
     /// Enabled workers by action name, read once and dropped on every change (events read it on the hot path).
     let runGuard: RunGuard
-    /// Concurrent runs' entries share a transaction.
-    let historyWriter: GroupCommit<HistoryEntry>
+    /// Writes the runs' history entries.
+    let recorder: RunRecorder
     /// Worker state as last read or saved by this server.
     let stateCache = Mutex<[String: [String: String]]>([:])
-    /// Entries recorded per worker since the start, to prune every so often.
-    let appended = Mutex<[String: Int]>([:])
     let bound = Mutex<(generation: Int, byAction: [String: [StoredWorker]]?)>((0, nil))
     /// `context.baseUrl`: the settings' until the server knows the port it is bound to.
     let address: ServerAddress
@@ -75,7 +73,7 @@ public final class WorkerService: Sendable {
         self.workers = workers
         self.history = history
         self.runGuard = RunGuard(executors: settings.executors, maxWait: settings.maxQueueWait)
-        self.historyWriter = GroupCommit { [history] entries in try await history.append(entries) }
+        self.recorder = RunRecorder(history: history, settings: settings, logger: logger)
         self.states = states
         self.vault = vault
         self.runner = runner
@@ -93,19 +91,19 @@ public final class WorkerService: Sendable {
 
     public func create(_ draft: WorkerDraft, by principal: Principal) async throws -> View {
         guard let key = draft.key else { throw WardenError.invalid("key", "is required") }
-        try Self.validateKey(key)
+        try WorkerRules.validateKey(key)
         let projectKey = draft.projectKey ?? ""
         guard principal.canManage(projectKey: projectKey) else { throw forbidden(principal, projectKey: projectKey) }
         guard let source = draft.sourceCode else { throw WardenError.invalid("sourceCode", "is required") }
         guard let actionName = draft.action else { throw WardenError.invalid("action", "is required") }
         var worker = Worker(
             key: key, description: draft.description ?? "", enabled: draft.enabled ?? true, debug: draft.debug ?? false,
-            sourceCode: try Self.decodeSource(source), action: try Self.action(named: actionName),
+            sourceCode: try WorkerRules.decodeSource(source), action: try WorkerRules.action(named: actionName),
             filterCriteria: draft.filterCriteria ?? FilterCriteria(), properties: draft.properties ?? [], shared: draft.shared ?? false,
             projectKey: projectKey, version: draft.version, modifiedAt: Self.nowMillis(), modifiedBy: principal.name,
             platformAccess: draft.platformAccess ?? nil)
-        try await validate(&worker, compile: true, by: principal)
-        let secrets = try Self.validated(draft.secrets).map { SecretItem.apply($0, to: [:]) } ?? [:]
+        try await validate(worker, compile: true, by: principal)
+        let secrets = try WorkerRules.validated(draft.secrets).map { SecretItem.apply($0, to: [:]) } ?? [:]
         var sealed: [String: Data] = [:]
         for (name, value) in secrets { sealed[name] = try vault.seal(value, worker: key, name: name) }
         try await workers.create(
@@ -125,8 +123,8 @@ public final class WorkerService: Sendable {
         if let value = draft.description { worker.description = value }
         if let value = draft.enabled { worker.enabled = value }
         if let value = draft.debug { worker.debug = value }
-        if let value = draft.sourceCode { worker.sourceCode = try Self.decodeSource(value) }
-        if let value = draft.action { worker.action = try Self.action(named: value) }
+        if let value = draft.sourceCode { worker.sourceCode = try WorkerRules.decodeSource(value) }
+        if let value = draft.action { worker.action = try WorkerRules.action(named: value) }
         if let value = draft.filterCriteria { worker.filterCriteria = value }
         if let value = draft.properties { worker.properties = value }
         if let value = draft.shared { worker.shared = value }
@@ -134,8 +132,8 @@ public final class WorkerService: Sendable {
         if let value = draft.platformAccess { worker.platformAccess = value }
         worker.modifiedAt = max(Self.nowMillis(), current.modifiedAt + 1)
         worker.modifiedBy = principal.name
-        try await validate(&worker, compile: worker.sourceCode != current.sourceCode, by: principal)
-        let items = try Self.validated(draft.secrets)
+        try await validate(worker, compile: worker.sourceCode != current.sourceCode, by: principal)
+        let items = try WorkerRules.validated(draft.secrets)
         let vault = self.vault
         let updated = worker
         // Whoever saves a worker owns it: its run token has the rights of its last editor, so a project admin who
@@ -196,7 +194,7 @@ public final class WorkerService: Sendable {
     /// The workers the principal may manage, optionally of one action and one project.
     public func list(action: String?, projectKey: String?, by principal: Principal) async throws -> [View] {
         if principal.scope == .user { throw forbidden(principal, projectKey: projectKey ?? "") }
-        let wanted = try action.map { try Self.action(named: $0, field: "action") }
+        let wanted = try action.map { try WorkerRules.action(named: $0, field: "action") }
         return try await workers.all().filter { stored in
             principal.canManage(projectKey: stored.worker.projectKey) && (wanted == nil || stored.worker.action == wanted)
                 && (projectKey == nil || projectKey == "" || stored.worker.projectKey == projectKey)
@@ -210,7 +208,7 @@ public final class WorkerService: Sendable {
     public func test(
         key: String?, code: String, actionName: String, dataJSON: String, stagedSecrets: [SecretItem]?, debug: Bool, by principal: Principal
     ) async throws -> (WorkerAction, RunResult) {
-        let action = try Self.action(named: actionName)
+        let action = try WorkerRules.action(named: actionName)
         var secrets: [String: String] = [:]
         var properties: [String: String] = [:]
         var projectKey = ""
@@ -230,8 +228,8 @@ public final class WorkerService: Sendable {
         } else if principal.scope == .user {
             throw forbidden(principal, projectKey: "")
         }
-        secrets = SecretItem.apply(try Self.validated(stagedSecrets, field: "stagedSecrets"), to: secrets)
-        let module = try await compile(try Self.decodeSource(code, field: "code"), field: "code", for: principal)
+        secrets = SecretItem.apply(try WorkerRules.validated(stagedSecrets, field: "stagedSecrets"), to: secrets)
+        let module = try await compile(try WorkerRules.decodeSource(code, field: "code"), field: "code", for: principal)
         let result = await run(
             workerKey: workerKey, action: action, projectKey: projectKey, module: module, secrets: secrets, properties: properties,
             dataJSON: dataJSON, debug: debug, testRun: true, triggeredBy: principal.name, version: "test",
@@ -262,40 +260,6 @@ public final class WorkerService: Sendable {
             throw WardenError(.notFound, "worker '\(key)' has no history entry '\(historyEntryID)'")
         }
         return (stored, entry)
-    }
-
-    /// How a run is admitted to the executors: its class, the share it counts against (see `RunClass`), and the
-    /// event depth it runs at.
-    public struct Admission: Sendable {
-        public var runClass: RunClass
-        /// `nil`: the worker's project, when it has one.
-        public var share: String?
-        public var depth: Int
-
-        public init(runClass: RunClass = .event, share: String? = nil, depth: Int = 0) {
-            self.runClass = runClass
-            self.share = share
-            self.depth = depth
-        }
-
-        /// A synchronous policy worker of an operation at `depth` (above 0 when a worker's own call is the operation).
-        public static func policy(depth: Int = 0) -> Admission { Admission(runClass: .policy, depth: depth) }
-    }
-
-    /// The share a run counts against: the one its admission names, else its worker's project. A run caused by a
-    /// worker's own call (depth > 0) counts against none: that worker holds an executor while it waits, and were
-    /// both in one share, the slow caller would hold back the run it waits for until the queue wait ended it.
-    static func share(of admission: Admission, projectKey: String) -> String? {
-        if admission.depth > 0 { return nil }
-        return admission.share ?? (projectKey.isEmpty ? nil : "project:\(projectKey)")
-    }
-
-    /// A run a caller asked for: counted against the caller's project (a project admin) or the caller; a worker's
-    /// own call (it holds an executor already) is an event-class run one level deeper.
-    static func callerAdmission(_ principal: Principal) -> Admission {
-        if principal.isWorkerRun { return Admission(runClass: .event, depth: principal.eventDepth) }
-        if case .projectAdmin(let project) = principal.scope { return Admission(runClass: .caller, share: "project:\(project)") }
-        return Admission(runClass: .caller, share: "caller:\(principal.name)")
     }
 
     /// Runs a stored worker as an event would: with its state, saved when the run succeeds. Called by the
@@ -329,7 +293,7 @@ public final class WorkerService: Sendable {
                 type: "EventDepthError",
                 message: "not run: this event was fired by a chain of \(admission.depth) worker writes; at most \(EventDepth.limit) run")
             let result = RunResult(outcome: .threw(error))
-            await record(
+            await recorder.record(
                 result, workerKey: workerKey, action: action, projectKey: projectKey, dataJSON: dataJSON, secrets: secrets, start: start,
                 triggeredBy: triggeredBy, testRun: testRun, version: version, always: true)
             return result
@@ -378,49 +342,10 @@ public final class WorkerService: Sendable {
                 logger.error("the state of worker '\(workerKey)' could not be saved: \(error)")
             }
         }
-        await record(
+        await recorder.record(
             result, workerKey: workerKey, action: action, projectKey: projectKey, dataJSON: dataJSON, secrets: secrets, start: start,
             triggeredBy: triggeredBy, testRun: testRun, version: version, always: debug || forceRecord)
         return result
-    }
-
-    /// Writes the run's history entry when the settings want it (failures always).
-    func record(
-        _ result: RunResult, workerKey: String, action: WorkerAction, projectKey: String, dataJSON: String, secrets: [String: String],
-        start: Int64, triggeredBy: String, testRun: Bool, version: String, always: Bool
-    ) async {
-        let end = Self.nowMillis()
-        if result.executionStatus == .fail || always || settings.recordSuccessfulRuns {
-            let masker = SecretMasker(secrets: secrets.values)
-            var resultJSON: String?
-            if case .success(let json) = result.outcome { resultJSON = json }
-            var entry = HistoryEntry(
-                id: UUID().uuidString.lowercased(), traceID: UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""),
-                workerKey: workerKey, action: action.name, projectKey: projectKey, payloadJSON: masker.maskJSON(dataJSON),
-                status: result.executionStatus, resultJSON: resultJSON, error: result.outcome.error, logs: result.logs, stats: result.stats,
-                startMillis: start, endMillis: end, triggeredBy: triggeredBy, testRun: testRun, executedVersion: version)
-            cut(&entry)
-            do {
-                try await historyWriter.submit(entry)
-            } catch {
-                logger.error("a run of worker '\(workerKey)' could not be recorded in the history: \(error)")
-            }
-            // Pruning is a write of its own: do it every 32 entries of a worker (the history may exceed its
-            // retention by that many between prunes).
-            let due = appended.withLock { counts in
-                let count = counts[workerKey, default: 0] + 1
-                counts[workerKey] = count
-                return count % 32 == 1
-            }
-            if due {
-                do {
-                    try await history.prune(workerKey: workerKey, keep: settings.historyPerWorker)
-                } catch {
-                    // The next prune, 32 entries later, catches up.
-                    logger.warning("the history of worker '\(workerKey)' could not be pruned: \(error)")
-                }
-            }
-        }
     }
 
     /// The worker's state: from the cache, else read once (this server is the only writer of it).
@@ -435,19 +360,6 @@ public final class WorkerService: Sendable {
             logger.error("the state of worker '\(workerKey)' could not be read; this run starts with none: \(error)")
             return [:]
         }
-    }
-
-    /// Keeps an entry under the size limit by cutting its logs, then its payload and result, each with a marker.
-    func cut(_ entry: inout HistoryEntry) {
-        let limit = settings.historyEntryMaxBytes
-        func size() -> Int { entry.logs.utf8.count + entry.payloadJSON.utf8.count + (entry.resultJSON?.utf8.count ?? 0) + 1_000 }
-        let marker = "… [cut: history entries are kept up to \(limit) bytes]"
-        if size() > limit {
-            let room = max(0, entry.logs.utf8.count - (size() - limit) - marker.utf8.count)
-            entry.logs = String(decoding: entry.logs.utf8.prefix(room), as: UTF8.self) + marker
-        }
-        if size() > limit { entry.payloadJSON = "{\"cut\":\(JSONText.quote(marker))}" }
-        if size() > limit { entry.resultJSON = "{\"cut\":\(JSONText.quote(marker))}" }
     }
 
     /// History entries the principal may see (spec §8).
@@ -465,116 +377,9 @@ public final class WorkerService: Sendable {
         return try await history.entries(query)
     }
 
-    // MARK: Rules
-
-    static func validate(_ access: PlatformAccess) throws(WardenError) {
-        guard !access.repositories.isEmpty, access.repositories.count <= 100 else {
-            throw WardenError.invalid("platformAccess.repositories", "must name 1 to 100 repositories (ANY for every repository)")
-        }
-        for (index, key) in access.repositories.enumerated() where key.isEmpty || key.count > 64 {
-            throw WardenError.invalid("platformAccess.repositories[\(index)]", "must be a repository key of 1 to 64 characters")
-        }
-        guard !access.actions.isEmpty else { throw WardenError.invalid("platformAccess.actions", "must list at least one action") }
-        if access.actions.contains(.manage) {
-            throw WardenError.invalid(
-                "platformAccess.actions", "a worker's run token never manages a repository: list read, annotate, write or delete")
-        }
-    }
-
-    func validate(_ worker: inout Worker, compile: Bool, by principal: Principal) async throws {
-        if worker.description.count > 1_000 {
-            throw WardenError.invalid("description", "is \(worker.description.count) characters; at most 1000 are allowed")
-        }
-        if let access = worker.platformAccess { try Self.validate(access) }
+    func validate(_ worker: Worker, compile: Bool, by principal: Principal) async throws {
+        try WorkerRules.validate(worker)
         if compile { _ = try await self.compile(worker.sourceCode, field: "sourceCode", for: principal) }
-        let action = worker.action
-        let filter = worker.filterCriteria
-        switch action.filter {
-        case .repository:
-            let artifacts = filter.artifactFilterCriteria ?? ArtifactFilter()
-            if worker.enabled && artifacts.isEmpty {
-                throw WardenError.invalid(
-                    "filterCriteria.artifactFilterCriteria",
-                    "an enabled \(action.name) worker needs repoKeys or one of anyLocal, anyRemote, anyFederated")
-            }
-            for (field, patterns) in [("includePatterns", artifacts.includePatterns), ("excludePatterns", artifacts.excludePatterns)] {
-                if let index = patterns.firstIndex(where: { $0.isEmpty }) {
-                    throw WardenError.invalid("filterCriteria.artifactFilterCriteria.\(field)[\(index)]", "must not be empty")
-                }
-            }
-            if let index = artifacts.repoKeys.firstIndex(where: { $0.isEmpty }) {
-                throw WardenError.invalid("filterCriteria.artifactFilterCriteria.repoKeys[\(index)]", "must not be empty")
-            }
-            if filter.schedule != nil { throw WardenError.invalid("filterCriteria.schedule", "only SCHEDULED_EVENT workers take a schedule") }
-        case .schedule:
-            guard let schedule = filter.schedule else {
-                throw WardenError.invalid("filterCriteria.schedule", "a SCHEDULED_EVENT worker needs a schedule {cron, timezone}")
-            }
-            _ = try CronExpression(schedule.cron)
-            guard TimeZone(identifier: schedule.timezone) != nil else {
-                throw WardenError.invalid("filterCriteria.schedule.timezone", "'\(schedule.timezone)' is not an IANA time zone")
-            }
-            if !(filter.artifactFilterCriteria?.isEmpty ?? true) {
-                throw WardenError.invalid("filterCriteria.artifactFilterCriteria", "SCHEDULED_EVENT workers take no repository filter")
-            }
-        case nil:
-            if !(filter.artifactFilterCriteria?.isEmpty ?? true) || filter.schedule != nil {
-                throw WardenError.invalid("filterCriteria", "\(action.name) workers take no filter")
-            }
-        }
-        if worker.shared && action != .genericEvent { throw WardenError.invalid("shared", "only GENERIC_EVENT workers can be shared") }
-        var seen = Set<String>()
-        for (index, property) in worker.properties.enumerated() {
-            if property.key.isEmpty { throw WardenError.invalid("properties[\(index)].key", "must not be empty") }
-            if !seen.insert(property.key).inserted { throw WardenError.invalid("properties[\(index)].key", "'\(property.key)' is given twice") }
-        }
-        if let version = worker.version {
-            for (field, value, limit) in [
-                ("version.versionNumber", version.versionNumber, 64), ("version.commitSha", version.commitSha, 128),
-                ("version.description", version.description, 256),
-            ] {
-                if let value, value.count > limit { throw WardenError.invalid(field, "is \(value.count) characters; at most \(limit) are allowed") }
-            }
-        }
-    }
-
-    static func validateKey(_ key: String) throws(WardenError) {
-        let characters = Array(key.unicodeScalars)
-        guard (2...40).contains(characters.count) else { throw WardenError.invalid("key", "must be 2 to 40 characters, got \(characters.count)") }
-        guard let first = characters.first, first.properties.isAlphabetic, first.isASCII else {
-            throw WardenError.invalid("key", "must start with a letter")
-        }
-        guard characters.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-") }) else {
-            throw WardenError.invalid("key", "may contain only letters, digits and dashes")
-        }
-    }
-
-    static func validated(_ items: [SecretItem]?, field: String = "secrets") throws(WardenError) -> [SecretItem]? {
-        guard let items else { return nil }
-        for (index, item) in items.enumerated() {
-            if item.key.isEmpty { throw WardenError.invalid("\(field)[\(index)].key", "is required") }
-            if item.key.count > 100 { throw WardenError.invalid("\(field)[\(index)].key", "is longer than 100 characters") }
-            if !item.markedForRemoval && item.value == nil {
-                throw WardenError.invalid("\(field)[\(index)].value", "is required unless markedForRemoval is true")
-            }
-        }
-        return items
-    }
-
-    static func action(named name: String, field: String = "action") throws(WardenError) -> WorkerAction {
-        guard let action = WorkerAction.named(name) else {
-            throw WardenError.invalid(field, "unknown action '\(name)'; one of \(WorkerAction.all.map(\.name).joined(separator: ", "))")
-        }
-        return action
-    }
-
-    /// `base64:<b64>` is decoded first (spec §3).
-    static func decodeSource(_ source: String, field: String = "sourceCode") throws(WardenError) -> String {
-        guard source.hasPrefix("base64:") else { return source }
-        guard let data = Data(base64Encoded: String(source.dropFirst(7)), options: .ignoreUnknownCharacters),
-            let text = String(data: data, encoding: .utf8)
-        else { throw WardenError.invalid(field, "starts with 'base64:' but the rest is not base64 of UTF-8 text") }
-        return text
     }
 
     func openSecrets(_ stored: StoredWorker) throws -> [String: String] {
