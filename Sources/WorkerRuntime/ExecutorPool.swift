@@ -40,51 +40,20 @@ public final class ExecutorPool: Sendable {
         }
     }
 
-    /// What a busy slot runs, for admission.
-    struct Running {
-        var runClass: RunClass
-        var share: String?
-        var startedAt: Int64
-    }
-
-    struct Slot {
-        var process: ExecutorProcess
-        var busy: Bool { running != nil }
-        var running: Running?
-        /// Context key → last use, for least-recently-used eviction.
-        var loaded: [String: UInt64] = [:]
-        var deadline: Int64?
-    }
-
-    struct Waiter {
-        var id: UInt64
-        var contextKey: String
-        var runClass: RunClass
-        var share: String?
-        var enqueuedAt: Int64
-        var continuation: CheckedContinuation<Int?, Never>
-    }
-
     struct State {
-        var slots: [Slot] = []
-        var waiters: [Waiter] = []
+        /// Which executor each run gets and when (the decisions; the processes are below, by slot).
+        var schedule: PoolSchedule<CheckedContinuation<Int?, Never>>
+        var processes: [ExecutorProcess] = []
         var origins: [UInt64: HostCallOrigin] = [:]
         var closed = false
-        var tick: UInt64 = 0
         var compiler: ExecutorProcess?
         var compileStarted: [UInt64: Int64] = [:]
         var respawns = 0
     }
 
     public let configuration: Configuration
-    /// Caller runs (tests, executes, reruns) at once, at most: all executors but one.
-    let callerSlots: Int
-    /// Runs of one share at once while any of them is slow, at most: all executors but one.
-    let shareSlots: Int
-    /// A run that has gone on this long is slow: a share with slow runs cannot take more executors.
-    static let slowAfter: Int64 = 100_000_000
     let handler: any HostCallHandler
-    let state = Mutex(State())
+    let state: Mutex<State>
     let compileCache = Mutex<[String: CompiledModule]>([:])
     /// One compile at a time goes to the compiler process, so that its time limit counts its own compiling, not the
     /// time it waited behind others (many concurrent compiles used to trip the limit while queued).
@@ -93,12 +62,12 @@ public final class ExecutorPool: Sendable {
 
     public init(configuration: Configuration, handler: any HostCallHandler) throws {
         self.configuration = configuration
-        self.callerSlots = max(1, configuration.executors - 1)
-        self.shareSlots = max(1, configuration.executors - 1)
         self.handler = handler
-        var slots: [Slot] = []
-        for _ in 0..<configuration.executors { slots.append(Slot(process: try spawnExecutor())) }
-        state.withLock { $0.slots = slots }
+        state = Mutex(
+            State(schedule: PoolSchedule(executors: configuration.executors, warmPerExecutor: configuration.warmWorkersPerExecutor)))
+        var processes: [ExecutorProcess] = []
+        for _ in 0..<configuration.executors { processes.append(try spawnExecutor()) }
+        state.withLock { $0.processes = processes }
         let thread = Thread { [weak self] in
             while let pool = self, pool.monitorTick() { usleep(10_000) }
         }
@@ -109,19 +78,18 @@ public final class ExecutorPool: Sendable {
     deinit {
         let processes = state.withLock { state -> [ExecutorProcess] in
             state.closed = true
-            return state.slots.map(\.process) + (state.compiler.map { [$0] } ?? [])
+            return state.processes + (state.compiler.map { [$0] } ?? [])
         }
         for process in processes { process.kill(because: .executorCrashed("pool shut down")) }
     }
 
     /// Stops every executor; runs in progress fail, later runs fail at once.
     public func shutdown() {
-        let (processes, waiters) = state.withLock { state -> ([ExecutorProcess], [Waiter]) in
+        let (processes, waiters) = state.withLock { state -> ([ExecutorProcess], [CheckedContinuation<Int?, Never>]) in
             state.closed = true
-            defer { state.waiters = [] }
-            return (state.slots.map(\.process) + (state.compiler.map { [$0] } ?? []), state.waiters)
+            return (state.processes + (state.compiler.map { [$0] } ?? []), state.schedule.removeAllWaiters())
         }
-        for waiter in waiters { waiter.continuation.resume(returning: nil) }
+        for waiter in waiters { waiter.resume(returning: nil) }
         for process in processes {
             _ = process.send(Frames.simple(.shutdown))
             process.kill(because: .executorCrashed("the server is shutting down"))
@@ -144,21 +112,10 @@ public final class ExecutorPool: Sendable {
         }
         let grace = configuration.killGrace
         let prepared = state.withLock { state -> (ExecutorProcess, Bool, [String]) in
-            state.tick += 1
-            var slot = state.slots[index]
-            let needsModule = slot.loaded[contextKey] == nil
-            var evict: [String] = []
-            if needsModule {
-                while slot.loaded.count >= configuration.warmWorkersPerExecutor, let oldest = slot.loaded.min(by: { $0.value < $1.value }) {
-                    slot.loaded[oldest.key] = nil
-                    evict.append(oldest.key)
-                }
-            }
-            slot.loaded[contextKey] = state.tick
-            slot.deadline = ProcessProbe.monotonicNanos() + Int64(job.limits.wallMillis) * 1_000_000 + grace.nanoseconds
-            state.slots[index] = slot
+            let deadline = ProcessProbe.monotonicNanos() + Int64(job.limits.wallMillis) * 1_000_000 + grace.nanoseconds
+            let (needsModule, evict) = state.schedule.load(contextKey, in: index, deadline: deadline)
             state.origins[runID] = HostCallOrigin(workerKey: job.workerKey, platformToken: job.platformToken, runID: runID)
-            return (slot.process, needsModule, evict)
+            return (state.processes[index], needsModule, evict)
         }
         let (process, needsModule, evict) = prepared
         let request = RunRequest(
@@ -196,71 +153,24 @@ public final class ExecutorPool: Sendable {
             let now = ProcessProbe.monotonicNanos()
             let granted = state.withLock { state -> Int?? in
                 guard !state.closed else { return .some(nil) }
-                if mayStart(runClass, share, in: state, now: now), let index = Self.freeSlot(in: state, for: contextKey) {
-                    state.slots[index].running = Running(runClass: runClass, share: share, startedAt: now)
-                    return .some(index)
-                }
-                state.waiters.append(
-                    Waiter(id: id, contextKey: contextKey, runClass: runClass, share: share, enqueuedAt: now, continuation: continuation))
-                return .none
+                let index = state.schedule.admit(
+                    id: id, contextKey: contextKey, runClass: runClass, share: share, now: now, token: continuation)
+                return index.map { .some($0) } ?? .none
             }
             if let granted { continuation.resume(returning: granted) }
         }
     }
 
-    /// Admission: a caller run only while fewer than `callerSlots` caller runs go on, and a run of a share only
-    /// while that share holds fewer than `shareSlots` executors or all of its runs are still quick (so a project's
-    /// quick downloads keep every executor busy, and its slow ones cannot).
-    func mayStart(_ runClass: RunClass, _ share: String?, in state: State, now: Int64) -> Bool {
-        if runClass == .caller, state.slots.count(where: { $0.running?.runClass == .caller }) >= callerSlots { return false }
-        if let share {
-            let mine = state.slots.compactMap { $0.running }.filter { $0.share == share }
-            if mine.count >= shareSlots, mine.contains(where: { now - $0.startedAt >= Self.slowAfter }) { return false }
-        }
-        return true
-    }
-
-    static func freeSlot(in state: State, for contextKey: String) -> Int? {
-        var fallback: Int?
-        for (index, slot) in state.slots.enumerated() where !slot.busy {
-            if slot.loaded[contextKey] != nil { return index }
-            if let chosen = fallback, state.slots[chosen].loaded.count <= slot.loaded.count { continue }
-            fallback = index
-        }
-        return fallback
-    }
-
-    /// Hands free executors to waiting runs: policy runs first, then events, then callers, each in arrival order,
-    /// skipping those admission holds back; for one executor, a waiter whose worker it holds warm goes first
-    /// within the most urgent class. Returns the runs to resume (outside the lock).
-    func dispatch(in state: inout State) -> [(CheckedContinuation<Int?, Never>, Int)] {
-        var granted: [(CheckedContinuation<Int?, Never>, Int)] = []
-        let now = ProcessProbe.monotonicNanos()
-        while let index = state.slots.indices.first(where: { !state.slots[$0].busy }) {
-            let eligible = state.waiters.indices.filter { mayStart(state.waiters[$0].runClass, state.waiters[$0].share, in: state, now: now) }
-            guard let urgent = eligible.map({ state.waiters[$0].runClass }).min() else { break }
-            let loaded = state.slots[index].loaded
-            let candidates = eligible.filter { state.waiters[$0].runClass == urgent }
-            let pick = candidates.first { loaded[state.waiters[$0].contextKey] != nil } ?? candidates[0]
-            let waiter = state.waiters.remove(at: pick)
-            state.slots[index].running = Running(runClass: waiter.runClass, share: waiter.share, startedAt: now)
-            granted.append((waiter.continuation, index))
-        }
-        return granted
-    }
-
     /// Frees the slot after a run. An executor that announced it is exiting (`retiring`) is replaced here, before
     /// anything else can be sent to it.
     func release(index: Int, process: ExecutorProcess, contextKey: String, runID: UInt64, keepContext: Bool, retiring: Bool) {
+        let now = ProcessProbe.monotonicNanos()
         let granted = state.withLock { state -> [(CheckedContinuation<Int?, Never>, Int)] in
             state.origins[runID] = nil
-            if state.slots[index].process === process {
-                state.slots[index].deadline = nil
-                if !keepContext { state.slots[index].loaded[contextKey] = nil }
-                if retiring { replaceExecutor(at: index, in: &state) }
-            }
-            state.slots[index].running = nil
-            return dispatch(in: &state)
+            let sameExecutor = state.processes[index] === process
+            // Replaced before the slot goes to anyone else, so that nothing more is sent to the retiring process.
+            if sameExecutor && retiring { replaceExecutor(at: index, in: &state) }
+            return state.schedule.release(index, contextKey: contextKey, keepContext: keepContext, sameExecutor: sameExecutor, now: now)
         }
         for (continuation, slot) in granted { continuation.resume(returning: slot) }
     }
@@ -298,7 +208,7 @@ public final class ExecutorPool: Sendable {
     func executorExited(_ process: ExecutorProcess) {
         state.withLock { state in
             if state.compiler === process { state.compiler = nil }
-            guard let index = state.slots.firstIndex(where: { $0.process === process }) else { return }
+            guard let index = state.processes.firstIndex(where: { $0 === process }) else { return }
             replaceExecutor(at: index, in: &state)
         }
     }
@@ -307,11 +217,10 @@ public final class ExecutorPool: Sendable {
     func replaceExecutor(at index: Int, in state: inout State) {
         guard !state.closed else { return }
         if let replacement = try? spawnExecutor() {
-            state.slots[index].process = replacement
-            state.slots[index].loaded = [:]
+            state.processes[index] = replacement
             // The deadline was the old process's run's: left in place, the monitor would kill the new process for
             // it, and every replacement after it (a process that died before its run was released did this).
-            state.slots[index].deadline = nil
+            state.schedule.reset(index)
             state.respawns += 1
         }
     }
@@ -331,17 +240,17 @@ public final class ExecutorPool: Sendable {
 
     /// True while the pool is open and at least one executor process is alive to run work.
     public var isReady: Bool {
-        state.withLock { state in !state.closed && state.slots.contains { !$0.process.isExited } }
+        state.withLock { state in !state.closed && state.processes.contains { !$0.isExited } }
     }
 
     /// How many executors have been replaced since the pool started.
     public var respawnCount: Int { state.withLock { $0.respawns } }
 
     /// How many executors are running a run now (for tests).
-    public var busyExecutors: Int { state.withLock { state in state.slots.count(where: \.busy) } }
+    public var busyExecutors: Int { state.withLock { state in state.schedule.slots.count(where: \.busy) } }
 
     /// Process ids of the run executors, in slot order (for tests and the benchmark).
-    public var executorPIDs: [Int32] { state.withLock { $0.slots.map(\.process.pid) } }
+    public var executorPIDs: [Int32] { state.withLock { $0.processes.map(\.pid) } }
 
     /// Every 10 ms: kill executors past their run's deadline or over the memory cap, fail runs that waited too long,
     /// and retry spawning executors that could not be replaced. Returns false once the pool is closed.
@@ -351,42 +260,38 @@ public final class ExecutorPool: Sendable {
         let compileTimeout = configuration.compileTimeout.nanoseconds
         var toKill: [(ExecutorProcess, RunOutcome)] = []
         var overdue: [ExecutorProcess] = []
-        var expired: [Waiter] = []
+        var expired: [CheckedContinuation<Int?, Never>] = []
         var retry = false
         let open = state.withLock { state -> Bool in
             if state.closed { return false }
-            for slot in state.slots {
-                if slot.process.isExited { retry = true }
-                if let deadline = slot.deadline, now > deadline { overdue.append(slot.process) }
-            }
+            retry = state.processes.contains(where: \.isExited)
+            overdue = state.schedule.overdue(at: now).map { state.processes[$0] }
             if let compiler = state.compiler, let oldest = state.compileStarted.values.min(), now - oldest > compileTimeout {
                 toKill.append((compiler, .wallLimit))
             }
-            state.waiters.removeAll { waiter in
-                guard now - waiter.enqueuedAt > maxWait else { return false }
-                expired.append(waiter)
-                return true
-            }
+            expired = state.schedule.expire(at: now, maxWait: maxWait)
             return true
         }
-        for waiter in expired { waiter.continuation.resume(returning: nil) }
+        for waiter in expired { waiter.resume(returning: nil) }
         if (now / 10_000_000) % 5 == 0 {
             var heavyIdle: [ExecutorProcess] = []
-            for slot in state.withLock({ $0.slots }) {
-                guard let rss = ProcessProbe.residentBytes(pid: slot.process.pid) else { continue }
+            for process in state.withLock({ $0.processes }) {
+                guard let rss = ProcessProbe.residentBytes(pid: process.pid) else { continue }
                 if rss > configuration.executorMemoryCap {
-                    toKill.append((slot.process, .memoryLimit))
+                    toKill.append((process, .memoryLimit))
                 } else if rss > configuration.executorMemoryCap / 4 * 3 {
-                    heavyIdle.append(slot.process)
+                    heavyIdle.append(process)
                 }
             }
             // An idle executor near its cap (many warm contexts, each within its budget) is replaced between runs,
             // so that the cap never has to kill it in the middle of some innocent worker's run.
             for process in heavyIdle {
                 let replaced = state.withLock { state -> Bool in
-                    guard let index = state.slots.firstIndex(where: { $0.process === process }), !state.slots[index].busy else { return false }
+                    guard let index = state.processes.firstIndex(where: { $0 === process }), !state.schedule.slots[index].busy else {
+                        return false
+                    }
                     replaceExecutor(at: index, in: &state)
-                    return state.slots[index].process !== process
+                    return state.processes[index] !== process
                 }
                 if replaced { toKill.append((process, .executorCrashed("replaced while idle: near its memory cap"))) }
             }
@@ -395,7 +300,7 @@ public final class ExecutorPool: Sendable {
         for process in overdue { process.killUnansweredRun(because: .wallLimit) }
         if retry {
             state.withLock { state in
-                for index in state.slots.indices where state.slots[index].process.isExited { replaceExecutor(at: index, in: &state) }
+                for index in state.processes.indices where state.processes[index].isExited { replaceExecutor(at: index, in: &state) }
             }
         }
         return open

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import RunModel
 import Testing
 import WardenCore
 import WardenHTTP
@@ -225,6 +226,12 @@ struct FairExecutorTests {
         "action": "GENERIC_EVENT", "data": [:],
     ]
 
+    /// Longer than any late wake-up of a loaded machine between seeing the executor busy and downloading.
+    nonisolated(unsafe) static let longTest: [String: Any] = [
+        "code": "export default async (context) => { await context.wait(8000); return { message: 'slept' }; };",
+        "action": "GENERIC_EVENT", "data": [:],
+    ]
+
     @Test func aFloodOfSlowTestRunsNeverLetsAProtectedFileOut() async throws {
         let pool = try Harness.pool(executors: 2, maxQueueWait: .seconds(1))
         defer { pool.shutdown() }
@@ -252,13 +259,17 @@ struct FairExecutorTests {
         // One executor, held by a slow caller run: the policy cannot run within the queue wait.
         let pool = try Harness.pool(executors: 1, maxQueueWait: .milliseconds(500))
         defer { pool.shutdown() }
-        let harness = try await Harness(settings: WorkerSettings(executors: 1, maxQueueWait: .milliseconds(500)), failPolicy: .open, pool: pool)
+        let settings = WorkerSettings(limits: RunLimits(wallMillis: 20_000), executors: 1, maxQueueWait: .milliseconds(500))
+        let harness = try await Harness(settings: settings, failPolicy: .open, pool: pool)
         try await harness.session { client in
             #expect(try await client.send(.put, "/artifactory/api/repositories/libs", json: ["rclass": "local"]).status == .ok)
             #expect(try await client.send(.post, "/worker/api/v1/workers", json: Self.policy).status == .created)
             #expect(try await client.send(.put, "/artifactory/libs/internal/plans.txt", raw: "secret").status == .created)
-            async let slow = client.send(.post, "/worker/api/v1/test", token: Harness.projectAdmin, json: Self.slowTest)
-            try await Task.sleep(for: .milliseconds(300))
+            async let slow = client.send(.post, "/worker/api/v1/test", token: Harness.projectAdmin, json: Self.longTest)
+            // Downloaded once the slow run holds the executor (a fixed sleep here let the policy run first under load).
+            let deadline = ContinuousClock.now + .seconds(30)
+            while pool.busyExecutors == 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(pool.busyExecutors == 1)
             let download = try await client.send(.get, "/artifactory/libs/internal/plans.txt")
             #expect(download.status == .serviceUnavailable, "\(download.status): \(download.text)")
             #expect(download.error?.contains("could not run in time") == true)
