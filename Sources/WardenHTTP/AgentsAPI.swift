@@ -114,8 +114,8 @@ struct AgentsAPI<Context: RequestContext>: Sendable {
     /// A HAL page: `{_embedded: {key: [...]}, page: {size, totalElements, totalPages, number}}`, 0-based `page`, `size`.
     static func page(_ items: [[String: Any]], key: String, _ request: Request) throws -> Response {
         let parameters = request.uri.queryParameters
-        let number = try WorkerAPI<Context>.integer(parameters.get("page"), "page") ?? 0
-        let size = try WorkerAPI<Context>.integer(parameters.get("size"), "size") ?? 20
+        let number = try QueryValue.integer(parameters.get("page"), "page") ?? 0
+        let size = try QueryValue.integer(parameters.get("size"), "size") ?? 20
         guard number >= 0 else { throw WardenError.invalid("page", "must be 0 or more") }
         guard (1...2_000).contains(size) else { throw WardenError.invalid("size", "must be between 1 and 2000") }
         let slice = Array(items.dropFirst(Checked.pageStart(page: number, size: size, firstPage: 0)).prefix(size))

@@ -6,7 +6,7 @@ import WardenCore
 extension ArtifactAPI {
     // MARK: Storage API
 
-    func storage(_ request: Request, at index: Int) async throws -> Response {
+    func storage(_ request: Request, _ context: Context, at index: Int) async throws -> Response {
         let (repo, path) = try Self.repositoryPath(request, at: index)
         let parameters = request.uri.queryParameters
         let base = baseURL(request)
@@ -19,20 +19,20 @@ extension ArtifactAPI {
             let properties = Self.propertyList(list)
             try await service.setProperties(
                 repo: repo, path: path, properties, recursive: try Self.flag(request, "recursive") ?? false,
-                request: try await artifactRequest(request))
+                request: artifactRequest(request, context))
             return Response(status: .noContent)
         case .delete:
             guard let list = parameters.get("properties") else { throw WardenError.invalid("properties", "is required: ?properties=name,name2") }
             try await service.deleteProperties(
                 repo: repo, path: path, names: list.split(separator: ",").map(String.init), recursive: try Self.flag(request, "recursive") ?? false,
-                request: try await artifactRequest(request))
+                request: artifactRequest(request, context))
             return Response(status: .noContent)
         case .get:
             break
         default:
             throw WardenError(.badRequest, "\(request.method) is not an operation of the storage API")
         }
-        let caller = try await principal(request)
+        let caller = context.caller
         let item = try await service.item(repo: repo, path: path, for: caller)
         if parameters.get("properties") != nil {
             let wanted = parameters.get("properties").map { $0.split(separator: ",").map(String.init) } ?? []
@@ -51,7 +51,7 @@ extension ArtifactAPI {
             guard item.isFolder else { throw WardenError(.badRequest, "\(repo)/\(path) is a file; ?list needs a folder") }
             let deep = try Self.flag(request, "deep") ?? false
             let listFolders = try Self.flag(request, "listFolders") ?? false
-            let depth = try WorkerAPI<Context>.integer(parameters.get("depth"), "depth")
+            let depth = try QueryValue.integer(parameters.get("depth"), "depth")
             let items = deep ? try await service.descendants(of: item, for: caller) : try await service.children(of: item, for: caller)
             let files: [[String: Any]] = items.compactMap { child in
                 if child.isFolder && !listFolders { return nil }
@@ -87,14 +87,14 @@ extension ArtifactAPI {
         return Response.json(info)
     }
 
-    func transfer(_ request: Request, move: Bool, at index: Int) async throws -> Response {
+    func transfer(_ request: Request, _ context: Context, move: Bool, at index: Int) async throws -> Response {
         let (repo, path) = try Self.repositoryPath(request, at: index)
         guard let target = request.uri.queryParameters.get("to"), !target.isEmpty else {
             throw WardenError.invalid("to", "is required: ?to=/repository/path")
         }
         let dry = try Self.flag(request, "dry") ?? false
         let report = try await service.transfer(
-            move: move, repo: repo, path: path, to: target.removingPercentEncoding ?? target, dryRun: dry, request: try await artifactRequest(request)
+            move: move, repo: repo, path: path, to: target.removingPercentEncoding ?? target, dryRun: dry, request: artifactRequest(request, context)
         )
         let verb = move ? "moving" : "copying"
         let done = move ? "moved" : "copied"

@@ -6,7 +6,7 @@ import WardenCore
 /// The artifact repositories' HTTP dialect under `/artifactory` (the subset in docs/artifact-api.md): repository
 /// configuration, deploy/download/delete with checksums, matrix properties and ranges, the storage, copy, move and
 /// AQL search APIs. It parses, asks `ArtifactService`, and renders; errors are `{"errors":[{status, message}]}`.
-struct ArtifactAPI<Context: RequestContext>: Sendable {
+struct ArtifactAPI<Context: CallerRequestContext>: Sendable {
     let service: ArtifactService
     let auth: RequestAuthenticator
     let fileIO = FileIO()
@@ -17,38 +17,40 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
             Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "OK")))
         }
         group.get("api/v1/system/readiness") { _, _ in Response.json(["code": "OK"]) }
+        // Everything else knows its caller (or that there is none: anonymous reads) before its handler runs.
+        let callers = group.group().add(middleware: OptionalCallerMiddleware<Context>(auth: auth))
         for method in [HTTPRequest.Method.get, .post] {
-            group.on("api/v2/security/permissions", method: method) { request, _ in try await permissionTargets(request, name: nil) }
-            group.on("api/security/groups", method: method) { request, _ in try await groups(request, name: nil) }
-            group.on("api/repositories", method: method) { request, _ in try await repositories(request, key: nil) }
+            callers.on("api/v2/security/permissions", method: method) { request, context in try await permissionTargets(request, context, name: nil) }
+            callers.on("api/security/groups", method: method) { request, context in try await groups(request, context, name: nil) }
+            callers.on("api/repositories", method: method) { request, context in try await repositories(request, context, key: nil) }
         }
         for method in [HTTPRequest.Method.get, .put, .post, .delete] {
-            group.on("api/v2/security/permissions/{name}", method: method) { request, context in
-                try await permissionTargets(request, name: try Self.parameter("name", of: context))
+            callers.on("api/v2/security/permissions/{name}", method: method) { request, context in
+                try await permissionTargets(request, context, name: try Self.parameter("name", of: context))
             }
-            group.on("api/security/groups/{name}", method: method) { request, context in
-                try await groups(request, name: try Self.parameter("name", of: context))
+            callers.on("api/security/groups/{name}", method: method) { request, context in
+                try await groups(request, context, name: try Self.parameter("name", of: context))
             }
-            group.on("api/repositories/{key}", method: method) { request, context in
-                try await repositories(request, key: try Self.parameter("key", of: context))
+            callers.on("api/repositories/{key}", method: method) { request, context in
+                try await repositories(request, context, key: try Self.parameter("key", of: context))
             }
         }
-        group.get("api/storageinfo") { request, _ in try await storageInfo(request) }
-        group.post("api/search/aql") { request, _ in
+        callers.get("api/storageinfo") { request, context in try await storageInfo(request, context) }
+        callers.post("api/search/aql") { request, context in
             let text = try await JSONBody.text(request, limit: 1 << 20)
-            let result = try await service.search(aql: text, for: try await principal(request))
+            let result = try await service.search(aql: text, for: context.caller)
             return Response(
                 status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: result.json)))
         }
         // `**`: an artifact's path holds slashes; it is read from the request's path (percent-decoded, matrix
         // parameters split off), not from the router's raw catch-all.
         for method in [HTTPRequest.Method.get, .put, .delete] {
-            group.on("api/storage/{repo}", method: method) { request, _ in try await storage(request, at: 3) }
-            group.on("api/storage/{repo}/**", method: method) { request, _ in try await storage(request, at: 3) }
+            callers.on("api/storage/{repo}", method: method) { request, context in try await storage(request, context, at: 3) }
+            callers.on("api/storage/{repo}/**", method: method) { request, context in try await storage(request, context, at: 3) }
         }
         for verb in ["copy", "move"] {
-            group.post("api/\(verb)/{repo}") { request, _ in try await transfer(request, move: verb == "move", at: 3) }
-            group.post("api/\(verb)/{repo}/**") { request, _ in try await transfer(request, move: verb == "move", at: 3) }
+            callers.post("api/\(verb)/{repo}") { request, context in try await transfer(request, context, move: verb == "move", at: 3) }
+            callers.post("api/\(verb)/{repo}/**") { request, context in try await transfer(request, context, move: verb == "move", at: 3) }
         }
         // Any other API path is an unknown API, not a repository named `api`.
         for method in [HTTPRequest.Method.get, .head, .put, .post, .delete] {
@@ -57,8 +59,8 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
             }
         }
         for method in [HTTPRequest.Method.get, .head, .put, .post, .delete] {
-            group.on("{repo}", method: method) { request, context in try await artifact(request, context: context) }
-            group.on("{repo}/**", method: method) { request, context in try await artifact(request, context: context) }
+            callers.on("{repo}", method: method) { request, context in try await artifact(request, context: context) }
+            callers.on("{repo}/**", method: method) { request, context in try await artifact(request, context: context) }
         }
     }
 
@@ -68,10 +70,10 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
         switch request.method {
         case .get, .head: return try await download(request, context: context, repo: repo, path: path)
         case .put:
-            if request.uri.path.hasSuffix("/") { return try await createFolder(request, repo: repo, path: path) }
-            return try await deploy(request, repo: repo, path: path, properties: properties)
+            if request.uri.path.hasSuffix("/") { return try await createFolder(request, context, repo: repo, path: path) }
+            return try await deploy(request, context, repo: repo, path: path, properties: properties)
         case .delete:
-            try await service.delete(repo: repo, path: path, request: try await artifactRequest(request))
+            try await service.delete(repo: repo, path: path, request: artifactRequest(request, context))
             return Response(status: .noContent)
         default:
             throw WardenError(.badRequest, "\(request.method) is not an operation on \(repo)/\(path)")
@@ -157,17 +159,9 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
         }
     }
 
-    func principal(_ request: Request) async throws -> Principal? {
-        if let key = request.headers[.xJFrogArtApi], !key.isEmpty {
-            return try await auth.authenticator.principal(forToken: key)
-        }
-        guard request.headers[.authorization] != nil else { return nil }
-        return try await auth.principal(for: request)
-    }
-
-    func artifactRequest(_ request: Request) async throws -> ArtifactRequest {
+    func artifactRequest(_ request: Request, _ context: Context) -> ArtifactRequest {
         ArtifactRequest(
-            principal: try await principal(request), headers: request.headers.map { ($0.name.rawName, $0.value) },
+            principal: context.caller, headers: request.headers.map { ($0.name.rawName, $0.value) },
             clientAddress: request.headers[.xForwardedFor] ?? "127.0.0.1")
     }
 
@@ -177,8 +171,8 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
 
     // MARK: Repositories
 
-    func repositories(_ request: Request, key: String?) async throws -> Response {
-        let principal = try await principal(request)
+    func repositories(_ request: Request, _ context: Context, key: String?) async throws -> Response {
+        let principal = context.caller
         guard let key else {
             guard request.method == .get else { throw WardenError(.badRequest, "\(request.method) needs a repository key in the path") }
             let list = try await service.repositories(for: principal)
@@ -231,8 +225,8 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
         ]
     }
 
-    func storageInfo(_ request: Request) async throws -> Response {
-        let caller = try await principal(request)
+    func storageInfo(_ request: Request, _ context: Context) async throws -> Response {
+        let caller = context.caller
         let summaries = try await service.summaries(for: caller)
         let files = summaries.reduce(Int64(0)) { $0 + $1.files }
         let artifactsSize = summaries.reduce(Int64(0)) { $0 + $1.usedBytes }
@@ -257,7 +251,7 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
 
     // MARK: Content
 
-    func deploy(_ request: Request, repo: String, path: String, properties: ArtifactProperties) async throws -> Response {
+    func deploy(_ request: Request, _ context: Context, repo: String, path: String, properties: ArtifactProperties) async throws -> Response {
         let headers = request.headers
         let expected = ExpectedChecksums(
             sha256: headers[.xChecksumSha256], sha1: headers[.xChecksumSha1],
@@ -269,7 +263,7 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
         }
         let ticket = try await service.beginUpload(
             repo: repo, path: path, properties: properties, expected: expected, contentLength: contentLength,
-            request: try await artifactRequest(request))
+            request: artifactRequest(request, context))
         let blob = try service.blobs.stage()
         do {
             for try await buffer in request.body {
@@ -290,8 +284,8 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
             ], status: .created)
     }
 
-    func createFolder(_ request: Request, repo: String, path: String) async throws -> Response {
-        let item = try await service.createFolder(repo: repo, path: path, request: try await artifactRequest(request))
+    func createFolder(_ request: Request, _ context: Context, repo: String, path: String) async throws -> Response {
+        let item = try await service.createFolder(repo: repo, path: path, request: artifactRequest(request, context))
         let base = baseURL(request)
         return Response.json(
             [
@@ -302,7 +296,7 @@ struct ArtifactAPI<Context: RequestContext>: Sendable {
 
     func download(_ request: Request, context: Context, repo: String, path: String) async throws -> Response {
         let headOnly = request.method == .head
-        switch try await service.download(repo: repo, path: path, headOnly: headOnly, request: try await artifactRequest(request)) {
+        switch try await service.download(repo: repo, path: path, headOnly: headOnly, request: artifactRequest(request, context)) {
         case .folder(let folder, let children):
             let title = "Index of \(folder.repo)/\(folder.path)"
             var html = "<!DOCTYPE html><html><head><title>\(Self.escape(title))</title></head><body><h1>\(Self.escape(title))</h1><pre>"

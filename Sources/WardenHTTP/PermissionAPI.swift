@@ -7,8 +7,8 @@ import WardenCore
 extension ArtifactAPI {
     var permissions: PermissionService { service.permissions }
 
-    func permissionTargets(_ request: Request, name: String?) async throws -> Response {
-        let principal = try await principal(request)
+    func permissionTargets(_ request: Request, _ context: Context, name: String?) async throws -> Response {
+        let principal = context.caller
         switch (request.method, name) {
         case (.get, nil):
             return Response.json(
@@ -79,8 +79,8 @@ extension ArtifactAPI {
         ]
     }
 
-    func groups(_ request: Request, name: String?) async throws -> Response {
-        let principal = try await principal(request)
+    func groups(_ request: Request, _ context: Context, name: String?) async throws -> Response {
+        let principal = context.caller
         switch (request.method, name) {
         case (.get, nil):
             return Response.json(

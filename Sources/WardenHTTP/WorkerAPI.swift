@@ -5,7 +5,7 @@ import RunModel
 
 /// The worker service dialect (spec §1–§8): `/worker/api/v1/...` and the v2 forms. It parses, calls the core,
 /// and renders the answer in the shapes the commercial service's clients expect.
-struct WorkerAPI<Context: RequestContext>: Sendable {
+struct WorkerAPI<Context: CallerRequestContext>: Sendable {
     let service: WorkerService
     let events: EventDispatcher
     let tokens: TokenService
@@ -17,44 +17,44 @@ struct WorkerAPI<Context: RequestContext>: Sendable {
         let api = router.group("worker/api").add(middleware: WorkerErrorMiddleware<Context>())
         api.get("v1/system/liveness") { _, _ in Response.json(["code": "OK"]) }
         api.get("v1/system/readiness") { _, _ in try await readiness() }
-        api.get("v1/options") { request, _ in
-            _ = try await auth.principal(for: request)
-            return Response.json(Self.options)
-        }
-        api.get("v1/system/actions") { request, _ in try await actionNames(request) }
-        api.get("v1/actions") { request, _ in try await actionNames(request) }
-        api.get("v2/actions") { request, _ in
-            _ = try await auth.principal(for: request)
-            return Response.json(WorkerAction.all.map(ActionCatalog.metadata))
-        }
-        api.get("v1/workers") { request, _ in try await list(request) }
-        api.get("v1/workers/{key}") { request, context in
-            let principal = try await auth.principal(for: request)
+        // Every other route needs credentials: the caller is found once, before the handler.
+        let callers = api.group().add(middleware: CallerMiddleware<Context>(auth: auth))
+        callers.get("v1/options") { _, _ in Response.json(Self.options) }
+        callers.get("v1/system/actions") { _, _ in Response.json(WorkerAction.all.map(\.name)) }
+        callers.get("v1/actions") { _, _ in Response.json(WorkerAction.all.map(\.name)) }
+        callers.get("v2/actions") { _, _ in Response.json(WorkerAction.all.map(ActionCatalog.metadata)) }
+        callers.get("v1/workers") { request, context in try await list(request, caller: try context.requireCaller()) }
+        callers.get("v1/workers/{key}") { request, context in
+            let principal = try context.requireCaller()
             let view = try await service.get(key: try context.parameters.require("key"), by: principal)
             return Response.json(Self.render(view))
         }
         for version in ["v1", "v2"] {
-            api.post("\(version)/workers") { request, _ in
-                let principal = try await auth.principal(for: request)
+            callers.post("\(version)/workers") { request, context in
+                let principal = try context.requireCaller()
                 let view = try await service.create(try Self.draft(try await JSONBody.read(request)), by: principal)
                 return Response.json(Self.render(view), status: .created)
             }
-            api.put("\(version)/workers") { request, _ in
-                let principal = try await auth.principal(for: request)
+            callers.put("\(version)/workers") { request, context in
+                let principal = try context.requireCaller()
                 try await service.update(try Self.draft(try await JSONBody.read(request)), by: principal)
                 return Response(status: .noContent)
             }
         }
-        api.delete("v1/workers/{key}") { request, context in
-            let principal = try await auth.principal(for: request)
+        callers.delete("v1/workers/{key}") { request, context in
+            let principal = try context.requireCaller()
             try await service.delete(key: try context.parameters.require("key"), by: principal)
             return Response(status: .noContent)
         }
-        api.post("v1/test") { request, _ in try await test(request, key: nil) }
-        api.post("v1/test/{key}") { request, context in try await test(request, key: try context.parameters.require("key")) }
-        api.post("v2/test/{key}") { request, context in try await test(request, key: try context.parameters.require("key")) }
-        api.post("v1/execute/{key}") { request, context in
-            let principal = try await auth.principal(for: request)
+        callers.post("v1/test") { request, context in try await test(request, key: nil, caller: try context.requireCaller()) }
+        callers.post("v1/test/{key}") { request, context in
+            try await test(request, key: try context.parameters.require("key"), caller: try context.requireCaller())
+        }
+        callers.post("v2/test/{key}") { request, context in
+            try await test(request, key: try context.parameters.require("key"), caller: try context.requireCaller())
+        }
+        callers.post("v1/execute/{key}") { request, context in
+            let principal = try context.requireCaller()
             let text = try await JSONBody.text(request, limit: 2 << 20)
             var dataJSON = ""
             if !text.allSatisfy(\.isWhitespace) {
@@ -66,17 +66,17 @@ struct WorkerAPI<Context: RequestContext>: Sendable {
             let result = try await events.execute(key: try context.parameters.require("key"), dataJSON: dataJSON, by: principal)
             return Response.json(ExecuteAnswer.json(result))
         }
-        api.post("v1/rerun/{key}") { request, context in
-            let principal = try await auth.principal(for: request)
+        callers.post("v1/rerun/{key}") { request, context in
+            let principal = try context.requireCaller()
             let body = try await JSONBody.read(request)
             guard let entryID = try body.string("historyEntryId") else { throw WardenError.invalid("historyEntryId", "is required") }
-            let force = try Self.flag(request.uri.queryParameters.get("forceRecord"), "forceRecord") ?? false
+            let force = try QueryValue.flag(request.uri.queryParameters.get("forceRecord"), "forceRecord") ?? false
             let (action, result) = try await events.rerun(
                 key: try context.parameters.require("key"), historyEntryID: entryID, forceRecord: force, by: principal)
             return Response.json(TestRunEnvelope.json(action: action, result: result))
         }
-        api.post("v1/tokens") { request, _ in
-            let principal = try await auth.principal(for: request)
+        callers.post("v1/tokens") { request, context in
+            let principal = try context.requireCaller()
             let body = try await JSONBody.read(request)
             guard let name = try body.string("name") else { throw WardenError.invalid("name", "is required") }
             var expires: Int?
@@ -93,22 +93,23 @@ struct WorkerAPI<Context: RequestContext>: Sendable {
             rendered["token"] = value
             return Response.json(rendered, status: .created)
         }
-        api.get("v1/tokens") { request, _ in
-            let principal = try await auth.principal(for: request)
+        callers.get("v1/tokens") { request, context in
+            let principal = try context.requireCaller()
             return Response.json(["tokens": try await tokens.list(by: principal).map(Self.render)])
         }
-        api.delete("v1/tokens/{id}") { request, context in
-            let principal = try await auth.principal(for: request)
+        callers.delete("v1/tokens/{id}") { request, context in
+            let principal = try context.requireCaller()
             try await tokens.revoke(id: try context.parameters.require("id"), by: principal)
             return Response(status: .noContent)
         }
-        api.get("v1/execution_history") { request, _ in
-            let principal = try await auth.principal(for: request)
+        callers.get("v1/execution_history") { request, context in
+            let principal = try context.requireCaller()
             let parameters = request.uri.queryParameters
             let query = HistoryQuery(
                 workerKey: parameters.get("workerKey"), projectKey: parameters.get("projectKey"),
-                includeTestRuns: try Self.flag(parameters.get("showTestRun"), "showTestRun") ?? false,
-                limit: try Self.integer(parameters.get("limit"), "limit") ?? 100, offset: try Self.integer(parameters.get("offset"), "offset") ?? 0)
+                includeTestRuns: try QueryValue.flag(parameters.get("showTestRun"), "showTestRun") ?? false,
+                limit: try QueryValue.integer(parameters.get("limit"), "limit") ?? 100,
+                offset: try QueryValue.integer(parameters.get("offset"), "offset") ?? 0)
             let entries = try await service.history(query, by: principal)
             return Response.json(entries.map(Self.render))
         }
@@ -126,26 +127,19 @@ struct WorkerAPI<Context: RequestContext>: Sendable {
         return Response.json(["code": "OK"])
     }
 
-    func actionNames(_ request: Request) async throws -> Response {
-        _ = try await auth.principal(for: request)
-        return Response.json(WorkerAction.all.map(\.name))
-    }
-
-    func list(_ request: Request) async throws -> Response {
-        let principal = try await auth.principal(for: request)
+    func list(_ request: Request, caller principal: Principal) async throws -> Response {
         let parameters = request.uri.queryParameters
         let views = try await service.list(
             action: parameters.get("action").flatMap { $0.isEmpty ? nil : $0 }, projectKey: parameters.get("projectKey"), by: principal)
-        if try Self.flag(parameters.get("keysOnly"), "keysOnly") == true { return Response.json(["keys": views.map(\.worker.key)]) }
+        if try QueryValue.flag(parameters.get("keysOnly"), "keysOnly") == true { return Response.json(["keys": views.map(\.worker.key)]) }
         return Response.json(["workers": views.map(Self.render)])
     }
 
-    func test(_ request: Request, key: String?) async throws -> Response {
-        let principal = try await auth.principal(for: request)
+    func test(_ request: Request, key: String?, caller principal: Principal) async throws -> Response {
         let body = try await JSONBody.read(request)
         guard let code = try body.string("code") else { throw WardenError.invalid("code", "is required") }
         guard let action = try Self.actionName(body) else { throw WardenError.invalid("action", "is required") }
-        let debug = try Self.flag(request.uri.queryParameters.get("debug"), "debug") ?? false
+        let debug = try QueryValue.flag(request.uri.queryParameters.get("debug"), "debug") ?? false
         let staged = try body.objects("stagedSecrets").map { try $0.map(Self.secretItem) }
         let (workerAction, result) = try await service.test(
             key: key, code: code, actionName: action, dataJSON: body.json("data"), stagedSecrets: staged, debug: debug, by: principal)
@@ -215,18 +209,6 @@ struct WorkerAPI<Context: RequestContext>: Sendable {
     static func secretItem(_ item: JSONBody) throws -> SecretItem {
         guard let key = try item.string("key") else { throw WardenError.invalid(item.name("key"), "is required") }
         return SecretItem(key: key, value: try item.string("value"), markedForRemoval: try item.bool("markedForRemoval") ?? false)
-    }
-
-    static func flag(_ value: String?, _ name: String) throws -> Bool? {
-        guard let value, !value.isEmpty else { return nil }
-        guard let flag = Bool(value.lowercased()) else { throw WardenError.invalid(name, "must be true or false, got '\(value)'") }
-        return flag
-    }
-
-    static func integer(_ value: String?, _ name: String) throws -> Int? {
-        guard let value, !value.isEmpty else { return nil }
-        guard let number = Int(value) else { throw WardenError.invalid(name, "must be a whole number, got '\(value)'") }
-        return number
     }
 
     // MARK: Rendering
