@@ -137,26 +137,18 @@ struct TenantAPI<Context: RequestContext>: Sendable {
         on(api, .get, "badge", count: 1) { request, tenant, rest in
             return try await badge(request, tenant)
         }
-        // `**`: the key of a project whose name keeps its slashes, ending `.pub`.
-        on(api, .get, "key/**", count: 2, catchAll: true) { request, tenant, rest in
-            let joined = rest.dropFirst().joined(separator: "/")
-            guard joined.hasSuffix(".pub") else { throw WardenError(.notFound, "no such key: \(joined)") }
-            let project = try await service.project(String(joined.dropLast(4)), in: tenant)
-            let text =
-                rest[0] == "key"
-                ? try await service.projectPublicKey(project)
-                : try await service.sshPublicKey(owner: "project:\(project.id)", comment: "project-\(project.pathWithNamespace)")
-            return Self.text(text)
-        }
-        on(api, .get, "project-ssh-key/**", count: 2, catchAll: true) { request, tenant, rest in
-            let joined = rest.dropFirst().joined(separator: "/")
-            guard joined.hasSuffix(".pub") else { throw WardenError(.notFound, "no such key: \(joined)") }
-            let project = try await service.project(String(joined.dropLast(4)), in: tenant)
-            let text =
-                rest[0] == "key"
-                ? try await service.projectPublicKey(project)
-                : try await service.sshPublicKey(owner: "project:\(project.id)", comment: "project-\(project.pathWithNamespace)")
-            return Self.text(text)
+        // `**`: the key of a project whose name keeps its slashes, ending `.pub`: its secrets' key, or its SSH key.
+        for kind in ["key", "project-ssh-key"] {
+            on(api, .get, "\(kind)/**", count: 2, catchAll: true) { request, tenant, rest in
+                let joined = rest.dropFirst().joined(separator: "/")
+                guard joined.hasSuffix(".pub") else { throw WardenError(.notFound, "no such key: \(joined)") }
+                let project = try await service.project(String(joined.dropLast(4)), in: tenant)
+                let text =
+                    kind == "key"
+                    ? try await service.projectPublicKey(project)
+                    : try await service.sshPublicKey(owner: "project:\(project.id)", comment: "project-\(project.pathWithNamespace)")
+                return Self.text(text)
+            }
         }
         on(api, .get, "tenant-ssh-key/ssh.pub", count: 2) { request, tenant, rest in
             return Self.text(try await service.sshPublicKey(owner: "tenant:\(tenant.id)", comment: "tenant-\(tenant.name)"))
