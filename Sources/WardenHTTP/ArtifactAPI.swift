@@ -26,13 +26,13 @@ struct ArtifactAPI<Context: CallerRequestContext>: Sendable {
         }
         for method in [HTTPRequest.Method.get, .put, .post, .delete] {
             callers.on("api/v2/security/permissions/{name}", method: method) { request, context in
-                try await permissionTargets(request, context, name: try Self.parameter("name", of: context))
+                try await permissionTargets(request, context, name: try context.parameters.requireDecoded("name"))
             }
             callers.on("api/security/groups/{name}", method: method) { request, context in
-                try await groups(request, context, name: try Self.parameter("name", of: context))
+                try await groups(request, context, name: try context.parameters.requireDecoded("name"))
             }
             callers.on("api/repositories/{key}", method: method) { request, context in
-                try await repositories(request, context, key: try Self.parameter("key", of: context))
+                try await repositories(request, context, key: try context.parameters.requireDecoded("key"))
             }
         }
         callers.get("api/storageinfo") { request, context in try await storageInfo(request, context) }
@@ -80,16 +80,10 @@ struct ArtifactAPI<Context: CallerRequestContext>: Sendable {
         }
     }
 
-    /// A path parameter, percent-decoded (the router hands over the raw segment).
-    static func parameter(_ name: String, of context: Context) throws -> String {
-        let raw = try context.parameters.require(name)
-        return raw.removingPercentEncoding ?? raw
-    }
-
     /// The repository at segment `index` of `/artifactory/...` and the path after it (storage, copy and move name
     /// plain paths, without matrix properties).
     static func repositoryPath(_ request: Request, at index: Int) throws -> (repo: String, path: String) {
-        let segments = Self.segments(of: request.uri.path)
+        let segments = RequestPath.segments(of: request.uri.path)
         guard segments.count > index else { throw WardenError(.notFound, "no repository in \(request.uri.path)") }
         return (segments[index], segments.dropFirst(index + 1).joined(separator: "/"))
     }
@@ -97,7 +91,7 @@ struct ArtifactAPI<Context: CallerRequestContext>: Sendable {
     /// The repository and the artifact path that start at segment `index` of `/artifactory/...`, with the matrix
     /// properties (`;name=value`) of every segment.
     static func artifactPath(_ request: Request, at index: Int) -> (repo: String, path: String, properties: ArtifactProperties) {
-        let segments = Self.segments(of: request.uri.path)
+        let segments = RequestPath.segments(of: request.uri.path)
         let (repo, _) = Self.matrix(segments.count > index ? segments[index] : "")
         var pathSegments: [String] = []
         var properties: ArtifactProperties = [:]
@@ -120,11 +114,6 @@ struct ArtifactAPI<Context: CallerRequestContext>: Sendable {
     }
 
     // MARK: Parsing helpers
-
-    /// Percent-decoded path segments of `/artifactory/...`.
-    static func segments(of path: String) -> [String] {
-        path.split(separator: "/", omittingEmptySubsequences: true).map { String($0).removingPercentEncoding ?? String($0) }
-    }
 
     /// `name;k=v;k2=v2,v3` → the name and its matrix properties.
     static func matrix(_ segment: String) -> (String, ArtifactProperties) {

@@ -138,8 +138,7 @@ struct RunnersV4API<Context: RequestContext>: Sendable {
 
     /// A project or group named by number or by URL-encoded path.
     static func reference(_ context: Context, _ name: String) throws -> String {
-        let raw = try context.parameters.require(name)
-        return raw.removingPercentEncoding ?? raw
+        try context.parameters.requireDecoded(name)
     }
 
     static func id(_ context: Context) throws -> Int64 {

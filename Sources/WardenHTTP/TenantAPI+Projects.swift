@@ -124,7 +124,7 @@ extension TenantAPI {
     /// `/logs/<tenant>/<build uuid>/job-output.txt` (the build's stage of the run log) and
     /// `/logs/<tenant>/<build uuid>/zuul-info/inventory.yaml`.
     func buildLog(_ request: Request) async throws -> Response {
-        let segments = request.uri.path.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
+        let segments = RequestPath.segments(of: request.uri.path)
         guard segments.count >= 4 else { throw WardenError(.notFound, "no such log") }
         let tenant = try await service.tenant(segments[1])
         let build = try await service.build(uuid: segments[2], of: tenant, for: await reader(request, tenant))

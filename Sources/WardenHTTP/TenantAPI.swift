@@ -79,7 +79,7 @@ struct TenantAPI<Context: RequestContext>: Sendable {
     /// that many for a catch-all); the handlers index `rest` within it.
     func registerTenantRoutes(on api: RouterGroup<Context>) {
         api.get("tenant/{tenant}/info") { request, context in
-            Response.json(["info": info(request, tenant: try Self.tenantName(context))])
+            Response.json(["info": info(request, tenant: try context.parameters.requireDecoded("tenant"))])
         }
         on(api, .get, "projects", count: 1) { request, tenant, rest in
             return Response.json(try await service.projects(of: tenant).map(Self.render))
@@ -245,24 +245,14 @@ struct TenantAPI<Context: RequestContext>: Sendable {
         _ handler: @escaping @Sendable (Request, CITenant, [String]) async throws -> Response
     ) {
         api.on(RouterPath(stringLiteral: "tenant/{tenant}/\(path)"), method: method) { request, context in
-            let tenant = try await service.tenant(try Self.tenantName(context))
-            let rest = Array(Self.segments(of: request.uri.path).dropFirst(3))
+            let tenant = try await service.tenant(try context.parameters.requireDecoded("tenant"))
+            let rest = Array(RequestPath.segments(of: request.uri.path).dropFirst(3))
             // The router's segments may be empty ones (`//`) that these, percent-decoded, omit.
             guard catchAll ? rest.count >= count : rest.count == count else {
                 throw WardenError(.notFound, "no such resource: \(request.method) \(request.uri.path)")
             }
             return try await handler(request, tenant, rest)
         }
-    }
-
-    static func tenantName(_ context: Context) throws -> String {
-        let raw = try context.parameters.require("tenant")
-        return raw.removingPercentEncoding ?? raw
-    }
-
-    /// Percent-decoded, non-empty path segments.
-    static func segments(of path: String) -> [String] {
-        path.split(separator: "/", omittingEmptySubsequences: true).map { String($0).removingPercentEncoding ?? String($0) }
     }
 
 }
