@@ -5,19 +5,21 @@ import WardenCore
 
 /// The agents API (seed 001, docs/agents-api.md): runners per project (`/project/{owner}/{project}/runners`) and per
 /// company (`/company/{company}/runners`), by UUID, as HAL pages. `Authorization: token <t>`.
-struct AgentsAPI<Context: RequestContext>: Sendable {
+struct AgentsAPI<Context: CallerRequestContext>: Sendable {
     let service: RunnerService
     let auth: RequestAuthenticator
 
     func register(on router: Router<Context>) {
-        let project = router.group("project/{owner}/{project}/runners").add(middleware: AgentsErrorMiddleware<Context>())
-        let company = router.group("company/{company}/runners").add(middleware: AgentsErrorMiddleware<Context>())
+        // Every route needs credentials: the caller is found once, before the handler.
+        let callers = CallerMiddleware<Context>(auth: auth, credentials: .tokenScheme)
+        let project = router.group("project/{owner}/{project}/runners").add(middleware: AgentsErrorMiddleware<Context>()).add(middleware: callers)
+        let company = router.group("company/{company}/runners").add(middleware: AgentsErrorMiddleware<Context>()).add(middleware: callers)
         for (group, resolve) in [(project, projectScope), (company, companyScope)]
             as [(RouterGroup<Context>, @Sendable (Context) async throws -> RunnerScope)]
         {
             group.get("registration-info") { request, context in
                 let scope = try await resolve(context)
-                let token = try await service.registrationToken(for: scope, by: try await principal(request))
+                let token = try await service.registrationToken(for: scope, by: try context.requireCaller())
                 let id: Int64 =
                     switch scope {
                     case .project(let id), .group(let id): id
@@ -28,30 +30,30 @@ struct AgentsAPI<Context: RequestContext>: Sendable {
                 ])
             }
             group.get { request, context in
-                let runners = try await service.runners(of: try await resolve(context), by: try await principal(request))
-                return try Self.page(runners.map(Self.render), key: "restPipelineRunnerModelList", request)
+                let runners = try await service.runners(of: try await resolve(context), by: try context.requireCaller())
+                return try Self.page(runners.map(AgentRunnerBody.init), key: .runners, request)
             }
             group.get("all/jobs") { request, context in
-                let runners = try await service.runners(of: try await resolve(context), by: try await principal(request))
+                let runners = try await service.runners(of: try await resolve(context), by: try context.requireCaller())
                 let jobs = try await service.jobs(of: runners, status: try Self.jobStatus(request))
-                return try Self.page(jobs.map(Self.render), key: "restPipelineJobModelList", request)
+                return try Self.page(jobs.map(AgentJobBody.init), key: .jobs, request)
             }
             group.get("{uuid}") { request, context in
                 let runner = try await service.runner(
-                    uuid: try context.parameters.require("uuid"), of: try await resolve(context), by: try await principal(request))
-                return Response.json(Self.render(runner))
+                    uuid: try context.parameters.require("uuid"), of: try await resolve(context), by: try context.requireCaller())
+                return try Response.json(encoding: AgentRunnerBody(runner))
             }
             group.get("{uuid}/jobs") { request, context in
                 let runner = try await service.runner(
-                    uuid: try context.parameters.require("uuid"), of: try await resolve(context), by: try await principal(request))
+                    uuid: try context.parameters.require("uuid"), of: try await resolve(context), by: try context.requireCaller())
                 let jobs = try await service.jobs(of: [runner], status: try Self.jobStatus(request))
-                return try Self.page(jobs.map(Self.render), key: "restPipelineJobModelList", request)
+                return try Self.page(jobs.map(AgentJobBody.init), key: .jobs, request)
             }
             group.post("{uuid}/shutdown") { request, context in
                 var fields = RunnerRegistration()
                 fields.active = false
                 _ = try await service.edit(
-                    uuid: try context.parameters.require("uuid"), of: try await resolve(context), fields, by: try await principal(request))
+                    uuid: try context.parameters.require("uuid"), of: try await resolve(context), fields, by: try context.requireCaller())
                 return Response(status: .ok)
             }
             group.post("{uuid}/edit") { request, context in
@@ -70,12 +72,12 @@ struct AgentsAPI<Context: RequestContext>: Sendable {
                     fields.maximumTimeout = Int(number)
                 }
                 let runner = try await service.edit(
-                    uuid: try context.parameters.require("uuid"), of: try await resolve(context), fields, by: try await principal(request))
-                return Response.json(Self.render(runner))
+                    uuid: try context.parameters.require("uuid"), of: try await resolve(context), fields, by: try context.requireCaller())
+                return try Response.json(encoding: AgentRunnerBody(runner))
             }
             group.delete("{uuid}") { request, context in
                 try await service.delete(
-                    uuid: try context.parameters.require("uuid"), of: try await resolve(context), by: try await principal(request))
+                    uuid: try context.parameters.require("uuid"), of: try await resolve(context), by: try context.requireCaller())
                 return Response(status: .ok)
             }
         }
@@ -90,17 +92,6 @@ struct AgentsAPI<Context: RequestContext>: Sendable {
         .group(try await service.group(try context.parameters.require("company")).id)
     }
 
-    /// `Authorization: token <t>` (Bearer is accepted too).
-    func principal(_ request: Request) async throws -> Principal {
-        guard let header = request.headers[.authorization], !header.isEmpty else {
-            throw WardenError(.unauthorized, "send Authorization: token <token>")
-        }
-        if header.lowercased().hasPrefix("token ") {
-            return try await auth.authenticator.principal(forToken: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces))
-        }
-        return try await auth.principal(for: request)
-    }
-
     static var jobStatuses: [String] { ["CREATED", "PENDING", "RUNNING", "SUCCESS", "FAILED", "CANCELED", "SKIPPED"] }
 
     static func jobStatus(_ request: Request) throws -> String? {
@@ -112,46 +103,150 @@ struct AgentsAPI<Context: RequestContext>: Sendable {
     }
 
     /// A HAL page: `{_embedded: {key: [...]}, page: {size, totalElements, totalPages, number}}`, 0-based `page`, `size`.
-    static func page(_ items: [[String: Any]], key: String, _ request: Request) throws -> Response {
+    static func page<Item: Encodable>(_ items: [Item], key: HALPage<Item>.Key, _ request: Request) throws -> Response {
         let parameters = request.uri.queryParameters
         let number = try QueryValue.integer(parameters.get("page"), "page") ?? 0
         let size = try QueryValue.integer(parameters.get("size"), "size") ?? 20
         guard number >= 0 else { throw WardenError.invalid("page", "must be 0 or more") }
         guard (1...2_000).contains(size) else { throw WardenError.invalid("size", "must be between 1 and 2000") }
         let slice = Array(items.dropFirst(Checked.pageStart(page: number, size: size, firstPage: 0)).prefix(size))
-        return Response.json([
-            "_embedded": [key: slice],
-            "page": ["size": size, "totalElements": items.count, "totalPages": (items.count + size - 1) / size, "number": number],
-        ])
+        return try Response.json(
+            encoding: HALPage(
+                embedded: [key: slice],
+                page: .init(size: size, totalElements: items.count, totalPages: (items.count + size - 1) / size, number: number)))
+    }
+}
+
+/// A HAL page of the agents API.
+struct HALPage<Item: Encodable>: Encodable {
+    /// The list's name in `_embedded`.
+    enum Key: String, Encodable, CodingKeyRepresentable {
+        case runners = "restPipelineRunnerModelList"
+        case jobs = "restPipelineJobModelList"
+    }
+    struct Page: Encodable {
+        var size: Int
+        var totalElements: Int
+        var totalPages: Int
+        var number: Int
     }
 
-    static func time(_ millis: Int64?) -> Any {
-        guard let millis else { return NSNull() }
-        return ISOTime.format(millis: millis)
-    }
+    var embedded: [Key: [Item]]
+    var page: Page
 
-    @Sendable static func render(_ runner: Runner) -> [String: Any] {
-        let (ownerType, ownerID): (String, Int64) =
+    enum CodingKeys: String, CodingKey {
+        case embedded = "_embedded"
+        case page
+    }
+}
+
+/// A runner as the agents API shows it; absent values are `null`.
+struct AgentRunnerBody: Encodable {
+    var id: String
+    var description: String
+    var connectedAt: String?
+    var active: Bool
+    var name: String?
+    var platform: String?
+    var architecture: String?
+    var ipAddress: String?
+    var tags: [String]
+    var ownerType: String
+    var ownerId: Int64
+    var runUntagged: Bool
+    var locked: Bool
+    var maxTimeoutInSec: Int?
+    var protected: Bool
+
+    init(_ runner: Runner) {
+        (ownerType, ownerId) =
             switch runner.scope {
             case .instance: ("GLOBAL", 0)
             case .group(let id): ("COMPANY", id)
             case .project(let id): ("PROJECT", id)
             }
-        return [
-            "id": runner.uuid, "description": runner.description, "connectedAt": time(runner.contactedAt), "active": runner.active,
-            "name": runner.name ?? NSNull(), "platform": runner.platform ?? NSNull(), "architecture": runner.architecture ?? NSNull(),
-            "ipAddress": runner.ipAddress ?? NSNull(), "tags": runner.tags, "ownerType": ownerType, "ownerId": ownerID,
-            "runUntagged": runner.runUntagged, "locked": runner.locked, "maxTimeoutInSec": runner.maximumTimeout ?? NSNull(),
-            "protected": runner.accessLevel == "ref_protected",
-        ]
+        id = runner.uuid
+        description = runner.description
+        connectedAt = runner.contactedAt.map { ISOTime.format(millis: $0) }
+        active = runner.active
+        name = runner.name
+        platform = runner.platform
+        architecture = runner.architecture
+        ipAddress = runner.ipAddress
+        tags = runner.tags
+        runUntagged = runner.runUntagged
+        locked = runner.locked
+        maxTimeoutInSec = runner.maximumTimeout
+        protected = runner.accessLevel == "ref_protected"
     }
 
-    @Sendable static func render(_ job: CIJob) -> [String: Any] {
-        [
-            "id": job.uuid, "localId": job.id, "finishedAt": time(job.finishedAt), "startedAt": time(job.startedAt), "name": job.name,
-            "stageName": job.stage, "tag": false, "ref": job.ref, "erasedAt": NSNull(), "artifactsExpireAt": NSNull(),
-            "status": job.status.uppercased(), "pipelineLocalId": job.runID,
-        ]
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(description, forKey: .description)
+        try container.encode(connectedAt, forKey: .connectedAt)
+        try container.encode(active, forKey: .active)
+        try container.encode(name, forKey: .name)
+        try container.encode(platform, forKey: .platform)
+        try container.encode(architecture, forKey: .architecture)
+        try container.encode(ipAddress, forKey: .ipAddress)
+        try container.encode(tags, forKey: .tags)
+        try container.encode(ownerType, forKey: .ownerType)
+        try container.encode(ownerId, forKey: .ownerId)
+        try container.encode(runUntagged, forKey: .runUntagged)
+        try container.encode(locked, forKey: .locked)
+        try container.encode(maxTimeoutInSec, forKey: .maxTimeoutInSec)
+        try container.encode(protected, forKey: .protected)
+    }
+
+    enum CodingKeys: CodingKey {
+        case id, description, connectedAt, active, name, platform, architecture, ipAddress, tags, ownerType, ownerId, runUntagged, locked
+        case maxTimeoutInSec, protected
+    }
+}
+
+/// A job as the agents API shows it; absent times are `null`.
+struct AgentJobBody: Encodable {
+    var id: String
+    var localId: Int64
+    var finishedAt: String?
+    var startedAt: String?
+    var name: String
+    var stageName: String
+    var ref: String
+    var status: String
+    var pipelineLocalId: Int64
+
+    init(_ job: CIJob) {
+        id = job.uuid
+        localId = job.id
+        finishedAt = job.finishedAt.map { ISOTime.format(millis: $0) }
+        startedAt = job.startedAt.map { ISOTime.format(millis: $0) }
+        name = job.name
+        stageName = job.stage
+        ref = job.ref
+        status = job.status.uppercased()
+        pipelineLocalId = job.runID
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(localId, forKey: .localId)
+        try container.encode(finishedAt, forKey: .finishedAt)
+        try container.encode(startedAt, forKey: .startedAt)
+        try container.encode(name, forKey: .name)
+        try container.encode(stageName, forKey: .stageName)
+        try container.encode(false, forKey: .tag)
+        try container.encode(ref, forKey: .ref)
+        try container.encode(String?.none, forKey: .erasedAt)
+        try container.encode(String?.none, forKey: .artifactsExpireAt)
+        try container.encode(status, forKey: .status)
+        try container.encode(pipelineLocalId, forKey: .pipelineLocalId)
+    }
+
+    enum CodingKeys: CodingKey {
+        case id, localId, finishedAt, startedAt, name, stageName, tag, ref, erasedAt, artifactsExpireAt, status, pipelineLocalId
     }
 }
 

@@ -18,7 +18,7 @@ struct ArtifactAPI<Context: CallerRequestContext>: Sendable {
         }
         group.get("api/v1/system/readiness") { _, _ in Response.json(["code": "OK"]) }
         // Everything else knows its caller (or that there is none: anonymous reads) before its handler runs.
-        let callers = group.group().add(middleware: OptionalCallerMiddleware<Context>(auth: auth))
+        let callers = group.group().add(middleware: CallerMiddleware<Context>(auth: auth, credentials: .artifactKey))
         for method in [HTTPRequest.Method.get, .post] {
             callers.on("api/v2/security/permissions", method: method) { request, context in try await permissionTargets(request, context, name: nil) }
             callers.on("api/security/groups", method: method) { request, context in try await groups(request, context, name: nil) }

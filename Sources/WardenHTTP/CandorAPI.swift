@@ -5,7 +5,7 @@ import WardenCore
 
 /// The dashboard side of the Candor dialect (seed 002, docs/candor-api.md): triggers, run logs and archives, and the
 /// pipelines (created by an admin with `POST /api/pipelines`).
-struct CandorAPI<Context: RemoteAddressRequestContext>: Sendable {
+struct CandorAPI<Context: RemoteAddressRequestContext & CallerRequestContext>: Sendable {
     let service: PipelineService
     let artifacts: ArtifactService
     let users: DashboardUserService
@@ -16,6 +16,9 @@ struct CandorAPI<Context: RemoteAddressRequestContext>: Sendable {
 
     func register(on router: Router<Context>) {
         let routes = router.group().add(middleware: CandorErrorMiddleware<Context>())
+        // An admin's routes: the caller's token is found once, before the handler. The dashboard's reads take a
+        // session cookie, a token or nobody (`viewer`), so they stay outside.
+        let callers = routes.group().add(middleware: CallerMiddleware<Context>(auth: auth))
         routes.post("login") { request, context in
             let body = try await JSONBody.read(request)
             guard let username = try body.string("username"), !username.isEmpty else { throw WardenError.invalid("username", "is required") }
@@ -41,8 +44,8 @@ struct CandorAPI<Context: RemoteAddressRequestContext>: Sendable {
             }
             return Response.json(["id": user.id, "name": user.username])
         }
-        routes.post("api/users") { request, _ in
-            let principal = try await auth.principal(for: request)
+        callers.post("api/users") { request, context in
+            let principal = try context.requireCaller()
             let body = try await JSONBody.read(request)
             guard let username = try body.string("username") else { throw WardenError.invalid("username", "is required") }
             guard let password = try body.string("password") else { throw WardenError.invalid("password", "is required") }
@@ -68,8 +71,8 @@ struct CandorAPI<Context: RemoteAddressRequestContext>: Sendable {
             case .started(let run): return Response.json(["runId": run.id, "pipelineId": run.pipelineID, "status": run.status])
             }
         }
-        routes.post("api/pipelines") { request, _ in
-            let principal = try await auth.principal(for: request)
+        callers.post("api/pipelines") { request, context in
+            let principal = try context.requireCaller()
             let body = try await JSONBody.read(request)
             try Self.refuseUnknown(body.object, known: Self.pipelineFields, at: "")
             if let plan = body.object["plan"] as? [String: Any] { try Self.refuseUnknown(plan, known: ["stages", "archive"], at: "plan.") }

@@ -114,7 +114,7 @@ struct CollectingWriter: ResponseBodyWriter {
     mutating func write(_ buffer: ByteBuffer) async throws {
         try collector.reserve(buffer.readableBytes)
         var buffer = buffer
-        collector.buffer.withLock { $0.writeBuffer(&buffer) }
+        _ = collector.buffer.withLock { $0.writeBuffer(&buffer) }
     }
 
     consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}

@@ -6,15 +6,16 @@ import WardenCore
 /// GitLab-style Runners API v4 under `/api/v4` (docs/runners-v4-api.md): what python-gitlab and a GitLab runner send.
 /// Parameters are read from the query, a form body or a JSON body alike; errors are `{"message": …}` (validation:
 /// `{"message": {field: [reasons]}}`, a missing parameter: `{"error": "<param> is missing"}`).
-struct RunnersV4API<Context: RequestContext>: Sendable {
+struct RunnersV4API<Context: CallerRequestContext>: Sendable {
     let service: RunnerService
     let auth: RequestAuthenticator
 
     func register(on router: Router<Context>) {
         let api = router.group("api/v4").add(middleware: V4ErrorMiddleware<Context>())
-        api.get("user") { request, _ in
-            let principal = try await user(request)
-            return Response.json(Self.render(principal, request: request))
+        // A user's routes: the caller is found once, before the handler (the runner-token routes below take no user).
+        let users = api.group().add(middleware: CallerMiddleware<Context>(auth: auth, credentials: .privateToken))
+        users.get("user") { request, context in
+            Response.json(Self.render(try context.requireCaller(), request: request))
         }
         // Runner-token endpoints (no user).
         api.post("runners") { request, _ in
@@ -36,35 +37,35 @@ struct RunnersV4API<Context: RequestContext>: Sendable {
             try await service.unregister(token: try parameters.required("token"))
             return Response(status: .noContent)
         }
-        api.post("runners/reset_registration_token") { request, _ in
-            let token = try await service.resetRegistrationToken(for: .instance, by: try await user(request))
+        users.post("runners/reset_registration_token") { request, context in
+            let token = try await service.resetRegistrationToken(for: .instance, by: try context.requireCaller())
             return Response.json(["token": token, "token_expires_at": NSNull()], status: .created)
         }
         // User endpoints.
-        api.get("runners") { request, _ in try await list(request, all: false) }
-        api.get("runners/all") { request, _ in try await list(request, all: true) }
-        api.get("runners/{id}") { request, context in
-            let runner = try await service.runner(id: try Self.id(context), for: try await user(request))
+        users.get("runners") { request, context in try await list(request, all: false, caller: try context.requireCaller()) }
+        users.get("runners/all") { request, context in try await list(request, all: true, caller: try context.requireCaller()) }
+        users.get("runners/{id}") { request, context in
+            let runner = try await service.runner(id: try Self.id(context), for: try context.requireCaller())
             return Response.json(try await renderDetails(runner, request))
         }
-        api.put("runners/{id}") { request, context in
+        users.put("runners/{id}") { request, context in
             let parameters = try await V4Parameters.read(request)
-            let runner = try await service.update(id: try Self.id(context), try parameters.registration(), by: try await user(request))
+            let runner = try await service.update(id: try Self.id(context), try parameters.registration(), by: try context.requireCaller())
             return Response.json(try await renderDetails(runner, request))
         }
-        api.delete("runners/{id}") { request, context in
-            try await service.delete(id: try Self.id(context), by: try await user(request))
+        users.delete("runners/{id}") { request, context in
+            try await service.delete(id: try Self.id(context), by: try context.requireCaller())
             return Response(status: .noContent)
         }
-        api.get("runners/{id}/jobs") { request, context in
+        users.get("runners/{id}/jobs") { request, context in
             let parameters = try await V4Parameters.read(request)
             let order = try JobOrder(orderBy: parameters.string("order_by"), sort: parameters.string("sort"))
             let jobs = try await service.jobs(
-                runnerID: try Self.id(context), status: parameters.string("status"), order: order, by: try await user(request))
+                runnerID: try Self.id(context), status: parameters.string("status"), order: order, by: try context.requireCaller())
             let projects = try await service.projects()
             return try Self.page(jobs.map { Self.render($0, projects: projects, request: request) }, request, parameters)
         }
-        api.post("projects") { request, _ in
+        users.post("projects") { request, context in
             let parameters = try await V4Parameters.read(request)
             let name = parameters.string("name")
             guard let path = parameters.string("path") ?? name?.lowercased().replacingOccurrences(of: " ", with: "-") else {
@@ -72,69 +73,59 @@ struct RunnersV4API<Context: RequestContext>: Sendable {
             }
             let project = try await service.createProject(
                 path: path, name: name, groupID: try parameters.integer("namespace_id"), tenant: parameters.string("tenant"),
-                by: try await user(request))
+                by: try context.requireCaller())
             return Response.json(Self.render(project, request: request), status: .created)
         }
-        api.get("projects/{project}") { request, context in
-            _ = try await user(request)
+        users.get("projects/{project}") { request, context in
             let project = try await service.project(try Self.reference(context, "project"))
             return Response.json(Self.render(project, request: request))
         }
-        api.post("groups") { request, _ in
+        users.post("groups") { request, context in
             let parameters = try await V4Parameters.read(request)
             let name = try parameters.required("name")
-            let group = try await service.createGroup(path: parameters.string("path") ?? name, name: name, by: try await user(request))
+            let group = try await service.createGroup(path: parameters.string("path") ?? name, name: name, by: try context.requireCaller())
             return Response.json(Self.render(group, request: request), status: .created)
         }
-        api.get("groups/{group}") { request, context in
-            _ = try await user(request)
+        users.get("groups/{group}") { request, context in
             return Response.json(Self.render(try await service.group(try Self.reference(context, "group")), request: request))
         }
-        api.get("projects/{project}/runners") { request, context in
+        users.get("projects/{project}/runners") { request, context in
             let parameters = try await V4Parameters.read(request)
             let project = try await service.project(try Self.reference(context, "project"))
-            let runners = try await service.projectRunners(project, filter: try parameters.filter(), by: try await user(request))
+            let runners = try await service.projectRunners(project, filter: try parameters.filter(), by: try context.requireCaller())
             return try Self.page(runners.map { Self.render($0) }, request, parameters)
         }
-        api.post("projects/{project}/runners") { request, context in
+        users.post("projects/{project}/runners") { request, context in
             let parameters = try await V4Parameters.read(request)
             let project = try await service.project(try Self.reference(context, "project"))
             guard let runnerID = try parameters.integer("runner_id") else { throw V4Error.missing("runner_id") }
-            let runner = try await service.enable(runnerID: runnerID, on: project, by: try await user(request))
+            let runner = try await service.enable(runnerID: runnerID, on: project, by: try context.requireCaller())
             return Response.json(Self.render(runner), status: .created)
         }
-        api.delete("projects/{project}/runners/{id}") { request, context in
+        users.delete("projects/{project}/runners/{id}") { request, context in
             let project = try await service.project(try Self.reference(context, "project"))
-            _ = try await service.disable(runnerID: try Self.id(context), on: project, by: try await user(request))
+            _ = try await service.disable(runnerID: try Self.id(context), on: project, by: try context.requireCaller())
             return Response(status: .noContent)
         }
-        api.post("projects/{project}/runners/reset_registration_token") { request, context in
+        users.post("projects/{project}/runners/reset_registration_token") { request, context in
             let project = try await service.project(try Self.reference(context, "project"))
-            let token = try await service.resetRegistrationToken(for: .project(project.id), by: try await user(request))
+            let token = try await service.resetRegistrationToken(for: .project(project.id), by: try context.requireCaller())
             return Response.json(["token": token, "token_expires_at": NSNull()], status: .created)
         }
-        api.get("groups/{group}/runners") { request, context in
+        users.get("groups/{group}/runners") { request, context in
             let parameters = try await V4Parameters.read(request)
             let group = try await service.group(try Self.reference(context, "group"))
-            let runners = try await service.groupRunners(group, filter: try parameters.filter(), by: try await user(request))
+            let runners = try await service.groupRunners(group, filter: try parameters.filter(), by: try context.requireCaller())
             return try Self.page(runners.map { Self.render($0) }, request, parameters)
         }
-        api.post("groups/{group}/runners/reset_registration_token") { request, context in
+        users.post("groups/{group}/runners/reset_registration_token") { request, context in
             let group = try await service.group(try Self.reference(context, "group"))
-            let token = try await service.resetRegistrationToken(for: .group(group.id), by: try await user(request))
+            let token = try await service.resetRegistrationToken(for: .group(group.id), by: try context.requireCaller())
             return Response.json(["token": token, "token_expires_at": NSNull()], status: .created)
         }
     }
 
     // MARK: Helpers
-
-    /// `PRIVATE-TOKEN: <t>` or `Authorization: Bearer <t>`.
-    func user(_ request: Request) async throws -> Principal {
-        if let token = request.headers[.privateToken], !token.isEmpty {
-            return try await auth.authenticator.principal(forToken: token)
-        }
-        return try await auth.principal(for: request)
-    }
 
     /// A project or group named by number or by URL-encoded path.
     static func reference(_ context: Context, _ name: String) throws -> String {
@@ -147,9 +138,9 @@ struct RunnersV4API<Context: RequestContext>: Sendable {
         return id
     }
 
-    func list(_ request: Request, all: Bool) async throws -> Response {
+    func list(_ request: Request, all: Bool, caller: Principal) async throws -> Response {
         let parameters = try await V4Parameters.read(request)
-        let runners = try await service.runners(for: try await user(request), all: all, filter: try parameters.filter())
+        let runners = try await service.runners(for: caller, all: all, filter: try parameters.filter())
         return try Self.page(runners.map { Self.render($0) }, request, parameters)
     }
 

@@ -15,14 +15,15 @@ extension CallerRequestContext {
     }
 }
 
-/// Authenticates the request once, before its handler, and puts the caller in the context: the routes of a group
-/// behind it all need credentials (a refusal is the dialect's, through the error middleware outside this one).
+/// Authenticates the request once, before its handler, and puts the caller in the context. The dialect says
+/// which headers carry its credentials; a refusal is the dialect's, through the error middleware outside this one.
 struct CallerMiddleware<Context: CallerRequestContext>: RouterMiddleware {
     let auth: RequestAuthenticator
+    var credentials: RequestAuthenticator.Credentials = .authorization
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        context.caller = try await auth.principal(for: request)
+        context.caller = try await auth.caller(of: request, credentials)
         return try await next(request, context)
     }
 }
@@ -43,20 +44,4 @@ public struct WardenRequestContext: CallerRequestContext, RemoteAddressRequestCo
 
     /// The peer's IP address as text, or `""` when there is none.
     public var peerAddress: String { remoteAddress?.ipAddress ?? "" }
-}
-
-/// The artifact dialect's caller: its `X-JFrog-Art-Api` key, else its `Authorization`; none is an anonymous caller
-/// (what it may read is the core's to say), a wrong one is refused.
-struct OptionalCallerMiddleware<Context: CallerRequestContext>: RouterMiddleware {
-    let auth: RequestAuthenticator
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        var context = context
-        if let key = request.headers[.xJFrogArtApi], !key.isEmpty {
-            context.caller = try await auth.authenticator.principal(forToken: key)
-        } else if request.headers[.authorization] != nil {
-            context.caller = try await auth.principal(for: request)
-        }
-        return try await next(request, context)
-    }
 }

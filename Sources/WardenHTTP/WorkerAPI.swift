@@ -27,13 +27,13 @@ struct WorkerAPI<Context: CallerRequestContext>: Sendable {
         callers.get("v1/workers/{key}") { request, context in
             let principal = try context.requireCaller()
             let view = try await service.get(key: try context.parameters.require("key"), by: principal)
-            return Response.json(Self.render(view))
+            return try Response.json(encoding: WorkerBody(view))
         }
         for version in ["v1", "v2"] {
             callers.post("\(version)/workers") { request, context in
                 let principal = try context.requireCaller()
                 let view = try await service.create(try Self.draft(try await JSONBody.read(request)), by: principal)
-                return Response.json(Self.render(view), status: .created)
+                return try Response.json(encoding: WorkerBody(view), status: .created)
             }
             callers.put("\(version)/workers") { request, context in
                 let principal = try context.requireCaller()
@@ -89,13 +89,11 @@ struct WorkerAPI<Context: CallerRequestContext>: Sendable {
             let (record, value) = try await tokens.create(
                 name: name, scope: try body.string("scope") ?? "user", projectKey: try body.string("projectKey"), expiresInSeconds: expires,
                 by: principal)
-            var rendered = Self.render(record)
-            rendered["token"] = value
-            return Response.json(rendered, status: .created)
+            return try Response.json(encoding: TokenBody(record, value: value), status: .created)
         }
         callers.get("v1/tokens") { request, context in
             let principal = try context.requireCaller()
-            return Response.json(["tokens": try await tokens.list(by: principal).map(Self.render)])
+            return try Response.json(encoding: ["tokens": try await tokens.list(by: principal).map { TokenBody($0) }])
         }
         callers.delete("v1/tokens/{id}") { request, context in
             let principal = try context.requireCaller()
@@ -111,7 +109,7 @@ struct WorkerAPI<Context: CallerRequestContext>: Sendable {
                 limit: try QueryValue.integer(parameters.get("limit"), "limit") ?? 100,
                 offset: try QueryValue.integer(parameters.get("offset"), "offset") ?? 0)
             let entries = try await service.history(query, by: principal)
-            return Response.json(entries.map(Self.render))
+            return try Response.json(encoding: entries.map(HistoryEntryBody.init))
         }
     }
 
@@ -132,7 +130,7 @@ struct WorkerAPI<Context: CallerRequestContext>: Sendable {
         let views = try await service.list(
             action: parameters.get("action").flatMap { $0.isEmpty ? nil : $0 }, projectKey: parameters.get("projectKey"), by: principal)
         if try QueryValue.flag(parameters.get("keysOnly"), "keysOnly") == true { return Response.json(["keys": views.map(\.worker.key)]) }
-        return Response.json(["workers": views.map(Self.render)])
+        return try Response.json(encoding: ["workers": views.map(WorkerBody.init)])
     }
 
     func test(_ request: Request, key: String?, caller principal: Principal) async throws -> Response {
@@ -220,69 +218,6 @@ struct WorkerAPI<Context: CallerRequestContext>: Sendable {
                 "maxVersionDescriptionChars": 256,
             ],
             "isHistoryEnabled": true, "shouldEncodeSourceCodeInBase64": false,
-        ]
-    }
-
-    static func render(_ view: WorkerService.View) -> [String: Any] {
-        let worker = view.worker
-        var filter: [String: Any] = [:]
-        if let artifacts = worker.filterCriteria.artifactFilterCriteria {
-            filter["artifactFilterCriteria"] = [
-                "repoKeys": artifacts.repoKeys, "includePatterns": artifacts.includePatterns, "excludePatterns": artifacts.excludePatterns,
-                "anyLocal": artifacts.anyLocal, "anyRemote": artifacts.anyRemote, "anyFederated": artifacts.anyFederated,
-            ]
-        }
-        if let schedule = worker.filterCriteria.schedule { filter["schedule"] = ["cron": schedule.cron, "timezone": schedule.timezone] }
-        var object: [String: Any] = [
-            "key": worker.key, "description": worker.description, "enabled": worker.enabled, "debug": worker.debug,
-            "sourceCode": worker.sourceCode, "action": worker.action.name, "filterCriteria": filter,
-            "secrets": view.secretKeys.map { ["key": $0] }, "properties": worker.properties.map { ["key": $0.key, "value": $0.value] },
-            "shared": worker.shared, "projectKey": worker.projectKey,
-            "currentVersion": ["modifiedAt": worker.modifiedAt, "modifiedBy": worker.modifiedBy],
-        ]
-        if let access = worker.platformAccess {
-            object["platformAccess"] = ["repositories": access.repositories, "actions": access.actions.map(\.rawValue)]
-        }
-        if let version = worker.version {
-            var versionObject: [String: Any] = [:]
-            versionObject["versionNumber"] = version.versionNumber
-            versionObject["description"] = version.description
-            versionObject["commitSha"] = version.commitSha
-            object["version"] = versionObject
-        }
-        return object
-    }
-
-    static func render(_ token: TokenRecord) -> [String: Any] {
-        var object: [String: Any] = ["id": token.id, "name": token.name, "scope": token.scope.name, "createdAt": token.createdAt]
-        object["projectKey"] = token.scope.projectKey
-        object["expiresAt"] = token.expiresAt
-        return object
-    }
-
-    static func render(_ entry: HistoryEntry) -> [String: Any] {
-        func parse(_ json: String?) -> Any {
-            guard let json, !json.isEmpty else { return NSNull() }
-            return (try? JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed])) ?? json
-        }
-        var result: [String: Any] = [:]
-        if let error = entry.error {
-            result["error"] = error.jsonObject
-        } else {
-            result["result"] = parse(entry.resultJSON)
-        }
-        return [
-            "historyEntryId": entry.id, "traceId": entry.traceID, "workerKey": entry.workerKey, "workerType": entry.action,
-            "workerProjectKey": entry.projectKey, "executionPayload": parse(entry.payloadJSON), "executionStatus": entry.status.rawValue,
-            "executionResult": [
-                "result": result["result"] ?? NSNull(), "error": result["error"] ?? NSNull(), "logs": entry.logs,
-                "workerStats": [
-                    "cpuTimeMillis": entry.stats.cpuMillis, "topMemoryUsageBytes": entry.stats.peakMemoryBytes,
-                    "executionDurationMillis": entry.stats.wallMillis,
-                ],
-            ] as [String: Any],
-            "startTimeMillis": entry.startMillis, "endTimeMillis": entry.endMillis, "triggeredBy": entry.triggeredBy, "testRun": entry.testRun,
-            "executedVersion": entry.executedVersion,
         ]
     }
 }
