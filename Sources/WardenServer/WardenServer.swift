@@ -78,9 +78,13 @@ public struct WardenServer: Sendable {
             service: workers, queue: storage, failPolicy: options.failPolicy,
             asyncConcurrency: options.asyncConcurrency ?? max(1, options.workers.executors / 2), logger: logger)
         scheduler = WorkerScheduler(workers: storage, claims: storage, events: dispatcher, logger: logger)
-        permissions = PermissionService(store: storage, tokens: storage, dashboardUsers: storage)
+        // Verified tokens from memory: what this server makes or revokes is seen at once, what another process
+        // changes in the database within a second.
+        let tokens = CachedTokenStore(storage)
+        permissions = PermissionService(store: storage, tokens: tokens, dashboardUsers: storage)
         artifacts = ArtifactService(
-            store: storage, blobs: try FileBlobStore(root: options.blobsFolder), events: dispatcher, permissions: permissions, address: address)
+            store: storage, blobs: try FileBlobStore(root: options.blobsFolder), events: dispatcher, permissions: permissions, address: address,
+            logger: logger)
         runners = RunnerService(store: storage, vault: vault)
         dashboardUsers = DashboardUserService(store: storage, permissions: permissions)
         background = BackgroundTasks(logger: logger)
@@ -90,11 +94,11 @@ public struct WardenServer: Sendable {
             logger: logger)
         tenants = TenantService(
             store: storage, runners: runners, pipelines: pipelines, vault: vault,
-            auth: try await TenantAuthenticator(settings: options.tenantAuth, wardenTokens: Authenticator(tokens: storage)))
+            auth: try await TenantAuthenticator(settings: options.tenantAuth, wardenTokens: Authenticator(tokens: tokens)))
         services = WardenServices(
             workers: workers, events: dispatcher, artifacts: artifacts, runners: runners,
-            authenticator: Authenticator(tokens: storage, workerTokens: workerTokens),
-            tokens: TokenService(tokens: storage, permissions: permissions), health: storage, engineReady: engineReady, pipelines: pipelines,
+            authenticator: Authenticator(tokens: tokens, workerTokens: workerTokens),
+            tokens: TokenService(tokens: tokens, permissions: permissions), health: storage, engineReady: engineReady, pipelines: pipelines,
             dashboardUsers: dashboardUsers, tenants: tenants)
     }
 
@@ -111,7 +115,8 @@ public struct WardenServer: Sendable {
     /// The HTTP server on `host:port` and every long-lived service in one group. On SIGTERM or SIGINT they stop in
     /// reverse order: the HTTP server first (in-flight requests end), then the scheduler (a tick under way ends),
     /// then the asynchronous runs (those in flight end and are recorded), then the background tasks (CI runs in
-    /// flight are recorded as stopped, autohold timers end), then `runtime` (the executors).
+    /// flight are recorded as stopped, autohold timers end), then `runtime` (the executors), and last the writers of
+    /// history entries and download statistics, which write what is still queued.
     /// `onBound` is told the port once the server listens; `address` follows it first.
     public func serviceGroup(
         runtime: any Service, host: String, port: Int, connections: ConnectionLimits = ConnectionLimits(),
@@ -122,8 +127,10 @@ public struct WardenServer: Sendable {
             address.update(Self.url(host: host, port: bound))
             await onBound(bound)
         }
+        // Stopped from the last: the writers behind the answers go after everything that may still queue for them.
         return ServiceGroup(
-            services: [runtime, background, dispatcher, scheduler, http], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            services: [artifacts.downloads, workers.historyWriter, runtime, background, dispatcher, scheduler, http],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
     }
 
     /// The URL clients and workers reach a server listening on `host` at: loopback for a wildcard address.

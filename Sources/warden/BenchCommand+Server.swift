@@ -191,6 +191,33 @@ final class BenchServer {
 
     /// wrk against `path` (2 threads, 16 connections) as the admin.
     func load(wrk: String, path: String, method: String = "GET", body: String? = nil, duration: Double, connections: Int = 16) throws -> LoadReport {
+        try Self.load(wrk: wrk, port: port, token: token, path: path, method: method, body: body, duration: duration, connections: connections)
+    }
+
+    /// The resident memory of the server and of its executors (its child processes).
+    func residentBytes() -> (server: Int64, executors: Int64, total: Int64) {
+        let server = ProcessProbe.residentBytes(pid: process.processIdentifier) ?? 0
+        let executors = Self.children(of: process.processIdentifier).reduce(Int64(0)) { $0 + (ProcessProbe.residentBytes(pid: $1) ?? 0) }
+        return (server, executors, server + executors)
+    }
+
+    /// The processes whose parent is `pid` (from /proc).
+    static func children(of pid: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { child in
+            guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8),
+                let close = stat.range(of: ")", options: .backwards)
+            else { return false }
+            // After "pid (name)": state, then the parent's pid.
+            let fields = stat[close.upperBound...].split(separator: " ")
+            return fields.count > 1 && Int32(fields[1]) == pid
+        }
+    }
+
+    /// wrk against `http://127.0.0.1:port/path` with a Bearer `token`.
+    static func load(
+        wrk: String, port: Int, token: String, path: String, method: String = "GET", body: String? = nil, duration: Double, connections: Int
+    ) throws -> LoadReport {
         let script = FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-\(getpid())-\(UUID().uuidString).lua")
         var lua = "wrk.method = \"\(method)\"\nwrk.headers[\"Authorization\"] = \"Bearer \(token)\"\n"
         if let body { lua += "wrk.body = [==[\(body)]==]\nwrk.headers[\"Content-Type\"] = \"application/json\"\n" }
@@ -213,5 +240,64 @@ final class BenchServer {
         return LoadReport(
             rate: figure(#"Requests/sec: +[\d.]+"#), p50: figure(#"50% +[\d.]+[mu]?s"#), p99: figure(#"99% +[\d.]+[mu]?s"#),
             errors: report.contains("Non-2xx") ? figure(#"Non-2xx or 3xx responses: +\d+"#) : "0")
+    }
+}
+
+/// The hot path's peer (scripts/node-peer.js): a plain Node.js server running the same trivial worker in a warm `vm`
+/// context before it answers 1 KiB from memory; started by the bench when `node` and the script are found.
+final class NodePeer {
+    let process = Process()
+    let token = "peer-\(UUID().uuidString)"
+    var port = 0
+
+    /// The script beside the working folder (`make bench` runs from the repository) or beside the binary.
+    static var script: String? {
+        let binary = URL(fileURLWithPath: SelfExecutable.path).deletingLastPathComponent()
+        let candidates = [
+            FileManager.default.currentDirectoryPath + "/scripts/node-peer.js",
+            binary.appendingPathComponent("../../scripts/node-peer.js").standardized.path,
+        ]
+        return candidates.first { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    static var node: String? {
+        let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+        return paths.flatMap { ["\($0)/node", "\($0)/nodejs"] }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// The running peer, or `nil` when node or the script is missing.
+    static func start() throws -> NodePeer? {
+        guard let node, let script else { return nil }
+        let peer = NodePeer()
+        peer.process.executableURL = URL(fileURLWithPath: node)
+        peer.process.arguments = [script, peer.token]
+        let out = Pipe()
+        peer.process.standardOutput = out
+        peer.process.standardError = FileHandle.nullDevice
+        try peer.process.run()
+        var text = ""
+        while peer.port == 0 {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty {
+                peer.stop()
+                throw CommandFailure("the Node peer did not start: \(text)")
+            }
+            text += String(decoding: chunk, as: UTF8.self)
+            if let range = text.range(of: #"http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
+                peer.port = Int(text[range].split(separator: ":").last ?? "") ?? 0
+            }
+        }
+        return peer
+    }
+
+    func load(wrk: String, path: String, duration: Double, connections: Int) throws -> BenchServer.LoadReport {
+        try BenchServer.load(wrk: wrk, port: port, token: token, path: path, duration: duration, connections: connections)
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
     }
 }

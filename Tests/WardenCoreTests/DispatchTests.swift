@@ -138,7 +138,7 @@ struct DispatchTests {
         await core.events.perform(run)
         #expect(core.runner.jobs.withLock { $0.map(\.dataJSON) } == [#"{"n":1}"#])
         #expect(core.pending.pending.isEmpty)
-        #expect(core.history.all.map(\.triggeredBy) == ["alice"])
+        #expect(await core.recorded().map(\.triggeredBy) == ["alice"])
     }
 
     @Test func aQueuedRunOfAWorkerDisabledSinceIsDroppedUnrun() async throws {
@@ -161,7 +161,7 @@ struct DispatchTests {
         let jobs = core.runner.jobs.withLock { $0 }
         #expect(jobs.map(\.runClass) == [.caller, .caller])
         #expect(jobs.map(\.share) == ["caller:admin", "project:p1"])
-        #expect(core.history.all.map(\.triggeredBy) == ["admin", "bob"])
+        #expect(await core.recorded().map(\.triggeredBy) == ["admin", "bob"])
     }
 
     @Test func onlyAnEnabledGenericEventWorkerIsExecuted() async throws {
@@ -182,7 +182,7 @@ struct DispatchTests {
     @Test func aRerunRunsTheRecordedPayloadAgain() async throws {
         let core = try Core([Worker(key: "gen", sourceCode: "x", action: .genericEvent)])
         _ = try await core.events.execute(key: "gen", dataJSON: #"{"first":true}"#, by: Core.admin)
-        let entry = try #require(core.history.all.first)
+        let entry = try #require(await core.recorded().first)
         let (action, _) = try await core.events.rerun(key: "gen", historyEntryID: entry.id, forceRecord: false, by: Core.admin)
         #expect(action == .genericEvent)
         #expect(core.runner.jobs.withLock { $0.map(\.dataJSON) } == [#"{"first":true}"#, #"{"first":true}"#])
@@ -193,7 +193,7 @@ struct DispatchTests {
             Worker(key: "one", sourceCode: "x", action: .genericEvent), Worker(key: "two", sourceCode: "x", action: .genericEvent),
         ])
         _ = try await core.events.execute(key: "one", dataJSON: "{}", by: Core.admin)
-        let entry = try #require(core.history.all.first)
+        let entry = try #require(await core.recorded().first)
         let error = await #expect(throws: WardenError.self) {
             try await core.events.rerun(key: "two", historyEntryID: entry.id, forceRecord: false, by: Core.admin)
         }
@@ -211,7 +211,7 @@ struct DispatchTests {
         #expect(await first.tick(at: date) == ["tick"])
         #expect(await second.tick(at: date) == [])
         #expect(core.runner.jobs.withLock { $0.map(\.dataJSON) } == [#"{"triggerID":"tick@1000000"}"#])
-        #expect(core.history.all.map(\.triggeredBy) == ["scheduler"])
+        #expect(await core.recorded().map(\.triggeredBy) == ["scheduler"])
     }
 
     // MARK: What a run leaves
@@ -248,7 +248,7 @@ struct DispatchTests {
             runner: ScriptedRunner(["bad": failed]), settings: settings)
         _ = try await core.events.execute(key: "ok", dataJSON: "{}", by: Core.admin)
         _ = try await core.events.execute(key: "bad", dataJSON: "{}", by: Core.admin)
-        #expect(core.history.all.map(\.workerKey) == ["bad"])
+        #expect(await core.recorded().map(\.workerKey) == ["bad"])
     }
 
     @Test func aLongEntryIsCutWithAMarker() async throws {
@@ -257,7 +257,7 @@ struct DispatchTests {
         let core = try Core(
             [Worker(key: "gen", sourceCode: "x", action: .genericEvent)], runner: ScriptedRunner(fallback: chatty), settings: settings)
         _ = try await core.events.execute(key: "gen", dataJSON: "{}", by: Core.admin)
-        let entry = try #require(core.history.all.first)
+        let entry = try #require(await core.recorded().first)
         #expect(entry.logs.hasSuffix("[cut: history entries are kept up to 5000 bytes]"))
         #expect(entry.logs.utf8.count < 5_000)
     }
@@ -269,6 +269,6 @@ struct DispatchTests {
             StoredWorker(worker: Worker(key: "gen", sourceCode: "x", action: .genericEvent), sealedSecrets: ["password": sealed]))
         _ = try await core.events.execute(key: "gen", dataJSON: #"{"password":"hunter2"}"#, by: Core.admin)
         #expect(core.runner.jobs.withLock { $0.map(\.secrets) } == [["password": "hunter2"]])
-        #expect(core.history.all.first?.payloadJSON == #"{"password":"***"}"#)
+        #expect(await core.recorded().first?.payloadJSON == #"{"password":"***"}"#)
     }
 }

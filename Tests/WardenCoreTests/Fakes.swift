@@ -180,5 +180,11 @@ struct Core {
 
     static func answer(_ json: String) -> RunResult { RunResult(outcome: .success(resultJSON: json)) }
 
+    /// The history entries written so far, once those queued behind the answers are written.
+    func recorded() async -> [HistoryEntry] {
+        await service.historyWriter.flush()
+        return history.all
+    }
+
     static let admin = Principal(name: "admin", scope: .admin)
 }

@@ -17,10 +17,24 @@ struct LostWritesTests {
             history: MemoryHistory(failing: true), states: MemoryStates(failing: true), log: log)
         let result = try await core.events.execute(key: "keeper", dataJSON: "{}", by: Core.admin)
         #expect(result.executionStatus == .success)
+        // A successful run's entry is written behind the answer: its loss is the writer's to log.
+        await core.service.historyWriter.flush()
         let lines = log.lines.withLock { $0 }
         #expect(lines.contains("error: the state of worker 'keeper' could not be saved: the disk is full"), "\(lines)")
-        #expect(lines.contains("error: a run of worker 'keeper' could not be recorded in the history: the disk is full"), "\(lines)")
+        #expect(lines.contains("error: history entries could not be written (1 lost): the disk is full"), "\(lines)")
         #expect(lines.contains("warning: the history of worker 'keeper' could not be pruned: the disk is full"), "\(lines)")
+    }
+
+    @Test func aFailedRunWhoseEntryCannotBeWrittenIsLoggedBeforeItsAnswer() async throws {
+        let log = LogCapture()
+        let core = try Core(
+            [Worker(key: "breaker", sourceCode: "export default async () => 1;", action: .genericEvent)],
+            runner: ScriptedRunner(fallback: RunResult(outcome: .threw(WorkerError(type: "Error", message: "no")))),
+            history: MemoryHistory(failing: true), log: log)
+        let result = try await core.events.execute(key: "breaker", dataJSON: "{}", by: Core.admin)
+        #expect(result.executionStatus == .fail)
+        let lines = log.lines.withLock { $0 }
+        #expect(lines.contains("error: a run of worker 'breaker' could not be recorded in the history: the disk is full"), "\(lines)")
     }
 
     @Test func aSchedulerThatCannotReadItsWorkersSaysSo() async throws {

@@ -365,6 +365,7 @@ struct TokenTests {
             #expect(
                 ((listed.object["tokens"] as? [[String: Any]]) ?? []).contains { $0["id"] as? String == id && $0["projectKey"] as? String == "p9" })
             #expect(try await client.send(.delete, "/worker/api/v1/tokens/\(id)").status == .noContent)
+            // The token was just used, so it is verified from memory: the revoke reaches that at once.
             #expect(try await client.send(.get, "/worker/api/v1/workers", token: value).status == .unauthorized)
             #expect(try await client.send(.delete, "/worker/api/v1/tokens/\(id)").status == .notFound)
             // the last admin token stays

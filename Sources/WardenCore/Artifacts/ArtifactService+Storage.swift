@@ -6,17 +6,20 @@ extension ArtifactService {
 
     public func item(repo: String, path rawPath: String, for principal: Principal?) async throws -> ArtifactItem {
         let path = try ArtifactPath.normalize(rawPath)
+        await downloads.flush()
         return try await existing(try await authorized(.read, repo, path: path, principal).key, path)
     }
 
     /// The children of `item` the caller may read.
     public func children(of item: ArtifactItem, for principal: Principal?) async throws -> [ArtifactItem] {
-        try await readable(try await store.children(repo: item.repo, path: item.path), for: principal)
+        await downloads.flush()
+        return try await readable(try await store.children(repo: item.repo, path: item.path), for: principal)
     }
 
     /// The items under `item` the caller may read.
     public func descendants(of item: ArtifactItem, for principal: Principal?) async throws -> [ArtifactItem] {
-        try await readable(try await store.descendants(repo: item.repo, path: item.path), for: principal)
+        await downloads.flush()
+        return try await readable(try await store.descendants(repo: item.repo, path: item.path), for: principal)
     }
 
     public func properties(of item: ArtifactItem) async throws -> ArtifactProperties {
@@ -63,6 +66,8 @@ extension ArtifactService {
         move: Bool, repo: String, path rawPath: String, to target: String, dryRun: Bool, request: ArtifactRequest
     ) async throws -> TransferReport {
         let path = try ArtifactPath.normalize(rawPath)
+        // The statistics a move carries and a copy resets are those of every download before it.
+        await downloads.flush()
         // A copy hands the source's content out under a new path: it needs read on each source item (and delete
         // for a move), like a download, and write on each new path.
         let sourceRepo = try await authorized(.read, repo, path: path, request.principal).key
@@ -183,6 +188,7 @@ extension ArtifactService {
     /// Runs an AQL query over the repositories the principal may read.
     public func search(aql text: String, for principal: Principal?) async throws -> AQLResult {
         let query = try AQLQuery.parse(text)
+        await downloads.flush()
         var repos = try await repositories(for: principal)
         if let named = query.repositoryKeys { repos = repos.filter { named.contains($0.key) } }
         let byKey = Dictionary(uniqueKeysWithValues: repos.map { ($0.key, $0) })

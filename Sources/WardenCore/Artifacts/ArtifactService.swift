@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 
 /// Who asks and how, as the artifact events tell workers (spec §4 `UserContext`, `headers`).
@@ -113,8 +114,9 @@ public final class ArtifactService: Sendable {
     /// The server's URL, as payloads give it (`servletContextUrl`); set again once the port is bound.
     let address: ServerAddress
     var baseURL: String { address.url }
-    /// Concurrent downloads' statistics share a transaction.
-    let downloads: GroupCommit<DownloadRecord>
+    /// Download statistics, written behind the answer in batches; the reads that show them flush it first, so this
+    /// server's own downloads are always counted in what it shows. A service of the server's group (flushed last).
+    public let downloads: WriteBehind<DownloadRecord>
     /// Repository settings as this server last read or wrote them; `nil` until read.
     let repositoryCache = Mutex<(generation: Int, byKey: [String: Repository]?)>((0, nil))
 
@@ -123,11 +125,11 @@ public final class ArtifactService: Sendable {
 
     public init(
         store: any ArtifactStore, blobs: any BlobStore, events: EventDispatcher, permissions: PermissionService, address: ServerAddress,
-        searchBudget: Duration = .seconds(10), concurrentSearches: Int = 2
+        searchBudget: Duration = .seconds(10), concurrentSearches: Int = 2, logger: Logger = Logger(label: "warden")
     ) {
         self.permissions = permissions
         self.searches = SearchRunner(budget: searchBudget, concurrency: concurrentSearches)
-        self.downloads = GroupCommit { [store] records in try await store.recordDownloads(records) }
+        self.downloads = WriteBehind(name: "download statistics", logger: logger) { [store] records in try await store.recordDownloads(records) }
         self.store = store
         self.blobs = blobs
         self.events = events
@@ -290,7 +292,7 @@ public final class ArtifactService: Sendable {
         let verdict = try await requirePolicy(.beforeDownload, repo: repo, path: path, request: request, dataJSON: data)
         let delivery = whole ? Delivery.whole : Delivery.of(item, headers: request.headers)
         if !headOnly && delivery.isDownload {
-            try await downloads.submit(DownloadRecord(repo: repo, path: path, millis: Self.now(), user: request.userID))
+            await downloads.enqueue(DownloadRecord(repo: repo, path: path, millis: Self.now(), user: request.userID))
             let after = { Payloads.download(item: item, headOnly: false, request: request, baseURL: self.baseURL, withRepoPath: false) }
             try await events.enqueue(
                 action: .afterDownload, repo: repo, path: path, dataJSON: after, triggeredBy: request.userID, depth: request.depth)
@@ -316,6 +318,8 @@ public final class ArtifactService: Sendable {
     public func delete(repo: String, path rawPath: String, request: ArtifactRequest) async throws {
         let path = try ArtifactPath.normalize(rawPath)
         let repo = try await authorized(.delete, repo, path: path, request.principal).key
+        // A download counted after the delete would count for a file uploaded again at the same path.
+        await downloads.flush()
         guard !path.isEmpty else {
             throw WardenError.invalid("path", "the root of a repository is deleted with DELETE /artifactory/api/repositories/\(repo)")
         }

@@ -4,15 +4,16 @@ import RunModel
 import Synchronization
 
 /// The execution history's writer (spec §8): which runs are recorded, an entry's size cut, secrets masked in what is
-/// kept, concurrent runs' entries committed together, and each worker's history pruned to its retention.
+/// kept, concurrent runs' entries committed together, and each worker's history pruned to its retention. A
+/// successful run's entry is written behind the answer (issue 13); a failed run's before its caller is answered.
 final class RunRecorder: Sendable {
     let history: any HistoryStore
     /// Record successful runs too (failures are always recorded).
     let recordSuccessfulRuns: Bool
     let historyPerWorker: Int
     let entryMaxBytes: Int
-    /// Concurrent runs' entries share a transaction.
-    let writer: GroupCommit<HistoryEntry>
+    /// Concurrent runs' entries share a transaction; a service of the server's group (flushed last).
+    let writer: WriteBehind<HistoryEntry>
     /// Entries recorded per worker since the start, to prune every so often.
     let appended = Mutex<[String: Int]>([:])
     /// Where a write a run cannot fail for says it failed.
@@ -23,7 +24,7 @@ final class RunRecorder: Sendable {
         recordSuccessfulRuns = settings.recordSuccessfulRuns
         historyPerWorker = settings.historyPerWorker
         entryMaxBytes = settings.historyEntryMaxBytes
-        writer = GroupCommit { [history] entries in try await history.append(entries) }
+        writer = WriteBehind(name: "history entries", logger: logger) { [history] entries in try await history.append(entries) }
         self.logger = logger
     }
 
@@ -43,10 +44,15 @@ final class RunRecorder: Sendable {
                 status: result.executionStatus, resultJSON: resultJSON, error: result.outcome.error, logs: result.logs, stats: result.stats,
                 startMillis: start, endMillis: end, triggeredBy: triggeredBy, testRun: testRun, executedVersion: version)
             cut(&entry)
-            do {
-                try await writer.submit(entry)
-            } catch {
-                logger.error("a run of worker '\(workerKey)' could not be recorded in the history: \(error)")
+            if result.executionStatus == .success {
+                // Its loss (a kill -9 before the batch is written) is logged by the writer, not told to the caller.
+                await writer.enqueue(entry)
+            } else {
+                do {
+                    try await writer.write(entry)
+                } catch {
+                    logger.error("a run of worker '\(workerKey)' could not be recorded in the history: \(error)")
+                }
             }
             // Pruning is a write of its own: do it every 32 entries of a worker (the history may exceed its
             // retention by that many between prunes).

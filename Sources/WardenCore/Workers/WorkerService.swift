@@ -53,6 +53,8 @@ public final class WorkerService: Sendable {
     let runGuard: RunGuard
     /// Writes the runs' history entries.
     let recorder: RunRecorder
+    /// The history's writer: a service of the server's group, so that a clean stop writes what is queued.
+    public var historyWriter: WriteBehind<HistoryEntry> { recorder.writer }
     /// Worker state as last read or saved by this server.
     let stateCache = Mutex<[String: [String: String]]>([:])
     let bound = Mutex<(generation: Int, byAction: [String: [StoredWorker]]?)>((0, nil))
@@ -255,6 +257,7 @@ public final class WorkerService: Sendable {
     func rerunnable(key: String, historyEntryID: String, by principal: Principal) async throws -> (StoredWorker, HistoryEntry) {
         guard let stored = try await workers.worker(key: key) else { throw notFound(key) }
         guard principal.canManage(projectKey: stored.worker.projectKey) else { throw forbidden(principal, projectKey: stored.worker.projectKey) }
+        await recorder.writer.flush()
         guard let entry = try await history.entry(id: historyEntryID), entry.workerKey == key, entry.startMillis >= stored.createdAt else {
             // An entry of an earlier, deleted worker with the same key is not this worker's to run again.
             throw WardenError(.notFound, "worker '\(key)' has no history entry '\(historyEntryID)'")
@@ -374,6 +377,8 @@ public final class WorkerService: Sendable {
             query.projectKey = project
         case .user: throw forbidden(principal, projectKey: query.projectKey ?? "")
         }
+        // This server's own runs are in what it shows, even those whose entries were still being written.
+        await recorder.writer.flush()
         return try await history.entries(query)
     }
 
