@@ -75,18 +75,22 @@ public struct TokenRecord: Sendable, Equatable {
     /// A new random token value (256 bits, URL-safe).
     public static func generateValue() -> String {
         // 32 random bytes in unpadded base64url (43 characters), written directly: tokens are minted per run.
+        // Four 64-bit draws (one getrandom each), not 32 byte-sized ones.
         var generator = SystemRandomNumberGenerator()
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
         var out: [UInt8] = Array("wdn_".utf8)
         out.reserveCapacity(47)
         var bits: UInt32 = 0
         var count = 0
-        for _ in 0..<32 {
-            bits = (bits << 8) | UInt32(UInt8.random(in: .min ... .max, using: &generator))
-            count += 8
-            while count >= 6 {
-                count -= 6
-                out.append(alphabet[Int((bits >> UInt32(count)) & 63)])
+        for _ in 0..<4 {
+            let word = generator.next()
+            for shift in stride(from: 56, through: 0, by: -8) {
+                bits = (bits << 8) | UInt32(truncatingIfNeeded: word >> UInt64(shift))
+                count += 8
+                while count >= 6 {
+                    count -= 6
+                    out.append(alphabet[Int((bits >> UInt32(count)) & 63)])
+                }
             }
         }
         if count > 0 { out.append(alphabet[Int((bits << UInt32(6 - count)) & 63)]) }

@@ -330,6 +330,9 @@ struct ArtifactAPI<Context: CallerRequestContext>: Sendable {
             }
             headers[.contentLength] = "\(range?.count ?? 0)"
             guard !headOnly, let range else { return Response(status: status, headers: headers) }
+            if range.count <= SmallFile.limit {
+                return Response(status: status, headers: headers, body: .init(byteBuffer: try SmallFile.read(blobPath, range)))
+            }
             let body = try await fileIO.loadFile(path: blobPath, range: Int(range.lowerBound)...Int(range.upperBound), context: context)
             return Response(status: status, headers: headers, body: body)
         }

@@ -16,7 +16,9 @@ struct WorkerContextTests {
               try { await context.clients.platformHttp.get('/api/missing'); } catch (e) { status = e.status; }
               return { method: r.data.method, body: r.data.body, worker: r.data.worker, token: r.data.token === context.platformToken, g: g.status, status };
             };
-            """, worker: "http-worker")
+            """, worker: "http-worker",
+            // Three host calls answered by test tasks, which a full suite's load can hold up: room, not a timing.
+            limits: RunLimits(wallMillis: 30_000))
         #expect(result.outcome == .success(resultJSON: #"{"method":"POST","body":{"a":1},"worker":"http-worker","token":true,"g":200,"status":404}"#))
     }
 

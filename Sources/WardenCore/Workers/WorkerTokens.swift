@@ -10,7 +10,8 @@ public final class WorkerTokens: Sendable {
         var expiresAt: Date
     }
 
-    let grants = Mutex<[String: Grant]>([:])
+    /// The grants, and when expired ones were last dropped (a revoke drops each run's own; this catches the rest).
+    let grants = Mutex<(byValue: [String: Grant], prunedAt: Date)>(([:], Date()))
 
     public init() {}
 
@@ -26,19 +27,22 @@ public final class WorkerTokens: Sendable {
             expiresAt: Date().addingTimeInterval(lifetime))
         grants.withLock { grants in
             let now = Date()
-            grants = grants.filter { $0.value.expiresAt > now }
-            grants[value] = grant
+            if now.timeIntervalSince(grants.prunedAt) > 10 {
+                grants.byValue = grants.byValue.filter { $0.value.expiresAt > now }
+                grants.prunedAt = now
+            }
+            grants.byValue[value] = grant
         }
         return value
     }
 
     public func revoke(_ value: String) {
-        _ = grants.withLock { $0.removeValue(forKey: value) }
+        _ = grants.withLock { $0.byValue.removeValue(forKey: value) }
     }
 
     func principal(for value: String) -> Principal? {
         grants.withLock { grants in
-            guard let grant = grants[value], grant.expiresAt > Date() else { return nil }
+            guard let grant = grants.byValue[value], grant.expiresAt > Date() else { return nil }
             return grant.principal
         }
     }
