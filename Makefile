@@ -26,7 +26,7 @@ test: setup lint
 	$(SWIFT) test --skip-build
 
 bench: setup
-	@scripts/setup.sh wrk
+	@scripts/setup.sh wrk nodejs
 	$(SWIFT) build -c release --product warden
 	.build/release/warden bench
 
