@@ -144,18 +144,18 @@ struct HALPage<Item: Encodable>: Encodable {
 struct AgentRunnerBody: Encodable {
     var id: String
     var description: String
-    var connectedAt: String?
+    @Null var connectedAt: String?
     var active: Bool
-    var name: String?
-    var platform: String?
-    var architecture: String?
-    var ipAddress: String?
+    @Null var name: String?
+    @Null var platform: String?
+    @Null var architecture: String?
+    @Null var ipAddress: String?
     var tags: [String]
     var ownerType: String
     var ownerId: Int64
     var runUntagged: Bool
     var locked: Bool
-    var maxTimeoutInSec: Int?
+    @Null var maxTimeoutInSec: Int?
     var protected: Bool
 
     init(_ runner: Runner) {
@@ -179,41 +179,20 @@ struct AgentRunnerBody: Encodable {
         maxTimeoutInSec = runner.maximumTimeout
         protected = runner.accessLevel == "ref_protected"
     }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(description, forKey: .description)
-        try container.encode(connectedAt, forKey: .connectedAt)
-        try container.encode(active, forKey: .active)
-        try container.encode(name, forKey: .name)
-        try container.encode(platform, forKey: .platform)
-        try container.encode(architecture, forKey: .architecture)
-        try container.encode(ipAddress, forKey: .ipAddress)
-        try container.encode(tags, forKey: .tags)
-        try container.encode(ownerType, forKey: .ownerType)
-        try container.encode(ownerId, forKey: .ownerId)
-        try container.encode(runUntagged, forKey: .runUntagged)
-        try container.encode(locked, forKey: .locked)
-        try container.encode(maxTimeoutInSec, forKey: .maxTimeoutInSec)
-        try container.encode(protected, forKey: .protected)
-    }
-
-    enum CodingKeys: CodingKey {
-        case id, description, connectedAt, active, name, platform, architecture, ipAddress, tags, ownerType, ownerId, runUntagged, locked
-        case maxTimeoutInSec, protected
-    }
 }
 
 /// A job as the agents API shows it; absent times are `null`.
 struct AgentJobBody: Encodable {
     var id: String
     var localId: Int64
-    var finishedAt: String?
-    var startedAt: String?
+    @Null var finishedAt: String?
+    @Null var startedAt: String?
     var name: String
     var stageName: String
+    var tag = false
     var ref: String
+    @Null var erasedAt: String? = nil
+    @Null var artifactsExpireAt: String? = nil
     var status: String
     var pipelineLocalId: Int64
 
@@ -227,26 +206,6 @@ struct AgentJobBody: Encodable {
         ref = job.ref
         status = job.status.uppercased()
         pipelineLocalId = job.runID
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(localId, forKey: .localId)
-        try container.encode(finishedAt, forKey: .finishedAt)
-        try container.encode(startedAt, forKey: .startedAt)
-        try container.encode(name, forKey: .name)
-        try container.encode(stageName, forKey: .stageName)
-        try container.encode(false, forKey: .tag)
-        try container.encode(ref, forKey: .ref)
-        try container.encode(String?.none, forKey: .erasedAt)
-        try container.encode(String?.none, forKey: .artifactsExpireAt)
-        try container.encode(status, forKey: .status)
-        try container.encode(pipelineLocalId, forKey: .pipelineLocalId)
-    }
-
-    enum CodingKeys: CodingKey {
-        case id, localId, finishedAt, startedAt, name, stageName, tag, ref, erasedAt, artifactsExpireAt, status, pipelineLocalId
     }
 }
 

@@ -80,19 +80,9 @@ struct TokenBody: Encodable {
 struct HistoryEntryBody: Encodable {
     struct ExecutionResult: Encodable {
         var result: JSONValue
-        var error: ErrorBody?
+        @Null var error: ErrorBody?
         var logs: String
         var workerStats: Stats
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(result, forKey: .result)
-            try container.encode(error, forKey: .error)
-            try container.encode(logs, forKey: .logs)
-            try container.encode(workerStats, forKey: .workerStats)
-        }
-
-        enum CodingKeys: CodingKey { case result, error, logs, workerStats }
     }
     struct ErrorBody: Encodable {
         var type: String

@@ -62,6 +62,15 @@ struct ResponseBodyTests {
         #expect(object["tokenHash"] == nil)
     }
 
+    @Test func anAgentJobShowsAbsentTimesAsNull() throws {
+        let job = CIJob(runID: 4, projectID: 1, runnerID: nil, name: "build", stage: "test", status: "running", createdAt: 1, startedAt: 0)
+        let object = try Self.object(AgentJobBody(job))
+        for key in ["finishedAt", "erasedAt", "artifactsExpireAt"] { #expect(object[key] is NSNull, "\(key)") }
+        #expect(object["startedAt"] as? String == ISOTime.format(millis: 0))
+        #expect(object["tag"] as? Bool == false && object["status"] as? String == "RUNNING")
+        #expect(object.count == 12)
+    }
+
     @Test func aHALPageNamesItsList() throws {
         let page = HALPage(embedded: [.runners: [1, 2]], page: .init(size: 20, totalElements: 2, totalPages: 1, number: 0))
         let object = try Self.object(page)
