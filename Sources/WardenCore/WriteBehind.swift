@@ -21,8 +21,8 @@ public final class WriteBehind<Item: Sendable>: Service, Sendable {
         var written = 0
         var writing = false
         var done: [(number: Int, continuation: Done)] = []
-        /// Enqueuers waiting for room: told `false` after each batch, to try again.
-        var room: [CheckedContinuation<Bool, Never>] = []
+        /// Enqueuers waiting for room: woken after each batch, to try again.
+        var room: [CheckedContinuation<Void, Never>] = []
     }
 
     let state = Mutex(State())
@@ -39,22 +39,29 @@ public final class WriteBehind<Item: Sendable>: Service, Sendable {
         self.writeBatch = write
     }
 
-    /// Queues `item` to be written behind the caller's answer.
+    /// Queues `item` to be written behind the caller's answer: at once when there is room (most calls, without
+    /// suspending), after a batch when `capacity` items are queued.
     func enqueue(_ item: Item) async {
-        while true {
-            let queued = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-                let (accepted, lead) = state.withLock { state -> (Bool, Bool) in
-                    guard state.pending.count < capacity else {
-                        state.room.append(continuation)
-                        return (false, false)
-                    }
-                    return (true, queue(item, in: &state))
+        while !offer(item) {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let full = state.withLock { state -> Bool in
+                    guard state.pending.count >= capacity else { return false }
+                    state.room.append(continuation)
+                    return true
                 }
-                if accepted { continuation.resume(returning: true) }
-                if lead { Task { await self.drain() } }
+                if !full { continuation.resume() }
             }
-            if queued { return }
         }
+    }
+
+    /// Queues `item` if there is room (starting the drain when none runs); false when the queue is full.
+    private func offer(_ item: Item) -> Bool {
+        let (accepted, lead) = state.withLock { state -> (Bool, Bool) in
+            guard state.pending.count < capacity else { return (false, false) }
+            return (true, queue(item, in: &state))
+        }
+        if lead { Task { await self.drain() } }
+        return accepted
     }
 
     /// Writes `item` with whatever else is queued; returns once it is stored.
@@ -114,7 +121,7 @@ public final class WriteBehind<Item: Sendable>: Service, Sendable {
             } catch {
                 result = .failure(error)
             }
-            let (finished, room) = state.withLock { state -> ([Done], [CheckedContinuation<Bool, Never>]) in
+            let (finished, room) = state.withLock { state -> ([Done], [CheckedContinuation<Void, Never>]) in
                 state.written += batch.count
                 let written = state.written
                 let finished = state.done.filter { $0.number < written }.map(\.continuation)
@@ -128,7 +135,7 @@ public final class WriteBehind<Item: Sendable>: Service, Sendable {
             }
             for continuation in finished { continuation.resume(returning: result) }
             // The waiters for room try again; those that find it full wait for the next batch.
-            for continuation in room { continuation.resume(returning: false) }
+            for continuation in room { continuation.resume() }
         }
     }
 }
