@@ -82,8 +82,10 @@ public struct WardenServer: Sendable {
         // changes in the database within a second.
         let tokens = CachedTokenStore(storage)
         permissions = PermissionService(store: storage, tokens: tokens, dashboardUsers: storage)
+        // Items from memory too: a download of a known file costs no storage read.
         artifacts = ArtifactService(
-            store: storage, blobs: try FileBlobStore(root: options.blobsFolder), events: dispatcher, permissions: permissions, address: address,
+            store: CachedArtifactStore(storage), blobs: try FileBlobStore(root: options.blobsFolder), events: dispatcher, permissions: permissions,
+            address: address,
             logger: logger)
         runners = RunnerService(store: storage, vault: vault)
         dashboardUsers = DashboardUserService(store: storage, permissions: permissions)

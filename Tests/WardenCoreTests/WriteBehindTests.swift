@@ -102,7 +102,7 @@ struct CachedTokenStoreTests {
         for index in 0..<3 { try await cache.create(Self.record("t\(index)", value: "v\(index)")) }
         let authenticator = Authenticator(tokens: cache)
         for index in 0..<3 { #expect(try await authenticator.principal(forToken: "v\(index)").name == "t\(index)") }
-        #expect(cache.state.withLock { $0.entries.count } <= 2)
+        #expect(cache.cache.state.withLock { $0.entries.count } <= 2)
     }
 }
 
