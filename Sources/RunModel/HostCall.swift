@@ -43,17 +43,20 @@ public struct HostResponse: Sendable, Equatable {
     }
 }
 
-/// Who made a host call: the embedding authorises it as this worker.
-public struct HostCallOrigin: Sendable, Equatable {
+/// Who made a host call: the embedding authorises it as this worker, with its run's token.
+public struct HostCallOrigin: Sendable {
     public var workerKey: String
-    public var platformToken: String
+    public var token: PlatformToken
     public var runID: UInt64
 
-    public init(workerKey: String, platformToken: String, runID: UInt64) {
+    public init(workerKey: String, token: PlatformToken, runID: UInt64) {
         self.workerKey = workerKey
-        self.platformToken = platformToken
+        self.token = token
         self.runID = runID
     }
+
+    /// The run's token value, minted by this first use if the worker had not asked for it yet.
+    public var platformToken: String { token.value }
 }
 
 /// Answers workers' HTTP calls. The server wires its own routes (platformHttp) and an outbound client limited by the

@@ -9,7 +9,8 @@ public struct RunJob: Sendable {
     public var properties: [String: String]
     public var state: [String: String]
     public var baseURL: String
-    public var platformToken: String
+    /// Minted when the worker first uses it (most runs never do).
+    public var platformToken: PlatformToken
     public var debug: Bool
     public var limits: RunLimits
     /// Which runs go first when executors are scarce, and which may be held back.
@@ -22,7 +23,8 @@ public struct RunJob: Sendable {
 
     public init(
         workerKey: String, module: CompiledModule, dataJSON: String, secrets: [String: String] = [:], properties: [String: String] = [:],
-        state: [String: String] = [:], baseURL: String = "", platformToken: String = "", debug: Bool = false, limits: RunLimits = .default,
+        state: [String: String] = [:], baseURL: String = "", platformToken: PlatformToken = PlatformToken(fixed: ""), debug: Bool = false,
+        limits: RunLimits = .default,
         runClass: RunClass = .event, share: String? = nil, disposable: Bool = false
     ) {
         self.runClass = runClass

@@ -15,6 +15,9 @@ public enum ExecutorMain {
         ScriptEngine.configureProcess()
         do {
             let executor = try Executor(socket: FrameSocket(fd: fd), typeScriptPath: typeScriptPath ?? CompilerScript.defaultTypeScriptPath)
+            // The compiler executor loads TypeScript before it says it is ready: the pool's clock for a compile then
+            // measures that compile only, not a one-time load that several servers starting together make slow.
+            if typeScriptPath != nil { _ = try? executor.loadCompiler() }  // a failed load is told by the first compile
             executor.serve()
             exit(0)
         } catch {
@@ -79,6 +82,10 @@ final class ActiveRun {
     let debug: Bool
     var pendingCalls: [UInt64: (resolve: ScriptValue, reject: ScriptValue)] = [:]
     var waits: [(due: Int64, resolve: ScriptValue)] = []
+    /// Replies to asynchronous calls that came while the run waited for a synchronous one, settled next.
+    var stashedReplies: [HostReplyMessage] = []
+    /// The platform token, once asked for (`context.platformToken`).
+    var platformToken: String?
     /// (succeeded, result JSON or error JSON, state JSON) once the worker's promise settled.
     var settled: (ok: Bool, payload: String, state: String)?
 
@@ -287,24 +294,13 @@ final class Executor {
             }
             let now = ProcessProbe.monotonicNanos()
             if now >= run.deadline { return (.wallLimit, "", true) }
-            let nextDue = run.waits.map(\.due).min().map { min($0, run.deadline) } ?? run.deadline
-            let timeout = Int32(clamping: max(0, (nextDue - now + 999_999) / 1_000_000))
-            if socket.waitReadable(timeoutMillis: timeout) {
-                let body = try socket.receive()
-                var reader = WireReader(body)
-                switch MessageTag(rawValue: try reader.u8()) {
-                case .hostReply:
-                    let reply = try HostReplyMessage.decode(&reader)
-                    if let pending = run.pendingCalls.removeValue(forKey: reply.callID) {
-                        if reply.ok {
-                            try context.call(pending.resolve, [context.string(reply.payload)])
-                        } else {
-                            try context.call(pending.reject, [context.error(reply.payload)])
-                        }
-                    }
-                case .shutdown: exit(0)
-                default: break
-                }
+            if !run.stashedReplies.isEmpty {
+                let stashed = run.stashedReplies
+                run.stashedReplies = []
+                for reply in stashed { try settle(reply, in: run, context: context) }
+            } else {
+                let nextDue = run.waits.map(\.due).min().map { min($0, run.deadline) } ?? run.deadline
+                if let reply = try nextReply(timeoutMillis: Self.millis(from: now, to: nextDue)) { try settle(reply, in: run, context: context) }
             }
             let time = ProcessProbe.monotonicNanos()
             let due = run.waits.filter { $0.due <= time }
@@ -324,6 +320,48 @@ final class Executor {
         case .failure:
             let message = "the worker returned a value nested deeper than \(ResultJSON.maxDepth) levels"
             return (.threw(WorkerError(type: "TypeError", message: message)), "", false)
+        }
+    }
+
+    /// The next host reply, or `nil` when none came within `timeoutMillis` (or another message did).
+    func nextReply(timeoutMillis: Int32) throws -> HostReplyMessage? {
+        guard socket.waitReadable(timeoutMillis: timeoutMillis) else { return nil }
+        var reader = WireReader(try socket.receive())
+        switch MessageTag(rawValue: try reader.u8()) {
+        case .hostReply: return try HostReplyMessage.decode(&reader)
+        case .shutdown: exit(0)
+        default: return nil
+        }
+    }
+
+    /// Resolves or rejects the promise of the asynchronous call `reply` answers.
+    func settle(_ reply: HostReplyMessage, in run: ActiveRun, context: ScriptContext) throws {
+        guard let pending = run.pendingCalls.removeValue(forKey: reply.callID) else { return }
+        if reply.ok {
+            try context.call(pending.resolve, [context.string(reply.payload)])
+        } else {
+            try context.call(pending.reject, [context.error(reply.payload)])
+        }
+    }
+
+    static func millis(from now: Int64, to due: Int64) -> Int32 { Int32(clamping: max(0, (due - now + 999_999) / 1_000_000)) }
+
+    /// Asks the pool for the run's platform token and waits for it (the worker's read of `context.platformToken` is
+    /// synchronous); replies to the run's other calls that come meanwhile are kept for the run's loop.
+    func platformToken(for run: ActiveRun) throws -> String {
+        if let token = run.platformToken { return token }
+        nextCallID += 1
+        let callID = nextCallID
+        send(HostCallMessage(runID: run.runID, callID: callID, kind: HostCallMessage.platformToken, payloadJSON: "{}").encode())
+        while true {
+            let now = ProcessProbe.monotonicNanos()
+            guard now < run.deadline else { throw HostError("the run's time was up before its platform token came") }
+            guard let reply = try nextReply(timeoutMillis: Self.millis(from: now, to: run.deadline)) else { continue }
+            if reply.callID == callID {
+                run.platformToken = reply.payload
+                return reply.payload
+            }
+            run.stashedReplies.append(reply)
         }
     }
 
@@ -368,6 +406,10 @@ final class Executor {
             run.pendingCalls[nextCallID] = (resolve, reject)
             send(HostCallMessage(runID: run.runID, callID: nextCallID, kind: args.string(0) ?? "", payloadJSON: args.string(1) ?? "{}").encode())
             return promise
+        }
+        add("platformToken") { [unowned self] args in
+            guard let run = self.current else { throw HostError("no run in progress") }
+            return args.context.string(try platformToken(for: run))
         }
         add("wait") { [unowned self] args in
             guard let run = self.current else { throw HostError("no run in progress") }

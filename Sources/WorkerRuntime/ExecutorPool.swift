@@ -114,7 +114,7 @@ public final class ExecutorPool: Sendable {
         let prepared = state.withLock { state -> (ExecutorProcess, Bool, [String]) in
             let deadline = ProcessProbe.monotonicNanos() + Int64(job.limits.wallMillis) * 1_000_000 + grace.nanoseconds
             let (needsModule, evict) = state.schedule.load(contextKey, in: index, deadline: deadline)
-            state.origins[runID] = HostCallOrigin(workerKey: job.workerKey, platformToken: job.platformToken, runID: runID)
+            state.origins[runID] = HostCallOrigin(workerKey: job.workerKey, token: job.platformToken, runID: runID)
             return (state.processes[index], needsModule, evict)
         }
         let (process, needsModule, evict) = prepared
@@ -188,6 +188,11 @@ public final class ExecutorPool: Sendable {
 
     func serveHostCall(_ message: HostCallMessage, process: ExecutorProcess) {
         guard let origin = state.withLock({ $0.origins[message.runID] }) else { return }
+        if message.kind == HostCallMessage.platformToken {
+            // Answered here on the reader thread: the run is blocked in the worker's read of `context.platformToken`.
+            _ = process.send(HostReplyMessage(callID: message.callID, ok: true, payload: origin.platformToken).encode())
+            return
+        }
         let handler = self.handler
         Task {
             let reply: HostReplyMessage
@@ -332,18 +337,18 @@ public final class ExecutorPool: Sendable {
         do {
             compiler = try state.withLock { state throws -> ExecutorProcess in
                 if state.closed { throw ExecutorPoolError("the executor pool is shut down") }
-                if let existing = state.compiler, !existing.isExited {
-                    state.compileStarted[id] = ProcessProbe.monotonicNanos()
-                    return existing
-                }
+                if let existing = state.compiler, !existing.isExited { return existing }
                 let process = try spawnExecutor(compiler: true)
                 state.compiler = process
-                state.compileStarted[id] = ProcessProbe.monotonicNanos()
                 return process
             }
         } catch {
             throw CompileError(message: "the compiler could not start: \(error)")
         }
+        // A new compiler is ready once it has loaded TypeScript (bounded by the engine's budget for the load); the
+        // compile's own time starts then.
+        guard await compiler.waitUntilReady() else { throw CompileError(message: "the compiler stopped unexpectedly") }
+        state.withLock { $0.compileStarted[id] = ProcessProbe.monotonicNanos() }
         let reply = await compiler.compile(CompileRequest(id: id, source: source))
         state.withLock { _ = $0.compileStarted.removeValue(forKey: id) }
         guard let reply else {

@@ -150,6 +150,9 @@ struct RunReply {
 
 /// A host call from a worker (platformHttp, axios) that the parent answers.
 struct HostCallMessage {
+    /// The kind of the one synchronous call: the run's platform token, which the pool answers itself.
+    static let platformToken = "platformToken"
+
     var runID: UInt64
     var callID: UInt64
     var kind: String

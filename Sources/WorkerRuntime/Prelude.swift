@@ -178,7 +178,9 @@ enum Prelude {
             const context = freeze({
               clients, crypto, wait, getRemainingExecutionTime: remaining,
               secrets: reader(info.secrets || {}), properties: reader(info.properties || {}), state: state.api,
-              baseUrl: Str(info.baseUrl || ''), platformToken: Str(info.platformToken || ''),
+              baseUrl: Str(info.baseUrl || ''),
+              // Minted by the server on first use: most runs never read it.
+              get platformToken() { return Str(host.platformToken()); },
             });
             const failed = (e) => host.done(false, stringify(describe(e)), '');
             const succeeded = (value) => {

@@ -16,6 +16,29 @@ struct DispatchTests {
             action: .beforeDownload, repo: repo, path: path, dataJSON: { "{}" }, triggeredBy: "alice", depth: depth)
     }
 
+    // MARK: The run's platform token
+
+    @Test func aRunThatNeverReadsItsPlatformTokenMintsNone() async throws {
+        let tokens = WorkerTokens()
+        let core = try Core([Core.worker("quiet", .beforeDownload)], workerTokens: tokens)
+        _ = try await verdict(core)
+        #expect(core.runner.ran == ["quiet"])
+        #expect(tokens.grants.withLock { $0.byValue.isEmpty })
+    }
+
+    @Test func aRunThatReadsItsPlatformTokenGetsOneRevokedWithTheRun() async throws {
+        let tokens = WorkerTokens()
+        let runner = ScriptedRunner(tokenReaders: ["reader"])
+        let core = try Core([Core.worker("reader", .beforeDownload)], runner: runner, workerTokens: tokens)
+        _ = try await verdict(core)
+        let value = try #require(runner.tokensRead.withLock { $0["reader"] })
+        #expect(!value.isEmpty)
+        // Revoked with the run, and the run's token object mints no other once closed.
+        #expect(tokens.principal(for: value) == nil)
+        #expect(tokens.grants.withLock { $0.byValue.isEmpty })
+        #expect(runner.jobs.withLock { $0[0].platformToken.value }.isEmpty)
+    }
+
     // MARK: Selection
 
     @Test func onlyWorkersWhoseFilterSelectsThePathRun() async throws {

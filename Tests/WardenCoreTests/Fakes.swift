@@ -122,9 +122,17 @@ final class ScriptedRunner: ScriptRunner {
     /// What a worker without an answer of its own returns.
     let fallback: RunResult
 
-    init(_ answers: [String: RunResult] = [:], fallback: RunResult = RunResult(outcome: .success(resultJSON: "{}"))) {
+    /// The workers whose runs read `context.platformToken`, and the values they read, by worker key.
+    let tokenReaders: Set<String>
+    let tokensRead = Mutex<[String: String]>([:])
+
+    init(
+        _ answers: [String: RunResult] = [:], fallback: RunResult = RunResult(outcome: .success(resultJSON: "{}")),
+        tokenReaders: Set<String> = []
+    ) {
         self.answers = Mutex(answers)
         self.fallback = fallback
+        self.tokenReaders = tokenReaders
     }
 
     func compile(_ source: String) async throws(CompileError) -> CompiledModule {
@@ -134,6 +142,10 @@ final class ScriptedRunner: ScriptRunner {
     func compiledModule(for source: String) -> CompiledModule? { nil }
     func run(_ job: RunJob) async -> RunResult {
         jobs.withLock { $0.append(job) }
+        if tokenReaders.contains(job.workerKey) {
+            let value = job.platformToken.value
+            tokensRead.withLock { $0[job.workerKey] = value }
+        }
         return answers.withLock { $0[job.workerKey] } ?? fallback
     }
 
@@ -155,7 +167,7 @@ struct Core {
     init(
         _ stored: [Worker] = [], runner: ScriptedRunner = ScriptedRunner(), history: MemoryHistory = MemoryHistory(),
         states: MemoryStates = MemoryStates(), failPolicy: FailPolicy = .open, settings: WorkerSettings = WorkerSettings(),
-        workers: MemoryWorkers? = nil, log: LogCapture = LogCapture()
+        workers: MemoryWorkers? = nil, log: LogCapture = LogCapture(), workerTokens: WorkerTokens? = nil
     ) throws {
         self.workers = workers ?? MemoryWorkers(stored)
         self.history = history
@@ -164,7 +176,7 @@ struct Core {
         vault = try SecretVault(masterKey: SecretVault.generateMasterKey())
         service = WorkerService(
             workers: self.workers, history: history, states: states, vault: vault,
-            runner: runner, settings: settings, logger: log.logger)
+            runner: runner, settings: settings, workerTokens: workerTokens, logger: log.logger)
         events = EventDispatcher(service: service, queue: pending, failPolicy: failPolicy, logger: log.logger)
     }
 

@@ -106,7 +106,7 @@ enum Shared {
         return await pool.run(
             RunJob(
                 workerKey: worker, module: module, dataJSON: data, secrets: secrets, state: state, baseURL: "http://localhost:8080",
-                platformToken: "tok-\(worker)", debug: debug, limits: limits))
+                platformToken: PlatformToken(fixed: "tok-\(worker)"), debug: debug, limits: limits))
     }
 
     static let normalWorker = """

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 import RunModel
@@ -20,6 +21,45 @@ struct WorkerContextTests {
             // Three host calls answered by test tasks, which a full suite's load can hold up: room, not a timing.
             limits: RunLimits(wallMillis: 30_000))
         #expect(result.outcome == .success(resultJSON: #"{"method":"POST","body":{"a":1},"worker":"http-worker","token":true,"g":200,"status":404}"#))
+    }
+
+    /// Minted on first use (issue 13): a run that never reads `context.platformToken` costs no mint, one that does
+    /// mints once, and replies to its other calls that come while it waits for the token still settle.
+    @Test func thePlatformTokenIsMintedOnlyWhenTheWorkerReadsIt() async throws {
+        final class Mints: Sendable { let count = Atomic<Int>(0) }
+        let mints = Mints()
+        let module = try await Shared.pool.compile("export default async () => 1;")
+        let unused = PlatformToken {
+            mints.count.add(1, ordering: .relaxed)
+            return "never"
+        }
+        let quiet = await Shared.pool.run(RunJob(workerKey: "no-token", module: module, dataJSON: "{}", platformToken: unused))
+        #expect(quiet.outcome == .success(resultJSON: "1"))
+        #expect(mints.count.load(ordering: .relaxed) == 0 && unused.close() == nil)
+
+        // The mint takes long enough for the axios reply to come first: the run must keep it for its loop.
+        let slow = PlatformToken {
+            mints.count.add(1, ordering: .relaxed)
+            Thread.sleep(forTimeInterval: 0.3)
+            return "minted-token"
+        }
+        let reader = try await Shared.pool.compile(
+            """
+            export default async (context) => {
+              const early = context.clients.axios.get('https://api.example.test/x');
+              const first = context.platformToken;
+              const r = await early;
+              const p = await context.clients.platformHttp.get('/api/things');
+              return { first, again: context.platformToken === first, early: r.data, echoed: p.data.token };
+            };
+            """)
+        let result = await Shared.pool.run(
+            RunJob(workerKey: "token-reader", module: reader, dataJSON: "{}", platformToken: slow, limits: RunLimits(wallMillis: 30_000)))
+        #expect(
+            result.outcome
+                == .success(
+                    resultJSON: #"{"first":"minted-token","again":true,"early":"hello from https://api.example.test/x","echoed":"minted-token"}"#))
+        #expect(mints.count.load(ordering: .relaxed) == 1 && slow.close() == "minted-token")
     }
 
     @Test func axiosReachesOnlyAllowedHosts() async throws {

@@ -302,13 +302,16 @@ public final class WorkerService: Sendable {
             return result
         }
         let state = testRun ? [:] : await currentState(of: workerKey)
-        let token = workerTokens?.mint(
-            name: "worker:\(workerKey)", rights: rights, lifetime: Double(settings.limits.wallMillis) / 1000 + 60,
-            eventDepth: Checked.sum(admission.depth, 1))
-        defer { if let token { workerTokens?.revoke(token) } }
+        // Minted only if the run uses it, revoked with the run.
+        let token = PlatformToken { [workerTokens, settings] in
+            workerTokens?.mint(
+                name: "worker:\(workerKey)", rights: rights, lifetime: Double(settings.limits.wallMillis) / 1000 + 60,
+                eventDepth: Checked.sum(admission.depth, 1)) ?? ""
+        }
+        defer { if let minted = token.close() { workerTokens?.revoke(minted) } }
         let job = RunJob(
             workerKey: workerKey, module: module, dataJSON: dataJSON, secrets: secrets, properties: properties, state: state,
-            baseURL: address.url, platformToken: token ?? "", debug: debug, limits: settings.limits, runClass: admission.runClass,
+            baseURL: address.url, platformToken: token, debug: debug, limits: settings.limits, runClass: admission.runClass,
             share: Self.share(of: admission, projectKey: projectKey), disposable: testRun)
         var result: RunResult
         if testRun {
