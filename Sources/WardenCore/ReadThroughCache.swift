@@ -61,6 +61,19 @@ final class ReadThroughCache<Key: Hashable & Sendable, Value: Sendable>: Sendabl
             for key in keys { state.entries[key] = nil }
         }
     }
+
+    /// Applies `apply` to the kept value of each change's key, in order (a key may come more than once): what a
+    /// committed write did to those values in the store. A read that began before it does not fill the cache.
+    func update<Change>(_ changes: some Sequence<(Key, Change)>, _ apply: (Change, inout Value) -> Void) {
+        state.withLock { state in
+            state.generation &+= 1
+            for (key, change) in changes {
+                guard var entry = state.entries.removeValue(forKey: key) else { continue }
+                apply(change, &entry.value)
+                state.entries[key] = entry
+            }
+        }
+    }
 }
 
 /// The process's monotonic clock in nanoseconds, the caches' default.

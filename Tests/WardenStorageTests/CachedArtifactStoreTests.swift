@@ -52,6 +52,23 @@ struct CachedArtifactStoreTests {
         #expect(item.downloadCount == 1 && item.lastDownloadedBy == "v")
     }
 
+    /// Counted downloads are applied to the kept item, not dropped from memory, so the next download of the file
+    /// costs no storage read: a download counted beside the cache shows only once the item is a second old.
+    @Test func countedDownloadsAreAppliedToTheKeptItemWithoutReadingItBack() async throws {
+        _ = try await one()
+        try await cache.recordDownloads([
+            DownloadRecord(repo: "libs", path: "a/one.jar", millis: 5, user: "v"),
+            DownloadRecord(repo: "libs", path: "a/one.jar", millis: 6, user: "w"),
+        ])
+        try await storage.recordDownloads([DownloadRecord(repo: "libs", path: "a/one.jar", millis: 7, user: "x")])
+        let kept = try #require(try await one())
+        #expect(kept.downloadCount == 2 && kept.lastDownloaded == 6 && kept.lastDownloadedBy == "w")
+        clock.advance(seconds: 1)
+        let fresh = try #require(try await one())
+        #expect(fresh == (try await storage.item(repo: "libs", path: "a/one.jar")))
+        #expect(fresh.downloadCount == 3 && fresh.lastDownloadedBy == "x")
+    }
+
     @Test func aReplacedFileIsSeenAtOnce() async throws {
         #expect(try await one()?.sha256 == "1111")
         try await put("a/one.jar", sha256: "2222")

@@ -1,7 +1,8 @@
 /// The artifact store with items kept in memory by repository and path, so that a download of a known file costs
 /// no storage read (issue 13). Every write through this store forgets what it may have changed once it has
-/// committed: a write to a repository's tree or properties forgets that repository's items, a batch of counted
-/// downloads the items it counted. A change made beside it (another process on the same database) is seen once
+/// committed: a write to a repository's tree or properties forgets that repository's items; a batch of counted
+/// downloads is applied to the kept items it counted, as the store applied it (forgetting them would send the next
+/// download of every file in the batch back to storage). A change made beside it (another process on the same database) is seen once
 /// the entry is a second old. Only items are kept; lists, searches and figures are read as before.
 public final class CachedArtifactStore: ArtifactStore {
     struct ItemKey: Hashable, Sendable {
@@ -69,8 +70,19 @@ public final class CachedArtifactStore: ArtifactStore {
     }
 
     public func recordDownloads(_ downloads: [DownloadRecord]) async throws {
-        defer { items.forget(downloads.map { ItemKey(repo: $0.repo, path: $0.path) }) }
-        try await store.recordDownloads(downloads)
+        let keys = downloads.map { ItemKey(repo: $0.repo, path: $0.path) }
+        do {
+            try await store.recordDownloads(downloads)
+        } catch {
+            items.forget(keys)  // it may have committed before the error
+            throw error
+        }
+        // What the store did to each item's row, one download at a time.
+        items.update(zip(keys, downloads)) { download, item in
+            item.downloadCount &+= 1
+            item.lastDownloaded = download.millis
+            item.lastDownloadedBy = download.user
+        }
     }
 
     // MARK: Reads and writes that touch no item
