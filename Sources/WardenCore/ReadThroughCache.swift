@@ -63,10 +63,12 @@ final class ReadThroughCache<Key: Hashable & Sendable, Value: Sendable>: Sendabl
     }
 
     /// Applies `apply` to the kept value of each change's key, in order (a key may come more than once): what a
-    /// committed write did to those values in the store. A read that began before it does not fill the cache.
+    /// committed write did to those values in the store. Unlike `forget` it leaves reads under way free to fill
+    /// the cache, so only for changes that may show up to `revalidateAfterNanos` late (a read that began before
+    /// the write may keep the value without it until then): a stream of such writes must not keep every read from
+    /// filling the cache.
     func update<Change>(_ changes: some Sequence<(Key, Change)>, _ apply: (Change, inout Value) -> Void) {
         state.withLock { state in
-            state.generation &+= 1
             for (key, change) in changes {
                 guard var entry = state.entries.removeValue(forKey: key) else { continue }
                 apply(change, &entry.value)

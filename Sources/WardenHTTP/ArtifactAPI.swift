@@ -344,7 +344,10 @@ struct ArtifactAPI<Context: CallerRequestContext>: Sendable {
     }
 
     static func mimeType(_ name: String) -> String {
-        switch (name as NSString).pathExtension.lowercased() {
+        // What Foundation calls the path extension: after the last dot, none for a name that starts with its only one.
+        let dot = name.lastIndex(of: ".").flatMap { $0 == name.startIndex ? nil : $0 }
+        let pathExtension = dot.map { name[name.index(after: $0)...] } ?? ""
+        switch pathExtension.lowercased() {
         case "txt", "log", "md": return "text/plain"
         case "json": return "application/json"
         case "xml", "pom": return "application/xml"

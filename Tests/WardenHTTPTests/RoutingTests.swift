@@ -1,6 +1,9 @@
 import Foundation
 import HTTPTypes
 import Testing
+import WardenCore
+
+@testable import WardenHTTP
 
 /// Routes live in the router (issue 12): hostile or odd paths under a dialect's prefix are answered in that
 /// dialect's error shape, never by a crash, and path parameters are percent-decoded as the hand router did.
@@ -33,6 +36,23 @@ struct RoutingTests {
             let item = try await client.send(.get, "/artifactory/api/storage/libs/a%20b.txt")
             #expect(item.object["path"] as? String == "/a b.txt", "\(item.text)")
         }
+    }
+
+    @Test func segmentsAreDecodedOnlyWhereTheyHaveEscapes() {
+        #expect(RequestPath.segments(of: "/a//b%20c/%E2%82%AC/") == ["a", "b c", "€"])
+        #expect(RequestPath.segments(of: "/%ZZ/%FF/100%") == ["%ZZ", "%FF", "100%"])
+        #expect(RequestPath.segments(of: "/plain;k=v") == ["plain;k=v"])
+    }
+
+    @Test func aDownloadsTypeComesFromTheLastExtensionOfItsName() {
+        #expect(ArtifactAPI<WardenRequestContext>.mimeType("lib.tar.gz") == "application/x-gzip")
+        #expect(ArtifactAPI<WardenRequestContext>.mimeType("NOTES.TXT") == "text/plain")
+        #expect(ArtifactAPI<WardenRequestContext>.mimeType(".json") == "application/octet-stream")
+        #expect(ArtifactAPI<WardenRequestContext>.mimeType("json") == "application/octet-stream")
+        #expect(ArtifactAPI<WardenRequestContext>.mimeType("a.") == "application/octet-stream")
+        #expect(
+            ArtifactItem(repo: "r", path: "a/b/c.jar", isFolder: false, createdAt: 0, modifiedAt: 0, updatedAt: 0, createdBy: "", modifiedBy: "")
+                .name == "c.jar")
     }
 
     @Test func oddTenantPathsAreRefusedInTheTenantShape() async throws {

@@ -91,7 +91,10 @@ public struct ArtifactItem: Sendable, Equatable {
     }
 
     /// The last path segment (the repository key for the root).
-    public var name: String { path.isEmpty ? repo : String(path.split(separator: "/").last ?? "") }
+    public var name: String {
+        if path.isEmpty { return repo }
+        return String(path[(path.lastIndex(of: "/").map { path.index(after: $0) } ?? path.startIndex)...])
+    }
     /// The folder holding this item: `""` for the root's children, `nil` for the root itself.
     public var parentPath: String? { ArtifactPath.parent(of: path) }
 }

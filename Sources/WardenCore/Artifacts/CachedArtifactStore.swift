@@ -2,7 +2,8 @@
 /// no storage read (issue 13). Every write through this store forgets what it may have changed once it has
 /// committed: a write to a repository's tree or properties forgets that repository's items; a batch of counted
 /// downloads is applied to the kept items it counted, as the store applied it (forgetting them would send the next
-/// download of every file in the batch back to storage). A change made beside it (another process on the same database) is seen once
+/// download of every file in the batch back to storage; a count may show up to a second late, as counts written
+/// behind do anyway). A change made beside it (another process on the same database) is seen once
 /// the entry is a second old. Only items are kept; lists, searches and figures are read as before.
 public final class CachedArtifactStore: ArtifactStore {
     struct ItemKey: Hashable, Sendable {
