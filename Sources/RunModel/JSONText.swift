@@ -3,8 +3,29 @@ import Foundation
 /// JSON text built by hand on the run path, where JSONSerialization would cost more than the run itself.
 public enum JSONText {
     public static func quote(_ string: String) -> String {
-        var out = "\""
+        var out: [UInt8] = []
         out.reserveCapacity(string.utf8.count + 2)
+        appendQuoted(string, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `string` as a JSON string to UTF-8 bytes. Most strings need no escape: those are copied whole, the
+    /// others scalar by scalar (quoting scalar by scalar into a `String` was ~3% of a hooked download, perf).
+    public static func appendQuoted(_ string: String, to out: inout [UInt8]) {
+        out.append(0x22)
+        // A quote, a backslash, a control character, or the lead byte of U+2028/U+2029 (and of other scalars, which
+        // the slow way copies as they are).
+        if string.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0xE2 }) {
+            var escaped = ""
+            appendEscaped(string, to: &escaped)
+            out.append(contentsOf: escaped.utf8)
+        } else {
+            out.append(contentsOf: string.utf8)
+        }
+        out.append(0x22)
+    }
+
+    static func appendEscaped(_ string: String, to out: inout String) {
         for scalar in string.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -22,7 +43,6 @@ public enum JSONText {
                 }
             }
         }
-        return out + "\""
     }
 
     public static func object(_ pairs: [String: String]) -> String {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import RunModel
@@ -16,6 +17,18 @@ struct MaskingTests {
 
     @Test func quotesControlCharacters() {
         #expect(JSONText.quote("a\"\\\n\u{01}\u{2028}") == #""a\"\\\n\u0001\u2028""#)
+    }
+
+    /// Whatever the string, its quoted form reads back as the same string (plain ones are copied whole).
+    @Test func quotedStringsReadBackAsThemselves() throws {
+        for text in ["", "plain/path-1.0.jar", "€ and “quotes”", "\u{2029}x", "tab\there", "\u{7F}\u{1F}", "a\\b", "emoji 🙂"] {
+            var out = Array("[".utf8)
+            JSONText.appendQuoted(text, to: &out)
+            out.append(UInt8(ascii: "]"))
+            let read = try JSONSerialization.jsonObject(with: Data(out)) as? [String]
+            #expect(read == [text], "\(String(decoding: out, as: UTF8.self))")
+        }
+        #expect(JSONText.quote("plain") == #""plain""#)
     }
 
     @Test func egressPolicyAllowsOnlyListedHosts() {

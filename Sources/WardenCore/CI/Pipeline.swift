@@ -169,7 +169,7 @@ public struct CIRun: Sendable, Equatable {
 
 extension CIRun {
     /// 32 lowercase hex digits, as Zuul's uuids.
-    public static func newUUID() -> String { UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") }
+    public static func newUUID() -> String { RandomID.hex128() }
 }
 
 /// What a tenant-dialect enqueue names (Zuul's trigger event): a change (and patchset) or a ref with its revisions.

@@ -39,7 +39,7 @@ final class RunRecorder: Sendable {
             var resultJSON: String?
             if case .success(let json) = result.outcome { resultJSON = json }
             var entry = HistoryEntry(
-                id: UUID().uuidString.lowercased(), traceID: UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""),
+                id: RandomID.uuid(), traceID: RandomID.hex128(),
                 workerKey: workerKey, action: action.name, projectKey: projectKey, payloadJSON: masker.maskJSON(dataJSON),
                 status: result.executionStatus, resultJSON: resultJSON, error: result.outcome.error, logs: result.logs, stats: result.stats,
                 startMillis: start, endMillis: end, triggeredBy: triggeredBy, testRun: testRun, executedVersion: version)

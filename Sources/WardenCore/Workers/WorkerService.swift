@@ -58,6 +58,9 @@ public final class WorkerService: Sendable {
     /// Worker state as last read or saved by this server.
     let stateCache = Mutex<[String: [String: String]]>([:])
     let bound = Mutex<(generation: Int, byAction: [String: [StoredWorker]]?)>((0, nil))
+    /// Each worker's module by its source as last run: a run of unchanged code compares the source (the same
+    /// text as the enabled workers' cache holds, so mostly at once) instead of hashing it for the compile cache.
+    let modules = Mutex<[String: (source: String, module: CompiledModule)]>([:])
     /// `context.baseUrl`: the settings' until the server knows the port it is bound to.
     let address: ServerAddress
     /// Turns at the compiler, by caller.
@@ -98,7 +101,7 @@ public final class WorkerService: Sendable {
         guard principal.canManage(projectKey: projectKey) else { throw forbidden(principal, projectKey: projectKey) }
         guard let source = draft.sourceCode else { throw WardenError.invalid("sourceCode", "is required") }
         guard let actionName = draft.action else { throw WardenError.invalid("action", "is required") }
-        var worker = Worker(
+        let worker = Worker(
             key: key, description: draft.description ?? "", enabled: draft.enabled ?? true, debug: draft.debug ?? false,
             sourceCode: try WorkerRules.decodeSource(source), action: try WorkerRules.action(named: actionName),
             filterCriteria: draft.filterCriteria ?? FilterCriteria(), properties: draft.properties ?? [], shared: draft.shared ?? false,
@@ -160,6 +163,7 @@ public final class WorkerService: Sendable {
         guard principal.canManage(projectKey: current.projectKey) else { throw forbidden(principal, projectKey: current.projectKey) }
         guard try await workers.delete(key: key) else { throw notFound(key) }
         stateCache.withLock { $0[key] = nil }
+        modules.withLock { $0[key] = nil }
         bound.withLock { $0 = ($0.generation + 1, nil) }
     }
 
@@ -272,10 +276,15 @@ public final class WorkerService: Sendable {
     ) async throws -> RunResult {
         let worker = stored.worker
         let module: CompiledModule
-        do {
-            module = try await runner.compile(worker.sourceCode)
-        } catch {
-            return RunResult(outcome: .threw(WorkerError(type: "CompileError", message: error.description)))
+        if let last = modules.withLock({ $0[worker.key] }), last.source == worker.sourceCode {
+            module = last.module
+        } else {
+            do {
+                module = try await runner.compile(worker.sourceCode)
+            } catch {
+                return RunResult(outcome: .threw(WorkerError(type: "CompileError", message: error.description)))
+            }
+            modules.withLock { [module] in $0[worker.key] = (worker.sourceCode, module) }
         }
         let properties = Dictionary(worker.properties.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
         return await run(

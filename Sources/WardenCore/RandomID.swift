@@ -1,0 +1,32 @@
+import RunModel
+
+/// Random identifiers without Foundation's `UUID()`, which on Linux opens and reads `/dev/urandom` on every call
+/// (two system calls and a file of their own in every recorded run, measured with perf under wrk). The bits come
+/// from the system's generator (`getrandom`), as a version 4 UUID's do.
+public enum RandomID {
+    /// A random UUID (version 4, RFC 9562 variant) in lower case: `8-4-4-4-12` hexadecimal digits.
+    public static func uuid() -> String {
+        var generator = SystemRandomNumberGenerator()
+        // Read as 16 big-endian bytes: the version is the high nibble of byte 6, the variant the top bits of byte 8.
+        let high: UInt64 = (generator.next() & ~0xF000) | 0x4000
+        let low: UInt64 = (generator.next() & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        return hex(high, low, dashed: true)
+    }
+
+    /// 128 random bits as 32 lower-case hexadecimal digits (trace ids, Zuul's uuids).
+    public static func hex128() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return hex(generator.next(), generator.next(), dashed: false)
+    }
+
+    static func hex(_ high: UInt64, _ low: UInt64, dashed: Bool) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(36)
+        for index in 0..<32 {
+            if dashed, index == 8 || index == 12 || index == 16 || index == 20 { out.append(UInt8(ascii: "-")) }
+            let word = index < 16 ? high : low
+            out.append(Hex.digit(UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * (index % 16))) & 0x0f))
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
