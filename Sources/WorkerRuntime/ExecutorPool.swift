@@ -149,7 +149,15 @@ public final class ExecutorPool: Sendable {
     /// A free executor's index, preferring one that holds `contextKey`; waits in line when none is free or when
     /// admission holds this run back (see `mayStart`).
     func acquire(contextKey: String, id: UInt64, runClass: RunClass, share: String?) async -> Int? {
-        await withCheckedContinuation { continuation in
+        // A free executor is taken without suspending: a continuation resumed at once still sends the task back
+        // through the global executor, a thread wake-up per run.
+        let now = ProcessProbe.monotonicNanos()
+        let immediate = state.withLock { state -> Int?? in
+            guard !state.closed else { return .some(nil) }
+            return state.schedule.start(contextKey: contextKey, runClass: runClass, share: share, now: now).map { .some($0) }
+        }
+        if let immediate { return immediate }
+        return await withCheckedContinuation { continuation in
             let now = ProcessProbe.monotonicNanos()
             let granted = state.withLock { state -> Int?? in
                 guard !state.closed else { return .some(nil) }

@@ -52,12 +52,16 @@ struct PoolSchedule<Token> {
     /// A free executor's index for a run that arrives at `now`, preferring one that holds `contextKey` warm; `nil`
     /// when none is free or admission holds the run back, in which case it waits in line with `token`.
     mutating func admit(id: UInt64, contextKey: String, runClass: RunClass, share: String?, now: Int64, token: Token) -> Int? {
-        if mayStart(runClass, share, now: now), let index = freeSlot(for: contextKey) {
-            slots[index].running = Running(runClass: runClass, share: share, startedAt: now)
-            return index
-        }
+        if let index = start(contextKey: contextKey, runClass: runClass, share: share, now: now) { return index }
         waiters.append(Waiter(id: id, contextKey: contextKey, runClass: runClass, share: share, enqueuedAt: now, token: token))
         return nil
+    }
+
+    /// The slot a run that arrives at `now` gets at once, as `admit` would give it; `nil` leaves it out of line.
+    mutating func start(contextKey: String, runClass: RunClass, share: String?, now: Int64) -> Int? {
+        guard mayStart(runClass, share, now: now), let index = freeSlot(for: contextKey) else { return nil }
+        slots[index].running = Running(runClass: runClass, share: share, startedAt: now)
+        return index
     }
 
     /// The run granted slot `index` loads `contextKey`: whether the executor needs the module sent, and the warm

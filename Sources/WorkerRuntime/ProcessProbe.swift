@@ -26,18 +26,41 @@ public enum ProcessProbe {
     }
 
     /// Resident set size of process `pid` (0 for this process) in bytes, or `nil` when /proc cannot tell
-    /// (the process is gone).
+    /// (the process is gone). This process's own figure is read through a descriptor kept open: an executor reads
+    /// it after every run and every 10 ms, and opening the file each time cost ~2.5% of a hooked download (perf).
     public static func residentBytes(pid: Int32 = 0) -> Int64? {
-        let path = pid == 0 ? "/proc/self/statm" : "/proc/\(pid)/statm"
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if pid == 0, selfStatm >= 0 { return residentBytes(fd: selfStatm) }
+        let fd = open(pid == 0 ? "/proc/self/statm" : "/proc/\(pid)/statm", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 128)
-        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, 127) }
-        guard count > 0 else { return nil }
-        let fields = buffer[0..<count].split(separator: UInt8(ascii: " "))
-        guard fields.count >= 2, let pages = Int64(String(decoding: fields[1], as: UTF8.self)) else { return nil }
-        return pages * Int64(sysconf(Int32(_SC_PAGESIZE)))
+        return residentBytes(fd: fd)
+    }
+
+    /// This process's `statm`, open for its lifetime (-1 when /proc is not there); `pread` at 0 reads it afresh.
+    static let selfStatm = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)
+    static let pageSize = Int64(sysconf(Int32(_SC_PAGESIZE)))
+
+    /// The second field of a `statm` (resident pages), in bytes.
+    static func residentBytes(fd: Int32) -> Int64? {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { buffer -> Int64? in
+            let count = pread(fd, buffer.baseAddress, 128, 0)
+            guard count > 0 else { return nil }
+            var field = 0
+            var pages: Int64 = 0
+            var digits = 0
+            for byte in buffer[0..<count] {
+                if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") {
+                    if field == 1 { break }
+                    field += 1
+                } else if field == 1 {
+                    guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 18 else { return nil }
+                    pages = pages * 10 + Int64(byte - UInt8(ascii: "0"))
+                    digits += 1
+                }
+            }
+            guard digits > 0 else { return nil }
+            return pages * pageSize
+        }
     }
 }
 
