@@ -88,7 +88,8 @@ public struct WardenServer: Sendable {
             address: address,
             logger: logger)
         runners = RunnerService(store: storage, vault: vault)
-        dashboardUsers = DashboardUserService(store: storage, permissions: permissions)
+        // Dashboard sessions from memory, as tokens.
+        dashboardUsers = DashboardUserService(store: CachedDashboardUserStore(storage), permissions: permissions)
         background = BackgroundTasks(logger: logger)
         pipelines = PipelineService(
             store: storage, runners: runners, artifacts: artifacts, transport: options.runnerTransport, uploadTokens: workerTokens,

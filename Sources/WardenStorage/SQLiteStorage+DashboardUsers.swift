@@ -35,12 +35,12 @@ extension SQLiteStorage: DashboardUserStore {
         }
     }
 
-    public func sessionUser(tokenHash: String, now: Int64) async throws -> DashboardUser? {
+    public func session(tokenHash: String) async throws -> DashboardSession? {
         try await pool.read { db in
             try Row.fetchOne(
-                db, sql: "SELECT u.* FROM ci_session s JOIN ci_user u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?",
-                arguments: [tokenHash, now]
-            ).map(Self.user(from:))
+                db, sql: "SELECT u.*, s.expires_at AS session_expires_at FROM ci_session s JOIN ci_user u ON u.id = s.user_id WHERE s.token_hash = ?",
+                arguments: [tokenHash]
+            ).map { DashboardSession(user: Self.user(from: $0), expiresAt: $0["session_expires_at"]) }
         }
     }
 

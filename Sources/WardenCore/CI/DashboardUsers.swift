@@ -19,11 +19,23 @@ public struct DashboardUser: Sendable, Equatable {
     }
 }
 
+/// A dashboard login: its user and when it ends (milliseconds since 1970).
+public struct DashboardSession: Sendable, Equatable {
+    public var user: DashboardUser
+    public var expiresAt: Int64
+
+    public init(user: DashboardUser, expiresAt: Int64) {
+        self.user = user
+        self.expiresAt = expiresAt
+    }
+}
+
 public protocol DashboardUserStore: Sendable {
     func createUser(_ user: DashboardUser) async throws -> DashboardUser
     func user(username: String) async throws -> DashboardUser?
     func createSession(tokenHash: String, userID: Int64, expiresAt: Int64) async throws
-    func sessionUser(tokenHash: String, now: Int64) async throws -> DashboardUser?
+    /// The session of `tokenHash`, expired or not (the caller checks the time).
+    func session(tokenHash: String) async throws -> DashboardSession?
     func deleteSession(tokenHash: String) async throws
 }
 
@@ -93,8 +105,10 @@ public final class DashboardUserService: Sendable {
         return (user, token)
     }
 
-    public func user(session token: String) async throws -> DashboardUser? {
-        try await store.sessionUser(tokenHash: TokenRecord.hash(of: token), now: Int64(Date().timeIntervalSince1970 * 1000))
+    /// The user of a session that has not ended at `now`.
+    public func user(session token: String, now: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) async throws -> DashboardUser? {
+        guard let session = try await store.session(tokenHash: TokenRecord.hash(of: token)), now < session.expiresAt else { return nil }
+        return session.user
     }
 
     public func logout(session token: String) async throws {
