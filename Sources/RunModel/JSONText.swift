@@ -45,6 +45,12 @@ public enum JSONText {
         }
     }
 
+    /// Whether a number `JSONSerialization` read was a JSON `true`/`false` (it gives them as `NSNumber` too, and on
+    /// Linux `is Bool` holds for 0 and 1).
+    public static func isBoolean(_ number: NSNumber) -> Bool {
+        String(cString: number.objCType) == "c"
+    }
+
     public static func object(_ pairs: [String: String]) -> String {
         "{" + pairs.sorted { $0.key < $1.key }.map { quote($0.key) + ":" + quote($0.value) }.joined(separator: ",") + "}"
     }

@@ -20,13 +20,16 @@ public struct RunJob: Sendable {
     public var share: String?
     /// A test run: its context is made for this run alone and dropped after it, never shared with another run.
     public var disposable: Bool
+    /// The runner reads the worker's answer into its parts (a synchronous event's verdict), see `RunResult.answer`.
+    public var readsAnswer: Bool
 
     public init(
         workerKey: String, module: CompiledModule, dataJSON: String, secrets: [String: String] = [:], properties: [String: String] = [:],
         state: [String: String] = [:], baseURL: String = "", platformToken: PlatformToken = PlatformToken(fixed: ""), debug: Bool = false,
         limits: RunLimits = .default,
-        runClass: RunClass = .event, share: String? = nil, disposable: Bool = false
+        runClass: RunClass = .event, share: String? = nil, disposable: Bool = false, readsAnswer: Bool = false
     ) {
+        self.readsAnswer = readsAnswer
         self.runClass = runClass
         self.share = share
         self.disposable = disposable

@@ -91,12 +91,18 @@ public struct RunResult: Sendable {
     /// The worker's `context.state` after a successful run, to be saved by the embedding (not for test runs).
     public var state: [String: String]?
     public var stats: RunStats
+    /// The answer of a successful run, read by the runner when the job asked for it (`RunJob.readsAnswer`);
+    /// `nil` when it was not read (the caller reads the result JSON itself).
+    public var answer: WorkerAnswer.Reading?
 
-    public init(outcome: RunOutcome, logs: String = "", state: [String: String]? = nil, stats: RunStats = RunStats()) {
+    public init(
+        outcome: RunOutcome, logs: String = "", state: [String: String]? = nil, stats: RunStats = RunStats(), answer: WorkerAnswer.Reading? = nil
+    ) {
         self.outcome = outcome
         self.logs = logs
         self.state = state
         self.stats = stats
+        self.answer = answer
     }
 
     public var executionStatus: ExecutionStatus { outcome.executionStatus }

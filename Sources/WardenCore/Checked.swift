@@ -1,4 +1,5 @@
 import Foundation
+import RunModel
 
 /// Arithmetic on numbers that come from requests or from stored rows, none of which may trap the process.
 ///
@@ -51,9 +52,7 @@ extension Checked {
     }
 
     /// JSONSerialization gives `true`/`false` as `NSNumber` too.
-    public static func isBoolean(_ number: NSNumber) -> Bool {
-        String(cString: number.objCType) == "c"
-    }
+    public static func isBoolean(_ number: NSNumber) -> Bool { JSONText.isBoolean(number) }
 
     /// Ten years in seconds: the furthest expiry a request may ask for (tokens, holds).
     public static let maxExpirySeconds: Int64 = 315_360_000

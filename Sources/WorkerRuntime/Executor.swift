@@ -88,6 +88,8 @@ final class ActiveRun {
     var platformToken: String?
     /// (succeeded, result JSON or error JSON, state JSON) once the worker's promise settled.
     var settled: (ok: Bool, payload: String, state: String)?
+    /// The answer in parts, when the run asked for it (`info.answer`) and the worker's promise resolved.
+    var answer: WorkerAnswer.Reading?
 
     init(runID: UInt64, deadline: Int64, debug: Bool) {
         self.runID = runID
@@ -230,10 +232,13 @@ final class Executor {
         // After a termination the VM may still hold the stopped context's microtasks; a fresh process is the only
         // state that is known to be clean, so the executor exits after answering and the parent replaces it.
         let recycle = outcome == .memoryLimit || outcome == .cpuLimit
+        // The answer only of a run that succeeded (a result nested too deep, or too large, fails after `done`).
+        let answer: WorkerAnswer.Reading?
+        if case .success = outcome { answer = run.answer } else { answer = nil }
         send(
             RunReply(
                 runID: request.runID, outcome: outcome, logs: logs, stateJSON: stateJSON, stats: stats, contextDiscarded: discard,
-                recycle: recycle
+                recycle: recycle, answer: answer
             ).encode())
         if recycle { exit(0) }
     }
@@ -323,6 +328,34 @@ final class Executor {
         }
     }
 
+    /// The answer's parts as the prelude's `readAnswer` gives them to `done` after its first three arguments.
+    static func answer(_ args: HostArguments) -> WorkerAnswer.Reading {
+        switch args.number(3) {
+        case 1: return .nothing
+        case 2: break
+        default: return .unreadable(args.string(4) ?? WorkerAnswer.notJSON)
+        }
+        var answer = WorkerAnswer(message: args.string(8))
+        switch args.number(5) {
+        case 1: answer.status = .number(args.number(6) ?? 0)
+        case 2: answer.status = .name(args.string(7) ?? "")
+        default: break
+        }
+        if let path = args.string(10) { answer.modifiedRepoPath = WorkerAnswer.RepoPath(key: args.string(9), path: path) }
+        // Headers are rare: they come as JSON text of [[name, [value, …]], …], strings only (lone surrogates
+        // mended first, as in a result).
+        if let json = args.string(11), !json.isEmpty, let mended = try? ResultJSON.normalise(json).get(),
+            let list = try? JSONSerialization.jsonObject(with: Data(mended.utf8)) as? [[Any]]
+        {
+            answer.headers = list.compactMap { pair in
+                guard pair.count == 2, let name = pair[0] as? String, let values = pair[1] as? [String] else { return nil }
+                return WorkerAnswer.Header(name: name, values: values)
+            }
+            .sorted { $0.name < $1.name }
+        }
+        return .answer(answer)
+    }
+
     /// The next host reply, or `nil` when none came within `timeoutMillis` (or another message did).
     func nextReply(timeoutMillis: Int32) throws -> HostReplyMessage? {
         guard socket.waitReadable(timeoutMillis: timeoutMillis) else { return nil }
@@ -397,6 +430,7 @@ final class Executor {
         add("done") { [unowned self] args in
             guard let run = self.current, run.settled == nil else { return nil }
             run.settled = (args[0].boolValue, args.string(1) ?? "", args.string(2) ?? "")
+            if args.count > 3 { run.answer = Self.answer(args) }
             return nil
         }
         add("call") { [unowned self] args in

@@ -124,7 +124,8 @@ public final class ExecutorPool: Sendable {
         let reply = await process.run(request)
         var result: RunResult
         if let reply {
-            result = RunResult(outcome: reply.outcome, logs: reply.logs, state: Self.decodeState(reply.stateJSON), stats: reply.stats)
+            result = RunResult(
+                outcome: reply.outcome, logs: reply.logs, state: Self.decodeState(reply.stateJSON), stats: reply.stats, answer: reply.answer)
         } else {
             let (reason, exit) = process.state.withLock { ($0.killReason, $0.exitDescription) }
             result = RunResult(outcome: reason ?? .executorCrashed(exit))
@@ -133,6 +134,7 @@ public final class ExecutorPool: Sendable {
             result.outcome = masker.mask(result.outcome)
             result.logs = masker.mask(result.logs)
             if let values = result.state { result.state = values.mapValues(masker.mask) }
+            if case .answer(let answer) = result.answer { result.answer = .answer(answer.masked(by: masker)) }
         }
         release(
             index: index, process: process, contextKey: contextKey, runID: runID,

@@ -86,6 +86,8 @@ struct RunReply {
     var contextDiscarded: Bool
     /// The executor exits after this reply (it hit the memory cap) and must be replaced.
     var recycle: Bool
+    /// The worker's answer in parts, when the run asked for it and succeeded.
+    var answer: WorkerAnswer.Reading? = nil
 
     func encode() -> [UInt8] {
         var writer = WireWriter(tag: MessageTag.runResult.rawValue)
@@ -117,6 +119,7 @@ struct RunReply {
         writer.i64(stats.peakMemoryBytes)
         writer.bool(contextDiscarded)
         writer.bool(recycle)
+        writer.answer(answer)
         return writer.frame()
     }
 
@@ -144,7 +147,7 @@ struct RunReply {
         return RunReply(
             runID: runID, outcome: outcome, logs: try reader.string(), stateJSON: try reader.string(),
             stats: RunStats(cpuNanos: try reader.i64(), wallNanos: try reader.i64(), peakMemoryBytes: try reader.i64()),
-            contextDiscarded: try reader.bool(), recycle: try reader.bool())
+            contextDiscarded: try reader.bool(), recycle: try reader.bool(), answer: try reader.answer())
     }
 }
 
@@ -245,4 +248,76 @@ enum Frames {
         var writer = WireWriter(tag: tag.rawValue)
         return writer.frame()
     }
+}
+
+// A worker's answer on the wire: a kind (0 not read, 1 nothing, 2 an answer, 3 unreadable), then its parts.
+extension WireWriter {
+    mutating func answer(_ reading: WorkerAnswer.Reading?) {
+        switch reading {
+        case nil: u8(0)
+        case .nothing: u8(1)
+        case .unreadable(let reason):
+            u8(3)
+            string(reason)
+        case .answer(let answer):
+            u8(2)
+            switch answer.status {
+            case .absent: u8(0)
+            case .number(let number):
+                u8(1)
+                u64(number.bitPattern)
+            case .name(let name):
+                u8(2)
+                string(name)
+            }
+            optionalString(answer.message)
+            bool(answer.modifiedRepoPath != nil)
+            if let modified = answer.modifiedRepoPath {
+                optionalString(modified.key)
+                string(modified.path)
+            }
+            u32(UInt32(answer.headers.count))
+            for header in answer.headers {
+                string(header.name)
+                strings(header.values)
+            }
+        }
+    }
+
+    mutating func optionalString(_ value: String?) {
+        bool(value != nil)
+        if let value { string(value) }
+    }
+}
+
+extension WireReader {
+    mutating func answer() throws(WireError) -> WorkerAnswer.Reading? {
+        let kind = try u8()
+        switch kind {
+        case 0: return nil
+        case 1: return .nothing
+        case 3: return .unreadable(try string())
+        case 2:
+            var answer = WorkerAnswer()
+            let status = try u8()
+            switch status {
+            case 0: break
+            case 1: answer.status = .number(Double(bitPattern: try u64()))
+            case 2: answer.status = .name(try string())
+            default: throw WireError.unknownTag(status)
+            }
+            answer.message = try optionalString()
+            if try bool() {
+                let key = try optionalString()
+                answer.modifiedRepoPath = WorkerAnswer.RepoPath(key: key, path: try string())
+            }
+            let count = Int(try u32())
+            guard count <= bytes.count else { throw WireError.truncated }
+            for _ in 0..<count { answer.headers.append(WorkerAnswer.Header(name: try string(), values: try strings())) }
+            return .answer(answer)
+        default: throw WireError.unknownTag(kind)
+        }
+    }
+
+    mutating func optionalString() throws(WireError) -> String? { try bool() ? try string() : nil }
 }

@@ -171,6 +171,45 @@ enum Prelude {
           };
           const reader = (values) => freeze({ get: (k) => (has(values, Str(k)) ? Str(values[Str(k)]) : undefined) });
 
+          // A synchronous worker's answer in parts, read from the JSON just written (a plain copy: no getter of the
+          // worker's runs again) the way WorkerAnswer.read(json:) reads it in Swift: [kind (1 nothing, 2 answer,
+          // 3 unreadable), reason, status kind (0 absent, 1 number, 2 name), number, name, message, key, path,
+          // headers as JSON ('' for none)].
+          const isArray = Array.isArray, isSafeInteger = Number.isSafeInteger;
+          const isPlainObject = (v) => typeof v === 'object' && v !== null && !isArray(v);
+          const own = (o, k) => (has(o, k) ? o[k] : undefined);
+          const headerValue = (v) => (typeof v === 'string' ? v : typeof v === 'boolean' ? (v ? 'true' : 'false') : isSafeInteger(v) ? Str(v) : undefined);
+          const readAnswer = (json) => {
+            const value = json === '' ? null : parse(json);
+            if (value === null) return [1, ''];
+            if (!isPlainObject(value)) return [3, 'its answer is not an object with a status'];
+            const out = [2, '', 0, 0, '', undefined, undefined, undefined, ''];
+            const status = own(value, 'status');
+            if (typeof status === 'string') { out[2] = 2; out[4] = status; }
+            else if (typeof status === 'number') { out[2] = 1; out[3] = status; }
+            else if (status !== undefined && status !== null) return [3, 'its status is neither a number nor a status name'];
+            if (typeof own(value, 'message') === 'string') out[5] = value.message;
+            const modified = own(value, 'modifiedRepoPath');
+            if (isPlainObject(modified) && typeof own(modified, 'path') === 'string') {
+              out[7] = modified.path;
+              if (typeof own(modified, 'key') === 'string') out[6] = modified.key;
+            }
+            const headers = own(value, 'headers');
+            if (isPlainObject(headers)) {
+              const list = [];
+              for (const name of keys(headers)) {
+                const header = headers[name], values = [];
+                const given = isPlainObject(header) ? own(header, 'value') : undefined;
+                if (isArray(given)) {
+                  for (let i = 0; i < given.length; i++) { const text = headerValue(given[i]); if (text !== undefined) values.push(text); }
+                } else if (typeof header === 'string') values.push(header);
+                list.push([name, values]);
+              }
+              if (list.length) out[8] = stringify(list);
+            }
+            return out;
+          };
+
           const run = (fn, infoJSON, dataJSON) => {
             const info = parse(infoJSON);
             const data = dataJSON === '' ? undefined : parse(dataJSON);
@@ -192,7 +231,10 @@ enum Prelude {
                 }
                 if (json === undefined) json = '';
               }
-              host.done(true, json, stringify(state.snapshot()));
+              if (!info.answer) return host.done(true, json, stringify(state.snapshot()));
+              let a;
+              try { a = readAnswer(json); } catch (e) { a = [3, 'its answer is not JSON the server can read']; }
+              host.done(true, json, stringify(state.snapshot()), a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]);
             };
             try {
               PromiseCtor.resolve(fn(context, data)).then(succeeded, failed);

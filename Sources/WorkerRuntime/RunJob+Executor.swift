@@ -7,6 +7,6 @@ extension RunJob {
 
     var infoJSON: String {
         "{\"secrets\":\(JSONText.object(secrets)),\"properties\":\(JSONText.object(properties)),\"state\":\(JSONText.object(state)),"
-            + "\"baseUrl\":\(JSONText.quote(baseURL))}"
+            + "\"baseUrl\":\(JSONText.quote(baseURL)),\"answer\":\(readsAnswer)}"
     }
 }

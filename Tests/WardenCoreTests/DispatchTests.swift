@@ -90,6 +90,18 @@ struct DispatchTests {
         #expect(core.runner.ran == ["a-warns", "b-next"])
     }
 
+    /// The runner reads a synchronous event's answer (the executor, from the value it wrote): the verdict is made
+    /// from that reading, not from parsing the result JSON again; a runner that did not read it is read here.
+    @Test func theRunnersReadingOfTheAnswerIsTheOneDecided() async throws {
+        var read = Core.answer(#"{"status":1}"#)
+        read.answer = .answer(WorkerAnswer(status: .name("DOWNLOAD_STOP"), message: "read by the runner"))
+        let core = try Self.guarded("reader", answers: ["reader": read])
+        #expect(try await verdict(core).stopMessage == "read by the runner")
+        #expect(core.runner.jobs.withLock { $0.map(\.readsAnswer) } == [true])
+        let unread = try Self.guarded("plain", answers: ["plain": Core.answer(#"{"status":2,"message":"parsed here"}"#)])
+        #expect(try await verdict(unread).stopMessage == "parsed here")
+    }
+
     @Test func headersAreKeptAndTheServersOwnAreDropped() async throws {
         let answer = #"{"status":1,"headers":{"X-Scan":{"value":["clean"]},"Set-Cookie":{"value":["a=b"]}}}"#
         let core = try Self.guarded("headers", answers: ["headers": Core.answer(answer)])

@@ -45,4 +45,24 @@ struct WireTests {
             #expect(reply.contextDiscarded)
         }
     }
+
+    @Test func everyAnswerRoundTrips() throws {
+        let answers: [WorkerAnswer.Reading?] = [
+            nil, .nothing, .unreadable("why"), .answer(WorkerAnswer()),
+            .answer(
+                WorkerAnswer(
+                    status: .number(-2.5), message: "m", modifiedRepoPath: .init(key: nil, path: "a/b"),
+                    headers: [.init(name: "X-A", values: ["1", "é"]), .init(name: "X-B", values: [])])),
+            .answer(WorkerAnswer(status: .name("STOP"), message: nil, modifiedRepoPath: .init(key: "k", path: ""))),
+        ]
+        for answer in answers {
+            var frame = RunReply(
+                runID: 1, outcome: .success(resultJSON: "{}"), logs: "", stateJSON: "{}", stats: RunStats(), contextDiscarded: false,
+                recycle: false, answer: answer
+            ).encode()
+            frame.removeFirst(5)
+            var reader = WireReader(frame)
+            #expect(try RunReply.decode(&reader).answer == answer)
+        }
+    }
 }

@@ -129,8 +129,8 @@ public final class EventDispatcher: Service {
                 throw WardenError(
                     .unavailable, "worker '\(key)' that guards \(repo)/\(path) could not run in time (the server is busy); try again shortly")
             }
-            let answer: [String: Any]?
-            switch Self.read(result.outcome) {
+            let answer: WorkerAnswer?
+            switch Self.read(result) {
             case .failure(let reason):
                 if failPolicy == .closed {
                     verdict.stopMessage = "worker '\(key)' failed (\(reason)); this server refuses the operation when a worker fails"
@@ -140,8 +140,9 @@ public final class EventDispatcher: Service {
                 continue
             case .success(let read): answer = read
             }
-            let message = answer?["message"] as? String ?? ""
-            switch Self.status(answer?["status"]) {
+            guard let answer else { continue }
+            let message = answer.message ?? ""
+            switch Self.decision(answer.status) {
             case .stop:
                 verdict.stopMessage = message.isEmpty ? "stopped by worker '\(key)'" : message
                 return verdict
@@ -150,23 +151,14 @@ public final class EventDispatcher: Service {
             case .proceed:
                 break
             }
-            if let modified = answer?["modifiedRepoPath"] as? [String: Any], let newPath = modified["path"] as? String {
-                verdict.modifiedRepoPath = ((modified["key"] as? String) ?? repo, newPath)
-            }
-            if let headers = answer?["headers"] as? [String: Any] {
-                for name in headers.keys.sorted() {
-                    var values: [String] = []
-                    if let list = (headers[name] as? [String: Any])?["value"] as? [Any] {
-                        values = list.map { "\($0)" }
-                    } else if let value = headers[name] as? String {
-                        values = [value]
-                    }
-                    if let refusal = Self.refusal(ofHeader: name, values: values) {
-                        logger.warning("worker '\(key)' (\(action.name)) asked for header '\(name.prefix(60))', which is dropped: \(refusal)")
-                        continue
-                    }
-                    if !values.isEmpty { verdict.headers.append((name, values)) }
+            if let modified = answer.modifiedRepoPath { verdict.modifiedRepoPath = (modified.key ?? repo, modified.path) }
+            for header in answer.headers {
+                if let refusal = Self.refusal(ofHeader: header.name, values: header.values) {
+                    logger.warning(
+                        "worker '\(key)' (\(action.name)) asked for header '\(header.name.prefix(60))', which is dropped: \(refusal)")
+                    continue
                 }
+                if !header.values.isEmpty { verdict.headers.append((header.name, header.values)) }
             }
         }
         return verdict
@@ -208,36 +200,30 @@ public final class EventDispatcher: Service {
         var description: String { reason }
     }
 
-    /// A synchronous worker's answer: `nil` when it returned nothing (no objection), its object when it returned
-    /// one, and a failure (which follows the fail policy, never consent) when it failed or its answer cannot be
-    /// read: not JSON, not an object, or a status that is neither a number nor a name.
-    static func read(_ outcome: RunOutcome) -> Result<[String: Any]?, Unreadable> {
-        guard case .success(let json) = outcome else { return .failure(Unreadable(reason: outcome.message ?? "failed")) }
-        guard let json else { return .success(nil) }
-        // An answer that is not JSON is a failed run (below), never consent.
-        guard let value = try? JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed]) else {
-            return .failure(Unreadable(reason: "its answer is not JSON the server can read"))
+    /// A synchronous worker's answer: `nil` when it returned nothing (no objection), its parts when it returned an
+    /// object, and a failure (which follows the fail policy, never consent) when it failed or its answer cannot be
+    /// read: not JSON, not an object, or a status that is neither a number nor a name. The runner has read it
+    /// when the job asked (`RunJob.readsAnswer`); otherwise it is read here from the result JSON.
+    static func read(_ result: RunResult) -> Result<WorkerAnswer?, Unreadable> {
+        guard case .success(let json) = result.outcome else { return .failure(Unreadable(reason: result.outcome.message ?? "failed")) }
+        switch result.answer ?? WorkerAnswer.read(json: json) {
+        case .nothing: return .success(nil)
+        case .answer(let answer): return .success(answer)
+        case .unreadable(let reason): return .failure(Unreadable(reason: reason))
         }
-        if value is NSNull { return .success(nil) }
-        guard let object = value as? [String: Any] else {
-            return .failure(Unreadable(reason: "its answer is not an object with a status"))
-        }
-        if let status = object["status"], !(status is NSNull), !(status is String), (status as? NSNumber).map(Checked.isBoolean) != false {
-            return .failure(Unreadable(reason: "its status is neither a number nor a status name"))
-        }
-        return .success(object)
     }
 
     /// A status given as its number or its name (spec §4): `2`/`*_STOP` stops, `3`/`*_WARN` warns.
-    static func status(_ value: Any?) -> Decision {
-        if let number = Checked.wholeNumber(value) {
-            return number == 2 ? .stop : number == 3 ? .warn : .proceed
-        }
-        if let name = (value as? String)?.uppercased() {
+    static func decision(_ status: WorkerAnswer.Status) -> Decision {
+        switch status {
+        case .absent: return .proceed
+        case .number(let number): return number == 2 ? .stop : number == 3 ? .warn : .proceed
+        case .name(let name):
+            let name = name.uppercased()
             if name == "STOP" || name.hasSuffix("_STOP") { return .stop }
             if name == "WARN" || name.hasSuffix("_WARN") { return .warn }
+            return .proceed
         }
-        return .proceed
     }
 
     /// Persists one run per selected asynchronous worker; returns how many were queued.

@@ -321,7 +321,9 @@ public final class WorkerService: Sendable {
         let job = RunJob(
             workerKey: workerKey, module: module, dataJSON: dataJSON, secrets: secrets, properties: properties, state: state,
             baseURL: address.url, platformToken: token, debug: debug, limits: settings.limits, runClass: admission.runClass,
-            share: Self.share(of: admission, projectKey: projectKey), disposable: testRun)
+            share: Self.share(of: admission, projectKey: projectKey), disposable: testRun,
+            // The verdict of a synchronous event is read in the executor, from the value it has just written.
+            readsAnswer: action.isSynchronous && !testRun)
         var result: RunResult
         if testRun {
             result = await runner.run(job)
