@@ -194,7 +194,7 @@ public final class ArtifactService: Sendable {
     public func commitUpload(_ ticket: UploadTicket, blob: any StagedBlob) async throws -> ArtifactItem {
         let digest: BlobDigest
         do {
-            digest = try blob.seal()
+            digest = try await BlockingWork.run { try blob.seal() }
             for (name, expected, actual) in [
                 ("SHA-256", ticket.expected.sha256, digest.sha256), ("SHA-1", ticket.expected.sha1, digest.sha1),
                 ("MD5", ticket.expected.md5, digest.md5),
