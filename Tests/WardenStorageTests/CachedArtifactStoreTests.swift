@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 
 @testable import WardenCore
@@ -9,14 +8,8 @@ import Testing
 /// a change made beside the cache is seen only then; every write through the cache is seen on the very next read.
 @Suite("Items from memory")
 struct CachedArtifactStoreTests {
-    final class Clock: Sendable {
-        let nanos = Atomic<Int64>(0)
-        func advance(seconds: Int64) { nanos.add(seconds * 1_000_000_000, ordering: .relaxed) }
-        var read: @Sendable () -> Int64 { { self.nanos.load(ordering: .relaxed) } }
-    }
-
     let storage: SQLiteStorage
-    let clock = Clock()
+    let clock = ManualClock()
     let cache: CachedArtifactStore
 
     init() async throws {

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 
 @testable import WardenCore
@@ -9,14 +8,8 @@ import Testing
 /// a second old, a logout through the service is seen on the very next request, expiry is checked on every use.
 @Suite("Dashboard sessions from memory")
 struct CachedDashboardUserStoreTests {
-    final class Clock: Sendable {
-        let nanos = Atomic<Int64>(0)
-        func advance(milliseconds: Int64) { nanos.add(milliseconds * 1_000_000, ordering: .relaxed) }
-        var read: @Sendable () -> Int64 { { self.nanos.load(ordering: .relaxed) } }
-    }
-
     let storage: SQLiteStorage
-    let clock = Clock()
+    let clock = ManualClock()
     let service: DashboardUserService
     let admin = Principal(name: "admin", scope: .admin)
 
