@@ -29,8 +29,10 @@ extension BenchCommand {
         let connections = 32
         let liveness = try server.load(wrk: wrk, path: "/worker/api/v1/system/liveness", duration: duration, connections: connections)
         let listing = try server.load(wrk: wrk, path: "/worker/api/v1/workers?keysOnly=true", duration: duration, connections: connections)
-        let plainDown = try server.load(wrk: wrk, path: "/artifactory/plain/file.bin", duration: duration, connections: connections)
-        let hookedDown = try server.load(wrk: wrk, path: "/artifactory/hooked/file.bin", duration: duration, connections: connections)
+        let (plainDown, plainCPU, plainSwitches) = try server.measuredLoad(
+            wrk: wrk, path: "/artifactory/plain/file.bin", duration: duration, connections: connections)
+        let (hookedDown, hookedCPU, hookedSwitches) = try server.measuredLoad(
+            wrk: wrk, path: "/artifactory/hooked/file.bin", duration: duration, connections: connections)
         let plainUp = try server.load(
             wrk: wrk, path: "/artifactory/plain/file.bin", method: "PUT", body: kib, duration: duration, connections: connections)
         let hookedUp = try server.load(
@@ -87,6 +89,12 @@ extension BenchCommand {
                 name: "1 KiB downloads/s, one BEFORE_DOWNLOAD worker / p99", value: figures(hookedDown), goal: "≥ 0.85× plain",
                 met: downRatio >= 0.85),
             Row(name: "  hooked ÷ plain downloads/s", value: String(format: "%.2f×", downRatio), goal: "≥ 0.85×", met: downRatio >= 0.85),
+            Row(
+                name: "  CPU µs per download, server + executors (plain / hooked)", value: String(format: "%.0f / %.0f", plainCPU, hookedCPU),
+                goal: "", met: nil),
+            Row(
+                name: "  thread switches per download, server + executors (plain / hooked)",
+                value: String(format: "%.1f / %.1f", plainSwitches, hookedSwitches), goal: "", met: nil),
             Row(name: "1 KiB uploads/s, no hook / p99", value: figures(plainUp), goal: "", met: nil),
             Row(name: "1 KiB uploads/s, one BEFORE_UPLOAD worker / p99", value: figures(hookedUp), goal: "≥ 0.85× plain", met: upRatio >= 0.85),
             Row(name: "  hooked ÷ plain uploads/s", value: String(format: "%.2f×", upRatio), goal: "≥ 0.85×", met: upRatio >= 0.85),

@@ -201,6 +201,40 @@ final class BenchServer {
         return (server, executors, server + executors)
     }
 
+    /// CPU time (ns) and thread switches (voluntary and not) of the server and its executors so far, from /proc:
+    /// what a load costs them in all, the thread hops included, whichever thread does the work.
+    func usage() -> (cpuNanos: Int64, switches: Int64) {
+        let ticks = Int64(sysconf(Int32(_SC_CLK_TCK)))
+        var cpu: Int64 = 0
+        var switches: Int64 = 0
+        for pid in [process.processIdentifier] + Self.children(of: process.processIdentifier) {
+            // utime and stime are fields 14 and 15, the 12th and 13th after "pid (name)".
+            if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.range(of: ")", options: .backwards) {
+                let fields = stat[close.upperBound...].split(separator: " ")
+                if fields.count > 13, let user = Int64(fields[11]), let system = Int64(fields[12]), ticks > 0 {
+                    cpu += (user + system) * 1_000_000_000 / ticks
+                }
+            }
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+            for task in tasks {
+                guard let status = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8) else { continue }
+                for line in status.split(separator: "\n") where line.contains("ctxt_switches:") {
+                    switches += Int64(line.split(separator: "\t").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "") ?? 0
+                }
+            }
+        }
+        return (cpu, switches)
+    }
+
+    /// wrk's load with what it cost the server and its executors per request (see `usage`).
+    func measuredLoad(wrk: String, path: String, duration: Double, connections: Int) throws -> (LoadReport, cpuMicros: Double, switches: Double) {
+        let before = usage()
+        let report = try load(wrk: wrk, path: path, duration: duration, connections: connections)
+        let after = usage()
+        let requests = max(1, report.requestsPerSecond * Double(Int(duration.rounded(.up))))
+        return (report, Double(after.cpuNanos - before.cpuNanos) / 1_000 / requests, Double(after.switches - before.switches) / requests)
+    }
+
     /// The processes whose parent is `pid` (from /proc).
     static func children(of pid: Int32) -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
