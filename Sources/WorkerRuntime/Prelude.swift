@@ -172,9 +172,9 @@ enum Prelude {
           const reader = (values) => freeze({ get: (k) => (has(values, Str(k)) ? Str(values[Str(k)]) : undefined) });
 
           // A synchronous worker's answer in parts, read from the JSON just written (a plain copy: no getter of the
-          // worker's runs again) the way WorkerAnswer.read(json:) reads it in Swift: [kind (1 nothing, 2 answer,
-          // 3 unreadable), reason, status kind (0 absent, 1 number, 2 name), number, name, message, key, path,
-          // headers as JSON ('' for none)].
+          // worker's runs again) the way WorkerAnswer.read(json:) reads it in Swift, with the same reasons: [kind
+          // (1 nothing, 2 answer, 3 unreadable), reason, status kind (0 absent, 1 number, 2 name), number, name,
+          // message, key, path, headers as JSON ('' for none)].
           const isArray = Array.isArray, isSafeInteger = Number.isSafeInteger;
           const isPlainObject = (v) => typeof v === 'object' && v !== null && !isArray(v);
           const own = (o, k) => (has(o, k) ? o[k] : undefined);
@@ -182,12 +182,12 @@ enum Prelude {
           const readAnswer = (json) => {
             const value = json === '' ? null : parse(json);
             if (value === null) return [1, ''];
-            if (!isPlainObject(value)) return [3, 'its answer is not an object with a status'];
+            if (!isPlainObject(value)) return [3, \#(JSONText.quote(WorkerAnswer.notAnObject))];
             const out = [2, '', 0, 0, '', undefined, undefined, undefined, ''];
             const status = own(value, 'status');
             if (typeof status === 'string') { out[2] = 2; out[4] = status; }
             else if (typeof status === 'number') { out[2] = 1; out[3] = status; }
-            else if (status !== undefined && status !== null) return [3, 'its status is neither a number nor a status name'];
+            else if (status !== undefined && status !== null) return [3, \#(JSONText.quote(WorkerAnswer.badStatus))];
             if (typeof own(value, 'message') === 'string') out[5] = value.message;
             const modified = own(value, 'modifiedRepoPath');
             if (isPlainObject(modified) && typeof own(modified, 'path') === 'string') {
@@ -233,7 +233,7 @@ enum Prelude {
               }
               if (!info.answer) return host.done(true, json, stringify(state.snapshot()));
               let a;
-              try { a = readAnswer(json); } catch (e) { a = [3, 'its answer is not JSON the server can read']; }
+              try { a = readAnswer(json); } catch (e) { a = [3, \#(JSONText.quote(WorkerAnswer.notJSON))]; }
               host.done(true, json, stringify(state.snapshot()), a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]);
             };
             try {
