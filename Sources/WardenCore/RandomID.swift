@@ -2,7 +2,8 @@ import RunModel
 
 /// Random identifiers without Foundation's `UUID()`, which on Linux opens and reads `/dev/urandom` on every call
 /// (two system calls and a file of their own in every recorded run, measured with perf under wrk). The bits come
-/// from the system's generator (`getrandom`), as a version 4 UUID's do.
+/// from the system's generator (`getrandom`), as a version 4 UUID's do. Every lower-case id the project makes
+/// (tokens, runners, jobs, history entries, Zuul's uuids) comes from here.
 public enum RandomID {
     /// A random UUID (version 4, RFC 9562 variant) in lower case: `8-4-4-4-12` hexadecimal digits.
     public static func uuid() -> String {

@@ -37,7 +37,7 @@ public struct TokenService: Sendable {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let value = TokenRecord.generateValue()
         let record = TokenRecord(
-            id: UUID().uuidString.lowercased(), name: name, hash: TokenRecord.hash(of: value), scope: parsed, createdAt: now,
+            id: RandomID.uuid(), name: name, hash: TokenRecord.hash(of: value), scope: parsed, createdAt: now,
             expiresAt: expiresInSeconds.map { Checked.millis(after: now, seconds: Int64($0)) })
         try await tokens.create(record)
         try await permissions?.userCreated(name)

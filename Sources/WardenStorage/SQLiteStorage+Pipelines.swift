@@ -84,7 +84,7 @@ extension SQLiteStorage: PipelineStore {
                     sql: """
                         INSERT INTO ci_job (uuid, run_id, project_id, runner_id, name, stage, status, ref, created_at)
                         VALUES (?, ?, ?, ?, ?, ?, 'pending', 'main', ?)
-                        """, arguments: [UUID().uuidString.lowercased(), created.id, projectID, run.runnerID, stage, stage, run.startedAt])
+                        """, arguments: [RandomID.uuid(), created.id, projectID, run.runnerID, stage, stage, run.startedAt])
             }
             return created
         }

@@ -101,7 +101,7 @@ public struct Runner: Sendable, Equatable {
     public var sealedControlToken: Data?
 
     public init(
-        id: Int64 = 0, uuid: String = UUID().uuidString.lowercased(), tokenHash: String, scope: RunnerScope, description: String = "",
+        id: Int64 = 0, uuid: String = RandomID.uuid(), tokenHash: String, scope: RunnerScope, description: String = "",
         name: String? = nil, version: String? = nil, revision: String? = nil, platform: String? = nil, architecture: String? = nil,
         ipAddress: String? = nil, active: Bool = true, locked: Bool = false, runUntagged: Bool = true, tags: [String] = [],
         accessLevel: String = "not_protected", maximumTimeout: Int? = nil, maintenanceNote: String? = nil, projectIDs: [Int64] = [],
@@ -171,7 +171,7 @@ public struct CIJob: Sendable, Equatable {
     public var finishedAt: Int64?
 
     public init(
-        id: Int64 = 0, uuid: String = UUID().uuidString.lowercased(), runID: Int64, projectID: Int64, runnerID: Int64?, name: String, stage: String,
+        id: Int64 = 0, uuid: String = RandomID.uuid(), runID: Int64, projectID: Int64, runnerID: Int64?, name: String, stage: String,
         status: String, ref: String = "main",
         createdAt: Int64, startedAt: Int64? = nil, finishedAt: Int64? = nil
     ) {

@@ -230,7 +230,7 @@ public final class RunnerService: Sendable {
         if let url = fields.url, URL(string: url)?.scheme?.hasPrefix("http") != true {
             throw WardenError.invalid("url", "'\(url)' is not an http(s) URL")
         }
-        let uuid = UUID().uuidString.lowercased()
+        let uuid = RandomID.uuid()
         let sealedControl = try fields.controlToken.map { try vault.seal($0, worker: "runner-control", name: uuid) }
         let runner = Runner(
             uuid: uuid, tokenHash: TokenRecord.hash(of: token), scope: scope, description: fields.description ?? "", name: fields.name,
