@@ -208,12 +208,10 @@ final class BenchServer {
         var cpu: Int64 = 0
         var switches: Int64 = 0
         for pid in [process.processIdentifier] + Self.children(of: process.processIdentifier) {
-            // utime and stime are fields 14 and 15, the 12th and 13th after "pid (name)".
-            if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.range(of: ")", options: .backwards) {
-                let fields = stat[close.upperBound...].split(separator: " ")
-                if fields.count > 13, let user = Int64(fields[11]), let system = Int64(fields[12]), ticks > 0 {
-                    cpu += (user + system) * 1_000_000_000 / ticks
-                }
+            // utime and stime: fields 14 and 15, the 12th and 13th after "pid (name)".
+            let fields = Self.statFields(of: pid)
+            if fields.count > 13, let user = Int64(fields[11]), let system = Int64(fields[12]), ticks > 0 {
+                cpu += (user + system) * 1_000_000_000 / ticks
             }
             let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
             for task in tasks {
@@ -239,13 +237,18 @@ final class BenchServer {
     static func children(of pid: Int32) -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap(Int32.init).filter { child in
-            guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8),
-                let close = stat.range(of: ")", options: .backwards)
-            else { return false }
             // After "pid (name)": state, then the parent's pid.
-            let fields = stat[close.upperBound...].split(separator: " ")
+            let fields = statFields(of: child)
             return fields.count > 1 && Int32(fields[1]) == pid
         }
+    }
+
+    /// The fields of `/proc/<pid>/stat` after "pid (name)" (a name may hold spaces and parentheses); none when the
+    /// process is gone.
+    static func statFields(of pid: Int32) -> [Substring] {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.range(of: ")", options: .backwards)
+        else { return [] }
+        return stat[close.upperBound...].split(separator: " ")
     }
 
     /// wrk against `http://127.0.0.1:port/path` with a Bearer `token`.
