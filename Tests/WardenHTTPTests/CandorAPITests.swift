@@ -76,12 +76,11 @@ struct CandorAPITests {
             let slowPlan =
                 #"{"runId": "slow", "plan": {"stages": [{"name": "wait", "image": "i", "script": ["sleep 30"]}, {"name": "after", "image": "i"}]}}"#
             async let slow = send(client, .post, "/run", body: slowPlan)
-            var canceled: (status: HTTPResponse.Status, text: String) = (.notFound, "")
-            for _ in 0..<200 where canceled.status != .ok {
-                try await Task.sleep(for: .milliseconds(25))
-                canceled = try await send(client, .post, "/cancel/slow", contentType: nil)
+            let canceled = try await Harness.eventually(every: .milliseconds(25)) {
+                let reply = try await send(client, .post, "/cancel/slow", contentType: nil)
+                return reply.status == .ok ? reply : nil
             }
-            #expect(canceled.status == .ok)
+            #expect(canceled?.status == .ok)
             let stopped = try #require(try JSONSerialization.jsonObject(with: Data(try await slow.text.utf8)) as? [String: Any])
             #expect(stopped["status"] as? String == "Canceled")
             #expect(
@@ -218,12 +217,8 @@ struct CandorAPITests {
                 let again = try await client.send(.post, "/trigger/\(trigger)", token: nil, json: ["ref": "main"], headers: push)
                 #expect(again.status == .badRequest && again.text.contains("already running"))
 
-                var runs: [[String: Any]] = []
-                for _ in 0..<300 {
-                    runs = try await client.send(.get, "/api/pipelines/\(pipelineID)").object["runs"] as? [[String: Any]] ?? []
-                    if let status = runs.last?["status"] as? String, status != "Running" { break }
-                    try await Task.sleep(for: .milliseconds(100))
-                }
+                _ = try await Harness.endedRunStatus(client, pipeline: pipelineID)
+                let runs = try await client.send(.get, "/api/pipelines/\(pipelineID)").object["runs"] as? [[String: Any]] ?? []
                 #expect(runs.map { $0["status"] as? String } == ["Passed"])
                 let log = try await client.send(.get, "/api/runs/\(pipelineID)/1/log")
                 #expect(log.status == .ok && log.text.contains("hello body") && log.text.contains("**************** [1/1] ****************"))

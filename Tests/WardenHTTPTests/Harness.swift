@@ -112,6 +112,27 @@ struct Harness {
         }
     }
 
+    /// Asks `probe` every `every` until it has an answer, for up to `limit` (a bound that only a hung server reaches:
+    /// the whole suite runs in parallel on a loaded machine, so waits are long, and end as soon as the answer is there).
+    static func eventually<T>(
+        limit: Duration = .seconds(120), every: Duration = .milliseconds(50), _ probe: () async throws -> T?
+    ) async throws -> T? {
+        let deadline = ContinuousClock.now + limit
+        while true {
+            if let answer = try await probe() { return answer }
+            if ContinuousClock.now >= deadline { return nil }
+            try await Task.sleep(for: every)
+        }
+    }
+
+    /// The status of a pipeline's last run once it has ended ("Running" when it has not within the wait).
+    static func endedRunStatus(_ client: Client, pipeline: Int) async throws -> String {
+        try await eventually {
+            let runs = try await client.send(.get, "/api/pipelines/\(pipeline)").object["runs"] as? [[String: Any]]
+            return (runs?.last?["status"] as? String).flatMap { $0 == "Running" ? nil : $0 }
+        } ?? "Running"
+    }
+
     /// Creates (or replaces) a permission target through the security API, as an admin.
     static func grant(
         _ client: Client, name: String, repositories: [String], include: [String] = ["**"], users: [String: [String]] = [:],

@@ -193,13 +193,11 @@ struct TenantAPITests {
                         "tag_list": ["zuul"],
                     ])
                 @Sendable func waitForRuns(_ count: Int) async throws -> [[String: Any]] {
-                    for _ in 0..<300 {
+                    try await Harness.eventually(every: .milliseconds(100)) {
                         let sets =
                             try await client.send(.get, "/api/tenant/example/buildsets?complete=true", token: nil).json as? [[String: Any]] ?? []
-                        if sets.count >= count { return sets }
-                        try await Task.sleep(for: .milliseconds(100))
-                    }
-                    return []
+                        return sets.count >= count ? sets : nil
+                    } ?? []
                 }
                 #expect(try await enqueue(["pipeline": "check", "change": "12,1"], token: admin).text == "true")
                 #expect(try await waitForRuns(1).first?["result"] as? String == "SUCCESS")
@@ -276,12 +274,11 @@ struct TenantAPITests {
                 // request's count and expiry, and the node back to ready.
                 var states: [String?] = []
                 var expired: [[String: Any]]?
-                for _ in 0..<200 {
+                _ = try await Harness.eventually { () -> Bool? in
                     let nodes = try await client.send(.get, "/api/tenant/example/nodes", token: nil).json as? [[String: Any]] ?? []
                     states.append(nodes.first?["state"] as? String)
                     expired = try await client.send(.get, "/api/tenant/example/autohold", token: nil).json as? [[String: Any]]
-                    if states.last == "ready", expired?.first?["expired"] is Double { break }
-                    try await Task.sleep(for: .milliseconds(50))
+                    return states.last == "ready" && expired?.first?["expired"] is Double ? true : nil
                 }
                 #expect(states.last == "ready", "\(states)")
                 #expect(expired?.first?["current_count"] as? Int == 1 && expired?.first?["expired"] is Double)

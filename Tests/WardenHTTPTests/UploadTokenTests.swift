@@ -79,13 +79,7 @@ struct UploadTokenTests {
                     json: ["token": registration, "url": "http://127.0.0.1:\(port)", "control_token": "control", "description": "prober"])
                 #expect(registered.status == .created, "\(registered.text)")
                 #expect(try await client.send(.post, "/trigger/\(trigger)", token: nil, json: [:]).status == .ok)
-                var status = "Running"
-                for _ in 0..<300 where status == "Running" {
-                    try await Task.sleep(for: .milliseconds(50))
-                    let runs = try await client.send(.get, "/api/pipelines/\(pipelineID)").object["runs"] as? [[String: Any]]
-                    status = runs?.last?["status"] as? String ?? "Running"
-                }
-                #expect(status == "Passed")
+                #expect(try await Harness.endedRunStatus(client, pipeline: pipelineID) == "Passed")
             }
             let seen = probes.withLock { $0 }
             #expect(seen.archiveFolder == "/artifactory/ci-archives/\(pipelineID)/1")
@@ -154,14 +148,7 @@ struct UploadTokenTests {
                     .post, "/api/v4/runners", token: nil,
                     json: ["token": registration, "url": "http://127.0.0.1:\(port)", "control_token": "control", "description": "archiver"])
                 #expect(try await client.send(.post, "/trigger/\(trigger)", token: nil, json: [:]).status == .ok)
-                var status = "Running"
-                for _ in 0..<300 where status == "Running" {
-                    try await Task.sleep(for: .milliseconds(50))
-                    status =
-                        (try await client.send(.get, "/api/pipelines/\(pipelineID)").object["runs"] as? [[String: Any]])?.last?["status"] as? String
-                        ?? ""
-                }
-                #expect(status == "Passed")
+                #expect(try await Harness.endedRunStatus(client, pipeline: pipelineID) == "Passed")
             }
             func login(_ name: String) async throws -> String {
                 let reply = try await client.send(.post, "/login", token: nil, json: ["username": name, "password": "correct horse"])
