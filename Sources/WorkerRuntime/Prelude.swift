@@ -263,7 +263,13 @@ enum Prelude {
           const hidden = [
             getPrototypeOf(function* () {}), getPrototypeOf(async function () {}), getPrototypeOf(async function* () {}),
             getPrototypeOf([][Symbol.iterator]()), getPrototypeOf(new MapCtor().entries()), getPrototypeOf(new SetCtor().values()),
-            getPrototypeOf(''[Symbol.iterator]()), getPrototypeOf(Int8Array), getPrototypeOf(/x/[Symbol.matchAll](''))
+            getPrototypeOf(''[Symbol.iterator]()), getPrototypeOf(Int8Array), getPrototypeOf(/x/[Symbol.matchAll]('')),
+            // Reached only through instances, and only where this JSC has them: iterator helpers, Iterator.from's
+            // wrapper, Intl.Segmenter's segments and their iterator.
+            ...[
+              () => [].values().map((x) => x), () => Iterator.from({ next: () => ({ done: true }) }),
+              () => new Intl.Segmenter().segment(''), () => new Intl.Segmenter().segment('')[Symbol.iterator](),
+            ].map((make) => { try { return getPrototypeOf(make()); } catch (_) { return null; } }),
           ];
           const freezeBuiltins = () => {
             for (const key of ownKeys(Object.prototype)) overridable(Object.prototype, key);

@@ -182,6 +182,32 @@ struct HostileWorkerTests {
         #expect(after.outcome == .success(resultJSON: #"["undefined","ok"]"#))
     }
 
+    /// Prototypes that no global name reaches, only an instance: frozen like the rest, so a run cannot leave
+    /// anything on them for the next (iterator helpers and Intl's segments were missed before).
+    @Test func prototypesReachedOnlyThroughInstancesAreFrozenToo() async throws {
+        let pool = try Shared.makePool(executors: 1)
+        defer { pool.shutdown() }
+        let code = """
+            const P = Object.getPrototypeOf;
+            const reached = (): Record<string, any> => ({
+              arrayIterator: P([].values()), iteratorHelper: P([].values().map((x) => x)),
+              wrapped: P((globalThis as any).Iterator.from({ next: () => ({ done: true }) })),
+              segments: P(new Intl.Segmenter().segment('a')), segmentIterator: P(new Intl.Segmenter().segment('a')[Symbol.iterator]()),
+              mapIterator: P(new Map().entries()), regExpStringIterator: P('a'.matchAll(/a/g)),
+              generator: P(function* () {}), asyncFunction: P(async () => {}),
+            });
+            export default async (context, data) => {
+              const all = reached();
+              if (data.attack) { for (const name of Object.keys(all)) { try { all[name].left = name; } catch (e) {} } }
+              return Object.keys(all).filter((name) => !Object.isFrozen(all[name]) || all[name].left !== undefined);
+            };
+            """
+        let attacked = try await Shared.run(code, worker: "instances", data: #"{"attack":true}"#, pool: pool)
+        #expect(attacked.outcome == .success(resultJSON: "[]"))
+        let after = try await Shared.run(code, worker: "instances", data: #"{"attack":false}"#, pool: pool)
+        #expect(after.outcome == .success(resultJSON: "[]"))
+    }
+
     @Test func aWorkerCannotReadAnotherWorkersSecret() async throws {
         let pool = try Shared.makePool(executors: 1)
         defer { pool.shutdown() }
