@@ -260,6 +260,8 @@ enum Prelude {
               enumerable: d.enumerable, configurable: false,
             });
           };
+          // One segmenter's segments give two of the prototypes below (null where this JSC has no Intl.Segmenter).
+          const segments = (() => { try { return new Intl.Segmenter().segment(''); } catch (_) { return null; } })();
           const hidden = [
             getPrototypeOf(function* () {}), getPrototypeOf(async function () {}), getPrototypeOf(async function* () {}),
             getPrototypeOf([][Symbol.iterator]()), getPrototypeOf(new MapCtor().entries()), getPrototypeOf(new SetCtor().values()),
@@ -268,7 +270,7 @@ enum Prelude {
             // wrapper, Intl.Segmenter's segments and their iterator.
             ...[
               () => [].values().map((x) => x), () => Iterator.from({ next: () => ({ done: true }) }),
-              () => new Intl.Segmenter().segment(''), () => new Intl.Segmenter().segment('')[Symbol.iterator](),
+              () => segments, () => segments[Symbol.iterator](),
             ].map((make) => { try { return getPrototypeOf(make()); } catch (_) { return null; } }),
           ];
           const freezeBuiltins = () => {

@@ -267,8 +267,7 @@ struct FairExecutorTests {
             #expect(try await client.send(.put, "/artifactory/libs/internal/plans.txt", raw: "secret").status == .created)
             async let slow = client.send(.post, "/worker/api/v1/test", token: Harness.projectAdmin, json: Self.longTest)
             // Downloaded once the slow run holds the executor (a fixed sleep here let the policy run first under load).
-            let deadline = ContinuousClock.now + .seconds(30)
-            while pool.busyExecutors == 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            _ = try await Harness.eventually(limit: .seconds(30), every: .milliseconds(10)) { pool.busyExecutors > 0 ? true : nil }
             #expect(pool.busyExecutors == 1)
             let download = try await client.send(.get, "/artifactory/libs/internal/plans.txt")
             #expect(download.status == .serviceUnavailable, "\(download.status): \(download.text)")
