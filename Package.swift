@@ -43,9 +43,6 @@ let package = Package(
                 "JavaScriptSandbox",
                 "CWardenSystem",
                 .product(name: "Crypto", package: "swift-crypto"),
-                // The executors' sockets are read on the server's event loops (`ExecutorProcess`).
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .target(
@@ -115,8 +112,7 @@ let package = Package(
         ),
         .testTarget(name: "JavaScriptSandboxTests", dependencies: ["JavaScriptSandbox"]),
         .testTarget(name: "RunModelTests", dependencies: ["RunModel"]),
-        .testTarget(
-            name: "WorkerRuntimeTests", dependencies: ["WorkerRuntime", "RunModel", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(name: "WorkerRuntimeTests", dependencies: ["WorkerRuntime", "RunModel"]),
         .testTarget(
             name: "WardenCoreTests",
             dependencies: [

@@ -1,6 +1,4 @@
 import Foundation
-import NIOCore
-import NIOPosix
 import RunModel
 import JavaScriptSandbox
 import Synchronization
@@ -25,15 +23,11 @@ public final class ExecutorPool: Sendable {
         public var typeScriptPath: String
         /// How long one compilation may take before the compiler is killed.
         public var compileTimeout: Duration
-        /// The event loops that read what the executors send, executor `i` on loop `i` modulo their number: the
-        /// server's own, so that a reply resumes its run where it is read.
-        public var eventLoops: any EventLoopGroup
 
         public init(
             executorCommand: [String], executors: Int = ProcessInfo.processInfo.activeProcessorCount, maxQueueWait: Duration = .seconds(30),
             warmWorkersPerExecutor: Int = 512, executorMemoryCap: Int64 = 1 << 30, killGrace: Duration = .milliseconds(500),
-            typeScriptPath: String = "/usr/share/nodejs/typescript/lib/typescript.js", compileTimeout: Duration = .seconds(20),
-            eventLoops: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+            typeScriptPath: String = "/usr/share/nodejs/typescript/lib/typescript.js", compileTimeout: Duration = .seconds(20)
         ) {
             self.executorCommand = executorCommand
             self.executors = max(1, executors)
@@ -43,7 +37,6 @@ public final class ExecutorPool: Sendable {
             self.killGrace = killGrace
             self.typeScriptPath = typeScriptPath
             self.compileTimeout = compileTimeout
-            self.eventLoops = eventLoops
         }
     }
 
@@ -66,17 +59,14 @@ public final class ExecutorPool: Sendable {
     /// time it waited behind others (many concurrent compiles used to trip the limit while queued).
     let compileTurn = SerialGate()
     let ids = Atomic<UInt64>(0)
-    /// The loops of `configuration.eventLoops`, in order.
-    let loops: [EventLoop]
 
     public init(configuration: Configuration, handler: any HostCallHandler) throws {
         self.configuration = configuration
         self.handler = handler
-        loops = Array(configuration.eventLoops.makeIterator())
         state = Mutex(
             State(schedule: PoolSchedule(executors: configuration.executors, warmPerExecutor: configuration.warmWorkersPerExecutor)))
         var processes: [ExecutorProcess] = []
-        for slot in 0..<configuration.executors { processes.append(try spawnExecutor(slot: slot)) }
+        for _ in 0..<configuration.executors { processes.append(try spawnExecutor()) }
         state.withLock { $0.processes = processes }
         let thread = Thread { [weak self] in
             while let pool = self, pool.monitorTick() { usleep(10_000) }
@@ -101,7 +91,7 @@ public final class ExecutorPool: Sendable {
         }
         for waiter in waiters { waiter.resume(returning: nil) }
         for process in processes {
-            process.send(Frames.simple(.shutdown))
+            _ = process.send(Frames.simple(.shutdown))
             process.kill(because: .executorCrashed("the server is shutting down"))
         }
     }
@@ -197,14 +187,11 @@ public final class ExecutorPool: Sendable {
 
     // MARK: Executors
 
-    /// The loop that reads the executor in `slot` (the compiler's: slot 0's).
-    func loop(forSlot slot: Int) -> EventLoop { loops.isEmpty ? configuration.eventLoops.next() : loops[slot % loops.count] }
-
-    func spawnExecutor(slot: Int, compiler: Bool = false) throws -> ExecutorProcess {
+    func spawnExecutor(compiler: Bool = false) throws -> ExecutorProcess {
         var command = configuration.executorCommand
         if compiler { command += ["--typescript", configuration.typeScriptPath] }
         return try ExecutorProcess.spawn(
-            command: command, on: loop(forSlot: slot),
+            command: command,
             onHostCall: { [weak self] process, call in self?.serveHostCall(call, process: process) },
             onExit: { [weak self] process in self?.executorExited(process) })
     }
@@ -212,8 +199,8 @@ public final class ExecutorPool: Sendable {
     func serveHostCall(_ message: HostCallMessage, process: ExecutorProcess) {
         guard let origin = state.withLock({ $0.origins[message.runID] }) else { return }
         if message.kind == HostCallMessage.platformToken {
-            // Answered here on the channel's loop: the run is blocked in the worker's read of `context.platformToken`.
-            process.send(HostReplyMessage(callID: message.callID, ok: true, payload: origin.platformToken).encode())
+            // Answered here on the reader thread: the run is blocked in the worker's read of `context.platformToken`.
+            _ = process.send(HostReplyMessage(callID: message.callID, ok: true, payload: origin.platformToken).encode())
             return
         }
         let handler = self.handler
@@ -229,7 +216,7 @@ public final class ExecutorPool: Sendable {
             } else {
                 reply = HostReplyMessage(callID: message.callID, ok: false, payload: "malformed host call '\(message.kind)'")
             }
-            process.send(reply.encode())
+            _ = process.send(reply.encode())
         }
     }
 
@@ -244,7 +231,7 @@ public final class ExecutorPool: Sendable {
     /// Starts a fresh executor in slot `index`; when that fails, the monitor retries on its next tick.
     func replaceExecutor(at index: Int, in state: inout State) {
         guard !state.closed else { return }
-        if let replacement = try? spawnExecutor(slot: index) {
+        if let replacement = try? spawnExecutor() {
             state.processes[index] = replacement
             // The deadline was the old process's run's: left in place, the monitor would kill the new process for
             // it, and every replacement after it (a process that died before its run was released did this).
@@ -258,8 +245,7 @@ public final class ExecutorPool: Sendable {
     public func measureExecutorStart() async throws -> Duration {
         let clock = ContinuousClock()
         let start = clock.now
-        let process = try ExecutorProcess.spawn(
-            command: configuration.executorCommand, on: loop(forSlot: 0), onHostCall: { _, _ in }, onExit: { _ in })
+        let process = try ExecutorProcess.spawn(command: configuration.executorCommand, onHostCall: { _, _ in }, onExit: { _ in })
         let ready = await process.waitUntilReady()
         let elapsed = clock.now - start
         process.kill(because: .executorCrashed("measured"))
@@ -362,7 +348,7 @@ public final class ExecutorPool: Sendable {
             compiler = try state.withLock { state throws -> ExecutorProcess in
                 if state.closed { throw ExecutorPoolError("the executor pool is shut down") }
                 if let existing = state.compiler, !existing.isExited { return existing }
-                let process = try spawnExecutor(slot: 0, compiler: true)
+                let process = try spawnExecutor(compiler: true)
                 state.compiler = process
                 return process
             }
