@@ -3,10 +3,13 @@ import ServiceLifecycle
 import Synchronization
 
 /// Writes items in batches, one batch at a time, in the order they came: whatever is queued when a batch starts
-/// is written in one call of `write` (one transaction). Two ways in:
+/// is written in one call of `write` (one transaction). A batch of enqueued items only waits up to `linger` for
+/// more (until `batchTarget` are queued): a transaction costs about the same for one row as for a hundred, so
+/// under load the rows share it. Two ways in:
 /// - `enqueue`: behind the answer (issue 13). It returns once the item is queued, and waits only while `capacity`
 ///   items already are (back-pressure, never a drop). What a kill -9 loses is what is queued and not yet written:
-///   under load about one batch, at most `capacity` items. A clean stop (this service's end) writes them all.
+///   under load about one batch and what came during its `linger`, at most `capacity` items. A clean stop (this
+///   service's end) writes them all.
 /// - `write`: the caller returns once its item is stored (or with the write's error), so nothing it acknowledges
 ///   is lost; concurrent writers share one transaction.
 /// `flush` waits until everything queued before it is written: a read that must see this server's own writes
@@ -27,14 +30,21 @@ public final class WriteBehind<Item: Sendable>: Service, Sendable {
 
     let state = Mutex(State())
     let capacity: Int
+    let linger: Duration
+    let batchTarget: Int
     let name: String
     let logger: Logger
     let writeBatch: @Sendable ([Item]) async throws -> Void
 
     /// `name` says what is lost in the log line of a failed batch of enqueued items.
-    init(name: String, capacity: Int = 10_000, logger: Logger, write: @escaping @Sendable ([Item]) async throws -> Void) {
+    init(
+        name: String, capacity: Int = 10_000, linger: Duration = .milliseconds(5), batchTarget: Int = 256, logger: Logger,
+        write: @escaping @Sendable ([Item]) async throws -> Void
+    ) {
         self.name = name
         self.capacity = max(1, capacity)
+        self.linger = linger
+        self.batchTarget = max(1, batchTarget)
         self.logger = logger
         self.writeBatch = write
     }
@@ -107,6 +117,7 @@ public final class WriteBehind<Item: Sendable>: Service, Sendable {
     /// Writes batches until nothing is queued.
     private func drain() async {
         while true {
+            await gather()
             let batch = state.withLock { state -> [Item] in
                 let batch = state.pending
                 state.pending = []
@@ -136,6 +147,20 @@ public final class WriteBehind<Item: Sendable>: Service, Sendable {
             for continuation in finished { continuation.resume(returning: result) }
             // The waiters for room try again; those that find it full wait for the next batch.
             for continuation in room { continuation.resume() }
+        }
+    }
+
+    /// Waits up to `linger`, a millisecond at a time, for more items to share the batch's transaction; it ends as
+    /// soon as `batchTarget` are queued or anyone waits (a `write` or a `flush` for its items, an enqueuer for room),
+    /// so that no caller's wait grows by it.
+    private func gather() async {
+        var waited = Duration.zero
+        while waited < linger {
+            let ready = state.withLock { $0.pending.count >= batchTarget || !$0.done.isEmpty || !$0.room.isEmpty }
+            if ready { return }
+            // Not cancelled: the drain is a task of its own that nothing cancels.
+            try? await Task.sleep(for: .milliseconds(1))
+            waited += .milliseconds(1)
         }
     }
 }

@@ -130,6 +130,26 @@ struct WriteBehindTests {
         #expect(sink.batches.withLock { $0.count } < 500)
     }
 
+    /// Enqueued items wait for more to share their transaction, up to `linger` or until `batchTarget` are queued;
+    /// a flush or a write never waits for the linger (here a minute: a test that waited for it would hit its limit).
+    @Test(.timeLimit(.minutes(1))) func enqueuedItemsGatherIntoBatchesAndWaitersCutTheLingerShort() async throws {
+        let sink = Sink()
+        let writer = WriteBehind<Int>(name: "numbers", linger: .seconds(3_600), batchTarget: 10, logger: LogCapture().logger) {
+            try await sink.write($0)
+        }
+        for number in 0..<25 {
+            await writer.enqueue(number)
+            // Time for a drain that did not wait to write each item alone.
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        await writer.flush()
+        #expect(sink.items == Array(0..<25))
+        let batches = sink.batches.withLock { $0 }
+        #expect(batches.dropLast().allSatisfy { $0.count >= 10 }, "\(batches)")
+        try await writer.write(25)
+        #expect(sink.items.last == 25)
+    }
+
     @Test func aWriteReturnsOnceItsItemIsStoredAndTellsItsError() async throws {
         let sink = Sink()
         let writer = WriteBehind<Int>(name: "numbers", logger: LogCapture().logger) { try await sink.write($0) }
