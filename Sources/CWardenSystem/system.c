@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <spawn.h>
 #include <unistd.h>
 
@@ -22,3 +23,5 @@ int warden_spawn_with_socket(const char *path, char *const argv[], int child_fd,
     posix_spawn_file_actions_destroy(&actions);
     return rc;
 }
+
+int warden_trim_heap(void) { return malloc_trim(0); }

@@ -1,3 +1,4 @@
+import CWardenSystem
 import Crypto
 import Foundation
 import RunModel
@@ -128,6 +129,9 @@ final class Executor {
     var nextCallID: UInt64 = 0
     var compiler: (context: ScriptContext, compile: ScriptValue)?
     var mainCPUClock = clockid_t()
+    /// Contexts made since the last idle collection: loading one leaves garbage (the prelude's and the freeze's),
+    /// which is collected when the executor is next idle.
+    var loadsSinceCollection = 0
 
     init(socket: FrameSocket, typeScriptPath: String) throws {
         self.engine = try ScriptEngine(meter: ProcessMeter())
@@ -145,6 +149,7 @@ final class Executor {
         ready.u64(UInt64(getpid()))
         send(ready.frame())
         while true {
+            if loadsSinceCollection > 0 && !socket.waitReadable(timeoutMillis: Self.idleMillis) { collectWhileIdle() }
             guard let body = try? socket.receive() else { return }
             var reader = WireReader(body)
             guard let tag = try? reader.u8() else { return }
@@ -163,6 +168,19 @@ final class Executor {
                 return
             }
         }
+    }
+
+    /// How long the socket stays quiet before the executor counts as idle.
+    static let idleMillis: Int32 = 200
+
+    /// Collects the garbage that loading contexts left, then hands the allocator's free pages back to the system:
+    /// what stays is what the warm contexts really keep. Only while no run waits (the socket was quiet), so no run
+    /// pays for it.
+    func collectWhileIdle() {
+        loadsSinceCollection = 0
+        guard let context = workers.values.first?.context else { return }
+        context.collectGarbageNow()
+        _ = warden_trim_heap()
     }
 
     // MARK: Runs
@@ -285,6 +303,7 @@ final class Executor {
         try context.call(try api.property("freeze"))
         let warm = WarmWorker(context: context, run: try api.property("run"), function: function, module: module)
         workers[key] = warm
+        loadsSinceCollection += 1
         return .success(warm)
     }
 

@@ -140,6 +140,11 @@ extension BenchCommand {
         defer { server.stop() }
         try await server.call("PUT", "/artifactory/api/repositories/hooked", #"{"rclass":"local","packageType":"generic"}"#)
         try await server.call("PUT", "/artifactory/hooked/warm.bin", "x")
+        // One worker deployed and run first, so that the baseline holds the compiler process (TypeScript loaded, about
+        // 170 MiB, once per server) and what every executor's first context costs; the rows are about the next ones.
+        try await server.call(
+            "POST", "/worker/api/v1/workers",
+            Self.worker("first", "BEFORE_DOWNLOAD", "export default async () => ({ status: 1, message: 'first' });", include: "warm.bin"))
         try await server.call("GET", "/artifactory/hooked/warm.bin")
         let before = server.residentBytes()
         for index in 0..<count {
@@ -150,14 +155,20 @@ extension BenchCommand {
                     "m\(index)", "BEFORE_DOWNLOAD", "export default async () => ({ status: 1, message: 'ok \(index)' });", include: "m/\(index).bin"))
         }
         for index in 0..<count { try await server.call("GET", "/artifactory/hooked/m/\(index).bin") }
+        let busy = server.residentBytes()
+        // Idle executors collect what loading the contexts left (after 200 ms without a run): steady state.
+        try await Task.sleep(for: .seconds(1))
         let after = server.residentBytes()
         let perWorker = Double(after.total - before.total) / Double(count) / 1024
         return [
             Row(
-                name: "RSS of server + executors, \(count) workers each run once (server / executors)",
+                name: "RSS of server + executors, \(count) more workers each run once (server / executors)",
                 value: "\(after.total >> 20) MiB (\(after.server >> 20) / \(after.executors >> 20))", goal: "", met: nil),
-            Row(name: "  the same with no worker run (baseline)", value: "\(before.total >> 20) MiB", goal: "", met: nil),
-            Row(name: "  growth per warm worker", value: "\(fmt(perWorker)) KiB", goal: "≤ 300 KiB", met: perWorker <= 300),
+            Row(name: "  the same with one worker run (baseline)", value: "\(before.total >> 20) MiB", goal: "", met: nil),
+            Row(name: "  growth per warm worker, 1 s after the last run", value: "\(fmt(perWorker)) KiB", goal: "≤ 300 KiB", met: perWorker <= 300),
+            Row(
+                name: "  the same right after the last run", value: "\(fmt(Double(busy.total - before.total) / Double(count) / 1024)) KiB", goal: "",
+                met: nil),
         ]
     }
 }
