@@ -260,34 +260,48 @@ enum Prelude {
               enumerable: d.enumerable, configurable: false,
             });
           };
-          // One segmenter's segments give two of the prototypes below (null where this JSC has no Intl.Segmenter).
-          const segments = (() => { try { return new Intl.Segmenter().segment(''); } catch (_) { return null; } })();
-          const hidden = [
-            getPrototypeOf(function* () {}), getPrototypeOf(async function () {}), getPrototypeOf(async function* () {}),
-            getPrototypeOf([][Symbol.iterator]()), getPrototypeOf(new MapCtor().entries()), getPrototypeOf(new SetCtor().values()),
-            getPrototypeOf(''[Symbol.iterator]()), getPrototypeOf(Int8Array), getPrototypeOf(/x/[Symbol.matchAll]('')),
-            // Reached only through instances, and only where this JSC has them: iterator helpers, Iterator.from's
-            // wrapper, Intl.Segmenter's segments and their iterator.
-            ...[
-              () => [].values().map((x) => x), () => Iterator.from({ next: () => ({ done: true }) }),
-              () => segments, () => segments[Symbol.iterator](),
-            ].map((make) => { try { return getPrototypeOf(make()); } catch (_) { return null; } }),
-          ];
-          const freezeBuiltins = () => {
-            for (const key of ownKeys(Object.prototype)) overridable(Object.prototype, key);
-            for (const name of getOwnPropertyNames(G)) {
-              const d = getOwnPropertyDescriptor(G, name);
-              const ctor = d && d.value;
-              if (typeof ctor === 'function' && ctor.prototype && ctor.prototype !== Object.prototype) {
-                for (const key of ['constructor', 'toString', 'name', 'message']) overridable(ctor.prototype, key);
-              }
+          const overridableInstances = (ctor) => {
+            if (typeof ctor === 'function' && ctor.prototype && ctor.prototype !== Object.prototype) {
+              for (const key of ['constructor', 'toString', 'name', 'message']) overridable(ctor.prototype, key);
             }
+          };
+          const instanceProto = (make) => { try { return getPrototypeOf(make()); } catch (_) { return null; } };
+          // Prototypes reached only through instances of what syntax makes (generators, async functions, iterators of
+          // arrays, strings and regular expressions, iterator helpers, Iterator.from's wrapper): frozen at load.
+          const hidden = () => [
+            getPrototypeOf(function* () {}), getPrototypeOf(async function () {}), getPrototypeOf(async function* () {}),
+            getPrototypeOf([][Symbol.iterator]()), getPrototypeOf(''[Symbol.iterator]()), getPrototypeOf(/x/[Symbol.matchAll]('')),
+            instanceProto(() => [].values().map((x) => x)), instanceProto(() => Iterator.from({ next: () => ({ done: true }) })),
+          ];
+          // Globals that nothing but their own name reaches (no syntax, and no other built-in, hands out these objects or
+          // their instances): frozen when a run first reads one of the group's names, not at load. Freezing reifies every
+          // method and shape it touches, and these are most of what a frozen context would keep; a worker that never
+          // reads Intl pays nothing for it. Each group is frozen whole, with the prototypes only its instances reach.
+          const isFrozen = Object.isFrozen;
+          const lazyGroups = [
+            [['Math']], [['JSON']], [['Reflect']], [['Proxy']], [['Atomics']], [['Date']],
+            [['Map'], () => [getPrototypeOf(new MapCtor().entries())]],
+            [['Set'], () => [getPrototypeOf(new SetCtor().values())]],
+            [['WeakMap', 'WeakSet', 'WeakRef', 'FinalizationRegistry']],
+            [['ArrayBuffer', 'SharedArrayBuffer', 'DataView', 'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array',
+              'Int32Array', 'Uint32Array', 'Float16Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array'],
+             () => [getPrototypeOf(Int8Array)]],
+            [['Intl'], () => {
+              const segments = new Intl.Segmenter().segment('');
+              return [getPrototypeOf(segments), getPrototypeOf(segments[Symbol.iterator]())];
+            }],
+          ];
+          // Freezes everything reachable from `roots` through prototypes and own properties (values, getters and
+          // setters, never calling a getter). Objects frozen already were reached whole by an earlier walk and are
+          // skipped: a walk either ends or its process does (a run stopped by a limit ends its executor).
+          const deepFreeze = (roots, skipFrozen) => {
             const seen = new SetCtor();
-            const stack = [G, ...hidden];
+            const stack = roots.slice();
             while (stack.length) {
               const o = stack.pop();
               if (o === null || (typeof o !== 'object' && typeof o !== 'function') || seen.has(o)) continue;
               seen.add(o);
+              if (skipFrozen && isFrozen(o)) continue;
               freeze(o);
               stack.push(getPrototypeOf(o));
               for (const key of ownKeys(o)) {
@@ -296,6 +310,37 @@ enum Prelude {
                 if ('value' in d) stack.push(d.value); else { stack.push(d.get); stack.push(d.set); }
               }
             }
+          };
+          const deferGroup = ([names, extras]) => {
+            const values = [];
+            for (const name of names) {
+              const d = getOwnPropertyDescriptor(G, name);
+              // Absent from this JSC, or not a plain configurable value: frozen at load with the rest.
+              if (d && 'value' in d && d.configurable) values.push([name, d]);
+            }
+            let frozen = false;
+            const freezeGroup = () => {
+              if (frozen) return;
+              frozen = true;
+              for (const [, d] of values) overridableInstances(d.value);
+              let more = [];
+              try { more = extras ? extras() : []; } catch (_) {}
+              deepFreeze([...values.map(([, d]) => d.value), ...more], true);
+            };
+            for (const [name, d] of values) {
+              const value = d.value;
+              defineProperty(G, name, { get: () => { freezeGroup(); return value; }, enumerable: d.enumerable, configurable: false });
+            }
+          };
+          const freezeBuiltins = () => {
+            const roots = [G, ...hidden()];
+            for (const group of lazyGroups) deferGroup(group);
+            for (const key of ownKeys(Object.prototype)) overridable(Object.prototype, key);
+            for (const name of getOwnPropertyNames(G)) {
+              const d = getOwnPropertyDescriptor(G, name);
+              if (d && 'value' in d) overridableInstances(d.value);
+            }
+            deepFreeze(roots, false);
           };
           const getOwnPropertyNames = Object.getOwnPropertyNames;
 
