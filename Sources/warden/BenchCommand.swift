@@ -73,7 +73,8 @@ struct BenchCommand: AsyncParsableCommand {
         rows.append(
             Row(
                 name: "warm trivial BEFORE_DOWNLOAD, through the pool p50 / p99", value: "\(fmt(throughP50)) / \(fmt(percentile(through, 0.99))) µs",
-                goal: "≤ 50 µs", met: throughP50 <= 50))
+                // Issue 13's goal (issue 4 asked for 50 µs).
+                goal: "≤ 30 µs", met: throughP50 <= 30))
 
         // Throughput with 1 and N executors, with enough runs in flight to keep every executor busy.
         let single = await throughput(pool: one, job: job, inFlight: 4)
