@@ -311,35 +311,59 @@ enum Prelude {
               }
             }
           };
+          // Each group's names become accessors before module code runs. While the module loads, a read only marks
+          // the group (and an assignment replaces the value): a group the module reads or changes is frozen at load
+          // with the rest, its changes kept, so that nothing the module holds (a Map made at load) is left writable
+          // for the runs. A group nothing read at load is frozen by the first run that reads it.
+          let loading = false;
+          const groups = [];
           const deferGroup = ([names, extras]) => {
-            const values = [];
+            const members = [];
             for (const name of names) {
               const d = getOwnPropertyDescriptor(G, name);
               // Absent from this JSC, or not a plain configurable value: frozen at load with the rest.
-              if (d && 'value' in d && d.configurable) values.push([name, d]);
+              if (d && 'value' in d && d.configurable) members.push({ name, value: d.value, enumerable: d.enumerable });
             }
-            let frozen = false;
-            const freezeGroup = () => {
-              if (frozen) return;
-              frozen = true;
-              for (const [, d] of values) overridableInstances(d.value);
+            const group = { members, touched: false, frozen: false };
+            group.freeze = () => {
+              if (group.frozen) return;
+              group.frozen = true;
+              for (const member of members) overridableInstances(member.value);
               let more = [];
               try { more = extras ? extras() : []; } catch (_) {}
-              deepFreeze([...values.map(([, d]) => d.value), ...more], true);
+              deepFreeze([...members.map((member) => member.value), ...more], true);
             };
-            for (const [name, d] of values) {
-              const value = d.value;
-              defineProperty(G, name, { get: () => { freezeGroup(); return value; }, enumerable: d.enumerable, configurable: false });
+            for (const member of members) {
+              member.get = () => {
+                if (loading) group.touched = true; else group.freeze();
+                return member.value;
+              };
+              const set = (v) => {
+                if (!loading) throw new TypeErrorCtor('Cannot assign to read only property \'' + member.name + '\' of the global object');
+                group.touched = true;
+                member.value = v;
+              };
+              defineProperty(G, member.name, { get: member.get, set, enumerable: member.enumerable, configurable: true });
             }
+            groups.push(group);
           };
+          const deferGroups = () => { for (const group of lazyGroups) deferGroup(group); };
           const freezeBuiltins = () => {
             const roots = [G, ...hidden()];
-            for (const group of lazyGroups) deferGroup(group);
+            for (const group of groups) {
+              for (const member of group.members) {
+                // Redefined by the module: a plain global now, frozen at load with the rest (as is its group).
+                const d = getOwnPropertyDescriptor(G, member.name);
+                if (!d || d.get !== member.get) group.touched = true;
+                else defineProperty(G, member.name, { get: member.get, set: d.set, enumerable: d.enumerable, configurable: false });
+              }
+            }
             for (const key of ownKeys(Object.prototype)) overridable(Object.prototype, key);
             for (const name of getOwnPropertyNames(G)) {
               const d = getOwnPropertyDescriptor(G, name);
               if (d && 'value' in d) overridableInstances(d.value);
             }
+            for (const group of groups) if (group.touched) group.freeze();
             deepFreeze(roots, false);
           };
           const getOwnPropertyNames = Object.getOwnPropertyNames;
@@ -347,6 +371,8 @@ enum Prelude {
           // Runs the module wrapper once; answers {fn} with the default export, or {error} describing why there is none.
           const load = (wrapper) => {
             const exported = {};
+            deferGroups();
+            loading = true;
             try {
               wrapper(exported);
               const fn = typeof exported.default === 'function' ? exported.default : null;
@@ -354,6 +380,8 @@ enum Prelude {
               return { fn };
             } catch (e) {
               return { error: stringify(describe(e)) };
+            } finally {
+              loading = false;
             }
           };
 

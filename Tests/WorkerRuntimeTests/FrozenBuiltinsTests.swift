@@ -107,3 +107,45 @@ struct FrozenBuiltinsTests {
         #expect(after.outcome == .success(resultJSON: "[]"))
     }
 }
+
+/// What module code does with a group before the built-ins are frozen (issue 13, item 4): a group it reads is
+/// frozen at load like before, so a collection made at module level cannot carry a polluted prototype from one run
+/// to the next; a change it makes to a group at load (a polyfill) is kept, and frozen with it.
+@Suite("Groups module code reads at load")
+struct GroupsReadAtLoadTests {
+    @Test func aCollectionMadeAtModuleLevelCannotCarryAPollutedPrototypeToTheNextRun() async throws {
+        let pool = try Shared.makePool(executors: 1)
+        defer { pool.shutdown() }
+        let code = """
+            const cache = new Map();
+            const bytes = new Uint8Array(4);
+            export default async (context, data) => {
+              if (data.attack) {
+                try { (Object.getPrototypeOf(cache) as any).left = 'run 1'; } catch (e) {}
+                try { (Object.getPrototypeOf(Object.getPrototypeOf(bytes)) as any).left = 'run 1'; } catch (e) {}
+                return 'attacked';
+              }
+              return [typeof (cache as any).left, typeof (bytes as any).left];
+            };
+            """
+        _ = try await Shared.run(code, worker: "module-map", data: #"{"attack":true}"#, pool: pool)
+        let after = try await Shared.run(code, worker: "module-map", data: #"{"attack":false}"#, pool: pool)
+        #expect(after.outcome == .success(resultJSON: #"["undefined","undefined"]"#))
+    }
+
+    @Test func aChangeModuleCodeMakesToAGroupIsKeptAndFrozen() async throws {
+        let pool = try Shared.makePool(executors: 1)
+        defer { pool.shutdown() }
+        let code = """
+            (Date.prototype as any).wardenDay = function () { return 'day ' + this.getUTCDate(); };
+            export default async (context, data) => {
+              if (data.attack) { try { (Date.prototype as any).wardenDay = () => 'owned'; } catch (e) {} }
+              return new Date(0).wardenDay();
+            };
+            """
+        let first = try await Shared.run(code, worker: "polyfill", data: #"{"attack":true}"#, pool: pool)
+        #expect(first.outcome == .success(resultJSON: #""day 1""#))
+        let after = try await Shared.run(code, worker: "polyfill", data: #"{"attack":false}"#, pool: pool)
+        #expect(after.outcome == .success(resultJSON: #""day 1""#))
+    }
+}
