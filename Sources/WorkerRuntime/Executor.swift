@@ -148,9 +148,20 @@ final class Executor {
         var ready = WireWriter(tag: MessageTag.ready.rawValue)
         ready.u64(UInt64(getpid()))
         send(ready.frame())
+        // Armed while contexts were loaded since the last collection: a receive that waits that long is idle time.
+        var idleTimeout = false
         while true {
-            if loadsSinceCollection > 0 && !socket.waitReadable(timeoutMillis: Self.idleMillis) { collectWhileIdle() }
-            guard let body = try? socket.receive() else { return }
+            if loadsSinceCollection > 0 && !idleTimeout { idleTimeout = socket.setReceiveTimeout(millis: Self.idleMillis) }
+            let body: [UInt8]
+            do {
+                body = try socket.receive()
+            } catch .timedOut {
+                collectWhileIdle()
+                idleTimeout = !socket.setReceiveTimeout(millis: 0)
+                continue
+            } catch {
+                return
+            }
             var reader = WireReader(body)
             guard let tag = try? reader.u8() else { return }
             switch MessageTag(rawValue: tag) {
@@ -174,8 +185,8 @@ final class Executor {
     static let idleMillis: Int32 = 200
 
     /// Collects the garbage that loading contexts left, then hands the allocator's free pages back to the system:
-    /// what stays is what the warm contexts really keep. Only while no run waits (the socket was quiet), so no run
-    /// pays for it.
+    /// what stays is what the warm contexts really keep. Only while no run waits (the socket was quiet for
+    /// `idleMillis`: a receive timeout, so a busy executor pays no extra call per run), so no run pays for it.
     func collectWhileIdle() {
         loadsSinceCollection = 0
         guard let context = workers.values.first?.context else { return }
@@ -378,7 +389,9 @@ final class Executor {
     /// The next host reply, or `nil` when none came within `timeoutMillis` (or another message did).
     func nextReply(timeoutMillis: Int32) throws -> HostReplyMessage? {
         guard socket.waitReadable(timeoutMillis: timeoutMillis) else { return nil }
-        var reader = WireReader(try socket.receive())
+        let body: [UInt8]
+        do { body = try socket.receive() } catch .timedOut { return nil }  // the idle timeout, and nothing came after all
+        var reader = WireReader(body)
         switch MessageTag(rawValue: try reader.u8()) {
         case .hostReply: return try HostReplyMessage.decode(&reader)
         case .shutdown: exit(0)

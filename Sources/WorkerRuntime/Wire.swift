@@ -98,6 +98,8 @@ enum WireError: Error, Equatable {
     case unknownTag(UInt8)
     case frameTooLarge(Int)
     case closed
+    /// No byte of a next frame came within the receive timeout (`setReceiveTimeout`).
+    case timedOut
     case io(Int32)
 }
 
@@ -155,6 +157,13 @@ final class FrameSocket {
         return body
     }
 
+    /// Makes a `receive` that has no byte of a next frame after `millis` throw `.timedOut` (0: wait for ever); true
+    /// when the socket took it.
+    func setReceiveTimeout(millis: Int32) -> Bool {
+        var value = timeval(tv_sec: Int(millis / 1_000), tv_usec: Int(millis % 1_000) * 1_000)
+        return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size)) == 0
+    }
+
     /// Waits up to `timeoutMillis` (-1: forever) for the socket to have data; true when it has.
     func waitReadable(timeoutMillis: Int32) -> Bool {
         if hasBufferedFrame { return true }
@@ -182,6 +191,11 @@ final class FrameSocket {
             if count == 0 { throw WireError.closed }
             if count < 0 {
                 if errno == EINTR { continue }
+                // A receive timeout ends a wait only between frames; inside one, the rest is waited for.
+                if errno == EAGAIN || errno == EWOULDBLOCK {
+                    if buffer.count == start { throw WireError.timedOut }
+                    continue
+                }
                 throw WireError.io(errno)
             }
             buffer.append(contentsOf: scratch[0..<count])

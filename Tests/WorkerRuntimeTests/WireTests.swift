@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 import RunModel
@@ -20,6 +21,31 @@ struct WireTests {
         #expect(decoded.evict == ["a", "b"])
         #expect(decoded.limits == request.limits)
         #expect(decoded.dataJSON == "\"é\"")
+    }
+
+    /// The executor's idle timeout (a receive timeout on its socket): it ends a wait with no byte of a next frame,
+    /// never one in the middle of a frame, whose rest is waited for however late it comes.
+    @Test func aReceiveTimeoutEndsOnlyAWaitBetweenFrames() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0)
+        defer { for fd in fds { close(fd) } }
+        let receiver = FrameSocket(fd: fds[0])
+        #expect(receiver.setReceiveTimeout(millis: 20))
+        #expect(throws: WireError.timedOut) { try receiver.receive() }
+        var writer = WireWriter(tag: MessageTag.ready.rawValue)
+        writer.u64(42)
+        let frame = writer.frame()
+        try FrameSocket.send(Array(frame[..<3]), to: fds[1])
+        let rest = Array(frame[3...])
+        let sender = fds[1]
+        // The rest comes after several timeouts' worth of waiting.
+        let late = Thread {
+            usleep(150_000)
+            try? FrameSocket.send(rest, to: sender)
+        }
+        late.start()
+        #expect(try receiver.receive() == Array(frame[4...]))
+        #expect(receiver.setReceiveTimeout(millis: 0))
     }
 
     @Test func truncatedFramesAreRejected() {
