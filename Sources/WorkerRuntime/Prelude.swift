@@ -311,11 +311,12 @@ enum Prelude {
               }
             }
           };
-          // Each group's names become accessors before module code runs. While the module loads, a read only marks
-          // the group (and an assignment replaces the value): a group the module reads or changes is frozen at load
-          // with the rest, its changes kept, so that nothing the module holds (a Map made at load) is left writable
-          // for the runs. A group nothing read at load is frozen by the first run that reads it.
-          let loading = false;
+          // Each group's names become accessors before module code runs. Until the built-ins are frozen (the module
+          // and the promises it settles while it loads), a read only marks the group and an assignment replaces the
+          // value: a group read or changed then is frozen at load with the rest, its changes kept, so that nothing
+          // the module holds (a Map made at load) is left writable for the runs, and only after the accessors that
+          // let instances take their own toString. A group nothing read at load is frozen by the first run that reads it.
+          let sealed = false;
           const groups = [];
           const deferGroup = ([names, extras]) => {
             const members = [];
@@ -335,11 +336,11 @@ enum Prelude {
             };
             for (const member of members) {
               member.get = () => {
-                if (loading) group.touched = true; else group.freeze();
+                if (sealed) group.freeze(); else group.touched = true;
                 return member.value;
               };
               const set = (v) => {
-                if (!loading) throw new TypeErrorCtor('Cannot assign to read only property \'' + member.name + '\' of the global object');
+                if (sealed) throw new TypeErrorCtor('Cannot assign to read only property \'' + member.name + '\' of the global object');
                 group.touched = true;
                 member.value = v;
               };
@@ -365,6 +366,7 @@ enum Prelude {
             }
             for (const group of groups) if (group.touched) group.freeze();
             deepFreeze(roots, false);
+            sealed = true;
           };
           const getOwnPropertyNames = Object.getOwnPropertyNames;
 
@@ -372,7 +374,6 @@ enum Prelude {
           const load = (wrapper) => {
             const exported = {};
             deferGroups();
-            loading = true;
             try {
               wrapper(exported);
               const fn = typeof exported.default === 'function' ? exported.default : null;
@@ -380,8 +381,6 @@ enum Prelude {
               return { fn };
             } catch (e) {
               return { error: stringify(describe(e)) };
-            } finally {
-              loading = false;
             }
           };
 

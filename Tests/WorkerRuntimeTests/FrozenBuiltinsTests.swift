@@ -148,4 +148,23 @@ struct GroupsReadAtLoadTests {
         let after = try await Shared.run(code, worker: "polyfill", data: #"{"attack":false}"#, pool: pool)
         #expect(after.outcome == .success(resultJSON: #""day 1""#))
     }
+
+    /// A promise the module settles while it loads runs after the module code but before the built-ins are frozen:
+    /// a group it reads then is frozen with the rest, after the accessors that let instances take their own
+    /// `toString` (a group frozen earlier froze Object.prototype without them).
+    @Test func aGroupReadByTheModulesPromisesIsFrozenWithTheRest() async throws {
+        let pool = try Shared.makePool(executors: 1)
+        defer { pool.shutdown() }
+        let code = """
+            let made: any;
+            Promise.resolve().then(() => { made = new Map(); });
+            export default async () => {
+              const mine: any = {};
+              mine.toString = () => 'mine';
+              return [String(mine), Object.isFrozen(Object.getPrototypeOf(made))];
+            };
+            """
+        let result = try await Shared.run(code, worker: "load-promise", pool: pool)
+        #expect(result.outcome == .success(resultJSON: #"["mine",true]"#))
+    }
 }
