@@ -128,8 +128,7 @@ struct GroupsReadAtLoadTests {
               return [typeof (cache as any).left, typeof (bytes as any).left];
             };
             """
-        _ = try await Shared.run(code, worker: "module-map", data: #"{"attack":true}"#, pool: pool)
-        let after = try await Shared.run(code, worker: "module-map", data: #"{"attack":false}"#, pool: pool)
+        let after = try await Shared.afterAnAttack(code, worker: "module-map", pool: pool)
         #expect(after.outcome == .success(resultJSON: #"["undefined","undefined"]"#))
     }
 

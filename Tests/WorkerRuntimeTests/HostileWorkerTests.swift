@@ -177,8 +177,7 @@ struct HostileWorkerTests {
               return [typeof ({} as any).x, JSON.parse('"ok"')];
             };
             """
-        _ = try await Shared.run(code, worker: "same", data: #"{"attack":true}"#, pool: pool)
-        let after = try await Shared.run(code, worker: "same", data: #"{"attack":false}"#, pool: pool)
+        let after = try await Shared.afterAnAttack(code, worker: "same", pool: pool)
         #expect(after.outcome == .success(resultJSON: #"["undefined","ok"]"#))
     }
 

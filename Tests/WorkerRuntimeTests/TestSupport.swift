@@ -109,6 +109,13 @@ enum Shared {
                 platformToken: PlatformToken(fixed: "tok-\(worker)"), debug: debug, limits: limits))
     }
 
+    /// Runs `code` as `worker` on `pool` with `{"attack":true}`, then again with `{"attack":false}`: the second run's
+    /// result, which shows what the first could leave behind for it.
+    static func afterAnAttack(_ code: String, worker: String, pool: ExecutorPool) async throws -> RunResult {
+        _ = try await run(code, worker: worker, data: #"{"attack":true}"#, pool: pool)
+        return try await run(code, worker: worker, data: #"{"attack":false}"#, pool: pool)
+    }
+
     static let normalWorker = """
         export default async (context, data) => {
           console.log('normal run');
