@@ -129,9 +129,9 @@ final class Executor {
     var nextCallID: UInt64 = 0
     var compiler: (context: ScriptContext, compile: ScriptValue)?
     var mainCPUClock = clockid_t()
-    /// Contexts made since the last idle collection: loading one leaves garbage (the prelude's and the freeze's),
-    /// which is collected when the executor is next idle.
-    var loadsSinceCollection = 0
+    /// Set when a context is loaded (which leaves garbage: the prelude's and the freeze's) with the socket's receive
+    /// timeout armed, so that the executor's next idle wait ends in a collection; cleared by it.
+    var collectWhenIdle = false
 
     init(socket: FrameSocket, typeScriptPath: String) throws {
         self.engine = try ScriptEngine(meter: ProcessMeter())
@@ -148,16 +148,12 @@ final class Executor {
         var ready = WireWriter(tag: MessageTag.ready.rawValue)
         ready.u64(UInt64(getpid()))
         send(ready.frame())
-        // Armed while contexts were loaded since the last collection: a receive that waits that long is idle time.
-        var idleTimeout = false
         while true {
-            if loadsSinceCollection > 0 && !idleTimeout { idleTimeout = socket.setReceiveTimeout(millis: Self.idleMillis) }
             let body: [UInt8]
             do {
                 body = try socket.receive()
             } catch .timedOut {
                 collectWhileIdle()
-                idleTimeout = !socket.setReceiveTimeout(millis: 0)
                 continue
             } catch {
                 return
@@ -188,7 +184,7 @@ final class Executor {
     /// what stays is what the warm contexts really keep. Only while no run waits (the socket was quiet for
     /// `idleMillis`: a receive timeout, so a busy executor pays no extra call per run), so no run pays for it.
     func collectWhileIdle() {
-        loadsSinceCollection = 0
+        collectWhenIdle = !socket.setReceiveTimeout(millis: 0)
         guard let context = workers.values.first?.context else { return }
         context.collectGarbageNow()
         _ = warden_trim_heap()
@@ -314,7 +310,7 @@ final class Executor {
         try context.call(try api.property("freeze"))
         let warm = WarmWorker(context: context, run: try api.property("run"), function: function, module: module)
         workers[key] = warm
-        loadsSinceCollection += 1
+        if !collectWhenIdle { collectWhenIdle = socket.setReceiveTimeout(millis: Self.idleMillis) }
         return .success(warm)
     }
 

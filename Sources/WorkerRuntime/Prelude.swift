@@ -348,7 +348,6 @@ enum Prelude {
             }
             groups.push(group);
           };
-          const deferGroups = () => { for (const group of lazyGroups) deferGroup(group); };
           const freezeBuiltins = () => {
             const roots = [G, ...hidden()];
             for (const group of groups) {
@@ -373,7 +372,7 @@ enum Prelude {
           // Runs the module wrapper once; answers {fn} with the default export, or {error} describing why there is none.
           const load = (wrapper) => {
             const exported = {};
-            deferGroups();
+            for (const group of lazyGroups) deferGroup(group);
             try {
               wrapper(exported);
               const fn = typeof exported.default === 'function' ? exported.default : null;
