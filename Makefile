@@ -1,6 +1,7 @@
 # Warden: two commands do everything on a fresh Debian machine.
 #   make run    installs what is missing, builds, and serves the worker API on SQLite (data in ./data)
-#   make test   the same set-up (and python-gitlab from PyPI into .venv-clients), then every test
+#   make test   the same set-up (and Debian's PostgreSQL server, which the tests start on their own; python-gitlab
+#               and zuul-client from PyPI into .venv-clients), then every test
 SWIFT ?= swift
 WARDEN := .build/debug/warden
 
@@ -21,6 +22,7 @@ hooks: build
 
 # Build once (tests included), then run without rebuilding: a clean test build is the slow part.
 test: setup lint
+	@scripts/setup.sh postgresql
 	@scripts/python-clients.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build

@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.34.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // The system JavaScriptCore (WebKitGTK build) plus the exported-but-private symbols we rely on.
@@ -65,6 +66,9 @@ let package = Package(
             name: "WardenStorage",
             dependencies: [
                 "WardenCore", "RunModel", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+                // The same stores on PostgreSQL, for several servers over one database.
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The only target that imports Hummingbird: one route collection per API dialect.
@@ -126,7 +130,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         .testTarget(
-            name: "WardenStorageTests", dependencies: ["WardenStorage", "WardenCore", "RunModel", .product(name: "GRDB", package: "GRDB.swift")]),
+            name: "WardenStorageTests",
+            dependencies: [
+                "WardenStorage", "WardenCore", "RunModel", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]),
         .testTarget(
             name: "WardenHTTPTests",
             dependencies: [

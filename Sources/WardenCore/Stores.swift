@@ -115,3 +115,7 @@ public protocol ScheduleClaimStore: Sendable {
     /// Forgets claims older than `slot`.
     func forgetClaims(before slot: Int64) async throws
 }
+
+/// Every store a server uses, as one database implements them all (WardenStorage: SQLite, PostgreSQL).
+public typealias Stores = WorkerStore & StateStore & HistoryStore & TokenStore & ScheduleClaimStore & ArtifactStore & PendingRunStore
+    & CIStore & PipelineStore & TenantStore & DashboardUserStore & PermissionStore & StorageHealth

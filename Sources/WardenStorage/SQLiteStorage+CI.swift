@@ -71,23 +71,10 @@ extension SQLiteStorage: CIStore {
         }
     }
 
-    static func encode(_ scope: RunnerScope) -> String {
-        switch scope {
-        case .instance: return "instance"
-        case .group(let id): return "group:\(id)"
-        case .project(let id): return "project:\(id)"
-        }
-    }
-
-    static func decodeScope(_ text: String) -> RunnerScope {
-        let parts = text.split(separator: ":")
-        guard parts.count == 2, let id = Int64(parts[1]) else { return .instance }
-        return parts[0] == "group" ? .group(id) : .project(id)
-    }
-
     public func registrationScope(tokenHash: String) async throws -> RunnerScope? {
         try await pool.read { db in
-            try String.fetchOne(db, sql: "SELECT scope FROM ci_registration_token WHERE token_hash = ?", arguments: [tokenHash]).map(Self.decodeScope)
+            try String.fetchOne(db, sql: "SELECT scope FROM ci_registration_token WHERE token_hash = ?", arguments: [tokenHash]).map(
+                StoredForm.runnerScope)
         }
     }
 
@@ -95,19 +82,20 @@ extension SQLiteStorage: CIStore {
         try await pool.write { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO ci_registration_token (scope, token_hash, sealed_value) VALUES (?, ?, ?)",
-                arguments: [Self.encode(scope), tokenHash, sealed])
+                arguments: [StoredForm.encode(scope), tokenHash, sealed])
         }
     }
 
     public func sealedRegistrationToken(for scope: RunnerScope) async throws -> Data? {
         try await pool.read { db in
-            try Data.fetchOne(db, sql: "SELECT sealed_value FROM ci_registration_token WHERE scope = ?", arguments: [Self.encode(scope)])
+            try Data.fetchOne(db, sql: "SELECT sealed_value FROM ci_registration_token WHERE scope = ?", arguments: [StoredForm.encode(scope)])
         }
     }
 
     static func runner(from row: Row) throws -> Runner {
         Runner(
-            id: row["id"], uuid: row["uuid"], tokenHash: row["token_hash"], scope: decodeScope(row["scope"]), description: row["description"],
+            id: row["id"], uuid: row["uuid"], tokenHash: row["token_hash"], scope: StoredForm.runnerScope(row["scope"]),
+            description: row["description"],
             name: row["name"], version: row["version"], revision: row["revision"], platform: row["platform"], architecture: row["architecture"],
             ipAddress: row["ip_address"], active: row["active"], locked: row["locked"], runUntagged: row["run_untagged"],
             tags: try decode([String].self, row["tags"]) ?? [], accessLevel: row["access_level"], maximumTimeout: row["maximum_timeout"],
@@ -117,7 +105,8 @@ extension SQLiteStorage: CIStore {
 
     static func write(_ runner: Runner, in db: Database, insert: Bool) throws {
         let values: StatementArguments = [
-            runner.uuid, runner.tokenHash, encode(runner.scope), runner.description, runner.name, runner.version, runner.revision, runner.platform,
+            runner.uuid, runner.tokenHash, StoredForm.encode(runner.scope), runner.description, runner.name, runner.version, runner.revision,
+            runner.platform,
             runner.architecture, runner.ipAddress, runner.active, runner.locked, runner.runUntagged, try json(runner.tags), runner.accessLevel,
             runner.maximumTimeout, runner.maintenanceNote, try json(runner.projectIDs), runner.createdAt, runner.contactedAt, runner.url,
             runner.sealedControlToken,

@@ -11,15 +11,6 @@ extension SQLiteStorage: PermissionStore {
         }
     }
 
-    struct Grants: Codable {
-        var grants: [String: [String]]
-
-        init(_ map: [String: Set<RepositoryAction>]) { grants = map.mapValues { $0.sorted().map(\.rawValue) } }
-        var map: [String: Set<RepositoryAction>] {
-            grants.mapValues { Set($0.compactMap(RepositoryAction.init(rawValue:))) }
-        }
-    }
-
     static func write(_ target: PermissionTarget, in db: Database) throws {
         try db.execute(
             sql: """
@@ -28,7 +19,7 @@ extension SQLiteStorage: PermissionStore {
                 """,
             arguments: [
                 target.name, try json(target.repositories), try json(target.includePatterns), try json(target.excludePatterns),
-                try json(Grants(target.users)), try json(Grants(target.groups)),
+                try json(StoredForm.Grants(target.users)), try json(StoredForm.Grants(target.groups)),
             ])
     }
 
@@ -37,7 +28,8 @@ extension SQLiteStorage: PermissionStore {
             name: row["name"], repositories: try decode([String].self, row["repositories"]) ?? [],
             includePatterns: try decode([String].self, row["include_patterns"]) ?? [],
             excludePatterns: try decode([String].self, row["exclude_patterns"]) ?? [],
-            users: try decode(Grants.self, row["users"])?.map ?? [:], groups: try decode(Grants.self, row["groups"])?.map ?? [:])
+            users: try decode(StoredForm.Grants.self, row["users"])?.map ?? [:], groups: try decode(StoredForm.Grants.self, row["groups"])?.map ?? [:]
+        )
     }
 
     public func permissionTargets() async throws -> [PermissionTarget] {

@@ -21,22 +21,12 @@ public final class SQLiteStorage: Sendable {
         try Self.migrator.migrate(pool)
     }
 
-    static func json<T: Encodable>(_ value: T) throws -> String {
-        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
-    }
+    static func json<T: Encodable>(_ value: T) throws -> String { try StoredForm.json(value) }
 
-    static func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T? {
-        guard let text else { return nil }
-        return try JSONDecoder().decode(type, from: Data(text.utf8))
-    }
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T? { try StoredForm.decode(type, text) }
 }
 
 // MARK: Workers
-
-struct PropertyRow: Codable {
-    var key: String
-    var value: String
-}
 
 extension SQLiteStorage: WorkerStore {
     public func create(_ stored: StoredWorker) async throws {
@@ -91,7 +81,8 @@ extension SQLiteStorage: WorkerStore {
                 """,
             arguments: [
                 worker.key, worker.description, worker.enabled, worker.debug, worker.sourceCode, worker.action.name,
-                try json(worker.filterCriteria), try json(worker.properties.map { PropertyRow(key: $0.key, value: $0.value) }), worker.shared,
+                try json(worker.filterCriteria), try json(worker.properties.map { StoredForm.PropertyRow(key: $0.key, value: $0.value) }),
+                worker.shared,
                 worker.projectKey, try worker.version.map { try json($0) }, worker.modifiedAt, worker.modifiedBy, stored.createdAt,
                 stored.owner?.name, stored.owner?.isAdmin ?? false, try worker.platformAccess.map { try json($0) },
             ])
@@ -106,7 +97,7 @@ extension SQLiteStorage: WorkerStore {
         guard let action = WorkerAction.named(actionName) else {
             throw WardenError(.unavailable, "worker '\(key)' is stored with an action this server does not know: \(actionName)")
         }
-        let properties = try decode([PropertyRow].self, row["properties"]) ?? []
+        let properties = try decode([StoredForm.PropertyRow].self, row["properties"]) ?? []
         let worker = Worker(
             key: row["key"], description: row["description"], enabled: row["enabled"], debug: row["debug"], sourceCode: row["source_code"],
             action: action, filterCriteria: try decode(FilterCriteria.self, row["filter_criteria"]) ?? FilterCriteria(),
@@ -217,7 +208,7 @@ extension SQLiteStorage: HistoryStore {
 
 extension SQLiteStorage: TokenStore {
     public func create(_ token: TokenRecord) async throws {
-        let (scope, project) = Self.encode(token.scope)
+        let (scope, project) = StoredForm.encode(token.scope)
         try await pool.write { db in
             try db.execute(
                 sql: "INSERT INTO token (id, name, hash, scope, project_key, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -242,22 +233,8 @@ extension SQLiteStorage: TokenStore {
         }
     }
 
-    static func encode(_ scope: Principal.Scope) -> (String, String?) {
-        switch scope {
-        case .admin: return ("admin", nil)
-        case .projectAdmin(let project): return ("project-admin", project)
-        case .user: return ("user", nil)
-        }
-    }
-
     static func token(from row: Row) -> TokenRecord {
-        let scopeName: String = row["scope"]
-        let scope: Principal.Scope =
-            switch scopeName {
-            case "admin": .admin
-            case "project-admin": .projectAdmin(row["project_key"] ?? "")
-            default: .user
-            }
+        let scope = StoredForm.tokenScope(row["scope"], project: row["project_key"])
         return TokenRecord(
             id: row["id"], name: row["name"], hash: row["hash"], scope: scope, createdAt: row["created_at"], expiresAt: row["expires_at"])
     }
