@@ -428,7 +428,8 @@ extension PostgresStorage: PendingRunStore {
             try await connection.query(
                 """
                 INSERT INTO pending_run (worker_key, data, triggered_by, depth)
-                SELECT * FROM unnest(\(workers)::TEXT[], \(data)::TEXT[], \(triggers)::TEXT[], \(depths)::BIGINT[]) WITH ORDINALITY AS r(w, d, t, p, n)
+                SELECT w, d, t, p FROM unnest(\(workers)::TEXT[], \(data)::TEXT[], \(triggers)::TEXT[], \(depths)::BIGINT[])
+                    WITH ORDINALITY AS r(w, d, t, p, n)
                 ORDER BY n
                 """, logger: self.logger)
         }

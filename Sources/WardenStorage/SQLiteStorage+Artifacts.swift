@@ -237,8 +237,14 @@ extension SQLiteStorage: ArtifactStore {
 
     public func recordDownloads(_ downloads: [DownloadRecord]) async throws {
         try await pool.write { db in
+            // The latest download's time and user, whatever the order the batches of several servers arrive in.
             let statement = try db.cachedStatement(
-                sql: "UPDATE item SET download_count = download_count + 1, last_downloaded = ?, last_downloaded_by = ? WHERE repo = ? AND path = ?")
+                sql: """
+                    UPDATE item SET download_count = download_count + 1,
+                        last_downloaded_by = CASE WHEN last_downloaded > ?1 THEN last_downloaded_by ELSE ?2 END,
+                        last_downloaded = MAX(COALESCE(last_downloaded, ?1), ?1)
+                    WHERE repo = ?3 AND path = ?4
+                    """)
             for download in downloads {
                 try statement.execute(arguments: [download.millis, download.user, download.repo, download.path])
             }

@@ -40,33 +40,6 @@ struct TenantStorageTests {
         #expect(try await storage.run(pipelineID: 1, id: started.id)?.event == event)
         #expect(RunEvent.ref(of: event) == "refs/changes/12/12/3" && RunEvent.branch(of: RunEvent(ref: "refs/tags/v1")) == nil)
     }
-
-    @Test func autoholdsCountUpToTheirMaximumAndKeysAreMadeOnce() async throws {
-        let storage = try SQLiteStorage(path: try path())
-        let tenant = try #require(try await storage.createTenant(CITenant(name: "example", createdAt: 1)))
-        #expect(try await storage.createTenant(CITenant(name: "example", createdAt: 2)) == nil)
-        let project = try await storage.createProject(CIProject(tenantID: tenant.id, namespace: "root", path: "app", name: "app", createdAt: 1))
-        let request = try await storage.createAutohold(
-            Autohold(
-                tenantID: tenant.id, projectID: project.id, job: "unit", refFilter: ".*", maxCount: 2, reason: "r", nodeExpiration: 0, createdAt: 1))
-        #expect(try await storage.recordHold(id: request.id, .init(build: "b1", nodes: ["runner-1"]))?.currentCount == 1)
-        #expect(try await storage.recordHold(id: request.id, .init(build: "b2", nodes: ["runner-2"]))?.isDone == true)
-        #expect(try await storage.recordHold(id: request.id, .init(build: "b3", nodes: ["runner-3"])) == nil)
-        #expect(try await storage.autoholds(tenantID: tenant.id).first?.nodes.map(\.build) == ["b1", "b2"])
-        let deleted = try await storage.deleteAutohold(id: request.id)
-        let deletedAgain = try await storage.deleteAutohold(id: request.id)
-        #expect(deleted && !deletedAgain)
-
-        let first = try await storage.sealedKey(owner: "project:1:rsa") { Data("one".utf8) }
-        let second = try await storage.sealedKey(owner: "project:1:rsa") { Data("two".utf8) }
-        #expect(first == Data("one".utf8) && second == first)
-        var state = try await storage.tenantState(id: tenant.id)
-        #expect(state == TenantState())
-        state.triggerQueuePaused = true
-        state.reason = "maintenance"
-        try await storage.setTenantState(state, id: tenant.id)
-        #expect(try await storage.tenantState(id: tenant.id) == state)
-    }
 }
 
 /// A database file path in a fresh temporary folder.

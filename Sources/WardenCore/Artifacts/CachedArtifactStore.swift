@@ -81,8 +81,10 @@ public final class CachedArtifactStore: ArtifactStore {
         // What the store did to each item's row, one download at a time.
         items.update(zip(keys, downloads)) { download, item in
             item.downloadCount &+= 1
-            item.lastDownloaded = download.millis
-            item.lastDownloadedBy = download.user
+            if (item.lastDownloaded ?? .min) <= download.millis {
+                item.lastDownloaded = download.millis
+                item.lastDownloadedBy = download.user
+            }
         }
     }
 
