@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // The system JavaScriptCore (WebKitGTK build) plus the exported-but-private symbols we rely on.
@@ -68,6 +69,8 @@ let package = Package(
                 "WardenCore", "RunModel", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
                 // The same stores on PostgreSQL, for several servers over one database.
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // TLS to PostgreSQL for the first, single connection that checks the URL.
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

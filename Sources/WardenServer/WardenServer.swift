@@ -37,7 +37,7 @@ public struct WardenServer: Sendable {
         }
     }
 
-    public let storage: SQLiteStorage
+    public let storage: any Stores
     /// The URL every service puts in what it hands out; updated once the port is bound.
     public let address: ServerAddress
     /// Workers' platformHttp calls, answered by this server's own router.
@@ -62,7 +62,7 @@ public struct WardenServer: Sendable {
     /// `runner` runs the workers; `platform` is the one its host calls are answered by (this server's router is
     /// attached to it when the HTTP service is made); `engineReady` answers the readiness probe.
     public init(
-        storage: SQLiteStorage, vault: SecretVault, runner: any ScriptRunner, platform: InProcessPlatform, options: Options,
+        storage: any Stores, vault: SecretVault, runner: any ScriptRunner, platform: InProcessPlatform, options: Options,
         engineReady: @escaping @Sendable () -> Bool
     ) async throws {
         let logger = options.logger

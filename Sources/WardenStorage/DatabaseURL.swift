@@ -1,7 +1,8 @@
 import Foundation
+import Logging
 import WardenCore
 
-/// Where Warden keeps its data: `sqlite:///path/to/warden.sqlite` (or a plain path) or
+/// Where Warden keeps its data: `sqlite:///path/to/warden.sqlite` (or a plain file path) or
 /// `postgres://USER:PASSWORD@HOST:PORT/DATABASE`, read strictly: a wrong part is named with the reason, and the
 /// password never appears in a message.
 public enum DatabaseURL: Sendable, Equatable {
@@ -33,10 +34,17 @@ public enum DatabaseURL: Sendable, Equatable {
         public var description: String { "postgres://\(user)@\(host):\(port)/\(database)" }
     }
 
+    /// The database of a server: `text` when given (a URL, or a file path for SQLite), else `<data>/warden.sqlite`.
+    public static func resolve(_ text: String?, dataFolder: String) throws -> DatabaseURL {
+        guard let text, !text.isEmpty else { return .sqlite(path: (dataFolder as NSString).appendingPathComponent("warden.sqlite")) }
+        return try parse(text)
+    }
+
     public static func parse(_ text: String) throws -> DatabaseURL {
         func invalid(_ reason: String) -> WardenError {
-            WardenError(.badRequest, "database URL: \(reason)")
+            WardenError(.badRequest, reason)
         }
+        if !text.contains("://") { return .sqlite(path: text) }
         if text.hasPrefix("sqlite://") {
             let path = String(text.dropFirst("sqlite://".count))
             guard !path.isEmpty else { throw invalid("sqlite:// needs a file path, as in sqlite:///var/lib/warden/warden.sqlite") }
@@ -77,4 +85,29 @@ public enum DatabaseURL: Sendable, Equatable {
         return .postgres(
             PostgresLocation(host: host, port: port, user: user, password: components.password, database: path, tls: tls))
     }
+}
+
+/// An open database: every store on it, and how to close it.
+public struct OpenDatabase: Sendable {
+    public let stores: any Stores
+    public let url: DatabaseURL
+    let closing: @Sendable () async -> Void
+
+    /// Opens the database, bringing its schema up to date. An SQLite file is created when missing, unless
+    /// `mustExist` (the admin commands, which must not make an empty database beside the server's). A PostgreSQL
+    /// server that cannot be reached, or refuses the user or the database, is an `unavailable` error naming which.
+    public static func open(_ url: DatabaseURL, mustExist: Bool = false, logger: Logger) async throws -> OpenDatabase {
+        switch url {
+        case .sqlite(let path):
+            if mustExist, !FileManager.default.fileExists(atPath: path) {
+                throw WardenError(.notFound, "no Warden database at \(path); start `warden serve` once first")
+            }
+            return OpenDatabase(stores: try SQLiteStorage(path: path), url: url, closing: {})
+        case .postgres(let location):
+            let storage = try await PostgresStorage.connect(location, logger: logger)
+            return OpenDatabase(stores: storage, url: url, closing: { await storage.shutdown() })
+        }
+    }
+
+    public func close() async { await closing() }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOSSL
 import PostgresNIO
 import RunModel
 import WardenCore
@@ -65,14 +66,29 @@ public final class PostgresStorage: Sendable {
         await running.value
     }
 
-    /// One query with a short wait, read for a message that says what is wrong with the URL.
+    /// One connection of its own (the pool would retry a refused one without end), for a message that says what
+    /// is wrong with the URL.
     func firstContact() async throws {
+        var configuration = PostgresConnection.Configuration(
+            host: location.host, port: location.port, username: location.user, password: location.password, database: location.database,
+            tls: try Self.connectionTLS(location.tls))
+        configuration.options.connectTimeout = .seconds(5)
+        let quiet = Logger(label: "warden.postgres.first-contact", factory: { _ in SwiftLogNoOpLogHandler() })
         do {
-            try await within(.seconds(8), what: "connecting to the PostgreSQL server at \(location.host):\(location.port)") {
-                try await self.client.withConnection { connection in _ = try await connection.query("SELECT 1", logger: self.logger).collect() }
-            }
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: quiet)
+            try? await connection.close()
         } catch let error as PSQLError {
             throw WardenError(.unavailable, Self.explain(error, at: location))
+        } catch {
+            throw WardenError(.unavailable, "cannot reach a PostgreSQL server at \(location.host):\(location.port): \(error)")
+        }
+    }
+
+    static func connectionTLS(_ mode: DatabaseURL.PostgresLocation.TLSMode) throws -> PostgresConnection.Configuration.TLS {
+        switch mode {
+        case .disable: return .disable
+        case .prefer: return .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .require: return .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
         }
     }
 
@@ -87,7 +103,15 @@ public final class PostgresStorage: Sendable {
         case let state?:
             return "PostgreSQL at \(server) refused the connection: \(error.serverInfo?[.message] ?? "SQLSTATE \(state)")"
         case nil:
-            let reason = error.underlying.map { String(describing: $0) } ?? error.code.description
+            let underlying = error.underlying.map { String(describing: $0) } ?? ""
+            let reason =
+                if underlying.contains("refused") {
+                    "the connection was refused (is PostgreSQL listening on that host and port?)"
+                } else if underlying.isEmpty, error.code == .serverClosedConnection || error.code == .connectionError {
+                    "no answer within 5 s"
+                } else {
+                    underlying.isEmpty ? String(describing: error.code) : underlying
+                }
             return "cannot reach a PostgreSQL server at \(server): \(reason)"
         }
     }

@@ -34,7 +34,7 @@ struct PermissionCommand: AsyncParsableCommand {
     }
 
     /// Creates (or, `replacing`, replaces) a target; bad input and a name taken are usage errors.
-    static func save(_ target: PermissionTarget, replacing: Bool, permissions: PermissionService, storage: SQLiteStorage) async throws {
+    static func save(_ target: PermissionTarget, replacing: Bool, permissions: PermissionService, storage: any Stores) async throws {
         let exists: (String) async throws -> Bool = { try await storage.repository(key: $0) != nil }
         do {
             if replacing {
@@ -80,12 +80,13 @@ struct PermissionCreateCommand: AsyncParsableCommand {
     @OptionGroup var store: DataOptions
 
     func run() async throws {
-        let (permissions, storage) = try store.permissions()
         let made = PermissionTarget(
             name: name, repositories: target.repo, includePatterns: target.include.isEmpty ? ["**"] : target.include,
             excludePatterns: target.exclude, users: try PermissionCommand.grants(target.user, option: "--user"),
             groups: try PermissionCommand.grants(target.group, option: "--group"))
-        try await PermissionCommand.save(made, replacing: false, permissions: permissions, storage: storage)
+        try await store.withStores { stores in
+            try await PermissionCommand.save(made, replacing: false, permissions: DataOptions.permissions(stores), storage: stores)
+        }
         print("created permission target \(name)")
     }
 }
@@ -96,7 +97,7 @@ struct PermissionListCommand: AsyncParsableCommand {
     @OptionGroup var store: DataOptions
 
     func run() async throws {
-        let targets = try await store.permissions().0.targets(by: localAdmin)
+        let targets = try await store.withStores { try await DataOptions.permissions($0).targets(by: localAdmin) }
         Output.table(
             ["NAME", "REPOSITORIES", "USERS", "GROUPS"],
             targets.map {
@@ -115,7 +116,7 @@ struct PermissionShowCommand: AsyncParsableCommand {
     @OptionGroup var store: DataOptions
 
     func run() async throws {
-        PermissionCommand.show(try await store.permissions().0.target(named: name, by: localAdmin))
+        PermissionCommand.show(try await store.withStores { try await DataOptions.permissions($0).target(named: name, by: localAdmin) })
     }
 }
 
@@ -131,18 +132,20 @@ struct PermissionUpdateCommand: AsyncParsableCommand {
     @OptionGroup var store: DataOptions
 
     func run() async throws {
-        let (permissions, storage) = try store.permissions()
-        var target = try await permissions.target(named: name, by: localAdmin)
-        if !changes.repo.isEmpty { target.repositories = changes.repo }
-        if !changes.include.isEmpty { target.includePatterns = changes.include }
-        if !changes.exclude.isEmpty { target.excludePatterns = changes.exclude }
-        for name in revoke {
-            target.users[name] = nil
-            target.groups[name] = nil
+        try await store.withStores { stores in
+            let permissions = DataOptions.permissions(stores)
+            var target = try await permissions.target(named: name, by: localAdmin)
+            if !changes.repo.isEmpty { target.repositories = changes.repo }
+            if !changes.include.isEmpty { target.includePatterns = changes.include }
+            if !changes.exclude.isEmpty { target.excludePatterns = changes.exclude }
+            for name in revoke {
+                target.users[name] = nil
+                target.groups[name] = nil
+            }
+            target.users.merge(try PermissionCommand.grants(changes.user, option: "--user")) { $1 }
+            target.groups.merge(try PermissionCommand.grants(changes.group, option: "--group")) { $1 }
+            try await PermissionCommand.save(target, replacing: true, permissions: permissions, storage: stores)
         }
-        target.users.merge(try PermissionCommand.grants(changes.user, option: "--user")) { $1 }
-        target.groups.merge(try PermissionCommand.grants(changes.group, option: "--group")) { $1 }
-        try await PermissionCommand.save(target, replacing: true, permissions: permissions, storage: storage)
         print("updated permission target \(name)")
     }
 }
@@ -154,7 +157,7 @@ struct PermissionDeleteCommand: AsyncParsableCommand {
     @OptionGroup var store: DataOptions
 
     func run() async throws {
-        try await store.permissions().0.deleteTarget(named: name, by: localAdmin)
+        try await store.withStores { try await DataOptions.permissions($0).deleteTarget(named: name, by: localAdmin) }
         print("deleted permission target \(name)")
     }
 }
@@ -186,9 +189,11 @@ struct GroupCreateCommand: AsyncParsableCommand {
     @OptionGroup var store: DataOptions
 
     func run() async throws {
-        let permissions = try store.permissions().0
-        try await GroupCommand.change {
-            try await permissions.create(UserGroup(name: name, description: description, autoJoin: autoJoin, members: member), by: localAdmin)
+        try await store.withStores { stores in
+            try await GroupCommand.change {
+                try await DataOptions.permissions(stores).create(
+                    UserGroup(name: name, description: description, autoJoin: autoJoin, members: member), by: localAdmin)
+            }
         }
         print("created group \(name)")
     }
@@ -200,7 +205,7 @@ struct GroupListCommand: AsyncParsableCommand {
     @OptionGroup var store: DataOptions
 
     func run() async throws {
-        let groups = try await store.permissions().0.groups(by: localAdmin)
+        let groups = try await store.withStores { try await DataOptions.permissions($0).groups(by: localAdmin) }
         Output.table(
             ["NAME", "AUTO-JOIN", "MEMBERS", "DESCRIPTION"],
             groups.map { [$0.name, $0.autoJoin ? "yes" : "no", $0.members.joined(separator: ","), $0.description] })
@@ -214,7 +219,7 @@ struct GroupShowCommand: AsyncParsableCommand {
     @OptionGroup var store: DataOptions
 
     func run() async throws {
-        let group = try await store.permissions().0.group(named: name, by: localAdmin)
+        let group = try await store.withStores { try await DataOptions.permissions($0).group(named: name, by: localAdmin) }
         print("group \(group.name)\(group.autoJoin ? " (auto-join)" : "")")
         if !group.description.isEmpty { print("  description: \(group.description)") }
         print("  members: \(group.members.joined(separator: ", "))")
@@ -233,10 +238,12 @@ struct GroupUpdateCommand: AsyncParsableCommand {
     @OptionGroup var store: DataOptions
 
     func run() async throws {
-        let permissions = try store.permissions().0
-        let members = try await permissions.group(named: name, by: localAdmin).members.filter { !removeMember.contains($0) } + addMember
-        try await GroupCommand.change {
-            try await permissions.update(groupNamed: name, description: description, autoJoin: autoJoin, members: members, by: localAdmin)
+        try await store.withStores { stores in
+            let permissions = DataOptions.permissions(stores)
+            let members = try await permissions.group(named: name, by: localAdmin).members.filter { !removeMember.contains($0) } + addMember
+            try await GroupCommand.change {
+                try await permissions.update(groupNamed: name, description: description, autoJoin: autoJoin, members: members, by: localAdmin)
+            }
         }
         print("updated group \(name)")
     }
@@ -249,7 +256,7 @@ struct GroupDeleteCommand: AsyncParsableCommand {
     @OptionGroup var store: DataOptions
 
     func run() async throws {
-        try await store.permissions().0.deleteGroup(named: name, by: localAdmin)
+        try await store.withStores { try await DataOptions.permissions($0).deleteGroup(named: name, by: localAdmin) }
         print("deleted group \(name)")
     }
 }

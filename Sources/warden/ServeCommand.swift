@@ -11,7 +11,7 @@ import JavaScriptSandbox
 import RunModel
 import WorkerRuntime
 
-/// `warden serve`: the worker service on SQLite.
+/// `warden serve`: the worker service on SQLite, or on PostgreSQL for several servers over one database.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
@@ -38,7 +38,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
     @Option(help: "Port to listen on; 0 picks a free one (default 8080).") var port: Int?
     @Option(help: "Data folder (default ./data).") var data: String?
-    @Option(help: "Database URL: sqlite:///path/warden.sqlite or a file path (default <data>/warden.sqlite).") var databaseURL: String?
+    @Option(
+        help:
+            "Database: sqlite:///path/warden.sqlite (or a file path), or postgres://USER:PASSWORD@HOST:PORT/DATABASE (default <data>/warden.sqlite)."
+    )
+    var databaseURL: String?
     @Option(help: "Executor processes (default: the number of cores).") var executors: Int?
     @Option(help: "Comma-separated hosts workers may reach with context.clients.axios (*.suffix, :port and :* allowed).")
     var allowHosts: String?
@@ -81,8 +85,8 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "warden")
         logger.logLevel = .info
         try FileManager.default.createDirectory(atPath: dataFolder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let databasePath = try Self.databasePath(settings.databaseURL, dataFolder: dataFolder)
-        let storage = try SQLiteStorage(path: databasePath)
+        let database = try await Self.openDatabase(settings.databaseURL, dataFolder: dataFolder, logger: logger)
+        let storage = database.stores
         let vault = try SecretVault(masterKey: try Self.masterKey(dataFolder: dataFolder, given: settings.masterKey))
         if let announcement = try await Self.ensureAdminToken(storage: storage, dataFolder: dataFolder, given: settings.adminToken) {
             FileHandle.standardOutput.write(Data((announcement + "\n").utf8))
@@ -115,13 +119,17 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data("warden: serving the worker API on http://\(host):\(bound) (data in \(dataFolder))\n".utf8))
         }
         try await group.run()
+        await database.close()
     }
 
-    static func databasePath(_ url: String?, dataFolder: String) throws -> String {
-        guard let url, !url.isEmpty else { return (dataFolder as NSString).appendingPathComponent("warden.sqlite") }
-        if url.hasPrefix("sqlite://") { return String(url.dropFirst("sqlite://".count)) }
-        if url.contains("://") { throw ValidationError("--database-url: only sqlite:///path URLs are supported so far, got '\(url)'") }
-        return url
+    /// The server's database (`--database-url`, default `<data>/warden.sqlite`); what is wrong with it stops the
+    /// server with a message naming the part (scheme, host, port, user or password, database).
+    static func openDatabase(_ text: String?, dataFolder: String, logger: Logger) async throws -> OpenDatabase {
+        do {
+            return try await OpenDatabase.open(try DatabaseURL.resolve(text, dataFolder: dataFolder), logger: logger)
+        } catch let error as WardenError {
+            throw CommandFailure("--database-url: \(error.message)")
+        }
     }
 
     /// The 32-byte master key: from WARDEN_MASTER_KEY, else <data>/master.key, created (0600) on first start.
@@ -143,7 +151,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// Makes sure an admin token exists; returns what to print when one was generated now.
-    static func ensureAdminToken(storage: SQLiteStorage, dataFolder: String, given: String?) async throws -> String? {
+    static func ensureAdminToken(storage: any Stores, dataFolder: String, given: String?) async throws -> String? {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         if let given, !given.isEmpty {
             if try await storage.token(hash: TokenRecord.hash(of: given)) == nil {

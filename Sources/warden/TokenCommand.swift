@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import WardenCore
 import WardenStorage
 
@@ -15,24 +16,37 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Data folder of the server (default: WARDEN_DATA or ./data).") var data: String?
     @Option(help: "Database URL (default: WARDEN_DATABASE_URL or <data>/warden.sqlite).") var databaseURL: String?
 
-    func storage() throws -> SQLiteStorage {
+    /// The server's database, which must exist already (open it with `serve` first).
+    func database() async throws -> OpenDatabase {
         let environment = ProcessInfo.processInfo.environment
         let folder = data ?? environment["WARDEN_DATA"] ?? "./data"
-        let path = try ServeCommand.databasePath(databaseURL ?? environment["WARDEN_DATABASE_URL"], dataFolder: folder)
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw ValidationError("--data: no Warden database at \(path); start `warden serve` once first")
+        do {
+            let url = try DatabaseURL.resolve(databaseURL ?? environment["WARDEN_DATABASE_URL"], dataFolder: folder)
+            return try await OpenDatabase.open(url, mustExist: true, logger: Logger(label: "warden"))
+        } catch let error as WardenError {
+            throw ValidationError(error.code == .notFound ? "--data: \(error.message)" : "--database-url: \(error.message)")
         }
-        return try SQLiteStorage(path: path)
     }
 
-    func tokens() throws -> TokenService {
-        let storage = try storage()
-        return TokenService(tokens: storage, permissions: PermissionService(store: storage, tokens: storage, dashboardUsers: storage))
+    /// Runs `body` with the server's stores, closing the database after.
+    func withStores<T>(_ body: (any Stores) async throws -> T) async throws -> T {
+        let database = try await database()
+        do {
+            let result = try await body(database.stores)
+            await database.close()
+            return result
+        } catch {
+            await database.close()
+            throw error
+        }
     }
 
-    func permissions() throws -> (PermissionService, SQLiteStorage) {
-        let storage = try storage()
-        return (PermissionService(store: storage, tokens: storage, dashboardUsers: storage), storage)
+    static func tokens(_ stores: any Stores) -> TokenService {
+        TokenService(tokens: stores, permissions: permissions(stores))
+    }
+
+    static func permissions(_ stores: any Stores) -> PermissionService {
+        PermissionService(store: stores, tokens: stores, dashboardUsers: stores)
     }
 }
 
@@ -49,8 +63,9 @@ struct TokenCreateCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let (record, value) = try await store.tokens().create(
-                name: name, scope: scope, projectKey: projectKey, expiresInSeconds: expiresIn, by: nil)
+            let (record, value) = try await store.withStores { stores in
+                try await DataOptions.tokens(stores).create(name: name, scope: scope, projectKey: projectKey, expiresInSeconds: expiresIn, by: nil)
+            }
             print("token \(record.id) (\(record.scope.name)\(record.scope.projectKey.map { " of \($0)" } ?? "")): \(value)")
         } catch let error as WardenError where error.code == .badRequest {
             throw ValidationError(error.message)
@@ -64,7 +79,7 @@ struct TokenListCommand: AsyncParsableCommand {
     @OptionGroup var store: DataOptions
 
     func run() async throws {
-        let records = try await store.tokens().list(by: nil)
+        let records = try await store.withStores { try await DataOptions.tokens($0).list(by: nil) }
         Output.table(
             ["ID", "NAME", "SCOPE", "PROJECT", "EXPIRES"],
             records.map { record in
@@ -83,7 +98,7 @@ struct TokenRevokeCommand: AsyncParsableCommand {
     @OptionGroup var store: DataOptions
 
     func run() async throws {
-        try await store.tokens().revoke(id: id, by: nil)
+        try await store.withStores { try await DataOptions.tokens($0).revoke(id: id, by: nil) }
         print("revoked token \(id)")
     }
 }
