@@ -31,6 +31,11 @@ public enum Checked {
 
     /// Seconds to milliseconds after `start`, saturated (a far expiry is "never" rather than a trap).
     public static func millis(after start: Int64, seconds: Int64) -> Int64 { sum(start, product(seconds, 1000)) }
+    /// `start` plus a duration, in milliseconds, saturating.
+    public static func millis(after start: Int64, duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return sum(sum(start, product(seconds, 1000)), attoseconds / 1_000_000_000_000_000)
+    }
 }
 
 extension Checked {

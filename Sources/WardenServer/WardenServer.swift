@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import ServiceLifecycle
 import WardenCore
@@ -19,13 +20,17 @@ public struct WardenServer: Sendable {
         /// Seconds a CI stage may run on a runner.
         public var stageTimeout: Double
         public var runnerTransport: any RunnerTransport
+        /// Other servers use the same database and blob folder (PostgreSQL): at its start a server leaves their
+        /// claimed runs and their uploads in progress alone.
+        public var sharedDatabase: Bool
         public var logger: Logger
 
         public init(
             workers: WorkerSettings = WorkerSettings(), failPolicy: FailPolicy = .open, asyncConcurrency: Int? = nil, blobsFolder: String,
             tenantAuth: TenantAuthSettings = TenantAuthSettings(), stageTimeout: Double = 600,
-            runnerTransport: any RunnerTransport = HTTPRunnerTransport(), logger: Logger = Logger(label: "warden")
+            runnerTransport: any RunnerTransport = HTTPRunnerTransport(), sharedDatabase: Bool = false, logger: Logger = Logger(label: "warden")
         ) {
+            self.sharedDatabase = sharedDatabase
             self.workers = workers
             self.failPolicy = failPolicy
             self.asyncConcurrency = asyncConcurrency
@@ -58,6 +63,7 @@ public struct WardenServer: Sendable {
     /// What the HTTP dialects are built over.
     public let services: WardenServices
     let logger: Logger
+    let sharedDatabase: Bool
 
     /// `runner` runs the workers; `platform` is the one its host calls are answered by (this server's router is
     /// attached to it when the HTTP service is made); `engineReady` answers the readiness probe.
@@ -67,6 +73,7 @@ public struct WardenServer: Sendable {
     ) async throws {
         let logger = options.logger
         self.logger = logger
+        sharedDatabase = options.sharedDatabase
         self.storage = storage
         address = ServerAddress(options.workers.baseURL)
         self.platform = platform
@@ -106,13 +113,21 @@ public struct WardenServer: Sendable {
     }
 
     /// Before serving: removes the blobs an interrupted upload left, restarts the autohold timers, and ends the CI
-    /// runs a previous process left running. Each finding is logged.
+    /// runs a previous process left running; alone on its database, it also ends the leases of the asynchronous runs
+    /// its previous process held, so that they run now. Each finding is logged.
     public func recover() async throws {
-        let orphans = try await artifacts.removeUnreferencedBlobs()
+        if !sharedDatabase {
+            try await storage.releaseLeases()
+        }
+        // Beside other servers, only blobs an hour old: an upload is never that long between its rename and commit.
+        let orphans = try await artifacts.removeUnreferencedBlobs(writtenBefore: sharedDatabase ? Date(timeIntervalSinceNow: -3_600) : nil)
         if orphans > 0 { logger.warning("removed \(orphans) stored blob(s) no artifact refers to (left by an interrupted upload)") }
         for problem in await tenants.resumeHoldExpiries() { logger.warning("\(problem)") }
-        let abandoned = try await pipelines.abandonRunsOfAPreviousProcess()
-        if abandoned > 0 { logger.warning("\(abandoned) CI run(s) of a previous server process ended as Error") }
+        // Beside other servers, a running CI run may be theirs: it is left as it is.
+        if !sharedDatabase {
+            let abandoned = try await pipelines.abandonRunsOfAPreviousProcess()
+            if abandoned > 0 { logger.warning("\(abandoned) CI run(s) of a previous server process ended as Error") }
+        }
     }
 
     /// The HTTP server on `host:port` and every long-lived service in one group. On SIGTERM or SIGINT they stop in

@@ -110,4 +110,10 @@ public struct OpenDatabase: Sendable {
     }
 
     public func close() async { await closing() }
+
+    /// Whether other servers may use this database at the same time (PostgreSQL).
+    public var isShared: Bool {
+        if case .postgres = url { return true }
+        return false
+    }
 }

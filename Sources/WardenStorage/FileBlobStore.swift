@@ -53,13 +53,14 @@ public final class FileBlobStore: BlobStore {
         unlink(filePath(sha256: sha256))
     }
 
-    public func storedBlobs() -> [String] {
+    public func storedBlobs(writtenBefore: Date?) -> [String] {
         var hashes: [String] = []
         guard let walker = FileManager.default.enumerator(atPath: root) else { return [] }
         while let name = walker.nextObject() as? String {
             if name.hasPrefix("tmp") { continue }
             let file = (name as NSString).lastPathComponent
             if walker.fileAttributes?[.type] as? FileAttributeType == .typeRegular, file.count == 64, file.allSatisfy(\.isHexDigit) {
+                if let writtenBefore, let written = walker.fileAttributes?[.modificationDate] as? Date, written >= writtenBefore { continue }
                 hashes.append(file)
             }
         }

@@ -136,6 +136,16 @@ extension SQLiteStorage {
             try db.execute(sql: "ALTER TABLE worker ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0")
         }
         migrator.registerMigration("009-permission-targets-groups-quotas-worker-owners") { db in try permissionsMigration(db) }
+        // Asynchronous runs are claimed with a lease (who holds one, until when) and count their attempts.
+        migrator.registerMigration("010-pending-run-leases") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE pending_run ADD COLUMN leased_by TEXT;
+                    ALTER TABLE pending_run ADD COLUMN leased_until INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE pending_run ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+                    CREATE INDEX pending_run_by_lease ON pending_run(leased_until, id);
+                    """)
+        }
         return migrator
     }
     static func ciMigration(_ db: Database) throws {

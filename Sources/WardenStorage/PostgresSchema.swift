@@ -72,8 +72,10 @@ extension PostgresStorage {
                 """
                 CREATE TABLE pending_run (
                     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, worker_key TEXT NOT NULL, data TEXT NOT NULL,
-                    triggered_by TEXT NOT NULL, depth BIGINT NOT NULL DEFAULT 0)
+                    triggered_by TEXT NOT NULL, depth BIGINT NOT NULL DEFAULT 0, leased_by TEXT, leased_until BIGINT NOT NULL DEFAULT 0,
+                    attempts BIGINT NOT NULL DEFAULT 0)
                 """,
+                "CREATE INDEX pending_run_by_lease ON pending_run(leased_until, id)",
                 "CREATE TABLE ci_group (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, path TEXT NOT NULL UNIQUE, name TEXT NOT NULL, created_at BIGINT NOT NULL)",
                 """
                 CREATE TABLE ci_tenant (

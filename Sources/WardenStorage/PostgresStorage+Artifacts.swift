@@ -435,18 +435,48 @@ extension PostgresStorage: PendingRunStore {
         }
     }
 
-    public func pending(limit: Int, excluding busy: Set<Int64>) async throws -> [PendingRun] {
+    public func pending(limit: Int) async throws -> [PendingRun] {
         guard limit > 0 else { return [] }
-        let busy = Array(busy)
+        return try await read { connection in
+            try await Self.rows("SELECT * FROM pending_run ORDER BY id LIMIT \(Int64(limit))", on: connection, logger: self.logger).map(
+                Self.pendingRun(from:))
+        }
+    }
+
+    public func claim(limit: Int, owner: String, now: Int64, until: Int64) async throws -> [PendingRun] {
+        guard limit > 0 else { return [] }
+        // Rows another server is claiming at this moment are skipped, not waited for.
         return try await read { connection in
             try await Self.rows(
-                "SELECT * FROM pending_run WHERE NOT (id = ANY(\(busy))) ORDER BY id LIMIT \(Int64(limit))", on: connection, logger: self.logger
-            ).map {
-                PendingRun(
-                    id: try $0["id"], workerKey: try $0["worker_key"], dataJSON: try $0["data"], triggeredBy: try $0["triggered_by"],
-                    depth: Int(try $0["depth"] as Int64))
-            }
+                """
+                UPDATE pending_run SET leased_by = \(owner), leased_until = \(until), attempts = attempts + 1
+                WHERE id IN (
+                    SELECT id FROM pending_run WHERE leased_until < \(now) ORDER BY id LIMIT \(Int64(limit)) FOR UPDATE SKIP LOCKED)
+                RETURNING *
+                """, on: connection, logger: self.logger
+            ).map(Self.pendingRun(from:)).sorted { $0.id < $1.id }
         }
+    }
+
+    public func renew(ids: [Int64], owner: String, until: Int64) async throws {
+        guard !ids.isEmpty else { return }
+        try await read { connection in
+            try await connection.query(
+                "UPDATE pending_run SET leased_until = \(until) WHERE leased_by = \(owner) AND id = ANY(\(ids))", logger: self.logger
+            ).collect().count
+        }
+    }
+
+    public func releaseLeases() async throws {
+        try await read { connection in
+            try await connection.query("UPDATE pending_run SET leased_by = NULL, leased_until = 0", logger: self.logger).collect().count
+        }
+    }
+
+    static func pendingRun(from row: Columns) throws -> PendingRun {
+        PendingRun(
+            id: try row["id"], workerKey: try row["worker_key"], dataJSON: try row["data"], triggeredBy: try row["triggered_by"],
+            depth: Int(try row["depth"] as Int64), attempts: Int(try row["attempts"] as Int64))
     }
 
     public func finish(id: Int64) async throws {

@@ -329,14 +329,44 @@ extension SQLiteStorage: PendingRunStore {
         }
     }
 
-    public func pending(limit: Int, excluding busy: Set<Int64>) async throws -> [PendingRun] {
+    public func pending(limit: Int) async throws -> [PendingRun] {
         guard limit > 0 else { return [] }
         return try await pool.read { db in
-            let exclusion = busy.isEmpty ? "" : "WHERE id NOT IN (\(busy.map(String.init).joined(separator: ",")))"
-            return try Row.fetchAll(db, sql: "SELECT * FROM pending_run \(exclusion) ORDER BY id LIMIT ?", arguments: [limit]).map {
-                PendingRun(id: $0["id"], workerKey: $0["worker_key"], dataJSON: $0["data"], triggeredBy: $0["triggered_by"], depth: $0["depth"])
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM pending_run ORDER BY id LIMIT ?", arguments: [limit]).map(Self.pendingRun(from:))
         }
+    }
+
+    public func claim(limit: Int, owner: String, now: Int64, until: Int64) async throws -> [PendingRun] {
+        guard limit > 0 else { return [] }
+        return try await pool.write { db in
+            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM pending_run WHERE leased_until < ? ORDER BY id LIMIT ?", arguments: [now, limit])
+            guard !ids.isEmpty else { return [] }
+            let list = databaseQuestionMarks(count: ids.count)
+            try db.execute(
+                sql: "UPDATE pending_run SET leased_by = ?, leased_until = ?, attempts = attempts + 1 WHERE id IN (\(list))",
+                arguments: [owner, until] + StatementArguments(ids))
+            return try Row.fetchAll(db, sql: "SELECT * FROM pending_run WHERE id IN (\(list)) ORDER BY id", arguments: StatementArguments(ids))
+                .map(Self.pendingRun(from:))
+        }
+    }
+
+    public func renew(ids: [Int64], owner: String, until: Int64) async throws {
+        guard !ids.isEmpty else { return }
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE pending_run SET leased_until = ? WHERE leased_by = ? AND id IN (\(databaseQuestionMarks(count: ids.count)))",
+                arguments: [until, owner] + StatementArguments(ids))
+        }
+    }
+
+    public func releaseLeases() async throws {
+        try await pool.write { db in try db.execute(sql: "UPDATE pending_run SET leased_by = NULL, leased_until = 0") }
+    }
+
+    static func pendingRun(from row: Row) -> PendingRun {
+        PendingRun(
+            id: row["id"], workerKey: row["worker_key"], dataJSON: row["data"], triggeredBy: row["triggered_by"], depth: row["depth"],
+            attempts: row["attempts"])
     }
 
     public func finish(id: Int64) async throws {

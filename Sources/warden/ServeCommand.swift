@@ -107,7 +107,8 @@ struct ServeCommand: AsyncParsableCommand {
                 options: .init(
                     workers: settings.workerSettings(baseURL: WardenServer.url(host: host, port: port)),
                     failPolicy: FailPolicy(rawValue: settings.failPolicy) ?? .open,
-                    blobsFolder: (dataFolder as NSString).appendingPathComponent("blobs"), tenantAuth: settings.tenantAuth, logger: logger),
+                    blobsFolder: (dataFolder as NSString).appendingPathComponent("blobs"), tenantAuth: settings.tenantAuth,
+                    sharedDatabase: database.isShared, logger: logger),
                 engineReady: { ScriptEngine.isSupported && pool.isReady })
         } catch let error as WardenError {
             // The tenant dialect's authentication settings (a key that does not parse).

@@ -108,9 +108,33 @@ final class MemoryPending: PendingRunStore {
             }
         }
     }
-    func pending(limit: Int, excluding busy: Set<Int64>) async throws -> [PendingRun] {
-        runs.withLock { Array($0.pending.filter { !busy.contains($0.id) }.prefix(limit)) }
+    /// Leases by run id: who holds it, until when.
+    let leases = Mutex<[Int64: (owner: String, until: Int64)]>([:])
+
+    func pending(limit: Int) async throws -> [PendingRun] {
+        runs.withLock { Array($0.pending.prefix(limit)) }
     }
+    func claim(limit: Int, owner: String, now: Int64, until: Int64) async throws -> [PendingRun] {
+        let candidates = runs.withLock { $0.pending }
+        return leases.withLock { leases in
+            var taken: [PendingRun] = []
+            for var run in candidates where taken.count < limit && (leases[run.id]?.until ?? 0) < now {
+                leases[run.id] = (owner, until)
+                run.attempts += 1
+                taken.append(run)
+            }
+            runs.withLock { state in
+                for run in taken { if let index = state.pending.firstIndex(where: { $0.id == run.id }) { state.pending[index].attempts = run.attempts } }
+            }
+            return taken
+        }
+    }
+    func renew(ids: [Int64], owner: String, until: Int64) async throws {
+        leases.withLock { leases in
+            for id in ids where leases[id]?.owner == owner { leases[id]?.until = until }
+        }
+    }
+    func releaseLeases() async throws { leases.withLock { $0 = [:] } }
     func finish(id: Int64) async throws { runs.withLock { $0.pending.removeAll { $0.id == id } } }
     var pending: [PendingRun] { runs.withLock { $0.pending } }
 }

@@ -20,7 +20,7 @@ struct DownloadRulesTests {
             #expect(try await client.send(.post, "/worker/api/v1/workers", json: after).status == .created)
             func counted() async throws -> (downloads: Int, fired: Int) {
                 let stats = try await client.send(.get, "/artifactory/api/storage/libs/a.txt?stats").object
-                return (stats["downloadCount"] as? Int ?? -1, try await harness.storage.pending(limit: 100, excluding: []).count)
+                return (stats["downloadCount"] as? Int ?? -1, try await harness.storage.pending(limit: 100).count)
             }
             let sha1 = try #require(try await client.send(.get, "/artifactory/api/storage/libs/a.txt").object["checksums"] as? [String: Any])["sha1"]
             let future = HTTPDate.format(millis: Int64(Date().timeIntervalSince1970 * 1000) + 86_400_000)

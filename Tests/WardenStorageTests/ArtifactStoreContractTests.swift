@@ -186,17 +186,46 @@ struct ArtifactStoreContractTests {
         }
     }
 
-    @Test(arguments: StoreKind.allCases) func pendingRunsComeOldestFirstAndLeaveWhenFinished(_ kind: StoreKind) async throws {
+    @Test(arguments: StoreKind.allCases) func pendingRunsAreClaimedOldestFirstWithALeaseAndLeaveWhenFinished(_ kind: StoreKind) async throws {
         try await kind.withFreshStore { storage in
             try await storage.enqueue((0..<5).map { PendingRun(workerKey: "w\($0)", dataJSON: "{\"n\":\($0)}", triggeredBy: "ann", depth: $0 % 2) })
-            let first = try await storage.pending(limit: 3, excluding: [])
+            let first = try await storage.claim(limit: 3, owner: "a", now: 1_000, until: 2_000)
             #expect(first.map(\.workerKey) == ["w0", "w1", "w2"])
-            #expect(first[1].dataJSON == "{\"n\":1}" && first[1].depth == 1 && first[1].triggeredBy == "ann")
-            let rest = try await storage.pending(limit: 10, excluding: Set(first.map(\.id)))
+            #expect(first[1].dataJSON == "{\"n\":1}" && first[1].depth == 1 && first[1].triggeredBy == "ann" && first[1].attempts == 1)
+            // Held runs are not taken again while their lease lasts, by anyone.
+            let rest = try await storage.claim(limit: 10, owner: "b", now: 1_500, until: 2_500)
             #expect(rest.map(\.workerKey) == ["w3", "w4"])
+            #expect(try await storage.claim(limit: 10, owner: "c", now: 1_900, until: 2_900).isEmpty)
             try await storage.finish(id: first[0].id)
-            #expect(try await storage.pending(limit: 10, excluding: []).map(\.workerKey) == ["w1", "w2", "w3", "w4"])
-            #expect(try await storage.pending(limit: 0, excluding: []).isEmpty)
+            #expect(try await storage.pending(limit: 10).map(\.workerKey) == ["w1", "w2", "w3", "w4"])
+            // "a" renews its leases; "b" stopped: its runs are taken again once its lease ended, as a second attempt.
+            try await storage.renew(ids: [first[1].id, first[2].id, rest[0].id], owner: "a", until: 5_000)
+            let retaken = try await storage.claim(limit: 10, owner: "c", now: 3_000, until: 4_000)
+            #expect(retaken.map(\.workerKey) == ["w3", "w4"] && retaken.allSatisfy { $0.attempts == 2 })
+            #expect(try await storage.claim(limit: 0, owner: "c", now: 9_000, until: 9_999).isEmpty)
+            // A server alone on its database ends every lease at its start.
+            try await storage.releaseLeases()
+            #expect(try await storage.claim(limit: 10, owner: "d", now: 3_000, until: 4_000).map(\.workerKey) == ["w1", "w2", "w3", "w4"])
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases) func concurrentClaimersNeverShareARun(_ kind: StoreKind) async throws {
+        try await kind.withFreshStore { storage in
+            try await storage.enqueue((0..<60).map { PendingRun(workerKey: "w\($0)", dataJSON: "{}", triggeredBy: "ann") })
+            let claimed = try await withThrowingTaskGroup(of: [Int64].self) { group in
+                for owner in 0..<6 {
+                    group.addTask {
+                        var mine: [Int64] = []
+                        while true {
+                            let batch = try await storage.claim(limit: 4, owner: "o\(owner)", now: 10, until: 1_000_000)
+                            if batch.isEmpty { return mine }
+                            mine += batch.map(\.id)
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Int64]()) { $0 += $1 }
+            }
+            #expect(claimed.count == 60 && Set(claimed).count == 60)
         }
     }
 }

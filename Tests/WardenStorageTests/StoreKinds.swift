@@ -41,7 +41,8 @@ actor TestPostgres {
     func freshStorage(maximumConnections: Int = 4) async throws -> PostgresStorage {
         let url = try ask("new")
         guard case .postgres(let location) = try DatabaseURL.parse(url) else { throw Failure("not a PostgreSQL URL: \(url)") }
-        return try await PostgresStorage.connect(location, maximumConnections: maximumConnections)
+        // A long wait limit: the whole test suite shares two cores, and a slow answer is not what these tests check.
+        return try await PostgresStorage.connect(location, maximumConnections: maximumConnections, waitLimit: .seconds(120))
     }
 
     /// A fast shutdown of the server (`start` brings it back on the same port, with its data).

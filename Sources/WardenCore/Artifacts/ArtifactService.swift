@@ -137,11 +137,14 @@ public final class ArtifactService: Sendable {
     }
 
     /// Removes the blobs no item refers to: a blob renamed into place whose transaction then failed (a crash between
-    /// the two) is such a file. Only safe while nothing uploads, so the server calls it before it serves.
+    /// the two) is such a file. Only safe while nothing uploads, so a server alone on its blobs calls it before it
+    /// serves; with `writtenBefore`, only blobs older than that are removed (other servers may be uploading: a
+    /// blob is renamed into place a moment before its item commits).
     @discardableResult
-    public func removeUnreferencedBlobs() async throws -> Int {
+    public func removeUnreferencedBlobs(writtenBefore: Date? = nil) async throws -> Int {
+        let candidates = blobs.storedBlobs(writtenBefore: writtenBefore)
         let referenced = try await store.referencedBlobs()
-        let orphans = blobs.storedBlobs().filter { !referenced.contains($0) }
+        let orphans = candidates.filter { !referenced.contains($0) }
         for hash in orphans { blobs.release(sha256: hash) }
         return orphans.count
     }

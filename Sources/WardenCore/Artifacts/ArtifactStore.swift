@@ -85,19 +85,35 @@ public struct PendingRun: Sendable, Equatable {
     public var triggeredBy: String
     /// The event depth of the request that fired it (see `Principal.eventDepth`).
     public var depth: Int
+    /// How many times it was claimed, this time included: more than one when a holder stopped before it finished
+    /// (asynchronous runs are at least once).
+    public var attempts: Int
 
-    public init(id: Int64 = 0, workerKey: String, dataJSON: String, triggeredBy: String, depth: Int = 0) {
+    public init(id: Int64 = 0, workerKey: String, dataJSON: String, triggeredBy: String, depth: Int = 0, attempts: Int = 0) {
         self.depth = depth
         self.id = id
         self.workerKey = workerKey
         self.dataJSON = dataJSON
         self.triggeredBy = triggeredBy
+        self.attempts = attempts
     }
 }
 
+/// The runs of asynchronous workers still to run, claimed with a lease: a server takes runs for a while and renews
+/// that while they run; runs whose holder stopped (a hard stop, a lost database) are taken again by any server once
+/// the lease ends. Two claimers never hold the same run at once.
 public protocol PendingRunStore: Sendable {
     func enqueue(_ runs: [PendingRun]) async throws
-    /// The oldest pending runs, excluding the ids in `busy`.
-    func pending(limit: Int, excluding busy: Set<Int64>) async throws -> [PendingRun]
+    /// Up to `limit` runs still to run, oldest first, held or not.
+    func pending(limit: Int) async throws -> [PendingRun]
+    /// Takes up to `limit` of the oldest runs that nobody holds, or whose lease ended before `now`, for `owner` until
+    /// `until` (milliseconds), counting an attempt on each.
+    func claim(limit: Int, owner: String, now: Int64, until: Int64) async throws -> [PendingRun]
+    /// Extends `owner`'s leases of these runs to `until` (a run another owner took since is left alone).
+    func renew(ids: [Int64], owner: String, until: Int64) async throws
+    /// Removes a run that ran.
     func finish(id: Int64) async throws
+    /// Ends every lease. Only for a server alone on its database, at its start: what it held before a hard stop
+    /// runs at once instead of after the lease.
+    func releaseLeases() async throws
 }

@@ -42,19 +42,31 @@ public final class EventDispatcher: Service {
     let wakeUp: AsyncStream<Void>.Continuation
     let wakeUps: AsyncStream<Void>
     let concurrency: Int
+    /// The asynchronous runs this server holds now (their leases are renewed while they run).
     let inFlight = Mutex<Set<Int64>>([])
+    /// Who holds a claimed run: this dispatcher, among every server sharing the database.
+    let owner = RandomID.uuid()
+    /// How long a claimed run is held; runs in flight renew it every third of it.
+    let lease: Duration
+    /// How often an idle dispatcher looks for runs queued by another server or left by one that stopped.
+    let pollInterval: Duration
 
     public init(
         service: WorkerService, queue: any PendingRunStore, failPolicy: FailPolicy = .open, asyncConcurrency: Int = 2,
-        logger: Logger = Logger(label: "warden.events")
+        lease: Duration = .seconds(30), pollInterval: Duration = .seconds(1), logger: Logger = Logger(label: "warden.events")
     ) {
         self.service = service
         self.queue = queue
         self.failPolicy = failPolicy
         self.logger = logger
         self.concurrency = max(1, asyncConcurrency)
+        self.lease = lease
+        self.pollInterval = pollInterval
         (wakeUps, wakeUp) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
+
+    /// Tells the dispatcher that runs were queued (by another server): it looks at once instead of at its next poll.
+    public func runsQueuedElsewhere() { wakeUp.yield() }
 
     /// What one run of a stored worker is asked with.
     struct Trigger: Sendable {
@@ -241,19 +253,35 @@ public final class EventDispatcher: Service {
     }
 
     /// Runs the persisted asynchronous runs until cancelled or shut down gracefully, `concurrency` at a time; each
-    /// is removed once it ran. On graceful shutdown it takes no new run and returns once the runs in flight ended;
-    /// a run cut short by a hard stop stays stored and runs again after the restart (at least once).
+    /// is claimed with a lease (renewed while it runs) and removed once it ran. On graceful shutdown it takes no new
+    /// run and returns once the runs in flight ended. A run cut short by a hard stop stays stored and runs again
+    /// once its lease ends, on this server after a restart or on any other sharing the database (at least once).
     public func runPending() async {
         let stopping = Mutex(false)
+        // Wakes the loop to look for runs queued elsewhere, and renews the leases of the runs in flight.
+        let ticker = Task { [self] in
+            var sinceRenewal = Duration.zero
+            while !Task.isCancelled {
+                try? await Task.sleep(for: pollInterval)
+                sinceRenewal += pollInterval
+                if sinceRenewal >= lease / 3 {
+                    sinceRenewal = .zero
+                    await renewLeases()
+                }
+                wakeUp.yield()
+            }
+        }
+        defer { ticker.cancel() }
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 var running = 0
                 var iterator = wakeUps.makeAsyncIterator()
                 while !Task.isCancelled && !stopping.withLock({ $0 }) {
-                    let excluded = inFlight.withLock { $0 }
                     let batch: [PendingRun]
                     do {
-                        batch = try await queue.pending(limit: concurrency - running, excluding: excluded)
+                        let now = Self.now()
+                        batch = try await queue.claim(
+                            limit: concurrency - running, owner: owner, now: now, until: Checked.millis(after: now, duration: lease))
                     } catch {
                         // The runs stay stored; the next wake-up (a new event, or a run that ends) reads them again.
                         logger.error("the pending asynchronous runs could not be read: \(error)")
@@ -290,7 +318,25 @@ public final class EventDispatcher: Service {
     /// The asynchronous runs as a service of the server's group.
     public func run() async throws { await runPending() }
 
+    /// Extends the leases of the runs in flight; one that cannot be renewed may be taken by another server once it
+    /// ends (and then runs twice: asynchronous runs are at least once).
+    func renewLeases() async {
+        let held = inFlight.withLock { Array($0) }
+        guard !held.isEmpty else { return }
+        do {
+            try await queue.renew(ids: held, owner: owner, until: Checked.millis(after: Self.now(), duration: lease))
+        } catch {
+            logger.error("the leases of \(held.count) asynchronous run(s) in flight could not be renewed: \(error)")
+        }
+    }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
     func perform(_ run: PendingRun) async {
+        if run.attempts > 1 {
+            logger.warning(
+                "the asynchronous run \(run.id) of worker '\(run.workerKey)' runs again (attempt \(run.attempts)): the server that held it stopped before it finished")
+        }
         do {
             // A worker deleted or disabled since the event is not run.
             if let stored = try await service.workers.worker(key: run.workerKey), stored.worker.enabled {
