@@ -34,4 +34,13 @@ public final class CachedTokenStore: TokenStore {
     }
 
     func forget(id: String) { cache.forget { $1.id == id } }
+
+    /// Forgets a token another server revoked.
+    public func forget(_ change: StoreChange) {
+        switch change {
+        case .token(let id): forget(id: id)
+        case .everything: cache.forget { _, _ in true }
+        default: break
+        }
+    }
 }

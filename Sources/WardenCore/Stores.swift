@@ -119,3 +119,31 @@ public protocol ScheduleClaimStore: Sendable {
 /// Every store a server uses, as one database implements them all (WardenStorage: SQLite, PostgreSQL).
 public typealias Stores = WorkerStore & StateStore & HistoryStore & TokenStore & ScheduleClaimStore & ArtifactStore & PendingRunStore
     & CIStore & PipelineStore & TenantStore & DashboardUserStore & PermissionStore & StorageHealth
+
+/// A change another server committed to something servers keep in memory (worker lists, tokens, items …), told
+/// by a database that several servers share, so that each forgets what it kept.
+public enum StoreChange: Sendable, Equatable {
+    /// A worker was created, changed or deleted.
+    case workers
+    case workerState(key: String)
+    /// A token was revoked.
+    case token(id: String)
+    /// A repository was created, changed or deleted.
+    case repositories
+    /// Items or their properties changed in a repository.
+    case items(repo: String)
+    /// A dashboard session ended.
+    case session(tokenHash: String)
+    /// Permission targets or groups changed.
+    case permissions
+    /// Asynchronous runs were queued.
+    case pendingRuns
+    /// Changes may have been missed (the feed reconnected): forget everything kept.
+    case everything
+}
+
+/// A database shared by several servers tells each the changes the others commit.
+public protocol StoreChangeFeed: Sendable {
+    /// The changes other servers commit, in the order they committed, until `stop`.
+    func changes() -> AsyncStream<StoreChange>
+}

@@ -62,6 +62,8 @@ public struct WardenServer: Sendable {
     public let background: BackgroundTasks
     /// What the HTTP dialects are built over.
     public let services: WardenServices
+    /// What this server keeps in memory of another server's changes; the router makes each forget them.
+    let changeRouter: StoreChangeRouter?
     let logger: Logger
     let sharedDatabase: Bool
 
@@ -90,13 +92,15 @@ public struct WardenServer: Sendable {
         let tokens = CachedTokenStore(storage)
         permissions = PermissionService(store: storage, tokens: tokens, dashboardUsers: storage)
         // Items from memory too: a download of a known file costs no storage read.
+        let items = CachedArtifactStore(storage)
         artifacts = ArtifactService(
-            store: CachedArtifactStore(storage), blobs: try FileBlobStore(root: options.blobsFolder), events: dispatcher, permissions: permissions,
+            store: items, blobs: try FileBlobStore(root: options.blobsFolder), events: dispatcher, permissions: permissions,
             address: address,
             logger: logger)
         runners = RunnerService(store: storage, vault: vault)
         // Dashboard sessions from memory, as tokens.
-        dashboardUsers = DashboardUserService(store: CachedDashboardUserStore(storage), permissions: permissions)
+        let sessions = CachedDashboardUserStore(storage)
+        dashboardUsers = DashboardUserService(store: sessions, permissions: permissions)
         background = BackgroundTasks(logger: logger)
         pipelines = PipelineService(
             store: storage, runners: runners, artifacts: artifacts, transport: options.runnerTransport, uploadTokens: workerTokens,
@@ -110,6 +114,14 @@ public struct WardenServer: Sendable {
             authenticator: Authenticator(tokens: tokens, workerTokens: workerTokens),
             tokens: TokenService(tokens: tokens, permissions: permissions), health: storage, engineReady: engineReady, pipelines: pipelines,
             dashboardUsers: dashboardUsers, tenants: tenants)
+        // Several servers over one database: each forgets what the others change.
+        changeRouter = (storage as? any StoreChangeFeed).map { [workers, artifacts, permissions, dispatcher] feed in
+            StoreChangeRouter(
+                feed: feed,
+                forgetters: [
+                    workers.forget, tokens.forget, items.forget, sessions.forget, permissions.forget, artifacts.forget, dispatcher.forget,
+                ])
+        }
     }
 
     /// Before serving: removes the blobs an interrupted upload left, restarts the autohold timers, and ends the CI
@@ -146,8 +158,11 @@ public struct WardenServer: Sendable {
             await onBound(bound)
         }
         // Stopped from the last: the writers behind the answers go after everything that may still queue for them.
+        var services: [any Service] = [artifacts.downloads, workers.historyWriter, runtime, background, dispatcher, scheduler]
+        if let changeRouter { services.append(changeRouter) }
+        services.append(http)
         return ServiceGroup(
-            services: [artifacts.downloads, workers.historyWriter, runtime, background, dispatcher, scheduler, http],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
     }
 

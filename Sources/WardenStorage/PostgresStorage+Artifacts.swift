@@ -68,6 +68,7 @@ extension PostgresStorage: ArtifactStore {
                 repo: repository.key, path: "", isFolder: true, createdAt: repository.createdAt, modifiedAt: repository.createdAt,
                 updatedAt: repository.createdAt, createdBy: "system", modifiedBy: "system")
             try await Self.insert(root, on: connection, logger: self.logger)
+            try await self.notify(.repositories, on: connection)
             return true
         }
     }
@@ -85,6 +86,7 @@ extension PostgresStorage: ArtifactStore {
                     quota_bytes = \(repository.quotaBytes)
                 WHERE key = \(key)
                 """, logger: self.logger)
+            try await self.notify(.repositories, on: connection)
             return repository
         }
     }
@@ -96,6 +98,8 @@ extension PostgresStorage: ArtifactStore {
                 "SELECT DISTINCT sha256 FROM item WHERE repo = \(key) AND NOT is_folder", logger: self.logger
             ).collect().map { try $0.decode(String.self) }
             try await connection.query("DELETE FROM repository WHERE key = \(key)", logger: self.logger)
+            try await self.notify(.repositories, on: connection)
+            try await self.notify(.items(repo: key), on: connection)
             return hashes
         }
         try await releaseUnreferenced(hashes, release: release)
@@ -209,6 +213,7 @@ extension PostgresStorage: ArtifactStore {
                     )
                 }
             }
+            try await self.notify(.items(repo: item.repo), on: connection)
             try materialize()
             return (item, replaced)
         }
@@ -236,6 +241,7 @@ extension PostgresStorage: ArtifactStore {
                 return
             }
             try await Self.insert(item, on: connection, logger: self.logger)
+            try await self.notify(.items(repo: item.repo), on: connection)
         }
     }
 
@@ -249,6 +255,7 @@ extension PostgresStorage: ArtifactStore {
                 """, logger: self.logger
             ).collect().map { try $0.decode((Bool, String).self) }
             guard !deleted.isEmpty else { return nil }
+            try await self.notify(.items(repo: repo), on: connection)
             return Array(Set(deleted.filter { !$0.0 }.map(\.1)))
         }
         guard let hashes else { return false }
@@ -280,6 +287,7 @@ extension PostgresStorage: ArtifactStore {
             guard !kept.isEmpty else { throw WardenError(.notFound, "\(repo)/\(paths.first ?? "") does not exist") }
             try await Self.write(properties, repo: repo, paths: kept, on: connection, logger: self.logger)
             try await connection.query("UPDATE item SET updated_at = \(millis) WHERE repo = \(repo) AND path = ANY(\(kept))", logger: self.logger)
+            try await self.notify(.items(repo: repo), on: connection)
         }
     }
 
@@ -289,6 +297,7 @@ extension PostgresStorage: ArtifactStore {
             try await connection.query(
                 "DELETE FROM item_property WHERE repo = \(repo) AND path = ANY(\(paths)) AND name = ANY(\(names))", logger: self.logger)
             try await connection.query("UPDATE item SET updated_at = \(millis) WHERE repo = \(repo) AND path = ANY(\(paths))", logger: self.logger)
+            try await self.notify(.items(repo: repo), on: connection)
         }
     }
 
@@ -432,6 +441,7 @@ extension PostgresStorage: PendingRunStore {
                     WITH ORDINALITY AS r(w, d, t, p, n)
                 ORDER BY n
                 """, logger: self.logger)
+            try await self.notify(.pendingRuns, on: connection)
         }
     }
 

@@ -259,8 +259,9 @@ extension PostgresStorage: DashboardUserStore {
     }
 
     public func deleteSession(tokenHash: String) async throws {
-        try await read { connection in
-            try await connection.query("DELETE FROM ci_session WHERE token_hash = \(tokenHash)", logger: self.logger).collect().count
+        try await write { connection in
+            try await connection.query("DELETE FROM ci_session WHERE token_hash = \(tokenHash)", logger: self.logger)
+            try await self.notify(.session(tokenHash: tokenHash), on: connection)
         }
     }
 }

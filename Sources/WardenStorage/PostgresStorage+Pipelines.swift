@@ -338,12 +338,19 @@ extension PostgresStorage: PermissionStore {
     }
 
     public func savePermissionTarget(_ target: PermissionTarget) async throws -> Bool {
-        try await read { connection in try await Self.save(target, on: connection, logger: self.logger) }
+        try await write { connection in
+            let new = try await Self.save(target, on: connection, logger: self.logger)
+            try await self.notify(.permissions, on: connection)
+            return new
+        }
     }
 
     public func deletePermissionTarget(name: String) async throws -> Bool {
-        try await read { connection in
-            try await !connection.query("DELETE FROM permission_target WHERE name = \(name) RETURNING 1", logger: self.logger).collect().isEmpty
+        try await write { connection in
+            let deleted = try await connection.query("DELETE FROM permission_target WHERE name = \(name) RETURNING 1", logger: self.logger).collect()
+            guard !deleted.isEmpty else { return false }
+            try await self.notify(.permissions, on: connection)
+            return true
         }
     }
 
@@ -378,6 +385,7 @@ extension PostgresStorage: PermissionStore {
                 INSERT INTO group_member (group_name, user_name) SELECT \(group.name), m FROM unnest(\(group.members)::TEXT[]) AS m
                 ON CONFLICT DO NOTHING
                 """, logger: self.logger)
+            try await self.notify(.permissions, on: connection)
             return inserted ?? false
         }
     }
@@ -393,18 +401,19 @@ extension PostgresStorage: PermissionStore {
                 target.groups[name] = nil
                 _ = try await Self.save(target, on: connection, logger: self.logger)
             }
+            try await self.notify(.permissions, on: connection)
             return true
         }
     }
 
     public func joinAutoJoinGroups(user: String) async throws {
-        try await read { connection in
+        try await write { connection in
             try await connection.query(
                 """
                 INSERT INTO group_member (group_name, user_name) SELECT name, \(user) FROM user_group WHERE auto_join
                 ON CONFLICT DO NOTHING
-                """, logger: self.logger
-            ).collect().count
+                """, logger: self.logger)
+            try await self.notify(.permissions, on: connection)
         }
     }
 }

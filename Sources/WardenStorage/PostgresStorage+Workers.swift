@@ -12,6 +12,7 @@ extension PostgresStorage: WorkerStore {
             guard try await Self.insert(stored, on: connection, logger: self.logger) else {
                 throw WardenError(.conflict, "worker '\(stored.worker.key)' already exists")
             }
+            try await self.notify(.workers, on: connection)
         }
     }
 
@@ -24,6 +25,7 @@ extension PostgresStorage: WorkerStore {
             try change(&stored)
             // In place (a delete and an insert would make a concurrent update, waiting on the row, find none).
             try await Self.write(stored, key: key, on: connection, logger: self.logger)
+            try await self.notify(.workers, on: connection)
             return stored
         }
     }
@@ -33,6 +35,8 @@ extension PostgresStorage: WorkerStore {
             let deleted = try await connection.query("DELETE FROM worker WHERE key = \(key) RETURNING 1", logger: self.logger).collect()
             guard !deleted.isEmpty else { return false }
             try await connection.query("DELETE FROM worker_state WHERE worker_key = \(key)", logger: self.logger)
+            try await self.notify(.workers, on: connection)
+            try await self.notify(.workerState(key: key), on: connection)
             return true
         }
     }
@@ -146,13 +150,13 @@ extension PostgresStorage: StateStore {
 
     public func save(_ state: [String: String], of workerKey: String) async throws {
         let text = try StoredForm.json(state)
-        _ = try await read { connection in
+        try await write { connection in
             try await connection.query(
                 """
                 INSERT INTO worker_state (worker_key, state) VALUES (\(workerKey), \(text))
                 ON CONFLICT (worker_key) DO UPDATE SET state = EXCLUDED.state
-                """, logger: self.logger
-            ).collect().count
+                """, logger: self.logger)
+            try await self.notify(.workerState(key: workerKey), on: connection)
         }
     }
 }
@@ -277,8 +281,12 @@ extension PostgresStorage: TokenStore {
     }
 
     public func revoke(id: String) async throws -> Bool {
-        try await read { connection in
-            try await !connection.query("DELETE FROM token WHERE id = \(id) RETURNING 1", logger: self.logger).collect().isEmpty
+        try await write { connection in
+            guard try await !connection.query("DELETE FROM token WHERE id = \(id) RETURNING 1", logger: self.logger).collect().isEmpty else {
+                return false
+            }
+            try await self.notify(.token(id: id), on: connection)
+            return true
         }
     }
 

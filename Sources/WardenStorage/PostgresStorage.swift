@@ -3,6 +3,7 @@ import Logging
 import NIOSSL
 import PostgresNIO
 import RunModel
+import Synchronization
 import WardenCore
 
 /// Warden's data in a PostgreSQL database (postgres-nio's pooled client), for several servers over one database.
@@ -17,6 +18,10 @@ public final class PostgresStorage: Sendable {
     let logger: Logger
     public let location: DatabaseURL.PostgresLocation
     let waitLimit: Duration
+    /// This server among those sharing the database: the changes it tells the others carry it.
+    let instance = RandomID.uuid()
+    /// The listeners of other servers' changes, ended at shutdown.
+    let listeners = Mutex<[Task<Void, Never>]>([])
 
     init(client: PostgresClient, running: Task<Void, Never>, location: DatabaseURL.PostgresLocation, waitLimit: Duration, logger: Logger) {
         self.client = client
@@ -62,6 +67,9 @@ public final class PostgresStorage: Sendable {
 
     /// Closes every connection; calls made after fail.
     public func shutdown() async {
+        let listening = listeners.withLock { $0 }
+        for task in listening { task.cancel() }
+        for task in listening { await task.value }
         running.cancel()
         await running.value
     }
@@ -69,10 +77,7 @@ public final class PostgresStorage: Sendable {
     /// One connection of its own (the pool would retry a refused one without end), for a message that says what
     /// is wrong with the URL.
     func firstContact() async throws {
-        var configuration = PostgresConnection.Configuration(
-            host: location.host, port: location.port, username: location.user, password: location.password, database: location.database,
-            tls: try Self.connectionTLS(location.tls))
-        configuration.options.connectTimeout = .seconds(5)
+        let configuration = try connectionConfiguration()
         let quiet = Logger(label: "warden.postgres.first-contact", factory: { _ in SwiftLogNoOpLogHandler() })
         do {
             let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: quiet)
@@ -82,6 +87,15 @@ public final class PostgresStorage: Sendable {
         } catch {
             throw WardenError(.unavailable, "cannot reach a PostgreSQL server at \(location.host):\(location.port): \(error)")
         }
+    }
+
+    /// A connection of its own (not the pool's) to the server: the first contact, the change feed's listener.
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        var configuration = PostgresConnection.Configuration(
+            host: location.host, port: location.port, username: location.user, password: location.password, database: location.database,
+            tls: try Self.connectionTLS(location.tls))
+        configuration.options.connectTimeout = .seconds(5)
+        return configuration
     }
 
     static func connectionTLS(_ mode: DatabaseURL.PostgresLocation.TLSMode) throws -> PostgresConnection.Configuration.TLS {

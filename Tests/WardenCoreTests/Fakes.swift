@@ -124,7 +124,9 @@ final class MemoryPending: PendingRunStore {
                 taken.append(run)
             }
             runs.withLock { state in
-                for run in taken { if let index = state.pending.firstIndex(where: { $0.id == run.id }) { state.pending[index].attempts = run.attempts } }
+                for run in taken {
+                    if let index = state.pending.firstIndex(where: { $0.id == run.id }) { state.pending[index].attempts = run.attempts }
+                }
             }
             return taken
         }

@@ -39,10 +39,20 @@ actor TestPostgres {
 
     /// A store on a new database of the server (its schema made by `connect`).
     func freshStorage(maximumConnections: Int = 4) async throws -> PostgresStorage {
+        try await Self.connect(try freshDatabase(), maximumConnections: maximumConnections)
+    }
+
+    /// A new, empty database of the server.
+    func freshDatabase() throws -> DatabaseURL.PostgresLocation {
         let url = try ask("new")
         guard case .postgres(let location) = try DatabaseURL.parse(url) else { throw Failure("not a PostgreSQL URL: \(url)") }
+        return location
+    }
+
+    /// A store on `location`: what one more server on the same database would open.
+    static func connect(_ location: DatabaseURL.PostgresLocation, maximumConnections: Int = 4) async throws -> PostgresStorage {
         // A long wait limit: the whole test suite shares two cores, and a slow answer is not what these tests check.
-        return try await PostgresStorage.connect(location, maximumConnections: maximumConnections, waitLimit: .seconds(120))
+        try await PostgresStorage.connect(location, maximumConnections: maximumConnections, waitLimit: .seconds(120))
     }
 
     /// A fast shutdown of the server (`start` brings it back on the same port, with its data).

@@ -151,6 +151,11 @@ public final class ArtifactService: Sendable {
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
+    /// Forgets the repository settings when another server changed them.
+    public func forget(_ change: StoreChange) {
+        if change == .repositories || change == .everything { repositoryCache.withLock { $0 = ($0.generation + 1, nil) } }
+    }
+
     // MARK: Upload
 
     /// Checks the target and runs the BEFORE_UPLOAD workers, before any byte of the body is read.

@@ -29,6 +29,15 @@ public final class CachedArtifactStore: ArtifactStore {
     /// What a write in `repo` may have changed: any item of it (a file's folders above, a folder's content).
     func forget(repo: String) { items.forget { key, _ in key.repo == repo } }
 
+    /// Forgets the items of a repository another server changed.
+    public func forget(_ change: StoreChange) {
+        switch change {
+        case .items(let repo): forget(repo: repo)
+        case .everything: items.forget { _, _ in true }
+        default: break
+        }
+    }
+
     // MARK: Writes, each forgetting what it changed (also when it failed: it may have committed before the error)
 
     public func createRepository(_ repository: Repository) async throws -> Bool {

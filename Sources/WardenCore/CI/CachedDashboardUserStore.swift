@@ -31,6 +31,15 @@ public final class CachedDashboardUserStore: DashboardUserStore {
         try await store.deleteSession(tokenHash: tokenHash)
     }
 
+    /// Forgets a session another server ended.
+    public func forget(_ change: StoreChange) {
+        switch change {
+        case .session(let hash): sessions.forget([hash])
+        case .everything: sessions.forget { _, _ in true }
+        default: break
+        }
+    }
+
     public func createUser(_ user: DashboardUser) async throws -> DashboardUser { try await store.createUser(user) }
     public func user(username: String) async throws -> DashboardUser? { try await store.user(username: username) }
 }

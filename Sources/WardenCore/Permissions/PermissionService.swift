@@ -125,6 +125,11 @@ public final class PermissionService: Sendable {
 
     func changed() { snapshot.withLock { $0 = ($0.generation + 1, nil) } }
 
+    /// Forgets the snapshot when another server changed targets or groups.
+    public func forget(_ change: StoreChange) {
+        if change == .permissions || change == .everything { changed() }
+    }
+
     // MARK: Managing targets and groups (admins only)
 
     static func requireAdmin(_ principal: Principal?) throws(WardenError) {

@@ -65,8 +65,10 @@ public final class EventDispatcher: Service {
         (wakeUps, wakeUp) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Tells the dispatcher that runs were queued (by another server): it looks at once instead of at its next poll.
-    public func runsQueuedElsewhere() { wakeUp.yield() }
+    /// Runs queued by another server (or changes missed): the dispatcher looks at once instead of at its next poll.
+    public func forget(_ change: StoreChange) {
+        if change == .pendingRuns || change == .everything { wakeUp.yield() }
+    }
 
     /// What one run of a stored worker is asked with.
     struct Trigger: Sendable {
@@ -335,7 +337,8 @@ public final class EventDispatcher: Service {
     func perform(_ run: PendingRun) async {
         if run.attempts > 1 {
             logger.warning(
-                "the asynchronous run \(run.id) of worker '\(run.workerKey)' runs again (attempt \(run.attempts)): the server that held it stopped before it finished")
+                "the asynchronous run \(run.id) of worker '\(run.workerKey)' runs again (attempt \(run.attempts)): the server that held it stopped before it finished"
+            )
         }
         do {
             // A worker deleted or disabled since the event is not run.

@@ -167,6 +167,21 @@ public final class WorkerService: Sendable {
         bound.withLock { $0 = ($0.generation + 1, nil) }
     }
 
+    /// Forgets what another server changed: the enabled workers, a worker's state.
+    public func forget(_ change: StoreChange) {
+        switch change {
+        case .workers:
+            bound.withLock { $0 = ($0.generation + 1, nil) }
+        case .workerState(let key):
+            stateCache.withLock { $0[key] = nil }
+        case .everything:
+            bound.withLock { $0 = ($0.generation + 1, nil) }
+            stateCache.withLock { $0 = [:] }
+        default:
+            break
+        }
+    }
+
     /// The enabled workers bound to `action`, in key order (spec §9).
     public func enabledWorkers(for action: WorkerAction) async throws -> [StoredWorker] {
         let (generation, cached) = bound.withLock { $0 }
