@@ -11,6 +11,21 @@ public struct SecretVault: Sendable {
         key = SymmetricKey(data: masterKey)
     }
 
+    /// Makes sure this vault's key is the one the database's secrets were sealed with: the first server to start
+    /// stores a value sealed with its key; every later start (of any server on the database) must open it.
+    public func checkKey(against settings: any SettingStore) async throws {
+        let sealed = try seal(Self.keyCheck, worker: "", name: "master-key-check")
+        let stored = try await settings.setting("master-key-check", ifAbsent: sealed)
+        guard (try? open(stored, worker: "", name: "master-key-check")) == Self.keyCheck else {
+            throw WardenError(
+                .unavailable,
+                "this master key does not open the secrets stored in the database: every server on one database needs the key the first one used (WARDEN_MASTER_KEY, or the same master.key file)"
+            )
+        }
+    }
+
+    static let keyCheck = "the secrets of this database are sealed with this key"
+
     /// A fresh random 256-bit master key.
     public static func generateMasterKey() -> Data { SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) } }
 

@@ -116,9 +116,15 @@ public protocol ScheduleClaimStore: Sendable {
     func forgetClaims(before slot: Int64) async throws
 }
 
+/// Values the server keeps about itself in its database (the check of its master key).
+public protocol SettingStore: Sendable {
+    /// The value stored under `name`, storing `value` first when there is none: the first writer's value wins.
+    func setting(_ name: String, ifAbsent value: Data) async throws -> Data
+}
+
 /// Every store a server uses, as one database implements them all (WardenStorage: SQLite, PostgreSQL).
 public typealias Stores = WorkerStore & StateStore & HistoryStore & TokenStore & ScheduleClaimStore & ArtifactStore & PendingRunStore
-    & CIStore & PipelineStore & TenantStore & DashboardUserStore & PermissionStore & StorageHealth
+    & CIStore & PipelineStore & TenantStore & DashboardUserStore & PermissionStore & SettingStore & StorageHealth
 
 /// A change another server committed to something servers keep in memory (worker lists, tokens, items …), told
 /// by a database that several servers share, so that each forgets what it kept.

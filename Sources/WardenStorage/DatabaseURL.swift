@@ -96,7 +96,7 @@ public struct OpenDatabase: Sendable {
     /// Opens the database, bringing its schema up to date. An SQLite file is created when missing, unless
     /// `mustExist` (the admin commands, which must not make an empty database beside the server's). A PostgreSQL
     /// server that cannot be reached, or refuses the user or the database, is an `unavailable` error naming which.
-    public static func open(_ url: DatabaseURL, mustExist: Bool = false, logger: Logger) async throws -> OpenDatabase {
+    public static func open(_ url: DatabaseURL, mustExist: Bool = false, maximumConnections: Int = 20, logger: Logger) async throws -> OpenDatabase {
         switch url {
         case .sqlite(let path):
             if mustExist, !FileManager.default.fileExists(atPath: path) {
@@ -104,7 +104,7 @@ public struct OpenDatabase: Sendable {
             }
             return OpenDatabase(stores: try SQLiteStorage(path: path), url: url, closing: {})
         case .postgres(let location):
-            let storage = try await PostgresStorage.connect(location, logger: logger)
+            let storage = try await PostgresStorage.connect(location, maximumConnections: maximumConnections, logger: logger)
             return OpenDatabase(stores: storage, url: url, closing: { await storage.shutdown() })
         }
     }

@@ -146,6 +146,10 @@ extension SQLiteStorage {
                     CREATE INDEX pending_run_by_lease ON pending_run(leased_until, id);
                     """)
         }
+        // What the server keeps about itself: the check of its master key.
+        migrator.registerMigration("011-settings") { db in
+            try db.execute(sql: "CREATE TABLE warden_setting (name TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL)")
+        }
         return migrator
     }
     static func ciMigration(_ db: Database) throws {

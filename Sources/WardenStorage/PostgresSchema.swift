@@ -143,6 +143,7 @@ extension PostgresStorage {
                     name TEXT COLLATE "C" PRIMARY KEY, repositories TEXT NOT NULL, include_patterns TEXT NOT NULL, exclude_patterns TEXT NOT NULL,
                     users TEXT NOT NULL, groups TEXT NOT NULL)
                 """,
+                "CREATE TABLE warden_setting (name TEXT PRIMARY KEY, value BYTEA NOT NULL)",
                 #"CREATE TABLE user_group (name TEXT COLLATE "C" PRIMARY KEY, description TEXT NOT NULL, auto_join BOOLEAN NOT NULL)"#,
                 """
                 CREATE TABLE group_member (

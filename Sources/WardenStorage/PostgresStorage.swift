@@ -201,6 +201,17 @@ public final class PostgresStorage: Sendable {
     }
 }
 
+extension PostgresStorage: SettingStore {
+    public func setting(_ name: String, ifAbsent value: Data) async throws -> Data {
+        try await write { connection in
+            try await connection.query(
+                "INSERT INTO warden_setting (name, value) VALUES (\(name), \(value)) ON CONFLICT (name) DO NOTHING", logger: self.logger)
+            return try await connection.query("SELECT value FROM warden_setting WHERE name = \(name)", logger: self.logger).collect().first?
+                .decode(Data.self) ?? value
+        }
+    }
+}
+
 extension PostgresStorage: StorageHealth {
     public func check() async throws {
         _ = try await read { connection in try await connection.query("SELECT 1", logger: self.logger).collect().count }

@@ -240,6 +240,15 @@ extension SQLiteStorage: TokenStore {
     }
 }
 
+extension SQLiteStorage: SettingStore {
+    public func setting(_ name: String, ifAbsent value: Data) async throws -> Data {
+        try await pool.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO warden_setting (name, value) VALUES (?, ?)", arguments: [name, value])
+            return try Data.fetchOne(db, sql: "SELECT value FROM warden_setting WHERE name = ?", arguments: [name]) ?? value
+        }
+    }
+}
+
 extension SQLiteStorage: StorageHealth {
     public func check() async throws {
         _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }

@@ -22,12 +22,14 @@ struct ServeCommand: AsyncParsableCommand {
 
             Every setting is read from, highest first: flags, environment variables, a JSON file (--config, WARDEN_CONFIG,
             else <data>/warden.json when it exists). Keys: warden.host (WARDEN_HOST), warden.port, warden.data,
-            warden.databaseUrl, warden.executors, warden.allowHosts (comma-separated; name, *.suffix, each with :port or :*),
+            warden.databaseUrl, warden.database.maxConnections (PostgreSQL), warden.blobs (WARDEN_BLOBS, default <data>/blobs),
+            warden.executors, warden.allowHosts (comma-separated; name, *.suffix, each with :port or :*),
             warden.egress.privateHosts (allowed hosts that may resolve to internal addresses), warden.http.maxConnections,
             warden.http.idleTimeoutSeconds, warden.limits.cpuMillis,
             warden.limits.wallMillis, warden.limits.memoryMegabytes, warden.limits.maxOutputBytes, warden.limits.maxLogBytes,
             warden.limits.maxQueueWaitSeconds, warden.history.perWorker, warden.history.recordSuccess, warden.failPolicy
-            (open|closed), warden.adminToken, warden.masterKey (base64, 32 bytes), and for the tenant dialect's admin JWTs
+            (open|closed), warden.adminToken, warden.masterKey (base64, 32 bytes) or warden.masterKeyFile (a file of 32 bytes),
+            and for the tenant dialect's admin JWTs
             warden.tenant.auth.secret (HS256), warden.tenant.auth.publicKeyFile (RS256, PEM), warden.tenant.auth.issuer,
             warden.tenant.auth.audience, warden.tenant.auth.realm (each default "warden"). In the file they nest:
             {"warden": {"limits": {"cpuMillis": 500}}}; in the environment: WARDEN_LIMITS_CPU_MILLIS=500.
@@ -43,6 +45,7 @@ struct ServeCommand: AsyncParsableCommand {
             "Database: sqlite:///path/warden.sqlite (or a file path), or postgres://USER:PASSWORD@HOST:PORT/DATABASE (default <data>/warden.sqlite)."
     )
     var databaseURL: String?
+    @Option(help: "Folder of the stored files (default <data>/blobs); every server of one database must share it.") var blobs: String?
     @Option(help: "Executor processes (default: the number of cores).") var executors: Int?
     @Option(help: "Comma-separated hosts workers may reach with context.clients.axios (*.suffix, :port and :* allowed).")
     var allowHosts: String?
@@ -58,6 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
         put("warden.port", port.map(String.init))
         put("warden.data", data)
         put("warden.databaseUrl", databaseURL)
+        put("warden.blobs", blobs)
         put("warden.executors", executors.map(String.init))
         put("warden.allowHosts", allowHosts)
         let environment = EnvironmentVariablesProvider()
@@ -85,9 +89,15 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "warden")
         logger.logLevel = .info
         try FileManager.default.createDirectory(atPath: dataFolder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let database = try await Self.openDatabase(settings.databaseURL, dataFolder: dataFolder, logger: logger)
+        let database = try await Self.openDatabase(
+            settings.databaseURL, maximumConnections: settings.databaseConnections, dataFolder: dataFolder, logger: logger)
         let storage = database.stores
-        let vault = try SecretVault(masterKey: try Self.masterKey(dataFolder: dataFolder, given: settings.masterKey))
+        let vault = try SecretVault(masterKey: try Self.masterKey(dataFolder: dataFolder, given: settings.masterKey, file: settings.masterKeyFile))
+        do {
+            try await vault.checkKey(against: storage)
+        } catch let error as WardenError {
+            throw CommandFailure(error.message)
+        }
         if let announcement = try await Self.ensureAdminToken(storage: storage, dataFolder: dataFolder, given: settings.adminToken) {
             FileHandle.standardOutput.write(Data((announcement + "\n").utf8))
         }
@@ -107,7 +117,7 @@ struct ServeCommand: AsyncParsableCommand {
                 options: .init(
                     workers: settings.workerSettings(baseURL: WardenServer.url(host: host, port: port)),
                     failPolicy: FailPolicy(rawValue: settings.failPolicy) ?? .open,
-                    blobsFolder: (dataFolder as NSString).appendingPathComponent("blobs"), tenantAuth: settings.tenantAuth,
+                    blobsFolder: settings.blobsFolder ?? (dataFolder as NSString).appendingPathComponent("blobs"), tenantAuth: settings.tenantAuth,
                     sharedDatabase: database.isShared, logger: logger),
                 engineReady: { ScriptEngine.isSupported && pool.isReady })
         } catch let error as WardenError {
@@ -125,20 +135,29 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// The server's database (`--database-url`, default `<data>/warden.sqlite`); what is wrong with it stops the
     /// server with a message naming the part (scheme, host, port, user or password, database).
-    static func openDatabase(_ text: String?, dataFolder: String, logger: Logger) async throws -> OpenDatabase {
+    static func openDatabase(_ text: String?, maximumConnections: Int = 20, dataFolder: String, logger: Logger) async throws -> OpenDatabase {
         do {
-            return try await OpenDatabase.open(try DatabaseURL.resolve(text, dataFolder: dataFolder), logger: logger)
+            return try await OpenDatabase.open(
+                try DatabaseURL.resolve(text, dataFolder: dataFolder), maximumConnections: maximumConnections, logger: logger)
         } catch let error as WardenError {
             throw CommandFailure("--database-url: \(error.message)")
         }
     }
 
-    /// The 32-byte master key: from WARDEN_MASTER_KEY, else <data>/master.key, created (0600) on first start.
-    static func masterKey(dataFolder: String, given: String?) throws -> Data {
+    /// The 32-byte master key: from WARDEN_MASTER_KEY, else the file of warden.masterKeyFile, else
+    /// <data>/master.key, created (0600) on first start.
+    static func masterKey(dataFolder: String, given: String?, file: String? = nil) throws -> Data {
         if let encoded = given {
             guard let key = Data(base64Encoded: encoded), key.count == 32 else {
                 throw ValidationError("WARDEN_MASTER_KEY must be the base64 of 32 bytes")
             }
+            return key
+        }
+        if let file {
+            guard let key = FileManager.default.contents(atPath: file) else {
+                throw ValidationError("warden.masterKeyFile: cannot read '\(file)'")
+            }
+            guard key.count == 32 else { throw ValidationError("warden.masterKeyFile: '\(file)' must hold 32 bytes, it holds \(key.count)") }
             return key
         }
         let path = (dataFolder as NSString).appendingPathComponent("master.key")

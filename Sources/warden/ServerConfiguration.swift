@@ -15,6 +15,10 @@ struct ServerConfiguration: Sendable {
     var port = 8080
     var dataFolder = "./data"
     var databaseURL: String?
+    /// Connections to PostgreSQL at most.
+    var databaseConnections = 20
+    /// Where blobs live (`nil`: `<data>/blobs`); servers sharing one database share this folder too.
+    var blobsFolder: String?
     var executors = ProcessInfo.processInfo.activeProcessorCount
     var allowHosts: [String] = []
     /// Hosts on the allow-list that may resolve to loopback or private addresses.
@@ -27,6 +31,8 @@ struct ServerConfiguration: Sendable {
     var failPolicy = "open"
     var adminToken: String?
     var masterKey: String?
+    /// A file holding the 32 bytes of the master key (as `<data>/master.key` does), shared by the servers of one database.
+    var masterKeyFile: String?
     /// The tenant dialect's admin JWTs.
     var tenantAuth = TenantAuthSettings()
     /// Open connections at most (past it, 503 and close) and how long an idle one is kept.
@@ -39,6 +45,8 @@ struct ServerConfiguration: Sendable {
         port = try Self.int(config, "warden.port", in: 0...65_535) ?? port
         dataFolder = try Self.string(config, "warden.data") ?? dataFolder
         databaseURL = try Self.string(config, "warden.databaseUrl")
+        databaseConnections = try Self.int(config, "warden.database.maxConnections", in: 1...1_000) ?? databaseConnections
+        blobsFolder = try Self.string(config, "warden.blobs")
         executors = try Self.int(config, "warden.executors", in: 1...256) ?? executors
         allowHosts =
             try Self.string(config, "warden.allowHosts").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }?.filter {
@@ -63,6 +71,10 @@ struct ServerConfiguration: Sendable {
         }
         adminToken = try Self.string(config, "warden.adminToken")
         masterKey = try Self.string(config, "warden.masterKey")
+        masterKeyFile = try Self.string(config, "warden.masterKeyFile")
+        if masterKey != nil && masterKeyFile != nil {
+            throw ValidationError("warden.masterKeyFile: give the master key once, either warden.masterKey or warden.masterKeyFile")
+        }
         tenantAuth.hs256Secret = try Self.string(config, "warden.tenant.auth.secret")
         if let path = try Self.string(config, "warden.tenant.auth.publicKeyFile") {
             guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else {

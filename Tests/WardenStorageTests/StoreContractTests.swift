@@ -165,6 +165,17 @@ struct StoreContractTests {
         }
     }
 
+    @Test(arguments: StoreKind.allCases) func theFirstSettingWrittenWinsAndAVaultChecksItsKey(_ kind: StoreKind) async throws {
+        try await kind.withFreshStore { storage in
+            #expect(try await storage.setting("s", ifAbsent: Data([1])) == Data([1]))
+            #expect(try await storage.setting("s", ifAbsent: Data([2])) == Data([1]))
+            let key = SecretVault.generateMasterKey()
+            try await SecretVault(masterKey: key).checkKey(against: storage)
+            try await SecretVault(masterKey: key).checkKey(against: storage)
+            await #expect(throws: WardenError.self) { try await SecretVault(masterKey: SecretVault.generateMasterKey()).checkKey(against: storage) }
+        }
+    }
+
     @Test(arguments: StoreKind.allCases) func healthCheckAnswers(_ kind: StoreKind) async throws {
         try await kind.withFreshStore { storage in try await storage.check() }
     }
