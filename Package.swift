@@ -117,6 +117,8 @@ let package = Package(
                 .product(name: "Configuration", package: "swift-configuration"),
             ]
         ),
+        // The tests' own PostgreSQL server (scripts/test-postgres.sh), for the store contract and the replicas' tests.
+        .target(name: "WardenTestSupport", path: "Tests/WardenTestSupport"),
         .testTarget(name: "JavaScriptSandboxTests", dependencies: ["JavaScriptSandbox"]),
         .testTarget(name: "RunModelTests", dependencies: ["RunModel"]),
         .testTarget(name: "WorkerRuntimeTests", dependencies: ["WorkerRuntime", "RunModel"]),
@@ -135,7 +137,7 @@ let package = Package(
         .testTarget(
             name: "WardenStorageTests",
             dependencies: [
-                "WardenStorage", "WardenCore", "RunModel", .product(name: "GRDB", package: "GRDB.swift"),
+                "WardenStorage", "WardenCore", "RunModel", "WardenTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]),
         .testTarget(
@@ -149,6 +151,6 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
             ]
         ),
-        .testTarget(name: "WardenCLITests", dependencies: ["WardenCore"]),
+        .testTarget(name: "WardenCLITests", dependencies: ["WardenCore", "WardenTestSupport"]),
     ]
 )

@@ -176,6 +176,20 @@ struct DispatchTests {
         #expect(await core.recorded().map(\.triggeredBy) == ["alice"])
     }
 
+    @Test func aRunTakenAgainAfterItsHolderStoppedIsRecordedAsARetry() async throws {
+        let core = try Core([Core.worker("after", .afterDownload)])
+        try await core.events.enqueue(action: .afterDownload, repo: "libs", path: "a.bin", dataJSON: { "{}" }, triggeredBy: "alice")
+        // Another server claimed it and stopped; its lease ended.
+        _ = try await core.pending.claim(limit: 1, owner: "stopped-server", now: 1, until: 2)
+        let retaken = try #require(try await core.pending.claim(limit: 1, owner: "this-server", now: 3, until: .max).first)
+        #expect(retaken.attempts == 2)
+        await core.events.perform(retaken)
+        let entries = await core.recorded()
+        #expect(entries.count == 1)
+        #expect(entries.first?.logs.hasPrefix("warden: attempt 2 of this asynchronous run") == true)
+        #expect(core.pending.pending.isEmpty)
+    }
+
     @Test func aQueuedRunOfAWorkerDisabledSinceIsDroppedUnrun() async throws {
         let core = try Core([Core.worker("after", .afterDownload)])
         try await core.events.enqueue(action: .afterDownload, repo: "libs", path: "a.bin", dataJSON: { "{}" }, triggeredBy: "alice")

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import WardenCore
+import WardenTestSupport
 
 @testable import WardenStorage
 

@@ -8,11 +8,15 @@ extension WorkerService {
         /// `nil`: the worker's project, when it has one.
         public var share: String?
         public var depth: Int
+        /// Which attempt at an asynchronous run this is: above 1 when a server that held it stopped before it
+        /// finished (the run is then always recorded, its logs saying so).
+        public var attempt: Int
 
-        public init(runClass: RunClass = .event, share: String? = nil, depth: Int = 0) {
+        public init(runClass: RunClass = .event, share: String? = nil, depth: Int = 0, attempt: Int = 1) {
             self.runClass = runClass
             self.share = share
             self.depth = depth
+            self.attempt = attempt
         }
 
         /// A synchronous policy worker of an operation at `depth` (above 0 when a worker's own call is the operation).

@@ -344,7 +344,10 @@ public final class EventDispatcher: Service {
             // A worker deleted or disabled since the event is not run.
             if let stored = try await service.workers.worker(key: run.workerKey), stored.worker.enabled {
                 _ = try await dispatch(
-                    stored, Trigger(dataJSON: run.dataJSON, triggeredBy: run.triggeredBy, admission: WorkerService.Admission(depth: run.depth)))
+                    stored,
+                    Trigger(
+                        dataJSON: run.dataJSON, triggeredBy: run.triggeredBy,
+                        admission: WorkerService.Admission(depth: run.depth, attempt: max(1, run.attempts))))
             }
         } catch {
             logger.error("the asynchronous run \(run.id) of worker '\(run.workerKey)' could not be run: \(error)")

@@ -374,9 +374,14 @@ public final class WorkerService: Sendable {
                 logger.error("the state of worker '\(workerKey)' could not be saved: \(error)")
             }
         }
+        if admission.attempt > 1 {
+            result.logs =
+                "warden: attempt \(admission.attempt) of this asynchronous run: the server that held it before stopped before it finished\n"
+                + result.logs
+        }
         await recorder.record(
             result, workerKey: workerKey, action: action, projectKey: projectKey, dataJSON: dataJSON, secrets: secrets, start: start,
-            triggeredBy: triggeredBy, testRun: testRun, version: version, always: debug || forceRecord)
+            triggeredBy: triggeredBy, testRun: testRun, version: version, always: debug || forceRecord || admission.attempt > 1)
         return result
     }
 
