@@ -16,6 +16,10 @@ public struct WardenServer: Sendable {
         public var asyncConcurrency: Int?
         /// Where the content-addressed blobs live.
         public var blobsFolder: String
+        /// This server's own folder under `<blobs>/tmp` for uploads under way, when servers share the blobs.
+        public var blobStaging: String?
+        /// How long a claimed asynchronous run is held before another server may take it.
+        public var runLease: Duration
         public var tenantAuth: TenantAuthSettings
         /// Seconds a CI stage may run on a runner.
         public var stageTimeout: Double
@@ -28,8 +32,11 @@ public struct WardenServer: Sendable {
         public init(
             workers: WorkerSettings = WorkerSettings(), failPolicy: FailPolicy = .open, asyncConcurrency: Int? = nil, blobsFolder: String,
             tenantAuth: TenantAuthSettings = TenantAuthSettings(), stageTimeout: Double = 600,
-            runnerTransport: any RunnerTransport = HTTPRunnerTransport(), sharedDatabase: Bool = false, logger: Logger = Logger(label: "warden")
+            runnerTransport: any RunnerTransport = HTTPRunnerTransport(), sharedDatabase: Bool = false, blobStaging: String? = nil,
+            runLease: Duration = .seconds(30), logger: Logger = Logger(label: "warden")
         ) {
+            self.blobStaging = blobStaging
+            self.runLease = runLease
             self.sharedDatabase = sharedDatabase
             self.workers = workers
             self.failPolicy = failPolicy
@@ -85,7 +92,7 @@ public struct WardenServer: Sendable {
             workerTokens: workerTokens, address: address, logger: logger)
         dispatcher = EventDispatcher(
             service: workers, queue: storage, failPolicy: options.failPolicy,
-            asyncConcurrency: options.asyncConcurrency ?? max(1, options.workers.executors / 2), logger: logger)
+            asyncConcurrency: options.asyncConcurrency ?? max(1, options.workers.executors / 2), lease: options.runLease, logger: logger)
         scheduler = WorkerScheduler(workers: storage, claims: storage, events: dispatcher, logger: logger)
         // Verified tokens from memory: what this server makes or revokes is seen at once, what another process
         // changes in the database within a second.
@@ -94,7 +101,8 @@ public struct WardenServer: Sendable {
         // Items from memory too: a download of a known file costs no storage read.
         let items = CachedArtifactStore(storage)
         artifacts = ArtifactService(
-            store: items, blobs: try FileBlobStore(root: options.blobsFolder), events: dispatcher, permissions: permissions,
+            store: items, blobs: try FileBlobStore(root: options.blobsFolder, staging: options.blobStaging), events: dispatcher,
+            permissions: permissions,
             address: address,
             logger: logger)
         runners = RunnerService(store: storage, vault: vault)
@@ -124,15 +132,14 @@ public struct WardenServer: Sendable {
         }
     }
 
-    /// Before serving: removes the blobs an interrupted upload left, restarts the autohold timers, and ends the CI
+    /// Before serving: removes the blobs an interrupted upload left (beside other servers too: each under its lock), restarts the autohold timers, and ends the CI
     /// runs a previous process left running; alone on its database, it also ends the leases of the asynchronous runs
     /// its previous process held, so that they run now. Each finding is logged.
     public func recover() async throws {
         if !sharedDatabase {
             try await storage.releaseLeases()
         }
-        // Beside other servers, only blobs an hour old: an upload is never that long between its rename and commit.
-        let orphans = try await artifacts.removeUnreferencedBlobs(writtenBefore: sharedDatabase ? Date(timeIntervalSinceNow: -3_600) : nil)
+        let orphans = try await artifacts.removeUnreferencedBlobs()
         if orphans > 0 { logger.warning("removed \(orphans) stored blob(s) no artifact refers to (left by an interrupted upload)") }
         for problem in await tenants.resumeHoldExpiries() { logger.warning("\(problem)") }
         // Beside other servers, a running CI run may be theirs: it is left as it is.

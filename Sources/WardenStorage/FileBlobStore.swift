@@ -9,9 +9,12 @@ public final class FileBlobStore: BlobStore {
     public let root: String
     let temporary: String
 
-    public init(root: String) throws {
+    /// `staging`: the folder of `<root>/tmp` this server writes uploads into, when several servers share the root
+    /// (each clears only its own: another's holds its uploads under way); `nil` for `<root>/tmp` itself.
+    public init(root: String, staging: String? = nil) throws {
         self.root = root
-        temporary = (root as NSString).appendingPathComponent("tmp")
+        let shared = (root as NSString).appendingPathComponent("tmp")
+        temporary = staging.map { (shared as NSString).appendingPathComponent($0) } ?? shared
         try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         // What an interrupted upload left behind is never referenced: clear it.
         for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? [] {
@@ -53,14 +56,13 @@ public final class FileBlobStore: BlobStore {
         unlink(filePath(sha256: sha256))
     }
 
-    public func storedBlobs(writtenBefore: Date?) -> [String] {
+    public func storedBlobs() -> [String] {
         var hashes: [String] = []
         guard let walker = FileManager.default.enumerator(atPath: root) else { return [] }
         while let name = walker.nextObject() as? String {
             if name.hasPrefix("tmp") { continue }
             let file = (name as NSString).lastPathComponent
             if walker.fileAttributes?[.type] as? FileAttributeType == .typeRegular, file.count == 64, file.allSatisfy(\.isHexDigit) {
-                if let writtenBefore, let written = walker.fileAttributes?[.modificationDate] as? Date, written >= writtenBefore { continue }
                 hashes.append(file)
             }
         }

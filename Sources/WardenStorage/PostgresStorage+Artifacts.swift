@@ -102,7 +102,7 @@ extension PostgresStorage: ArtifactStore {
             try await self.notify(.items(repo: key), on: connection)
             return hashes
         }
-        try await releaseUnreferenced(hashes, release: release)
+        try await releaseIfUnreferenced(hashes, release: release)
     }
 
     public func summaries() async throws -> [RepositorySummary] {
@@ -217,7 +217,7 @@ extension PostgresStorage: ArtifactStore {
             try materialize()
             return (item, replaced)
         }
-        if let replaced { try await releaseUnreferenced([replaced], release: release) }
+        if let replaced { try await releaseIfUnreferenced([replaced], release: release) }
         return stored
     }
 
@@ -259,7 +259,7 @@ extension PostgresStorage: ArtifactStore {
             return Array(Set(deleted.filter { !$0.0 }.map(\.1)))
         }
         guard let hashes else { return false }
-        try await releaseUnreferenced(hashes, release: release)
+        try await releaseIfUnreferenced(hashes, release: release)
         return true
     }
 
@@ -412,7 +412,7 @@ extension PostgresStorage: ArtifactStore {
     }
 
     /// Releases each blob that no item refers to any more, each under its lock, after the change that let it go.
-    func releaseUnreferenced(_ hashes: [String], release: @escaping @Sendable (String) -> Void) async throws {
+    public func releaseIfUnreferenced(_ hashes: [String], release: @escaping @Sendable (String) -> Void) async throws {
         for hash in Set(hashes) where !hash.isEmpty {
             try await write { connection in
                 try await Self.lock("blob:\(hash)", on: connection, logger: self.logger)

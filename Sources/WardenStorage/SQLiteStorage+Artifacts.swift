@@ -9,6 +9,12 @@ extension SQLiteStorage: ArtifactStore {
         try await pool.read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM item WHERE is_folder = 0 AND sha256 IS NOT NULL")) }
     }
 
+    public func releaseIfUnreferenced(_ hashes: [String], release: @escaping @Sendable (String) -> Void) async throws {
+        // In a write transaction: an upload renames its blob and commits its item inside one, so this sees either
+        // no file of it yet or its item.
+        try await pool.write { db in try Self.releaseUnreferenced(hashes, in: db, release: release) }
+    }
+
     public func binaries() async throws -> (count: Int64, bytes: Int64) {
         try await pool.read { db in
             let row = try Row.fetchOne(

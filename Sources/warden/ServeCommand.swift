@@ -23,7 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
             Every setting is read from, highest first: flags, environment variables, a JSON file (--config, WARDEN_CONFIG,
             else <data>/warden.json when it exists). Keys: warden.host (WARDEN_HOST), warden.port, warden.data,
             warden.databaseUrl, warden.database.maxConnections (PostgreSQL), warden.blobs (WARDEN_BLOBS, default <data>/blobs),
-            warden.executors, warden.allowHosts (comma-separated; name, *.suffix, each with :port or :*),
+            warden.events.leaseSeconds (how long a claimed asynchronous run is held, default 30), warden.executors, warden.allowHosts (comma-separated; name, *.suffix, each with :port or :*),
             warden.egress.privateHosts (allowed hosts that may resolve to internal addresses), warden.http.maxConnections,
             warden.http.idleTimeoutSeconds, warden.limits.cpuMillis,
             warden.limits.wallMillis, warden.limits.memoryMegabytes, warden.limits.maxOutputBytes, warden.limits.maxLogBytes,
@@ -118,7 +118,8 @@ struct ServeCommand: AsyncParsableCommand {
                     workers: settings.workerSettings(baseURL: WardenServer.url(host: host, port: port)),
                     failPolicy: FailPolicy(rawValue: settings.failPolicy) ?? .open,
                     blobsFolder: settings.blobsFolder ?? (dataFolder as NSString).appendingPathComponent("blobs"), tenantAuth: settings.tenantAuth,
-                    sharedDatabase: database.isShared, logger: logger),
+                    sharedDatabase: database.isShared, blobStaging: database.isShared ? try Self.replicaID(dataFolder: dataFolder) : nil,
+                    runLease: .seconds(settings.runLeaseSeconds), logger: logger),
                 engineReady: { ScriptEngine.isSupported && pool.isReady })
         } catch let error as WardenError {
             // The tenant dialect's authentication settings (a key that does not parse).
@@ -142,6 +143,20 @@ struct ServeCommand: AsyncParsableCommand {
         } catch let error as WardenError {
             throw CommandFailure("--database-url: \(error.message)")
         }
+    }
+
+    /// This server's name among those sharing a database and a blob folder: kept in `<data>/replica.id`, made on
+    /// first start.
+    static func replicaID(dataFolder: String) throws -> String {
+        let path = (dataFolder as NSString).appendingPathComponent("replica.id")
+        if let existing = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
+            !existing.isEmpty, existing.allSatisfy({ $0.isHexDigit || $0 == "-" })
+        {
+            return existing
+        }
+        let id = UUID().uuidString.lowercased()
+        try writePrivate(Data((id + "\n").utf8), to: path)
+        return id
     }
 
     /// The 32-byte master key: from WARDEN_MASTER_KEY, else the file of warden.masterKeyFile, else

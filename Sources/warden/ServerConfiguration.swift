@@ -19,6 +19,8 @@ struct ServerConfiguration: Sendable {
     var databaseConnections = 20
     /// Where blobs live (`nil`: `<data>/blobs`); servers sharing one database share this folder too.
     var blobsFolder: String?
+    /// Seconds a server holds an asynchronous run it claimed before another may take it (renewed while it runs).
+    var runLeaseSeconds = 30
     var executors = ProcessInfo.processInfo.activeProcessorCount
     var allowHosts: [String] = []
     /// Hosts on the allow-list that may resolve to loopback or private addresses.
@@ -47,6 +49,7 @@ struct ServerConfiguration: Sendable {
         databaseURL = try Self.string(config, "warden.databaseUrl")
         databaseConnections = try Self.int(config, "warden.database.maxConnections", in: 1...1_000) ?? databaseConnections
         blobsFolder = try Self.string(config, "warden.blobs")
+        runLeaseSeconds = try Self.int(config, "warden.events.leaseSeconds", in: 3...3_600) ?? runLeaseSeconds
         executors = try Self.int(config, "warden.executors", in: 1...256) ?? executors
         allowHosts =
             try Self.string(config, "warden.allowHosts").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }?.filter {

@@ -119,6 +119,29 @@ struct ArtifactStoreContractTests {
         }
     }
 
+    @Test(arguments: StoreKind.allCases) func aSweepWaitsForAnUploadOfTheSameContentBetweenItsRenameAndCommit(_ kind: StoreKind) async throws {
+        try await kind.withFreshStore { storage in
+            _ = try await storage.createRepository(Repository(key: "libs"))
+            let renamed = Mutex(false)
+            let gate = DispatchSemaphore(value: 0)
+            let released = Released()
+            async let upload = storage.putFile(
+                file("libs", "x", sha: "racing"), properties: nil, quotaBytes: nil,
+                materialize: {
+                    renamed.withLock { $0 = true }
+                    gate.wait()
+                }, release: { _ in })
+            while !renamed.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
+            // The file is in place, its item not committed: a sweep now must wait and then keep it.
+            async let sweep: Void = storage.releaseIfUnreferenced(["racing", "orphan"]) { released($0) }
+            try await Task.sleep(for: .milliseconds(200))
+            gate.signal()
+            _ = try await upload
+            try await sweep
+            #expect(released.sorted == ["orphan"])
+        }
+    }
+
     @Test(arguments: StoreKind.allCases) func summariesAndQuotas(_ kind: StoreKind) async throws {
         try await kind.withFreshStore { storage in
             _ = try await storage.createRepository(Repository(key: "libs"))

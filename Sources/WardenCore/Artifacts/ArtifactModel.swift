@@ -172,6 +172,6 @@ public protocol BlobStore: Sendable {
     func filePath(sha256: String) -> String
     /// Bytes used by all stored blobs.
     func usedBytes() -> Int64
-    /// The SHA-256 of every stored blob; with a date, of those written before it.
-    func storedBlobs(writtenBefore: Date?) -> [String]
+    /// The SHA-256 of every stored blob.
+    func storedBlobs() -> [String]
 }

@@ -137,16 +137,18 @@ public final class ArtifactService: Sendable {
     }
 
     /// Removes the blobs no item refers to: a blob renamed into place whose transaction then failed (a crash between
-    /// the two) is such a file. Only safe while nothing uploads, so a server alone on its blobs calls it before it
-    /// serves; with `writtenBefore`, only blobs older than that are removed (other servers may be uploading: a
-    /// blob is renamed into place a moment before its item commits).
+    /// the two) is such a file. Each is looked at again under its own lock before it goes, so that an upload of the
+    /// same content under way (here or on another server sharing the blobs) keeps its file.
     @discardableResult
-    public func removeUnreferencedBlobs(writtenBefore: Date? = nil) async throws -> Int {
-        let candidates = blobs.storedBlobs(writtenBefore: writtenBefore)
+    public func removeUnreferencedBlobs() async throws -> Int {
         let referenced = try await store.referencedBlobs()
-        let orphans = candidates.filter { !referenced.contains($0) }
-        for hash in orphans { blobs.release(sha256: hash) }
-        return orphans.count
+        let candidates = blobs.storedBlobs().filter { !referenced.contains($0) }
+        let removed = Mutex(0)
+        try await store.releaseIfUnreferenced(candidates) { [blobs] hash in
+            blobs.release(sha256: hash)
+            removed.withLock { $0 += 1 }
+        }
+        return removed.withLock { $0 }
     }
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

@@ -19,6 +19,9 @@ public struct RepositorySummary: Sendable, Equatable {
 public protocol ArtifactStore: Sendable {
     /// The SHA-256 of every blob an item refers to.
     func referencedBlobs() async throws -> Set<String>
+    /// Gives `release` each of these blobs that no item refers to, looking under each blob's own lock (an upload of
+    /// the same content holds it from its file's rename to its commit, on any server): safe while others upload.
+    func releaseIfUnreferenced(_ hashes: [String], release: @escaping @Sendable (String) -> Void) async throws
     func repositories() async throws -> [Repository]
     func repository(key: String) async throws -> Repository?
     /// Creates the repository and its root folder; false (and nothing written) when the key exists.

@@ -100,6 +100,9 @@ public final class CachedArtifactStore: ArtifactStore {
     // MARK: Reads and writes that touch no item
 
     public func referencedBlobs() async throws -> Set<String> { try await store.referencedBlobs() }
+    public func releaseIfUnreferenced(_ hashes: [String], release: @escaping @Sendable (String) -> Void) async throws {
+        try await store.releaseIfUnreferenced(hashes, release: release)
+    }
     public func repositories() async throws -> [Repository] { try await store.repositories() }
     public func repository(key: String) async throws -> Repository? { try await store.repository(key: key) }
     public func updateRepository(key: String, _ change: @escaping @Sendable (inout Repository) throws -> Void) async throws -> Repository? {
