@@ -119,7 +119,8 @@ struct WorkerAPI<Context: CallerRequestContext>: Sendable {
         do {
             try await health.check()
         } catch {
-            throw WorkerAPIError(status: .serviceUnavailable, message: "storage is not ready: \(error)")
+            let reason = (error as? WardenError)?.message ?? "\(error)"
+            throw WorkerAPIError(status: .serviceUnavailable, message: "storage is not ready: \(reason)")
         }
         guard engineReady() else { throw WorkerAPIError(status: .serviceUnavailable, message: "the script engine is not ready") }
         return Response.json(["code": "OK"])

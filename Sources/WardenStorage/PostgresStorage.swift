@@ -213,7 +213,10 @@ extension PostgresStorage: SettingStore {
 }
 
 extension PostgresStorage: StorageHealth {
+    /// One query, answered within 2 s (a readiness probe must not wait as long as a request may).
     public func check() async throws {
-        _ = try await read { connection in try await connection.query("SELECT 1", logger: self.logger).collect().count }
+        try await within(.seconds(2), what: "a health check") {
+            try await self.client.withConnection { connection in _ = try await connection.query("SELECT 1", logger: self.logger).collect() }
+        }
     }
 }

@@ -11,7 +11,7 @@ import WardenTestSupport
 /// with its own data folder, the same master key and admin token, driven by a client that alternates between them.
 @Suite("Two replicas over one PostgreSQL")
 struct ReplicasEndToEndTests {
-    struct Replicas {
+    struct Replicas: Sendable {
         let a: LiveServer
         let b: LiveServer
         let blobs: URL
@@ -115,5 +115,130 @@ struct ReplicasEndToEndTests {
 
         // One blob per content, in the shared folder, each referred to.
         #expect(Self.blobFiles(replicas.blobs).count == 3)
+    }
+
+    /// An AFTER_CREATE worker that counts its runs on the file itself (a property written through the platform: a
+    /// durable trace, where a successful run's history entry is written behind the answer).
+    static let tallySource = """
+        export default async (context, data) => {
+          const path = data.metadata.repoPath.path;
+          let runs = 0;
+          try {
+            const got = await context.clients.platformHttp.get(`/artifactory/api/storage/libs/${path}?properties=runs`);
+            runs = Number(got.data.properties.runs[0]);
+          } catch (error) {}
+          await context.clients.platformHttp.put(`/artifactory/api/storage/libs/${path}?properties=runs=${runs + 1}`);
+          return { path, runs: runs + 1 };
+        };
+        """
+
+    @Test func aReplicaKilledDuringUploadsLosesNothingAcknowledgedAndItsEventsRunOnTheOther() async throws {
+        let replicas = try await Self.start(leaseSeconds: 3)
+        defer { replicas.stop() }
+        let (a, b) = (replicas.a, replicas.b)
+        try await a.createRepository("libs")
+        try await b.deployWorker(key: "tally", action: "AFTER_CREATE", source: Self.tallySource, repos: ["libs"])
+        let progress = UploadProgress()
+        let total = 500
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<16 {
+                group.addTask {
+                    while let index = progress.take(below: total) {
+                        let path = "up/\(index).bin"
+                        let content = "upload \(index) \(UUID().uuidString)"
+                        let reply = try? await replicas.either(index).send("PUT", "/artifactory/libs/\(path)", body: Data(content.utf8))
+                        // Mid-way, replica A dies at once: no clean stop, its claimed runs and queued writes go with it.
+                        if reply?.status == 201, progress.acknowledge(path, content) == 150 { a.crash() }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let stored = progress.acknowledged.withLock { $0 }
+        #expect(!a.process.isRunning && stored.count >= 250, "\(stored.count) uploads acknowledged")
+        // Every acknowledged upload reads back whole from the survivor.
+        for (path, content) in stored {
+            let read = try await b.text("GET", "/artifactory/libs/\(path)")
+            #expect(read.status == 200 && read.text == content, "\(path): \(read.status)")
+        }
+        // Every acknowledged upload's AFTER_CREATE runs (those A held, once their lease ended, on B) …
+        func runs(_ path: String) async throws -> Int? {
+            let reply = try await b.request("GET", "/artifactory/api/storage/libs/\(path)?properties=runs")
+            return ((reply.body as? [String: Any])?["properties"] as? [String: [String]])?["runs"]?.first.flatMap(Int.init)
+        }
+        var tallies: [String: Int] = [:]
+        try await b.eventually("every acknowledged upload's AFTER_CREATE run") {
+            for path in stored.keys where tallies[path] == nil { tallies[path] = try await runs(path) }
+            return tallies.count == stored.count && tallies.values.allSatisfy { $0 != nil }
+        }
+        // … exactly once, or twice with the second shown as a retry in the history.
+        let retried = tallies.filter { $0.value > 1 }.map(\.key)
+        #expect(tallies.values.allSatisfy { $0 <= 2 }, "\(tallies.filter { $0.value > 2 })")
+        if !retried.isEmpty {
+            let entries = try await b.request("GET", "/worker/api/v1/execution_history?workerKey=tally&limit=1000").body as? [[String: Any]] ?? []
+            let shownAsRetried = Set(
+                entries.compactMap { entry -> String? in
+                    let result = entry["executionResult"] as? [String: Any]
+                    guard (result?["logs"] as? String)?.hasPrefix("warden: attempt") == true else { return nil }
+                    return (result?["result"] as? [String: Any])?["path"] as? String
+                })
+            #expect(Set(retried).isSubset(of: shownAsRetried), "run twice without a retry shown: \(Set(retried).subtracting(shownAsRetried))")
+        }
+        // The killed replica starts again on its data folder; its sweep leaves no blob that nothing refers to.
+        let restarted = try LiveServer.start(data: replicas.root.appendingPathComponent("a"), environment: replicas.environment)
+        defer { restarted.stop() }
+        let listing = try await restarted.request("GET", "/artifactory/api/storage/libs?list&deep=1").body as? [String: Any]
+        let referenced = Set(((listing?["files"] as? [[String: Any]]) ?? []).compactMap { $0["sha2"] as? String })
+        let files = Self.blobFiles(replicas.blobs)
+        #expect(files == referenced, "orphaned: \(files.subtracting(referenced).count), missing: \(referenced.subtracting(files).count)")
+        #expect(referenced.count >= stored.count)
+    }
+
+    @Test func aReplicaAnswers503WhileItsDatabaseIsAwayAndServesAgainWhenItIsBack() async throws {
+        // A PostgreSQL of its own: the other tests' server must not stop.
+        let postgres = TestPostgres()
+        let url = try await postgres.newDatabaseURL()
+        let server = try LiveServer.start(data: try temporaryFolder("warden-db-away"), environment: ["WARDEN_DATABASE_URL": url])
+        defer { server.stop() }
+        try await server.createRepository("libs")
+        #expect(try await server.send("PUT", "/artifactory/libs/before.txt", body: Data("kept".utf8)).status == 201)
+        try await postgres.stop()
+        let refused = try await server.request("POST", "/worker/api/v1/tokens", json: ["name": "during", "scope": "user"])
+        #expect(refused.status == 503, "\(refused)")
+        let message = ((refused.body as? [String: Any])?["errors"] as? [[String: Any]])?.first?["message"] as? String ?? ""
+        #expect(message.contains("database"), "\(message)")
+        let readiness = try await server.text("GET", "/worker/api/v1/system/readiness", token: .some(nil))
+        #expect(readiness.status == 503 && readiness.text.contains("storage is not ready"), "\(readiness)")
+        try await postgres.start()
+        // The pool reconnects on its own.
+        try await server.eventually("the replica to serve again") {
+            try await server.text("GET", "/worker/api/v1/system/readiness", token: .some(nil)).status == 200
+        }
+        #expect(try await server.text("GET", "/artifactory/libs/before.txt").text == "kept")
+        #expect(try await server.send("PUT", "/artifactory/libs/after.txt", body: Data("new".utf8)).status == 201)
+        #expect(try await server.request("POST", "/worker/api/v1/tokens", json: ["name": "after", "scope": "user"]).status == 201)
+    }
+}
+
+/// The uploads of a test: which is next, which were acknowledged (path → content).
+final class UploadProgress: Sendable {
+    let next = Mutex(0)
+    let acknowledged = Mutex<[String: String]>([:])
+
+    /// The next upload's index, while below `total`.
+    func take(below total: Int) -> Int? {
+        next.withLock { value in
+            guard value < total else { return nil }
+            defer { value += 1 }
+            return value
+        }
+    }
+
+    /// Records an acknowledged upload; how many there are now.
+    func acknowledge(_ path: String, _ content: String) -> Int {
+        acknowledged.withLock {
+            $0[path] = content
+            return $0.count
+        }
     }
 }

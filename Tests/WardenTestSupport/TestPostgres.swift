@@ -6,6 +6,9 @@ import Foundation
 public actor TestPostgres {
     public static let shared = TestPostgres()
 
+    /// A server of its own (for a test that stops it); `shared` is the one every other test uses.
+    public init() {}
+
     private var server: (process: Process, commands: FileHandle, answers: FileHandle)?
 
     /// The URL of a new, empty database: `postgres://warden:PASSWORD@127.0.0.1:PORT/warden<n>`.
