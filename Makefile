@@ -28,7 +28,7 @@ test: setup lint
 	$(SWIFT) test --skip-build
 
 bench: setup
-	@scripts/setup.sh wrk nodejs
+	@scripts/setup.sh wrk nodejs postgresql
 	$(SWIFT) build -c release --product warden
 	.build/release/warden bench
 

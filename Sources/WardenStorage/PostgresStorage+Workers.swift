@@ -167,8 +167,9 @@ extension PostgresStorage: HistoryStore {
     public func append(_ entries: [HistoryEntry]) async throws {
         guard !entries.isEmpty else { return }
         let errors = try entries.map { try $0.error.map { try StoredForm.json($0) } }
-        try await write { connection in
-            // One statement per 1,000 entries (18 values each, under the protocol's 65,535).
+        // One statement per 1,000 entries (18 values each, under the protocol's 65,535); a transaction only when
+        // there are several (one statement is atomic by itself, and a round trip or two cheaper).
+        let body: @Sendable (PostgresConnection) async throws -> Void = { connection in
             for start in stride(from: 0, to: entries.count, by: 1_000) {
                 var sql = """
                     INSERT INTO history (id, trace_id, worker_key, action, project_key, payload, status, result, error, logs, cpu_nanos,
@@ -201,6 +202,7 @@ extension PostgresStorage: HistoryStore {
                 try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: self.logger)
             }
         }
+        if entries.count > 1_000 { try await write(body) } else { try await read(body) }
     }
 
     public func entries(_ query: HistoryQuery) async throws -> [HistoryEntry] {

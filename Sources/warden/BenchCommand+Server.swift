@@ -15,6 +15,11 @@ extension BenchCommand {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let storage = try SQLiteStorage(path: folder.appendingPathComponent("bench.sqlite").path)
+        return try await historyRows(storage, database: "SQLite", entries: entries, writers: writers)
+    }
+
+    /// History entries appended one at a time by concurrent writers to `storage` (empty), then counted.
+    func historyRows(_ storage: any HistoryStore, database: String, entries: Int = 20_000, writers: Int = 8) async throws -> [Row] {
         let clock = ContinuousClock()
         let start = clock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -40,7 +45,7 @@ extension BenchCommand {
         let rate = Double(entries) / seconds
         return [
             Row(
-                name: "history entries recorded/s on SQLite (\(writers) writers, \(entries) entries)", value: String(format: "%.0f", rate),
+                name: "history entries recorded/s on \(database) (\(writers) writers, \(entries) entries)", value: String(format: "%.0f", rate),
                 goal: "≥ 5,000/s",
                 met: rate >= 5_000),
             Row(name: "  history entries dropped", value: "\(entries - stored)", goal: "0", met: stored == entries),
@@ -109,8 +114,8 @@ extension BenchCommand {
 /// A `warden serve` started for a benchmark on a free loopback port, with its own data folder and admin token.
 final class BenchServer {
     let process = Process()
-    let data = FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-serve-\(getpid())-\(UUID().uuidString)")
-    let token = "bench-\(UUID().uuidString)"
+    let data: URL
+    let token: String
     var port = 0
 
     static var wrk: String? {
@@ -119,14 +124,22 @@ final class BenchServer {
     }
 
     /// Starts the server; `seed`, when given, first fills its database (the server's migrations run on it).
-    init(seed: ((SQLiteStorage) async throws -> Void)? = nil) async throws {
+    /// `environment` adds settings (a replica's database URL, blob folder, master key); `data` and `token` are new
+    /// ones unless given (a replica started again on its folder).
+    init(
+        seed: ((SQLiteStorage) async throws -> Void)? = nil, environment: [String: String] = [:], data: URL? = nil, token: String? = nil
+    ) async throws {
+        self.data = data ?? FileManager.default.temporaryDirectory.appendingPathComponent("warden-bench-serve-\(getpid())-\(UUID().uuidString)")
+        self.token = token ?? "bench-\(UUID().uuidString)"
         if let seed {
-            try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-            try await seed(try SQLiteStorage(path: data.appendingPathComponent("warden.sqlite").path))
+            try FileManager.default.createDirectory(at: self.data, withIntermediateDirectories: true)
+            try await seed(try SQLiteStorage(path: self.data.appendingPathComponent("warden.sqlite").path))
         }
         process.executableURL = URL(fileURLWithPath: SelfExecutable.path)
-        process.arguments = ["serve", "--port", "0", "--data", data.path]
-        process.environment = ["WARDEN_ADMIN_TOKEN": token, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"]
+        process.arguments = ["serve", "--port", "0", "--data", self.data.path]
+        process.environment = ["WARDEN_ADMIN_TOKEN": self.token, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"].merging(
+            environment
+        ) { _, given in given }
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -151,6 +164,13 @@ final class BenchServer {
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: data)
+    }
+
+    /// SIGKILL, its data folder kept (to start it again).
+    func kill() {
+        guard process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
     }
 
     /// One request as the admin; fails unless the answer is 2xx.

@@ -14,6 +14,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Runs measured one after another for the latency figures.") var runs = 20_000
     @Option(help: "Seconds each throughput figure runs for.") var seconds = 3.0
     @Flag(help: "Measure only the artifact hot path (hooked and plain downloads and uploads).") var artifactsOnly = false
+    @Flag(help: "Measure only the replicas over PostgreSQL.") var scaleOutOnly = false
     @Flag(help: "Measure only the tenant dialect's build list over stored runs.") var tenantOnly = false
 
     static let trivial = "export default async (context, data) => ({ status: DownloadStatus.DOWNLOAD_PROCEED, message: 'ok ' + data.repoPath.key });"
@@ -30,6 +31,10 @@ struct BenchCommand: AsyncParsableCommand {
     func run() async throws {
         if artifactsOnly {
             printTable(try await artifactRows())
+            return
+        }
+        if scaleOutOnly {
+            printTable(try await scaleOutRows())
             return
         }
         if tenantOnly {
@@ -138,6 +143,7 @@ struct BenchCommand: AsyncParsableCommand {
         rows += try await executeOverHTTPRows()
         rows += try await artifactRows()
         rows += try await tenantRows()
+        rows += try await scaleOutRows()
         printTable(rows)
     }
 
