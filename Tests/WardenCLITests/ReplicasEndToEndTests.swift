@@ -28,7 +28,7 @@ struct ReplicasEndToEndTests {
     }
 
     /// Starts both replicas at once (they make the schema together, once).
-    static func start(leaseSeconds: Int = 30) async throws -> Replicas {
+    static func start(leaseSeconds: Int = 30, extra: [String: String] = [:]) async throws -> Replicas {
         let url = try await TestPostgres.shared.newDatabaseURL()
         let root = try temporaryFolder("warden-replicas")
         let blobs = root.appendingPathComponent("blobs")
@@ -37,7 +37,7 @@ struct ReplicasEndToEndTests {
         let environment = [
             "WARDEN_DATABASE_URL": url, "WARDEN_BLOBS": blobs.path, "WARDEN_MASTER_KEY": Data(key).base64EncodedString(),
             "WARDEN_EVENTS_LEASE_SECONDS": String(leaseSeconds),
-        ]
+        ].merging(extra) { _, given in given }
         async let a = LiveServer.start(data: root.appendingPathComponent("a"), environment: environment)
         async let b = LiveServer.start(data: root.appendingPathComponent("b"), environment: environment)
         return Replicas(a: try await a, b: try await b, blobs: blobs, environment: environment, root: root)
@@ -217,6 +217,67 @@ struct ReplicasEndToEndTests {
         #expect(try await server.text("GET", "/artifactory/libs/before.txt").text == "kept")
         #expect(try await server.send("PUT", "/artifactory/libs/after.txt", body: Data("new".utf8)).status == 201)
         #expect(try await server.request("POST", "/worker/api/v1/tokens", json: ["name": "after", "scope": "user"]).status == 201)
+    }
+
+    @Test func theWorkerClientTheSchedulerAndPythonGitlabAcrossReplicas() async throws {
+        let replicas = try await Self.start()
+        defer { replicas.stop() }
+        let (a, b) = (replicas.a, replicas.b)
+        // The worker client: its secret added through B, deployed through A (sealed there), executed through B.
+        let folder = try temporaryFolder("warden-replicas-worker")
+        #expect(try a.cli(["worker", "init", "GENERIC_EVENT", "cli-worker"], in: folder).status == 0)
+        try """
+        export default async (context: any, data: any) => ({ doubled: data.n * 2, keyOK: context.secrets.get('apiKey') === 'k-123' });
+        """.write(to: folder.appendingPathComponent("worker.ts"), atomically: true, encoding: .utf8)
+        let manifestURL = folder.appendingPathComponent("manifest.json")
+        var manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: manifestURL)) as? [String: Any])
+        manifest["enabled"] = true
+        try JSONSerialization.data(withJSONObject: manifest).write(to: manifestURL)
+        #expect(try b.cli(["worker", "add-secret", "apiKey"], in: folder, input: "k-123\n").status == 0)
+        #expect(try a.cli(["worker", "deploy"], in: folder).stdout.contains("created worker cli-worker"))
+        let executed = try b.cli(["worker", "execute", #"{"n": 21}"#], in: folder)
+        #expect(executed.stdout.contains(#""doubled" : 42"#) && executed.stdout.contains(#""keyOK" : true"#), "\(executed)")
+        #expect(try a.cli(["worker", "execution-history", "--format", "json"], in: folder).stdout.contains("STATUS_SUCCESS"))
+
+        // A scheduled worker, deployed through B: each minute runs once, on one of the two.
+        let scheduled = try await b.request(
+            "POST", "/worker/api/v1/workers",
+            json: [
+                "key": "every-minute", "action": "SCHEDULED_EVENT", "enabled": true, "sourceCode": "export default async () => ({ ok: true });",
+                "filterCriteria": ["schedule": ["cron": "* * * * *", "timezone": "UTC"]],
+            ])
+        #expect(scheduled.status == 201, "\(scheduled)")
+        try await a.eventually("the scheduled minute") { try await a.history("every-minute").count >= 1 }
+        let first = try await a.history("every-minute")
+        try await Task.sleep(for: .seconds(3))
+        let minutes = try await b.history("every-minute").compactMap { ($0["startTimeMillis"] as? Int).map { $0 / 60_000 } }
+        #expect(Set(minutes).count == minutes.count, "a minute ran twice: \(minutes)")
+        #expect(minutes.count >= first.count)
+
+        // python-gitlab registers runners through A; B lists them.
+        let gitlab = try a.runClientScript("gitlab_conformance.py")
+        #expect(gitlab.status == 0, "\(gitlab.text)")
+        let onA = try await a.request("GET", "/api/v4/runners/all?per_page=100").body as? [[String: Any]] ?? []
+        let onB = try await b.request("GET", "/api/v4/runners/all?per_page=100").body as? [[String: Any]] ?? []
+        #expect(onA.count >= 20 && onA.compactMap { $0["id"] as? Int } == onB.compactMap { $0["id"] as? Int }, "\(onA.count) / \(onB.count)")
+    }
+
+    @Test func zuulClientEnqueuesThroughOneReplicaAndTheOtherShowsTheBuilds() async throws {
+        let secret = "the-replicas-tenant-api-secret-0123456789"
+        // Replicas of their own: the conformance scripts each expect an empty server.
+        let replicas = try await Self.start(extra: ["WARDEN_TENANT_AUTH_SECRET": secret])
+        defer { replicas.stop() }
+        let (a, b) = (replicas.a, replicas.b)
+        let zuul = try a.runClientScript("zuul_conformance.py", environment: ["WARDEN_BIN": CLI.warden, "JWT_SECRET": secret])
+        #expect(zuul.status == 0, "\(zuul.text)")
+        // The same buildsets (their links name the replica that answers).
+        func buildsets(_ server: LiveServer) async throws -> [String] {
+            let sets = try await server.request("GET", "/api/tenant/example/buildsets").body as? [[String: Any]] ?? []
+            return sets.compactMap { $0["uuid"] as? String }
+        }
+        let onA = try await buildsets(a)
+        let onB = try await buildsets(b)
+        #expect(!onA.isEmpty && onA == onB, "\(onA) / \(onB)")
     }
 }
 
