@@ -242,16 +242,25 @@ extension PostgresStorage: HistoryStore {
             executedVersion: try row["executed_version"])
     }
 
+    /// Looks for the oldest entry kept, and deletes the older ones, only from where this server's last prune of the
+    /// worker stopped: a range of the index, not every entry older than that. (Deleted rows stay in the table until
+    /// vacuumed; reading from the start would walk over all of them on every prune, tens of thousands of rows at a
+    /// few thousand runs a second: PostgreSQL's CPU was twice the server's.)
     public func prune(workerKey: String, keep: Int) async throws {
         let offset = Int64(max(0, keep - 1))
-        _ = try await read { connection in
+        let from = prunedBelow.withLock { $0[workerKey] ?? 0 }
+        let cutoff: Int64? = try await read { connection in
+            guard
+                let cutoff = try await connection.query(
+                    "SELECT seq FROM history WHERE worker_key = \(workerKey) AND seq >= \(from) ORDER BY seq DESC LIMIT 1 OFFSET \(offset)",
+                    logger: self.logger
+                ).collect().first?.decode(Int64.self)
+            else { return nil }
             try await connection.query(
-                """
-                DELETE FROM history WHERE worker_key = \(workerKey) AND seq < (
-                    SELECT seq FROM history WHERE worker_key = \(workerKey) ORDER BY seq DESC LIMIT 1 OFFSET \(offset))
-                """, logger: self.logger
-            ).collect().count
+                "DELETE FROM history WHERE worker_key = \(workerKey) AND seq >= \(from) AND seq < \(cutoff)", logger: self.logger)
+            return cutoff
         }
+        if let cutoff { prunedBelow.withLock { $0[workerKey] = max($0[workerKey] ?? 0, cutoff) } }
     }
 }
 

@@ -20,6 +20,8 @@ public final class PostgresStorage: Sendable {
     let waitLimit: Duration
     /// This server among those sharing the database: the changes it tells the others carry it.
     let instance = RandomID.uuid()
+    /// Per worker, below which history sequence this server has pruned already (`prune` starts there).
+    let prunedBelow = Mutex<[String: Int64]>([:])
     /// The listeners of other servers' changes, ended at shutdown.
     let listeners = Mutex<[Task<Void, Never>]>([])
 
