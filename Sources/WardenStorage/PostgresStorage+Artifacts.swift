@@ -186,12 +186,7 @@ extension PostgresStorage: ArtifactStore {
             if let existing = try await Self.rows(
                 "SELECT * FROM item WHERE repo = \(item.repo) AND path = \(item.path)", on: connection, logger: self.logger
             ).first.map(Self.item(from:)) {
-                guard !existing.isFolder else { throw WardenError(.conflict, "\(item.repo)/\(item.path) is a folder; a file cannot replace it") }
-                item.createdAt = existing.createdAt
-                item.createdBy = existing.createdBy
-                item.downloadCount = existing.downloadCount
-                item.lastDownloaded = existing.lastDownloaded
-                item.lastDownloadedBy = existing.lastDownloadedBy
+                item = try StoredForm.replacing(existing, with: item)
                 try await connection.query(
                     """
                     UPDATE item SET size = \(item.size), sha256 = \(item.sha256), sha1 = \(item.sha1), md5 = \(item.md5),

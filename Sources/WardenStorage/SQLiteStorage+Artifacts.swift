@@ -141,12 +141,7 @@ extension SQLiteStorage: ArtifactStore {
             if let existing = try Row.fetchOne(db, sql: "SELECT * FROM item WHERE repo = ? AND path = ?", arguments: [item.repo, item.path])
                 .map(Self.item(from:))
             {
-                guard !existing.isFolder else { throw WardenError(.conflict, "\(item.repo)/\(item.path) is a folder; a file cannot replace it") }
-                item.createdAt = existing.createdAt
-                item.createdBy = existing.createdBy
-                item.downloadCount = existing.downloadCount
-                item.lastDownloaded = existing.lastDownloaded
-                item.lastDownloadedBy = existing.lastDownloadedBy
+                item = try StoredForm.replacing(existing, with: item)
                 try db.execute(
                     sql: """
                         UPDATE item SET size = ?, sha256 = ?, sha1 = ?, md5 = ?, modified_at = ?, updated_at = ?, modified_by = ?

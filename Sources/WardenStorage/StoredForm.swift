@@ -54,6 +54,19 @@ enum StoredForm {
         }
     }
 
+    /// A file stored over `existing`: it keeps the existing file's creation and download figures; a folder in the
+    /// way is a conflict.
+    static func replacing(_ existing: ArtifactItem, with new: ArtifactItem) throws -> ArtifactItem {
+        guard !existing.isFolder else { throw WardenError(.conflict, "\(new.repo)/\(new.path) is a folder; a file cannot replace it") }
+        var item = new
+        item.createdAt = existing.createdAt
+        item.createdBy = existing.createdBy
+        item.downloadCount = existing.downloadCount
+        item.lastDownloaded = existing.lastDownloaded
+        item.lastDownloadedBy = existing.lastDownloadedBy
+        return item
+    }
+
     static func runnerScope(_ text: String) -> RunnerScope {
         let parts = text.split(separator: ":")
         guard parts.count == 2, let id = Int64(parts[1]) else { return .instance }

@@ -87,15 +87,7 @@ final class BenchPostgres {
     let commands = Pipe()
     let answers = Pipe()
 
-    /// The script beside the working folder (`make bench` runs from the repository) or beside the binary.
-    static var script: String? {
-        let binary = URL(fileURLWithPath: SelfExecutable.path).deletingLastPathComponent()
-        let candidates = [
-            FileManager.default.currentDirectoryPath + "/scripts/test-postgres.sh",
-            binary.appendingPathComponent("../../scripts/test-postgres.sh").standardized.path,
-        ]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
+    static var script: String? { NodePeer.repositoryFile("scripts/test-postgres.sh") }
 
     /// The running server, or `nil` when the script or Debian's server is missing.
     static func start() throws -> BenchPostgres? {

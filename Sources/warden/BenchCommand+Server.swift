@@ -307,12 +307,14 @@ final class NodePeer {
     let token = "peer-\(UUID().uuidString)"
     var port = 0
 
-    /// The script beside the working folder (`make bench` runs from the repository) or beside the binary.
-    static var script: String? {
+    static var script: String? { repositoryFile("scripts/node-peer.js") }
+
+    /// A file of the repository: beside the working folder (`make bench` runs from the repository) or beside the
+    /// binary (`.build/release/warden`).
+    static func repositoryFile(_ path: String) -> String? {
         let binary = URL(fileURLWithPath: SelfExecutable.path).deletingLastPathComponent()
         let candidates = [
-            FileManager.default.currentDirectoryPath + "/scripts/node-peer.js",
-            binary.appendingPathComponent("../../scripts/node-peer.js").standardized.path,
+            FileManager.default.currentDirectoryPath + "/" + path, binary.appendingPathComponent("../../" + path).standardized.path,
         ]
         return candidates.first { FileManager.default.fileExists(atPath: $0) }
     }
