@@ -185,19 +185,32 @@ struct ServeCommand: AsyncParsableCommand {
         return key
     }
 
-    /// Makes sure an admin token exists; returns what to print when one was generated now.
+    /// Makes sure an admin token exists; returns what to print when one was generated now. Several servers starting
+    /// together on one database may race here: a create that fails because another server made the token is fine.
     static func ensureAdminToken(storage: any Stores, dataFolder: String, given: String?) async throws -> String? {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         if let given, !given.isEmpty {
-            if try await storage.token(hash: TokenRecord.hash(of: given)) == nil {
+            let hash = TokenRecord.hash(of: given)
+            if try await storage.token(hash: hash) == nil {
                 _ = try await storage.revoke(id: "admin")
-                try await storage.create(TokenRecord(id: "admin", name: "admin", hash: TokenRecord.hash(of: given), scope: .admin, createdAt: now))
+                do {
+                    try await storage.create(TokenRecord(id: "admin", name: "admin", hash: hash, scope: .admin, createdAt: now))
+                } catch {
+                    guard try await storage.token(hash: hash) != nil else { throw error }
+                }
             }
             return nil
         }
-        if try await storage.all().contains(where: { $0.id == "admin" }) { return nil }
+        func adminExists() async throws -> Bool { try await (storage as any TokenStore).all().contains { $0.id == "admin" } }
+        if try await adminExists() { return nil }
         let value = TokenRecord.generateValue()
-        try await storage.create(TokenRecord(id: "admin", name: "admin", hash: TokenRecord.hash(of: value), scope: .admin, createdAt: now))
+        do {
+            try await storage.create(TokenRecord(id: "admin", name: "admin", hash: TokenRecord.hash(of: value), scope: .admin, createdAt: now))
+        } catch {
+            // Another server made it a moment ago: its value is in its data folder.
+            guard try await adminExists() else { throw error }
+            return nil
+        }
         let path = (dataFolder as NSString).appendingPathComponent("admin.token")
         try writePrivate(Data((value + "\n").utf8), to: path)
         return "warden: admin token \(value) (written to \(path); it is shown only once)"

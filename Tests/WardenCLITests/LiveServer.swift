@@ -32,7 +32,11 @@ final class LiveServer: @unchecked Sendable {  // the Process is only touched by
         process.environment = environment
         let out = Pipe()
         process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
+        // Standard error to a file beside the data folder (a pipe nobody reads would fill and stop the server), so that
+        // a server that does not start says why.
+        let errors = data.deletingLastPathComponent().appendingPathComponent(data.lastPathComponent + ".stderr")
+        FileManager.default.createFile(atPath: errors.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: errors)
         try process.run()
         var text = ""
         let deadline = Date().addingTimeInterval(60)
@@ -46,7 +50,8 @@ final class LiveServer: @unchecked Sendable {  // the Process is only touched by
             }
         }
         process.terminate()
-        throw CLIError("the server did not start: \(text)")
+        let said = (try? String(contentsOf: errors, encoding: .utf8)).map { String($0.suffix(2_000)) } ?? ""
+        throw CLIError("the server did not start: \(text)\(said)")
     }
 
     /// Runs `warden <arguments>` in `folder` as a client of this server (WARDEN_URL and WARDEN_TOKEN set).

@@ -141,7 +141,7 @@ struct ReplicasEndToEndTests {
         let progress = UploadProgress()
         let total = 500
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<16 {
+            for _ in 0..<8 {
                 group.addTask {
                     while let index = progress.take(below: total) {
                         let path = "up/\(index).bin"
