@@ -16,8 +16,9 @@ public struct WardenServer: Sendable {
         public var asyncConcurrency: Int?
         /// Where the content-addressed blobs live.
         public var blobsFolder: String
-        /// This server's own folder under `<blobs>/tmp` for uploads under way, when servers share the blobs.
-        public var blobStaging: String?
+        /// This server among several sharing a database and a blob folder (`nil` when alone): its folder under
+        /// `<blobs>/tmp` for uploads under way, and the driver of the CI runs it starts.
+        public var replicaID: String?
         /// How long a claimed asynchronous run is held before another server may take it.
         public var runLease: Duration
         public var tenantAuth: TenantAuthSettings
@@ -32,10 +33,10 @@ public struct WardenServer: Sendable {
         public init(
             workers: WorkerSettings = WorkerSettings(), failPolicy: FailPolicy = .open, asyncConcurrency: Int? = nil, blobsFolder: String,
             tenantAuth: TenantAuthSettings = TenantAuthSettings(), stageTimeout: Double = 600,
-            runnerTransport: any RunnerTransport = HTTPRunnerTransport(), sharedDatabase: Bool = false, blobStaging: String? = nil,
+            runnerTransport: any RunnerTransport = HTTPRunnerTransport(), sharedDatabase: Bool = false, replicaID: String? = nil,
             runLease: Duration = .seconds(30), logger: Logger = Logger(label: "warden")
         ) {
-            self.blobStaging = blobStaging
+            self.replicaID = replicaID
             self.runLease = runLease
             self.sharedDatabase = sharedDatabase
             self.workers = workers
@@ -101,7 +102,7 @@ public struct WardenServer: Sendable {
         // Items from memory too: a download of a known file costs no storage read.
         let items = CachedArtifactStore(storage)
         artifacts = ArtifactService(
-            store: items, blobs: try FileBlobStore(root: options.blobsFolder, staging: options.blobStaging), events: dispatcher,
+            store: items, blobs: try FileBlobStore(root: options.blobsFolder, staging: options.replicaID), events: dispatcher,
             permissions: permissions,
             address: address,
             logger: logger)
@@ -113,7 +114,7 @@ public struct WardenServer: Sendable {
         pipelines = PipelineService(
             store: storage, runners: runners, artifacts: artifacts, transport: options.runnerTransport, uploadTokens: workerTokens,
             address: address, stageTimeout: options.stageTimeout, users: dashboardUsers, tenants: storage, background: background,
-            logger: logger)
+            driver: options.replicaID, logger: logger)
         tenants = TenantService(
             store: storage, runners: runners, pipelines: pipelines, vault: vault,
             auth: try await TenantAuthenticator(settings: options.tenantAuth, wardenTokens: Authenticator(tokens: tokens)))
@@ -132,8 +133,9 @@ public struct WardenServer: Sendable {
         }
     }
 
-    /// Before serving: removes the blobs an interrupted upload left (beside other servers too: each under its lock), restarts the autohold timers, and ends the CI
-    /// runs a previous process left running; alone on its database, it also ends the leases of the asynchronous runs
+    /// Before serving: removes the blobs an interrupted upload left (beside other servers too: each under its lock),
+    /// restarts the autohold timers, and ends the CI runs a previous process left running (beside other servers,
+    /// those it followed); alone on its database, it also ends the leases of the asynchronous runs
     /// its previous process held, so that they run now. Each finding is logged.
     public func recover() async throws {
         if !sharedDatabase {
@@ -142,11 +144,9 @@ public struct WardenServer: Sendable {
         let orphans = try await artifacts.removeUnreferencedBlobs()
         if orphans > 0 { logger.warning("removed \(orphans) stored blob(s) no artifact refers to (left by an interrupted upload)") }
         for problem in await tenants.resumeHoldExpiries() { logger.warning("\(problem)") }
-        // Beside other servers, a running CI run may be theirs: it is left as it is.
-        if !sharedDatabase {
-            let abandoned = try await pipelines.abandonRunsOfAPreviousProcess()
-            if abandoned > 0 { logger.warning("\(abandoned) CI run(s) of a previous server process ended as Error") }
-        }
+        // Beside other servers, only the runs this one followed before it stopped (the others' are theirs).
+        let abandoned = try await pipelines.abandonRunsOfAPreviousProcess()
+        if abandoned > 0 { logger.warning("\(abandoned) CI run(s) of a previous server process ended as Error") }
     }
 
     /// The HTTP server on `host:port` and every long-lived service in one group. On SIGTERM or SIGINT they stop in

@@ -150,6 +150,10 @@ extension SQLiteStorage {
         migrator.registerMigration("011-settings") { db in
             try db.execute(sql: "CREATE TABLE warden_setting (name TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL)")
         }
+        // Which server follows a CI run, among several on one database (NULL: the one server).
+        migrator.registerMigration("012-ci-run-driver") { db in
+            try db.execute(sql: "ALTER TABLE ci_run ADD COLUMN driver TEXT")
+        }
         return migrator
     }
     static func ciMigration(_ db: Database) throws {

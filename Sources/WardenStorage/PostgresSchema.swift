@@ -109,7 +109,7 @@ extension PostgresStorage {
                 CREATE TABLE ci_run (
                     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, pipeline_id BIGINT NOT NULL REFERENCES ci_pipeline(id),
                     status TEXT NOT NULL, runner_id BIGINT, log TEXT NOT NULL, archived TEXT NOT NULL, started_at BIGINT NOT NULL,
-                    finished_at BIGINT, uuid TEXT UNIQUE, event TEXT)
+                    finished_at BIGINT, uuid TEXT UNIQUE, event TEXT, driver TEXT)
                 """,
                 "CREATE INDEX ci_run_by_pipeline ON ci_run(pipeline_id, id)",
                 """

@@ -77,7 +77,7 @@ extension PostgresStorage: PipelineStore {
         }
     }
 
-    public func startRun(_ run: CIRun, stages: [String], projectID: Int64) async throws -> CIRun? {
+    public func startRun(_ run: CIRun, stages: [String], projectID: Int64, driver: String?) async throws -> CIRun? {
         let event = try run.event.map(StoredForm.json)
         let archived = try StoredForm.json(run.archived)
         return try await write { connection in
@@ -90,8 +90,9 @@ extension PostgresStorage: PipelineStore {
             guard
                 let id = try await connection.query(
                     """
-                    INSERT INTO ci_run (uuid, pipeline_id, event, status, runner_id, log, archived, started_at)
-                    VALUES (\(run.uuid), \(run.pipelineID), \(event), \(run.status), \(run.runnerID), \(run.log), \(archived), \(run.startedAt))
+                    INSERT INTO ci_run (uuid, pipeline_id, event, status, runner_id, log, archived, started_at, driver)
+                    VALUES (\(run.uuid), \(run.pipelineID), \(event), \(run.status), \(run.runnerID), \(run.log), \(archived), \(run.startedAt),
+                        \(driver))
                     RETURNING id
                     """, logger: self.logger
                 ).collect().first?.decode(Int64.self)
@@ -188,16 +189,20 @@ extension PostgresStorage: PipelineStore {
         }
     }
 
-    public func abandonRunningRuns(note: String, at millis: Int64) async throws -> Int {
+    public func abandonRunningRuns(note: String, at millis: Int64, drivenBy driver: String?) async throws -> Int {
         try await write { connection in
+            // A NULL driver: every running run; otherwise those of that driver.
             try await connection.query(
                 """
                 UPDATE ci_job SET status = 'failed', finished_at = \(millis)
-                WHERE status IN ('pending', 'running') AND run_id IN (SELECT id FROM ci_run WHERE status = 'Running')
+                WHERE status IN ('pending', 'running')
+                    AND run_id IN (SELECT id FROM ci_run WHERE status = 'Running' AND (\(driver)::TEXT IS NULL OR driver = \(driver)))
                 """, logger: self.logger)
             return try await connection.query(
-                "UPDATE ci_run SET status = 'Error', log = log || \(note), finished_at = \(millis) WHERE status = 'Running' RETURNING 1",
-                logger: self.logger
+                """
+                UPDATE ci_run SET status = 'Error', log = log || \(note), finished_at = \(millis)
+                WHERE status = 'Running' AND (\(driver)::TEXT IS NULL OR driver = \(driver)) RETURNING 1
+                """, logger: self.logger
             ).collect().count
         }
     }

@@ -48,15 +48,18 @@ extension SQLiteStorage: DashboardUserStore {
         try await pool.write { db in try db.execute(sql: "DELETE FROM ci_session WHERE token_hash = ?", arguments: [tokenHash]) }
     }
 
-    public func abandonRunningRuns(note: String, at millis: Int64) async throws -> Int {
+    public func abandonRunningRuns(note: String, at millis: Int64, drivenBy driver: String?) async throws -> Int {
         try await pool.write { db in
+            // `?2 IS NULL`: every running run; otherwise those of that driver.
             try db.execute(
                 sql: """
-                    UPDATE ci_job SET status = 'failed', finished_at = ?
-                    WHERE status IN ('pending', 'running') AND run_id IN (SELECT id FROM ci_run WHERE status = 'Running')
-                    """, arguments: [millis])
+                    UPDATE ci_job SET status = 'failed', finished_at = ?1
+                    WHERE status IN ('pending', 'running')
+                        AND run_id IN (SELECT id FROM ci_run WHERE status = 'Running' AND (?2 IS NULL OR driver = ?2))
+                    """, arguments: [millis, driver])
             try db.execute(
-                sql: "UPDATE ci_run SET status = 'Error', log = log || ?, finished_at = ? WHERE status = 'Running'", arguments: [note, millis])
+                sql: "UPDATE ci_run SET status = 'Error', log = log || ?1, finished_at = ?2 WHERE status = 'Running' AND (?3 IS NULL OR driver = ?3)",
+                arguments: [note, millis, driver])
             return db.changesCount
         }
     }

@@ -65,17 +65,20 @@ extension SQLiteStorage: PipelineStore {
             finishedAt: row[9])
     }
 
-    public func startRun(_ run: CIRun, stages: [String], projectID: Int64) async throws -> CIRun? {
+    public func startRun(_ run: CIRun, stages: [String], projectID: Int64, driver: String?) async throws -> CIRun? {
         try await pool.write { db in
             let running =
                 try Bool.fetchOne(
                     db, sql: "SELECT 1 FROM ci_run WHERE pipeline_id = ? AND status = 'Running' LIMIT 1", arguments: [run.pipelineID]) ?? false
             if running { return nil }
             try db.execute(
-                sql: "INSERT INTO ci_run (uuid, pipeline_id, event, status, runner_id, log, archived, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                sql: """
+                    INSERT INTO ci_run (uuid, pipeline_id, event, status, runner_id, log, archived, started_at, driver)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
                 arguments: [
                     run.uuid, run.pipelineID, try run.event.map(Self.json), run.status, run.runnerID, run.log, try Self.json(run.archived),
-                    run.startedAt,
+                    run.startedAt, driver,
                 ])
             var created = run
             created.id = db.lastInsertedRowID

@@ -123,6 +123,29 @@ struct CIStoreContractTests {
         }
     }
 
+    @Test(arguments: StoreKind.allCases) func aServerEndsOnlyTheRunsItFollowedWhenOthersShareTheDatabase(_ kind: StoreKind) async throws {
+        try await kind.withFreshStore { storage in
+            let project = try await storage.createProject(CIProject(namespace: "root", path: "app", name: "app", createdAt: 1))
+            var started: [String: CIRun] = [:]
+            for (name, driver) in [("one", "replica-a"), ("two", "replica-b"), ("three", nil)] as [(String, String?)] {
+                let pipeline = try await storage.createPipeline(pipeline(project: project.id, name: name))
+                started[name] = try #require(
+                    try await storage.startRun(CIRun(pipelineID: pipeline.id, startedAt: 1), stages: ["s"], projectID: project.id, driver: driver))
+            }
+            #expect(try await storage.abandonRunningRuns(note: "gone\n", at: 2, drivenBy: "replica-a") == 1)
+            func status(_ name: String) async throws -> String? {
+                let run = try #require(started[name])
+                return try await storage.run(pipelineID: run.pipelineID, id: run.id)?.status
+            }
+            #expect(try await status("one") == "Error")
+            #expect(try await status("two") == "Running")
+            #expect(try await status("three") == "Running")
+            // Alone on its database, a server ends every running run.
+            #expect(try await storage.abandonRunningRuns(note: "gone\n", at: 3) == 2)
+            #expect(try await status("two") == "Error")
+        }
+    }
+
     @Test(arguments: StoreKind.allCases) func autoholdsCountUpToTheirMaximumAndKeysAreMadeOnce(_ kind: StoreKind) async throws {
         try await kind.withFreshStore { storage in
             let tenant = try #require(try await storage.createTenant(CITenant(name: "example", createdAt: 1)))

@@ -228,13 +228,26 @@ extension RunEvent {
     }
 }
 
+extension PipelineStore {
+    /// A run followed by the one server of its database.
+    public func startRun(_ run: CIRun, stages: [String], projectID: Int64) async throws -> CIRun? {
+        try await startRun(run, stages: stages, projectID: projectID, driver: nil)
+    }
+
+    /// Every run still marked running.
+    public func abandonRunningRuns(note: String, at millis: Int64) async throws -> Int {
+        try await abandonRunningRuns(note: note, at: millis, drivenBy: nil)
+    }
+}
+
 public protocol PipelineStore: Sendable {
     func createPipeline(_ pipeline: CIPipeline) async throws -> CIPipeline
     func pipelines() async throws -> [CIPipeline]
     func pipeline(id: Int64) async throws -> CIPipeline?
     func pipeline(triggerTokenHash: String) async throws -> CIPipeline?
-    /// Creates the run and one job per stage, unless a run of the pipeline is running (then `nil`).
-    func startRun(_ run: CIRun, stages: [String], projectID: Int64) async throws -> CIRun?
+    /// Creates the run and one job per stage, unless a run of the pipeline is running (then `nil`). `driver` names
+    /// the server that follows the run (among several on one database), so that its restart can end it.
+    func startRun(_ run: CIRun, stages: [String], projectID: Int64, driver: String?) async throws -> CIRun?
     func run(pipelineID: Int64, id: Int64?) async throws -> CIRun?
     func runs(pipelineID: Int64) async throws -> [CIRun]
     /// Up to `limit` runs of these pipelines older than run `before` (all when `nil`), newest first, without their
@@ -248,6 +261,6 @@ public protocol PipelineStore: Sendable {
     func finishRun(_ run: CIRun, jobs: [(stage: String, status: String)], at millis: Int64) async throws
     func jobs(runID: Int64) async throws -> [CIJob]
     /// Ends every run still marked running as `Error` with `note` added to its log (after a restart nobody waits for
-    /// them any more); returns how many.
-    func abandonRunningRuns(note: String, at millis: Int64) async throws -> Int
+    /// them any more), only those `driver` followed when it is given; returns how many.
+    func abandonRunningRuns(note: String, at millis: Int64, drivenBy driver: String?) async throws -> Int
 }

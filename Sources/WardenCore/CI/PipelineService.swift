@@ -40,11 +40,15 @@ public final class PipelineService: Sendable {
     /// Seconds a stage may run on a runner (the runner enforces it; the server waits the sum plus a minute).
     public let stageTimeout: Double
 
+    /// This server among several on one database (`nil` when alone): the runs it starts carry it.
+    let driver: String?
+
     public init(
         store: any PipelineStore, runners: RunnerService, artifacts: ArtifactService, transport: any RunnerTransport, uploadTokens: WorkerTokens,
         address: ServerAddress, stageTimeout: Double = 600, users: DashboardUserService? = nil, tenants: (any TenantStore)? = nil,
-        background: BackgroundTasks = BackgroundTasks(), logger: Logger = Logger(label: "warden.pipelines")
+        background: BackgroundTasks = BackgroundTasks(), driver: String? = nil, logger: Logger = Logger(label: "warden.pipelines")
     ) {
+        self.driver = driver
         self.background = background
         self.logger = logger
         self.users = users
@@ -210,7 +214,7 @@ public final class PipelineService: Sendable {
         guard
             let run = try await store.startRun(
                 CIRun(pipelineID: pipeline.id, event: event, runnerID: runner.id, startedAt: Self.now()), stages: plan.stages.map(\.name),
-                projectID: pipeline.projectID)
+                projectID: pipeline.projectID, driver: driver)
         else { throw Self.alreadyRunning(pipeline) }
         background.spawn("CI run \(run.id)") { [self] in await self.execute(run, plan: plan, pipeline: pipeline, runner: runner) }
         return run
@@ -304,10 +308,11 @@ public final class PipelineService: Sendable {
         try await transport.cancel(url: url, token: try runners.controlToken(of: runner) ?? "", runID: "\(run.id)")
     }
 
-    /// At start: runs a previous process was waiting for can no longer be followed; they end as `Error`.
+    /// At start: runs a previous process was waiting for can no longer be followed; they end as `Error`. Beside
+    /// other servers (`driver` given), only the runs this server followed.
     @discardableResult
     public func abandonRunsOfAPreviousProcess() async throws -> Int {
         try await store.abandonRunningRuns(
-            note: "warden: the server restarted while this run was going on; its outcome is unknown\n", at: Self.now())
+            note: "warden: the server restarted while this run was going on; its outcome is unknown\n", at: Self.now(), drivenBy: driver)
     }
 }
