@@ -289,13 +289,23 @@ public final class EventDispatcher: Service {
                         logger.error("the pending asynchronous runs could not be read: \(error)")
                         batch = []
                     }
-                    for run in batch where !stopping.withLock({ $0 }) {
+                    var unstarted: [Int64] = []
+                    for run in batch {
+                        guard !stopping.withLock({ $0 }) else {
+                            unstarted.append(run.id)
+                            continue
+                        }
                         inFlight.withLock { _ = $0.insert(run.id) }
                         running += 1
                         group.addTask { [self] in
                             await self.perform(run)
                             inFlight.withLock { _ = $0.remove(run.id) }
                         }
+                    }
+                    if !unstarted.isEmpty {
+                        // Claimed as the server began to stop: let them go at once, for another server or the next start
+                        // (`try?`: should this fail, their lease ends all the same).
+                        try? await queue.renew(ids: unstarted, owner: owner, until: 0)
                     }
                     if running >= concurrency || batch.isEmpty {
                         if running > 0 {
