@@ -152,11 +152,14 @@ public final class WriteBehind<Item: Sendable>: Service, Sendable {
 
     /// Waits up to `linger`, a millisecond at a time, for more items to share the batch's transaction; it ends as
     /// soon as `batchTarget` are queued or anyone waits (a `write` or a `flush` for its items, an enqueuer for room),
-    /// so that no caller's wait grows by it.
+    /// so that no caller's wait grows by it, and at once when nothing is queued (the drain then ends; the next
+    /// item starts another).
     private func gather() async {
         var waited = Duration.zero
         while waited < linger {
-            let ready = state.withLock { $0.pending.count >= batchTarget || !$0.done.isEmpty || !$0.room.isEmpty }
+            let ready = state.withLock {
+                $0.pending.isEmpty || $0.pending.count >= batchTarget || !$0.done.isEmpty || !$0.room.isEmpty
+            }
             if ready { return }
             // Not cancelled: the drain is a task of its own that nothing cancels.
             try? await Task.sleep(for: .milliseconds(1))

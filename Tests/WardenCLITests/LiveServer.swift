@@ -54,6 +54,14 @@ final class LiveServer: @unchecked Sendable {  // the Process is only touched by
         throw CLIError("the server did not start: \(text)\(said)")
     }
 
+    /// `start` on a thread of its own (it blocks while the server starts): for tests that start several servers at
+    /// once, which would otherwise hold the cooperative threads every other test needs.
+    static func launch(data: URL, environment settings: [String: String] = [:]) async throws -> LiveServer {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try start(data: data, environment: settings) }) }
+        }
+    }
+
     /// Runs `warden <arguments>` in `folder` as a client of this server (WARDEN_URL and WARDEN_TOKEN set).
     func cli(_ arguments: [String], in folder: URL, input: String? = nil) throws -> CLI.Output {
         let process = Process()

@@ -38,8 +38,8 @@ struct ReplicasEndToEndTests {
             "WARDEN_DATABASE_URL": url, "WARDEN_BLOBS": blobs.path, "WARDEN_MASTER_KEY": Data(key).base64EncodedString(),
             "WARDEN_EVENTS_LEASE_SECONDS": String(leaseSeconds),
         ].merging(extra) { _, given in given }
-        async let a = LiveServer.start(data: root.appendingPathComponent("a"), environment: environment)
-        async let b = LiveServer.start(data: root.appendingPathComponent("b"), environment: environment)
+        async let a = LiveServer.launch(data: root.appendingPathComponent("a"), environment: environment)
+        async let b = LiveServer.launch(data: root.appendingPathComponent("b"), environment: environment)
         return Replicas(a: try await a, b: try await b, blobs: blobs, environment: environment, root: root)
     }
 
@@ -185,7 +185,7 @@ struct ReplicasEndToEndTests {
             #expect(Set(retried).isSubset(of: shownAsRetried), "run twice without a retry shown: \(Set(retried).subtracting(shownAsRetried))")
         }
         // The killed replica starts again on its data folder; its sweep leaves no blob that nothing refers to.
-        let restarted = try LiveServer.start(data: replicas.root.appendingPathComponent("a"), environment: replicas.environment)
+        let restarted = try await LiveServer.launch(data: replicas.root.appendingPathComponent("a"), environment: replicas.environment)
         defer { restarted.stop() }
         let listing = try await restarted.request("GET", "/artifactory/api/storage/libs?list&deep=1").body as? [String: Any]
         let referenced = Set(((listing?["files"] as? [[String: Any]]) ?? []).compactMap { $0["sha2"] as? String })
@@ -198,7 +198,7 @@ struct ReplicasEndToEndTests {
         // A PostgreSQL of its own: the other tests' server must not stop.
         let postgres = TestPostgres()
         let url = try await postgres.newDatabaseURL()
-        let server = try LiveServer.start(data: try temporaryFolder("warden-db-away"), environment: ["WARDEN_DATABASE_URL": url])
+        let server = try await LiveServer.launch(data: try temporaryFolder("warden-db-away"), environment: ["WARDEN_DATABASE_URL": url])
         defer { server.stop() }
         try await server.createRepository("libs")
         #expect(try await server.send("PUT", "/artifactory/libs/before.txt", body: Data("kept".utf8)).status == 201)

@@ -134,7 +134,7 @@ struct ArtifactStoreContractTests {
             while !renamed.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
             // The file is in place, its item not committed: a sweep now must wait and then keep it.
             async let sweep: Void = storage.releaseIfUnreferenced(["racing", "orphan"]) { released($0) }
-            try await Task.sleep(for: .milliseconds(200))
+            try await Task.sleep(for: .milliseconds(100))
             gate.signal()
             _ = try await upload
             try await sweep
