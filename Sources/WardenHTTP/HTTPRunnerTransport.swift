@@ -7,7 +7,12 @@ import WardenCore
 
 /// The server's side of talking to a `warden runner`, over URLSession.
 public struct HTTPRunnerTransport: RunnerTransport {
-    public init() {}
+    /// Seconds a runner has to answer `GET /` to count as healthy when a trigger picks one.
+    let probeSeconds: Double
+
+    public init(probeSeconds: Double = 1) {
+        self.probeSeconds = probeSeconds
+    }
 
     /// The runner's URL with `path`; a runner registered with a URL that does not make one cannot be reached.
     static func target(_ url: String, _ path: String) throws -> URL {
@@ -18,7 +23,7 @@ public struct HTTPRunnerTransport: RunnerTransport {
     public func isHealthy(url: String) async -> Bool {
         guard let target = URL(string: url) else { return false }
         var request = URLRequest(url: target)
-        request.timeoutInterval = 1
+        request.timeoutInterval = probeSeconds
         guard let (_, response) = try? await URLSession.shared.data(for: request) else { return false }
         return (response as? HTTPURLResponse)?.statusCode == 200
     }

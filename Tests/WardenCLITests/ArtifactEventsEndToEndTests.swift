@@ -18,7 +18,7 @@ struct ArtifactEventsEndToEndTests {
         """
 
     @Test func beforeDownloadStopsWithTheWorkersMessageAndAddsHeaders() async throws {
-        let server = try LiveServer.start(data: try temporaryFolder("warden-events"))
+        let server = try await LiveServer.launch(data: try temporaryFolder("warden-events"))
         defer { server.stop() }
         try await server.createRepository("libs", anonymousRead: true)
         try await server.deployWorker(key: "policy", action: "BEFORE_DOWNLOAD", source: Self.stopUnder, repos: ["libs"])
@@ -49,7 +49,7 @@ struct ArtifactEventsEndToEndTests {
 
     @Test func beforeUploadStopsAndMovesBeforeAnyByteIsStored() async throws {
         let data = try temporaryFolder("warden-events")
-        let server = try LiveServer.start(data: data)
+        let server = try await LiveServer.launch(data: data)
         defer { server.stop() }
         try await server.createRepository("libs")
         let source = """
@@ -76,7 +76,7 @@ struct ArtifactEventsEndToEndTests {
     }
 
     @Test func beforeDeleteAndBeforePropertyCreateStop() async throws {
-        let server = try LiveServer.start(data: try temporaryFolder("warden-events"))
+        let server = try await LiveServer.launch(data: try temporaryFolder("warden-events"))
         defer { server.stop() }
         try await server.createRepository("libs")
         try await server.deployWorker(
@@ -113,7 +113,7 @@ struct ArtifactEventsEndToEndTests {
         for policy in ["open", "closed"] {
             let data = try temporaryFolder("warden-events-\(policy)")
             try #"{"warden": {"failPolicy": "\#(policy)"}}"#.write(to: data.appendingPathComponent("warden.json"), atomically: true, encoding: .utf8)
-            let configured = try LiveServer.start(data: data)
+            let configured = try await LiveServer.launch(data: data)
             defer { configured.stop() }
             try await configured.createRepository("libs")
             try await configured.deployWorker(key: "scanner", action: "BEFORE_DOWNLOAD", source: failing, repos: ["libs"])
@@ -131,7 +131,7 @@ struct ArtifactEventsEndToEndTests {
 
     @Test func asynchronousRunsArePersistedAndSurviveACrash() async throws {
         let data = try temporaryFolder("warden-events")
-        var server = try LiveServer.start(data: data)
+        var server = try await LiveServer.launch(data: data)
         try await server.createRepository("libs")
         let slow = """
             export default async (context: PlatformContext, data: AfterCreateRequest) => {
@@ -147,7 +147,7 @@ struct ArtifactEventsEndToEndTests {
         // The uploads did not wait for the 1.5 s workers.
         #expect(Date().timeIntervalSince(started) < 6)
         server.crash()
-        server = try LiveServer.start(data: data)
+        server = try await LiveServer.launch(data: data)
         defer { server.stop() }
         try await server.eventually("every AFTER_CREATE run") {
             let seen = Set(
@@ -159,7 +159,7 @@ struct ArtifactEventsEndToEndTests {
 
     @Test func largeUploadAndDownloadStreamWithBoundedMemory() async throws {
         let data = try temporaryFolder("warden-events")
-        let server = try LiveServer.start(data: data)
+        let server = try await LiveServer.launch(data: data)
         defer { server.stop() }
         try await server.createRepository("big")
         let file = data.appendingPathComponent("upload.bin")
@@ -172,12 +172,12 @@ struct ArtifactEventsEndToEndTests {
             try handle.write(contentsOf: chunk)
         }
         try handle.close()
-        let upload = try curl([
+        let upload = try await curl([
             "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-T", file.path, "-H", "Authorization: Bearer \(server.token)",
             "\(server.url)/artifactory/big/one.bin",
         ])
         #expect(upload == "201")
-        let download = try curl([
+        let download = try await curl([
             "-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", "-H", "Authorization: Bearer \(server.token)",
             "\(server.url)/artifactory/big/one.bin",
         ])
@@ -191,7 +191,7 @@ struct ArtifactEventsEndToEndTests {
 
     @Test func anInterruptedUploadLeavesNoTrace() async throws {
         let data = try temporaryFolder("warden-events")
-        let server = try LiveServer.start(data: data)
+        let server = try await LiveServer.launch(data: data)
         defer { server.stop() }
         try await server.createRepository("libs")
         // Promise 10 MB, send 1 MB, hang up.
@@ -209,7 +209,12 @@ struct ArtifactEventsEndToEndTests {
     }
 }
 
-func curl(_ arguments: [String]) throws -> String {
+/// curl, on a thread of its own (a gigabyte takes seconds).
+func curl(_ arguments: [String]) async throws -> String {
+    try await offThePool { try curlNow(arguments) }
+}
+
+private func curlNow(_ arguments: [String]) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
     process.arguments = arguments

@@ -40,7 +40,7 @@ struct CIEndToEndTests {
     }
 
     @Test func triggerRunLogArchiveJobsAndAfterCreate() async throws {
-        let server = try LiveServer.start(data: try temporaryFolder("warden-ci"))
+        let server = try await LiveServer.launch(data: try temporaryFolder("warden-ci"))
         defer { server.stop() }
         let group = try #require((try await json(server, "POST", "/api/v4/groups", ["name": "acme"]).object as? [String: Any])?["id"] as? Int)
         _ = try await json(server, "POST", "/api/v4/projects", ["name": "app", "namespace_id": group])
@@ -119,7 +119,7 @@ struct CIEndToEndTests {
     }
 
     @Test func aRestartedRunnerIsTheSameRunnerAtItsNewAddress() async throws {
-        let server = try LiveServer.start(data: try temporaryFolder("warden-ci"))
+        let server = try await LiveServer.launch(data: try temporaryFolder("warden-ci"))
         defer { server.stop() }
         _ = try await json(server, "POST", "/api/v4/projects", ["name": "app"])
         let registration = try #require(
@@ -153,9 +153,9 @@ struct CIEndToEndTests {
         #expect(third.process.terminationStatus == 1)
     }
 
-    @Test func aRunnerWaitsForItsServerThenGivesUpNamingIt() throws {
+    @Test func aRunnerWaitsForItsServerThenGivesUpNamingIt() async throws {
         // A port nothing listens on: the one a stopped server had.
-        let gone = try LiveServer.start(data: try temporaryFolder("warden-ci"))
+        let gone = try await LiveServer.launch(data: try temporaryFolder("warden-ci"))
         gone.stop()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.warden)
@@ -167,13 +167,16 @@ struct CIEndToEndTests {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = err
         try process.run()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 1 && text.contains("cannot be reached"), "\(text)")
+        let (status, text) = try await offThePool {
+            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, text)
+        }
+        #expect(status == 1 && text.contains("cannot be reached"), "\(text)")
     }
 
     @Test func failingStagesSkipTheRestTimeLimitsAndOneRunAtATime() async throws {
-        let server = try LiveServer.start(data: try temporaryFolder("warden-ci"))
+        let server = try await LiveServer.launch(data: try temporaryFolder("warden-ci"))
         defer { server.stop() }
         _ = try await json(server, "POST", "/api/v4/projects", ["name": "app"])
         let registration = try #require(
@@ -216,7 +219,7 @@ struct CIEndToEndTests {
         // A run the server was waiting for when it died ends as Error at the next start.
         #expect(try await server.send("POST", "/trigger/\(slowToken)").status == 200)
         server.crash()
-        let restarted = try LiveServer.start(data: server.data)
+        let restarted = try await LiveServer.launch(data: server.data)
         defer { restarted.stop() }
         let runs = (try await json(restarted, "GET", "/api/pipelines/\(slow)").object as? [String: Any])?["runs"] as? [[String: Any]]
         #expect(runs?.last?["status"] as? String == "Error")
@@ -224,7 +227,7 @@ struct CIEndToEndTests {
     }
 
     @Test func dashboardLoginSessionsAndPipelineReads() async throws {
-        let server = try LiveServer.start(data: try temporaryFolder("warden-ci"))
+        let server = try await LiveServer.launch(data: try temporaryFolder("warden-ci"))
         defer { server.stop() }
         _ = try await json(server, "POST", "/api/v4/projects", ["name": "app"])
         let plan: [String: Any] = ["stages": [["name": "a", "image": "x", "script": ["true"]]]]
@@ -281,52 +284,54 @@ struct CIEndToEndTests {
 @Suite("warden ci admin commands")
 struct CIAdminCommandTests {
     @Test func tenantsProjectsTokensPipelinesUsersAndRunners() async throws {
-        let server = try LiveServer.start(data: try temporaryFolder("warden-ci-cli"))
+        let server = try await LiveServer.launch(data: try temporaryFolder("warden-ci-cli"))
         defer { server.stop() }
         let folder = try temporaryFolder("warden-ci-cli-work")
-        func ci(_ arguments: [String], input: String? = nil) throws -> CLI.Output { try server.cli(["ci"] + arguments, in: folder, input: input) }
+        func ci(_ arguments: [String], input: String? = nil) async throws -> CLI.Output {
+            try await server.cli(["ci"] + arguments, in: folder, input: input)
+        }
 
-        let tenant = try ci(["tenant", "create", "example"])
+        let tenant = try await ci(["tenant", "create", "example"])
         #expect(tenant.status == 0 && tenant.stdout.contains("tenant example created"), "\(tenant.stderr)")
-        let again = try ci(["tenant", "create", "example"])
+        let again = try await ci(["tenant", "create", "example"])
         #expect(again.status == 1 && again.stderr.contains("409") && again.stderr.contains("exists already"), "\(again.stderr)")
-        let badName = try ci(["tenant", "create", "no spaces"])
+        let badName = try await ci(["tenant", "create", "no spaces"])
         #expect(badName.status == 1 && badName.stderr.contains("name:"), "\(badName.stderr)")
-        #expect(try ci(["group", "create", "acme"]).stdout.contains("group acme created with id 1"))
-        let project = try ci(["project", "create", "app", "--group", "acme", "--tenant", "example"])
+        #expect(try await ci(["group", "create", "acme"]).stdout.contains("group acme created with id 1"))
+        let project = try await ci(["project", "create", "app", "--group", "acme", "--tenant", "example"])
         #expect(project.status == 0 && project.stdout.contains("project acme/app created"), "\(project.stderr)")
-        let noTenant = try ci(["project", "create", "web", "--tenant", "missing"])
+        let noTenant = try await ci(["project", "create", "web", "--tenant", "missing"])
         #expect(noTenant.status == 1 && noTenant.stderr.contains("tenant: no tenant is named 'missing'"), "\(noTenant.stderr)")
-        #expect(try ci(["project", "create", "web"]).status == 0)
-        #expect(try ci(["tenant", "add-project", "example", "root/web"]).status == 0)
-        let tenants = try ci(["tenant", "list", "--format", "json"])
+        #expect(try await ci(["project", "create", "web"]).status == 0)
+        #expect(try await ci(["tenant", "add-project", "example", "root/web"]).status == 0)
+        let tenants = try await ci(["tenant", "list", "--format", "json"])
         let listed = try JSONSerialization.jsonObject(with: Data(tenants.stdout.utf8)) as? [[String: Any]]
         #expect(listed?.map { "\($0["name"] ?? ""):\($0["projects"] ?? "")" } == ["example:2"])
 
-        let registration = try ci(["registration-token", "--project", "acme/app"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let registration = try await ci(["registration-token", "--project", "acme/app"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(!registration.isEmpty)
-        #expect(try ci(["registration-token", "--project", "acme/app", "--group", "acme"]).status == 2)
+        #expect(try await ci(["registration-token", "--project", "acme/app", "--group", "acme"]).status == 2)
 
-        #expect(try ci(["user", "create", "ada"], input: "correct horse\n").stdout.contains("user ada created"))
-        let shortPassword = try ci(["user", "create", "bob"], input: "short\n")
+        #expect(try await ci(["user", "create", "ada"], input: "correct horse\n").stdout.contains("user ada created"))
+        let shortPassword = try await ci(["user", "create", "bob"], input: "short\n")
         #expect(shortPassword.status == 1 && shortPassword.stderr.contains("password"), "\(shortPassword.stderr)")
         let pipelineFile = folder.appendingPathComponent("pipeline.json")
         try Data(
             #"{"project": "acme/app", "name": "hello", "tags": ["cli"], "assignees": ["ada"], "plan": {"stages": [{"name": "greet", "image": "debian:12", "script": ["echo hello from the cli"]}]}}"#
                 .utf8
         ).write(to: pipelineFile)
-        let pipeline = try ci(["pipeline", "create", "@pipeline.json"])
+        let pipeline = try await ci(["pipeline", "create", "@pipeline.json"])
         #expect(pipeline.status == 0, "\(pipeline.stderr)")
         let trigger = try #require(
             pipeline.stdout.components(separatedBy: "trigger token (shown once): ").last?.trimmingCharacters(in: .whitespacesAndNewlines))
-        let badPlan = try ci(["pipeline", "create", #"{"project": "acme/app", "name": "x", "plan": {"stages": [{"name": "s"}]}}"#])
+        let badPlan = try await ci(["pipeline", "create", #"{"project": "acme/app", "name": "x", "plan": {"stages": [{"name": "s"}]}}"#])
         #expect(badPlan.status == 1 && badPlan.stderr.contains("plan"), "\(badPlan.stderr)")
-        #expect(try ci(["pipeline", "list"]).stdout.contains("hello"))
+        #expect(try await ci(["pipeline", "list"]).stdout.contains("hello"))
 
         let runner = try CIEndToEndTests.RunnerProcess(
             server: server, registrationToken: registration, tags: "cli", stageTimeout: 30, work: try temporaryFolder("warden-ci-cli-runner"))
         defer { runner.stop() }
-        try await server.eventually("the runner to register") { try ci(["runners"]).stdout.contains("project_type") }
+        try await server.eventually("the runner to register") { try await ci(["runners"]).stdout.contains("project_type") }
         #expect(try await server.send("POST", "/trigger/\(trigger)").status == 200)
         try await server.eventually("the run to pass") {
             try await server.text("GET", "/api/runs/1/last/log").text.contains("hello from the cli")

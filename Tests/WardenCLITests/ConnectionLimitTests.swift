@@ -17,7 +17,7 @@ struct ConnectionLimitTests {
     func halfOpenConnectionsAreClosedAndThoseOverTheCapAreRefused() async throws {
         let data = try temporaryFolder("warden-connections")
         defer { try? FileManager.default.removeItem(at: data) }
-        let server = try LiveServer.start(
+        let server = try await LiveServer.launch(
             data: data, environment: ["WARDEN_HTTP_MAX_CONNECTIONS": "20", "WARDEN_HTTP_IDLE_TIMEOUT_SECONDS": String(Self.idleSeconds)])
         defer { server.stop() }
 

@@ -118,7 +118,7 @@ struct FuzzTests {
         let environment = ProcessInfo.processInfo.environment
         let seed = environment["WARDEN_FUZZ_SEED"].flatMap { UInt64($0) } ?? 0x0F0F_2026
         let count = min(20_000, environment["WARDEN_FUZZ_REQUESTS"].flatMap { Int($0) } ?? 2_500)
-        let server = try LiveServer.start(
+        let server = try await LiveServer.launch(
             data: try temporaryFolder("warden-fuzz"),
             environment: ["WARDEN_TENANT_AUTH_SECRET": "a-tenant-jwt-secret-for-the-fuzz-suite-of-warden", "WARDEN_LIMITS_WALL_MILLIS": "2000"])
         defer { server.stop() }

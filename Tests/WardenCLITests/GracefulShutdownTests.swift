@@ -9,7 +9,7 @@ struct GracefulShutdownTests {
         let data = try temporaryFolder("warden-graceful")
         // A wall limit above the run's 15 s wait: the run must still be in flight when the signal comes, however late
         // a loaded machine lets the test see that it started (seconds, under a full suite).
-        let server = try LiveServer.start(data: data, environment: ["WARDEN_LIMITS_WALL_MILLIS": "30000"])
+        let server = try await LiveServer.launch(data: data, environment: ["WARDEN_LIMITS_WALL_MILLIS": "30000"])
         try await server.createRepository("libs")
         // The run marks that it started (a file its filter does not select, so no second event), then waits 15 s.
         try await server.deployWorker(
@@ -39,7 +39,7 @@ struct GracefulShutdownTests {
         }
         #expect(exited == 0, "the server exits cleanly on SIGTERM")
 
-        let again = try LiveServer.start(data: data)
+        let again = try await LiveServer.launch(data: data)
         defer { again.stop() }
         let runs = try await again.history("slow-after")
         // Recorded by the first server, which waited for it: started before the signal, ended after it, not run again.

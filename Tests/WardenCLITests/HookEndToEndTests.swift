@@ -32,7 +32,7 @@ struct HookEndToEndTests {
     }
 
     func start(_ extra: [String] = [], environment: [String: String] = [:]) async throws -> LiveServer {
-        let server = try LiveServer.start(data: try temporaryFolder("warden-hooks"), arguments: extra, environment: environment)
+        let server = try await LiveServer.launch(data: try temporaryFolder("warden-hooks"), arguments: extra, environment: environment)
         try await server.createRepository("libs")
         return server
     }

@@ -54,16 +54,21 @@ final class LiveServer: @unchecked Sendable {  // the Process is only touched by
         throw CLIError("the server did not start: \(text)\(said)")
     }
 
-    /// `start` on a thread of its own (it blocks while the server starts): for tests that start several servers at
-    /// once, which would otherwise hold the cooperative threads every other test needs.
-    static func launch(data: URL, environment settings: [String: String] = [:]) async throws -> LiveServer {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try start(data: data, environment: settings) }) }
-        }
+    /// `start` on a thread of its own: it blocks while the server starts, and the tests share two cooperative
+    /// threads on two cores.
+    static func launch(
+        data: URL, token: String = "e2e-admin-token", arguments extra: [String] = [], environment settings: [String: String] = [:]
+    ) async throws -> LiveServer {
+        try await offThePool { try start(data: data, token: token, arguments: extra, environment: settings) }
     }
 
-    /// Runs `warden <arguments>` in `folder` as a client of this server (WARDEN_URL and WARDEN_TOKEN set).
-    func cli(_ arguments: [String], in folder: URL, input: String? = nil) throws -> CLI.Output {
+    /// Runs `warden <arguments>` in `folder` as a client of this server (WARDEN_URL and WARDEN_TOKEN set), on a
+    /// thread of its own.
+    func cli(_ arguments: [String], in folder: URL, input: String? = nil) async throws -> CLI.Output {
+        try await offThePool { try self.cliNow(arguments, in: folder, input: input) }
+    }
+
+    private func cliNow(_ arguments: [String], in folder: URL, input: String?) throws -> CLI.Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.warden)
         process.arguments = arguments
@@ -90,8 +95,13 @@ final class LiveServer: @unchecked Sendable {  // the Process is only touched by
     }
 
     /// Runs `Tests/WardenCLITests/Clients/<script>` with the clients' Python (.venv-clients) against this server
-    /// (WARDEN_URL, WARDEN_TOKEN and `environment` set); its exit status and everything it printed.
-    func runClientScript(_ script: String, environment extra: [String: String] = [:]) throws -> (status: Int32, text: String) {
+    /// (WARDEN_URL, WARDEN_TOKEN and `environment` set); its exit status and everything it printed. On a thread of
+    /// its own: a script runs for many seconds.
+    func runClientScript(_ script: String, environment extra: [String: String] = [:]) async throws -> (status: Int32, text: String) {
+        try await offThePool { try self.runClientScriptNow(script, environment: extra) }
+    }
+
+    private func runClientScriptNow(_ script: String, environment extra: [String: String]) throws -> (status: Int32, text: String) {
         let process = Process()
         process.executableURL = CLI.repository.appendingPathComponent(".venv-clients/bin/python")
         process.arguments = [CLI.repository.appendingPathComponent("Tests/WardenCLITests/Clients/\(script)").path]
@@ -217,6 +227,14 @@ extension LiveServer {
 struct CLIError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Runs blocking work (a process to wait for, a server to start) on a thread of its own: Swift Testing runs the
+/// tests on the cooperative threads, two on two cores, and one blocked for seconds holds back every other test.
+func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+    }
 }
 
 func temporaryFolder(_ prefix: String) throws -> URL {

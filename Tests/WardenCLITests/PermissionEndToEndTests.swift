@@ -42,7 +42,7 @@ struct PermissionEndToEndTests {
     }
 
     func start() async throws -> LiveServer {
-        let server = try LiveServer.start(data: try temporaryFolder("warden-run-tokens"))
+        let server = try await LiveServer.launch(data: try temporaryFolder("warden-run-tokens"))
         try await server.createRepository("libs")
         try await server.createRepository("docs")
         #expect(try await server.text("PUT", "/artifactory/libs/a.txt", body: "a").status == 201)
@@ -106,36 +106,36 @@ struct PermissionEndToEndTests {
         defer { server.stop() }
         let made = try await server.request("POST", "/worker/api/v1/tokens", json: ["name": "ci", "scope": "user"])
         let ci = try #require((made.body as? [String: Any])?["token"] as? String)
-        func warden(_ arguments: [String]) throws -> CLI.Output { try CLI.run(arguments + ["--data", server.data.path]) }
+        func warden(_ arguments: [String]) async throws -> CLI.Output { try await CLI.run(arguments + ["--data", server.data.path]) }
         func status(_ method: String, _ path: String) async throws -> Int {
             try await server.text(method, path, body: method == "PUT" ? "x" : nil, token: .some(ci)).status
         }
 
-        let unknownRepository = try warden(["permission", "create", "--name", "t", "--repo", "nope", "--user", "ci=read"])
+        let unknownRepository = try await warden(["permission", "create", "--name", "t", "--repo", "nope", "--user", "ci=read"])
         #expect(unknownRepository.status == 2 && unknownRepository.stderr.contains("repo.repositories[0]"), "\(unknownRepository.stderr)")
-        let badAction = try warden(["permission", "create", "--name", "t", "--repo", "libs", "--user", "ci=fly"])
+        let badAction = try await warden(["permission", "create", "--name", "t", "--repo", "libs", "--user", "ci=fly"])
         #expect(badAction.status == 2 && badAction.stderr.contains("--user[0]: 'fly' is not one of"), "\(badAction.stderr)")
-        let ghost = try warden(["group", "create", "--name", "builders", "--member", "ghost"])
+        let ghost = try await warden(["group", "create", "--name", "builders", "--member", "ghost"])
         #expect(ghost.status == 2 && ghost.stderr.contains("userNames[0]: no token or dashboard user is named 'ghost'"), "\(ghost.stderr)")
 
-        #expect(try warden(["group", "create", "--name", "builders", "--description", "CI", "--member", "ci"]).status == 0)
-        #expect(try warden(["group", "create", "--name", "builders"]).stderr.contains("exists already"))
-        let created = try warden(["permission", "create", "--name", "libs-read", "--repo", "libs", "--group", "builders=read"])
+        #expect(try await warden(["group", "create", "--name", "builders", "--description", "CI", "--member", "ci"]).status == 0)
+        #expect(try await warden(["group", "create", "--name", "builders"]).stderr.contains("exists already"))
+        let created = try await warden(["permission", "create", "--name", "libs-read", "--repo", "libs", "--group", "builders=read"])
         #expect(created.status == 0 && created.stdout.contains("created permission target libs-read"), "\(created.stderr)")
         try await server.eventually("the grant to reach the server") { try await status("GET", "/artifactory/libs/a.txt") == 200 }
         #expect(try await status("PUT", "/artifactory/libs/by-ci.txt") == 403)
-        #expect(try warden(["permission", "list"]).stdout.contains("libs-read"))
-        #expect(try warden(["permission", "show", "libs-read"]).stdout.contains("group builders: read"))
-        #expect(try warden(["group", "show", "builders"]).stdout.contains("members: ci"))
+        #expect(try await warden(["permission", "list"]).stdout.contains("libs-read"))
+        #expect(try await warden(["permission", "show", "libs-read"]).stdout.contains("group builders: read"))
+        #expect(try await warden(["group", "show", "builders"]).stdout.contains("members: ci"))
 
-        #expect(try warden(["permission", "update", "libs-read", "--user", "ci=write", "--revoke", "builders"]).status == 0)
+        #expect(try await warden(["permission", "update", "libs-read", "--user", "ci=write", "--revoke", "builders"]).status == 0)
         try await server.eventually("the change to reach the server") { try await status("GET", "/artifactory/libs/a.txt") == 403 }
         #expect(try await status("PUT", "/artifactory/libs/by-ci.txt") == 201)
-        #expect(try warden(["group", "update", "builders", "--remove-member", "ci", "--auto-join", "true"]).status == 0)
-        #expect(try warden(["group", "list"]).stdout.contains("builders  yes"))
-        #expect(try warden(["permission", "delete", "libs-read"]).status == 0)
-        #expect(try warden(["group", "delete", "builders"]).status == 0)
-        #expect(try warden(["permission", "show", "libs-read"]).status == 1)
+        #expect(try await warden(["group", "update", "builders", "--remove-member", "ci", "--auto-join", "true"]).status == 0)
+        #expect(try await warden(["group", "list"]).stdout.contains("builders  yes"))
+        #expect(try await warden(["permission", "delete", "libs-read"]).status == 0)
+        #expect(try await warden(["group", "delete", "builders"]).status == 0)
+        #expect(try await warden(["permission", "show", "libs-read"]).status == 1)
         try await server.eventually("the deletion to reach the server") { try await status("PUT", "/artifactory/libs/again.txt") == 403 }
     }
 }

@@ -9,7 +9,8 @@ import WardenTestSupport
 
 /// Two `warden serve` replicas over one PostgreSQL database (the tests' own server) and one shared blob folder, each
 /// with its own data folder, the same master key and admin token, driven by a client that alternates between them.
-@Suite("Two replicas over one PostgreSQL")
+/// One test at a time: each starts two or three servers, and the rest of the tests share the same two cores.
+@Suite("Two replicas over one PostgreSQL", .serialized)
 struct ReplicasEndToEndTests {
     struct Replicas: Sendable {
         let a: LiveServer
@@ -225,7 +226,7 @@ struct ReplicasEndToEndTests {
         let (a, b) = (replicas.a, replicas.b)
         // The worker client: its secret added through B, deployed through A (sealed there), executed through B.
         let folder = try temporaryFolder("warden-replicas-worker")
-        #expect(try a.cli(["worker", "init", "GENERIC_EVENT", "cli-worker"], in: folder).status == 0)
+        #expect(try await a.cli(["worker", "init", "GENERIC_EVENT", "cli-worker"], in: folder).status == 0)
         try """
         export default async (context: any, data: any) => ({ doubled: data.n * 2, keyOK: context.secrets.get('apiKey') === 'k-123' });
         """.write(to: folder.appendingPathComponent("worker.ts"), atomically: true, encoding: .utf8)
@@ -233,11 +234,11 @@ struct ReplicasEndToEndTests {
         var manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: manifestURL)) as? [String: Any])
         manifest["enabled"] = true
         try JSONSerialization.data(withJSONObject: manifest).write(to: manifestURL)
-        #expect(try b.cli(["worker", "add-secret", "apiKey"], in: folder, input: "k-123\n").status == 0)
-        #expect(try a.cli(["worker", "deploy"], in: folder).stdout.contains("created worker cli-worker"))
-        let executed = try b.cli(["worker", "execute", #"{"n": 21}"#], in: folder)
+        #expect(try await b.cli(["worker", "add-secret", "apiKey"], in: folder, input: "k-123\n").status == 0)
+        #expect(try await a.cli(["worker", "deploy"], in: folder).stdout.contains("created worker cli-worker"))
+        let executed = try await b.cli(["worker", "execute", #"{"n": 21}"#], in: folder)
         #expect(executed.stdout.contains(#""doubled" : 42"#) && executed.stdout.contains(#""keyOK" : true"#), "\(executed)")
-        #expect(try a.cli(["worker", "execution-history", "--format", "json"], in: folder).stdout.contains("STATUS_SUCCESS"))
+        #expect(try await a.cli(["worker", "execution-history", "--format", "json"], in: folder).stdout.contains("STATUS_SUCCESS"))
 
         // A scheduled worker, deployed through B: each minute runs once, on one of the two.
         let scheduled = try await b.request(
@@ -255,7 +256,7 @@ struct ReplicasEndToEndTests {
         #expect(minutes.count >= first.count)
 
         // python-gitlab registers runners through A; B lists them.
-        let gitlab = try a.runClientScript("gitlab_conformance.py")
+        let gitlab = try await a.runClientScript("gitlab_conformance.py")
         #expect(gitlab.status == 0, "\(gitlab.text)")
         let onA = try await a.request("GET", "/api/v4/runners/all?per_page=100").body as? [[String: Any]] ?? []
         let onB = try await b.request("GET", "/api/v4/runners/all?per_page=100").body as? [[String: Any]] ?? []
@@ -268,7 +269,7 @@ struct ReplicasEndToEndTests {
         let replicas = try await Self.start(extra: ["WARDEN_TENANT_AUTH_SECRET": secret])
         defer { replicas.stop() }
         let (a, b) = (replicas.a, replicas.b)
-        let zuul = try a.runClientScript("zuul_conformance.py", environment: ["WARDEN_BIN": CLI.warden, "JWT_SECRET": secret])
+        let zuul = try await a.runClientScript("zuul_conformance.py", environment: ["WARDEN_BIN": CLI.warden, "JWT_SECRET": secret])
         #expect(zuul.status == 0, "\(zuul.text)")
         // The same buildsets (their links name the replica that answers).
         func buildsets(_ server: LiveServer) async throws -> [String] {

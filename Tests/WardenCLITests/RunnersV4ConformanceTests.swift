@@ -8,9 +8,9 @@ struct RunnersV4ConformanceTests {
         let python = CLI.repository.appendingPathComponent(".venv-clients/bin/python").path
         try #require(
             FileManager.default.isExecutableFile(atPath: python), "python-gitlab is not installed: run make test (scripts/python-clients.sh)")
-        let server = try LiveServer.start(data: try temporaryFolder("warden-gitlab"))
+        let server = try await LiveServer.launch(data: try temporaryFolder("warden-gitlab"))
         defer { server.stop() }
-        let (status, text) = try server.runClientScript("gitlab_conformance.py")
+        let (status, text) = try await server.runClientScript("gitlab_conformance.py")
         #expect(status == 0, "\(text)")
         #expect(text.contains("all checks passed"))
     }

@@ -10,7 +10,7 @@ import Testing
 @Suite("sandbox limits, end to end", .serialized)
 struct SandboxLimitsEndToEndTests {
     @Test func aWorkerThatFiresItselfStopsAtTheEventDepthLimit() async throws {
-        let server = try LiveServer.start(data: try temporaryFolder("warden-depth"))
+        let server = try await LiveServer.launch(data: try temporaryFolder("warden-depth"))
         defer { server.stop() }
         try await server.createRepository("loop")
         let source = """
@@ -37,7 +37,7 @@ struct SandboxLimitsEndToEndTests {
     }
 
     @Test func platformHttpAnswersAreBoundedInTheServer() async throws {
-        let server = try LiveServer.start(data: try temporaryFolder("warden-platform-answers"))
+        let server = try await LiveServer.launch(data: try temporaryFolder("warden-platform-answers"))
         defer { server.stop() }
         try await server.createRepository("libs")
         #expect(try await server.text("PUT", "/artifactory/libs/big.txt", body: String(repeating: "a", count: 9 << 20)).status == 201)
@@ -62,7 +62,7 @@ struct SandboxLimitsEndToEndTests {
     }
 
     @Test func aSlowWorkerThatExecutesAnotherOfItsProjectIsNotHeldBackByItsOwnShare() async throws {
-        let server = try LiveServer.start(data: try temporaryFolder("warden-nested"))
+        let server = try await LiveServer.launch(data: try temporaryFolder("warden-nested"))
         defer { server.stop() }
         for (key, code) in [
             ("inner", "export default async () => ({ inner: true });"),

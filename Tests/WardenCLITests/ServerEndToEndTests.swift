@@ -8,21 +8,21 @@ import Testing
 @Suite("warden serve and the worker client, end to end", .serialized)
 struct ServerEndToEndTests {
     /// Runs `warden worker …` in `folder` against `server`.
-    func worker(_ arguments: [String], in folder: URL, server: LiveServer, input: String? = nil) throws -> CLI.Output {
-        try server.cli(["worker"] + arguments, in: folder, input: input)
+    func worker(_ arguments: [String], in folder: URL, server: LiveServer, input: String? = nil) async throws -> CLI.Output {
+        try await server.cli(["worker"] + arguments, in: folder, input: input)
     }
 
     @Test func initDryRunDeployListExecuteHistoryUndeploy() async throws {
-        let server = try LiveServer.start(data: try temporaryFolder("warden-e2e-data"))
+        let server = try await LiveServer.launch(data: try temporaryFolder("warden-e2e-data"))
         defer { server.stop() }
         let folder = try temporaryFolder("warden-e2e-worker")
-        #expect(try worker(["list-event"], in: folder, server: server).stdout.contains("GENERIC_EVENT"))
-        let created = try worker(["init", "GENERIC_EVENT", "e2e-worker"], in: folder, server: server)
+        #expect(try await worker(["list-event"], in: folder, server: server).stdout.contains("GENERIC_EVENT"))
+        let created = try await worker(["init", "GENERIC_EVENT", "e2e-worker"], in: folder, server: server)
         #expect(created.status == 0, "\(created.stderr)")
         for file in ["worker.ts", "types.ts", "manifest.json"] {
             #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(file).path))
         }
-        #expect(try worker(["init", "GENERIC_EVENT", "e2e-worker"], in: folder, server: server).status != 0)
+        #expect(try await worker(["init", "GENERIC_EVENT", "e2e-worker"], in: folder, server: server).status != 0)
         try """
         import { PlatformContext } from 'jfrog-workers';
         export default async (context: PlatformContext, data: any) => {
@@ -34,39 +34,39 @@ struct ServerEndToEndTests {
         var manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: manifestURL)) as? [String: Any])
         manifest["enabled"] = true
         try JSONSerialization.data(withJSONObject: manifest).write(to: manifestURL)
-        #expect(try worker(["add-secret", "apiKey"], in: folder, server: server).status != 0)  // no value on empty stdin
-        #expect(try worker(["add-secret", "apiKey"], in: folder, server: server, input: "k-123\n").status == 0)
-        #expect(try worker(["add-secret", "apiKey", "--value", "other"], in: folder, server: server).status != 0)  // exists already
-        let dry = try worker(["dry-run", #"{"n": 4}"#], in: folder, server: server)
+        #expect(try await worker(["add-secret", "apiKey"], in: folder, server: server).status != 0)  // no value on empty stdin
+        #expect(try await worker(["add-secret", "apiKey"], in: folder, server: server, input: "k-123\n").status == 0)
+        #expect(try await worker(["add-secret", "apiKey", "--value", "other"], in: folder, server: server).status != 0)  // exists already
+        let dry = try await worker(["dry-run", #"{"n": 4}"#], in: folder, server: server)
         #expect(dry.status == 0, "\(dry.stderr)")
         #expect(dry.stdout.contains(#""doubled" : 8"#))
         #expect(dry.stdout.contains(#""keyOK" : true"#))
-        #expect(try worker(["deploy"], in: folder, server: server).stdout.contains("created worker e2e-worker"))
-        #expect(try worker(["deploy"], in: folder, server: server).stdout.contains("updated worker e2e-worker"))
-        let listed = try worker(["list", "--format", "json"], in: folder, server: server)
+        #expect(try await worker(["deploy"], in: folder, server: server).stdout.contains("created worker e2e-worker"))
+        #expect(try await worker(["deploy"], in: folder, server: server).stdout.contains("updated worker e2e-worker"))
+        let listed = try await worker(["list", "--format", "json"], in: folder, server: server)
         let workers = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
         #expect(workers.first?["key"] as? String == "e2e-worker")
         #expect(workers.first?["secrets"] as? [[String: String]] == [["key": "apiKey"]])
-        #expect(try worker(["dry-run", #"{"n": 1}"#], in: folder, server: server).status == 0)
-        let executed = try worker(["execute", #"{"n": 21}"#], in: folder, server: server)
+        #expect(try await worker(["dry-run", #"{"n": 1}"#], in: folder, server: server).status == 0)
+        let executed = try await worker(["execute", #"{"n": 21}"#], in: folder, server: server)
         #expect(executed.status == 0, "\(executed.stderr)")
         #expect(executed.stdout.contains(#""doubled" : 42"#))
         #expect(executed.stdout.contains(#""keyOK" : true"#))
-        let history = try worker(["execution-history", "--format", "json", "--with-test-runs"], in: folder, server: server)
+        let history = try await worker(["execution-history", "--format", "json", "--with-test-runs"], in: folder, server: server)
         #expect(history.stdout.contains("STATUS_SUCCESS"))
         #expect(history.stdout.contains(#""testRun" : true"#))
-        #expect(try worker(["undeploy"], in: folder, server: server).status == 0)
-        let again = try worker(["undeploy"], in: folder, server: server)
+        #expect(try await worker(["undeploy"], in: folder, server: server).status == 0)
+        let again = try await worker(["undeploy"], in: folder, server: server)
         #expect(again.status == 1)
         #expect(again.stderr.contains("worker 'e2e-worker' does not exist"))
-        let badToken = try worker(["list", "--access-token", "wrong"], in: folder, server: server)
+        let badToken = try await worker(["list", "--access-token", "wrong"], in: folder, server: server)
         #expect(badToken.status == 1)
         #expect(badToken.stderr.contains("401"))
     }
 
     @Test func acknowledgedWorkersSurviveKillNine() async throws {
         let data = try temporaryFolder("warden-crash-data")
-        let server = try LiveServer.start(data: data)
+        let server = try await LiveServer.launch(data: data)
         let acknowledged = await withTaskGroup(of: Int?.self) { group in
             for index in 0..<200 {
                 group.addTask {
@@ -87,7 +87,7 @@ struct ServerEndToEndTests {
             return done
         }
         #expect(acknowledged.count >= 60)
-        let restarted = try LiveServer.start(data: data)
+        let restarted = try await LiveServer.launch(data: data)
         defer { restarted.stop() }
         for index in acknowledged {
             let reply = try await restarted.request("POST", "/worker/api/v1/execute/crash-\(index)")
@@ -97,7 +97,7 @@ struct ServerEndToEndTests {
     }
 
     @Test func workersCallTheServersOwnRoutesThroughPlatformHttpWithAShortLivedToken() async throws {
-        let server = try LiveServer.start(data: try temporaryFolder("warden-platform"))
+        let server = try await LiveServer.launch(data: try temporaryFolder("warden-platform"))
         defer { server.stop() }
         let echo: [String: Any] = [
             "key": "echo", "action": "GENERIC_EVENT", "enabled": true, "shared": true,
@@ -136,7 +136,7 @@ struct ServerEndToEndTests {
         let data = try temporaryFolder("warden-config")
         let file = data.appendingPathComponent("custom.json")
         try #"{"warden": {"limits": {"cpuMillis": 50}, "history": {"recordSuccess": false}}}"#.write(to: file, atomically: true, encoding: .utf8)
-        let server = try LiveServer.start(data: data, arguments: ["--config", file.path])
+        let server = try await LiveServer.launch(data: data, arguments: ["--config", file.path])
         defer { server.stop() }
         let loop = try await server.request(
             "POST", "/worker/api/v1/test", json: ["action": "GENERIC_EVENT", "code": "export default async () => { for (;;) {} };"])
@@ -150,7 +150,7 @@ struct ServerEndToEndTests {
         ] {
             let bad = data.appendingPathComponent("bad.json")
             try json.write(to: bad, atomically: true, encoding: .utf8)
-            let output = try CLI.run(["serve", "--port", "0", "--data", data.path, "--config", bad.path])
+            let output = try await CLI.run(["serve", "--port", "0", "--data", data.path, "--config", bad.path])
             #expect(output.status == 2, "\(json): \(output.stderr)")
             #expect(output.stderr.contains(key), "\(json): \(output.stderr)")
         }
@@ -159,7 +159,7 @@ struct ServerEndToEndTests {
     @Test func axiosReachesAllowedHostsOnly() async throws {
         // The server allows 127.0.0.1 on any port, as an internal address too, and calls itself: an outside host
         // that is on the list.
-        let server = try LiveServer.start(
+        let server = try await LiveServer.launch(
             data: try temporaryFolder("warden-axios"), arguments: ["--allow-hosts", "127.0.0.1:*"],
             environment: ["WARDEN_EGRESS_PRIVATE_HOSTS": "127.0.0.1:*"])
         defer { server.stop() }

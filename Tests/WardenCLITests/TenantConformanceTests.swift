@@ -10,10 +10,10 @@ struct TenantConformanceTests {
             FileManager.default.isExecutableFile(atPath: CLI.repository.appendingPathComponent(".venv-clients/bin/zuul-client").path),
             "zuul-client is not installed: run make test (scripts/python-clients.sh)")
         let secret = "the-tenant-api-conformance-secret-0123456789"
-        let server = try LiveServer.start(
+        let server = try await LiveServer.launch(
             data: try temporaryFolder("warden-zuul"), environment: ["WARDEN_TENANT_AUTH_SECRET": secret])
         defer { server.stop() }
-        let (status, text) = try server.runClientScript("zuul_conformance.py", environment: ["WARDEN_BIN": CLI.warden, "JWT_SECRET": secret])
+        let (status, text) = try await server.runClientScript("zuul_conformance.py", environment: ["WARDEN_BIN": CLI.warden, "JWT_SECRET": secret])
         #expect(status == 0, "\(text)")
         #expect(text.contains("all checks passed"))
     }

@@ -10,13 +10,17 @@ enum CLI {
         return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("warden").path
     }
 
-    struct Output {
+    struct Output: Sendable {
         var status: Int32
         var stdout: String
         var stderr: String
     }
 
-    static func run(_ arguments: [String]) throws -> Output {
+    static func run(_ arguments: [String]) async throws -> Output {
+        try await offThePool { try runNow(arguments) }
+    }
+
+    private static func runNow(_ arguments: [String]) throws -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: warden)
         process.arguments = arguments
@@ -43,7 +47,7 @@ struct WorkerRunCommandTests {
     static let hooks = ["block-anonymous-release-downloads", "audit-downloads", "upload-naming-policy", "sign-new-artifacts"]
 
     @Test(arguments: hooks)
-    func readyMadeHookGivesItsExpectedEnvelope(_ hook: String) throws {
+    func readyMadeHookGivesItsExpectedEnvelope(_ hook: String) async throws {
         let folder = CLI.repository.appendingPathComponent("hooks/\(hook)")
         let settings = try #require(CLI.json(try String(contentsOf: folder.appendingPathComponent("hook.json"), encoding: .utf8)))
         var arguments = [
@@ -51,7 +55,7 @@ struct WorkerRunCommandTests {
         ]
         for (key, value) in settings["secrets"] as? [String: String] ?? [:] { arguments += ["--secret", "\(key)=\(value)"] }
         for (key, value) in settings["properties"] as? [String: String] ?? [:] { arguments += ["--property", "\(key)=\(value)"] }
-        let output = try CLI.run(arguments)
+        let output = try await CLI.run(arguments)
         #expect(output.status == 0, "\(output.stderr)")
         let expected = try #require(CLI.json(try String(contentsOf: folder.appendingPathComponent("expected.json"), encoding: .utf8)))
         #expect(CLI.json(output.stdout) == expected, "got \(output.stdout)")
@@ -67,12 +71,12 @@ struct WorkerRunCommandTests {
         #expect(actions.isSuperset(of: ["BEFORE_DOWNLOAD", "AFTER_DOWNLOAD", "BEFORE_UPLOAD", "AFTER_CREATE"]))
     }
 
-    @Test func aFailingRunExitsWithOneAndShowsTheError() throws {
+    @Test func aFailingRunExitsWithOneAndShowsTheError() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("failing-\(UUID().uuidString).ts")
         try "export default async (context, data) => {\n  throw new Error('no ' + data.what);\n};\n".write(
             to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
-        let output = try CLI.run(["worker", "run", file.path, "--action", "GENERIC_EVENT", "--data", #"{"what":"luck"}"#])
+        let output = try await CLI.run(["worker", "run", file.path, "--action", "GENERIC_EVENT", "--data", #"{"what":"luck"}"#])
         #expect(output.status == 1)
         let envelope = try #require(CLI.json(output.stdout))
         let generic = try #require(envelope["genericEvent"] as? NSDictionary)
@@ -81,11 +85,11 @@ struct WorkerRunCommandTests {
         #expect((envelope["logs"] as? String)?.contains("[error] - Error: no luck (line 2)") == true)
     }
 
-    @Test func aCompileErrorExitsWithOneAndNamesTheLine() throws {
+    @Test func aCompileErrorExitsWithOneAndNamesTheLine() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("broken-\(UUID().uuidString).ts")
         try "export default async () => {\n  return ;;; )\n};\n".write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
-        let output = try CLI.run(["worker", "run", file.path, "--action", "GENERIC_EVENT"])
+        let output = try await CLI.run(["worker", "run", file.path, "--action", "GENERIC_EVENT"])
         #expect(output.status == 1)
         #expect(output.stderr.contains("\(file.path):2:"))
     }
@@ -98,8 +102,8 @@ struct WorkerRunCommandTests {
         (["worker", "run", "no/such/file.ts", "--action", "AFTER_DOWNLOAD"], "FILE"),
         (["worker", "run", "hooks/audit-downloads/worker.ts"], "--action"),
     ])
-    func badArgumentsExitWithTwoAndNameTheArgument(_ arguments: [String], _ named: String) throws {
-        let output = try CLI.run(arguments)
+    func badArgumentsExitWithTwoAndNameTheArgument(_ arguments: [String], _ named: String) async throws {
+        let output = try await CLI.run(arguments)
         #expect(output.status == 2)
         #expect(output.stderr.contains(named), "stderr: \(output.stderr)")
     }

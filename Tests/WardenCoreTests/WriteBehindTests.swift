@@ -131,8 +131,9 @@ struct WriteBehindTests {
     }
 
     /// Enqueued items wait for more to share their transaction, up to `linger` or until `batchTarget` are queued;
-    /// a flush or a write never waits for the linger (here a minute: a test that waited for it would hit its limit).
-    @Test(.timeLimit(.minutes(1))) func enqueuedItemsGatherIntoBatchesAndWaitersCutTheLingerShort() async throws {
+    /// a flush or a write never waits for the linger (here an hour: a test that waited for it would hit its limit, ten
+    /// minutes, which a run of every test at once on two loaded cores can take for the few milliseconds it sleeps).
+    @Test(.timeLimit(.minutes(10))) func enqueuedItemsGatherIntoBatchesAndWaitersCutTheLingerShort() async throws {
         let sink = Sink()
         let writer = WriteBehind<Int>(name: "numbers", linger: .seconds(3_600), batchTarget: 10, logger: LogCapture().logger) {
             try await sink.write($0)

@@ -63,7 +63,9 @@ struct Harness {
             platform: InProcessPlatform(logger: Logger(label: "warden.tests")),
             options: .init(
                 workers: settings, failPolicy: failPolicy, asyncConcurrency: 2, blobsFolder: folder.appendingPathComponent("blobs").path,
-                tenantAuth: TenantAuthSettings(hs256Secret: Self.jwtSecret, issuer: "warden-tests", audience: "warden"), stageTimeout: 30),
+                tenantAuth: TenantAuthSettings(hs256Secret: Self.jwtSecret, issuer: "warden-tests", audience: "warden"), stageTimeout: 30,
+                // A test's runner shares two loaded cores with the whole test run: a second is too short to answer.
+                runnerTransport: HTTPRunnerTransport(probeSeconds: 10)),
             engineReady: { true })
         service = server.workers
         events = server.dispatcher
