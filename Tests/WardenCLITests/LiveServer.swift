@@ -123,13 +123,24 @@ final class LiveServer: @unchecked Sendable {  // the Process is only touched by
     func stop() {
         guard process.isRunning else { return }
         process.terminate()
-        process.waitUntilExit()
+        Self.waitForExit(process.processIdentifier)
     }
 
     /// SIGKILL: the crash.
     func crash() {
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        Self.waitForExit(process.processIdentifier)
+    }
+
+    /// Waits until the process has ended (gone, or a zombie not yet reaped), looking at /proc: Foundation's
+    /// `waitUntilExit` waits for its own reaping, which needs a dispatch thread, and a test run that holds them all
+    /// would wait for ever.
+    static func waitForExit(_ pid: Int32) {
+        while let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let state = stat.split(separator: ")").last?.split(separator: " ").first, state != "Z", state != "X"
+        {
+            usleep(20_000)
+        }
     }
 
     func target(_ path: String) throws -> URL {
@@ -232,8 +243,9 @@ struct CLIError: Error, CustomStringConvertible {
 /// Runs blocking work (a process to wait for, a server to start) on a thread of its own: Swift Testing runs the
 /// tests on the cooperative threads, two on two cores, and one blocked for seconds holds back every other test.
 func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    // A thread of its own, not a dispatch queue's: those share the dispatch threads the cooperative ones come from.
     try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        Thread { continuation.resume(with: Result { try body() }) }.start()
     }
 }
 

@@ -24,7 +24,7 @@ public final class TestPostgres: Sendable {
     /// Swift's few cooperative threads, and a blocked one holds back every other test.
     private func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+            Thread { continuation.resume(with: Result { try body() }) }.start()
         }
     }
 
