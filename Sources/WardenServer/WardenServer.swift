@@ -16,8 +16,9 @@ public struct WardenServer: Sendable {
         public var asyncConcurrency: Int?
         /// Where the content-addressed blobs live.
         public var blobsFolder: String
-        /// This server among several sharing a database and a blob folder (`nil` when alone): its folder under
-        /// `<blobs>/tmp` for uploads under way, and the driver of the CI runs it starts.
+        /// This server among several sharing a database and a blob folder (PostgreSQL; `nil` when alone): its folder
+        /// under `<blobs>/tmp` for uploads under way, and the driver of the CI runs it starts. Beside other servers,
+        /// a server's start leaves their claimed runs and their uploads in progress alone.
         public var replicaID: String?
         /// How long a claimed asynchronous run is held before another server may take it.
         public var runLease: Duration
@@ -25,20 +26,16 @@ public struct WardenServer: Sendable {
         /// Seconds a CI stage may run on a runner.
         public var stageTimeout: Double
         public var runnerTransport: any RunnerTransport
-        /// Other servers use the same database and blob folder (PostgreSQL): at its start a server leaves their
-        /// claimed runs and their uploads in progress alone.
-        public var sharedDatabase: Bool
         public var logger: Logger
 
         public init(
             workers: WorkerSettings = WorkerSettings(), failPolicy: FailPolicy = .open, asyncConcurrency: Int? = nil, blobsFolder: String,
             tenantAuth: TenantAuthSettings = TenantAuthSettings(), stageTimeout: Double = 600,
-            runnerTransport: any RunnerTransport = HTTPRunnerTransport(), sharedDatabase: Bool = false, replicaID: String? = nil,
+            runnerTransport: any RunnerTransport = HTTPRunnerTransport(), replicaID: String? = nil,
             runLease: Duration = .seconds(30), logger: Logger = Logger(label: "warden")
         ) {
             self.replicaID = replicaID
             self.runLease = runLease
-            self.sharedDatabase = sharedDatabase
             self.workers = workers
             self.failPolicy = failPolicy
             self.asyncConcurrency = asyncConcurrency
@@ -83,7 +80,7 @@ public struct WardenServer: Sendable {
     ) async throws {
         let logger = options.logger
         self.logger = logger
-        sharedDatabase = options.sharedDatabase
+        sharedDatabase = options.replicaID != nil
         self.storage = storage
         address = ServerAddress(options.workers.baseURL)
         self.platform = platform

@@ -196,10 +196,14 @@ extension PostgresStorage: CIStore {
     }
 
     public func jobs(runnerID: Int64) async throws -> [CIJob] {
+        try await jobs(where: "runner_id = $1", Self.binds(runnerID))
+    }
+
+    /// The jobs `condition` selects (its values bound as `$1`…), by id.
+    func jobs(where condition: String, _ binds: PostgresBindings) async throws -> [CIJob] {
         try await read { connection in
             try await connection.query(
-                PostgresQuery(unsafeSQL: "SELECT \(Self.jobColumns) FROM ci_job WHERE runner_id = $1 ORDER BY id", binds: Self.binds(runnerID)),
-                logger: self.logger
+                PostgresQuery(unsafeSQL: "SELECT \(Self.jobColumns) FROM ci_job WHERE \(condition) ORDER BY id", binds: binds), logger: self.logger
             ).collect().map(Self.job(from:))
         }
     }

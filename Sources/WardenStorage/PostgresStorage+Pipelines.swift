@@ -154,12 +154,7 @@ extension PostgresStorage: PipelineStore {
 
     public func jobs(runIDs: [Int64]) async throws -> [CIJob] {
         guard !runIDs.isEmpty else { return [] }
-        return try await read { connection in
-            try await connection.query(
-                PostgresQuery(unsafeSQL: "SELECT \(Self.jobColumns) FROM ci_job WHERE run_id = ANY($1) ORDER BY id", binds: Self.binds(runIDs)),
-                logger: self.logger
-            ).collect().map(Self.job(from:))
-        }
+        return try await jobs(where: "run_id = ANY($1)", Self.binds(runIDs))
     }
 
     public func finishRun(_ run: CIRun, jobs: [(stage: String, status: String)], at millis: Int64) async throws {
@@ -181,12 +176,7 @@ extension PostgresStorage: PipelineStore {
     }
 
     public func jobs(runID: Int64) async throws -> [CIJob] {
-        try await read { connection in
-            try await connection.query(
-                PostgresQuery(unsafeSQL: "SELECT \(Self.jobColumns) FROM ci_job WHERE run_id = $1 ORDER BY id", binds: Self.binds(runID)),
-                logger: self.logger
-            ).collect().map(Self.job(from:))
-        }
+        try await jobs(where: "run_id = $1", Self.binds(runID))
     }
 
     public func abandonRunningRuns(note: String, at millis: Int64, drivenBy driver: String?) async throws -> Int {

@@ -45,17 +45,17 @@ extension PostgresStorage: WorkerStore {
         try await read { connection in try await Self.read(key: key, lock: false, on: connection, logger: self.logger) }
     }
 
+    /// Two queries, whatever the number of workers (every server reads this list again after each worker change).
     public func all() async throws -> [StoredWorker] {
         try await read { connection in
-            let keys = try await connection.query("SELECT key FROM worker ORDER BY key", logger: self.logger).collect().map {
-                try $0.decode(String.self)
+            var secrets: [String: [String: Data]] = [:]
+            for secret in try await Self.rows("SELECT worker_key, name, sealed FROM worker_secret", on: connection, logger: self.logger) {
+                secrets[try secret["worker_key"], default: [:]][try secret["name"]] = try secret["sealed"]
             }
             // As on SQLite: a row this server cannot read (an action it does not know) is left out of the list.
-            var workers: [StoredWorker] = []
-            for key in keys {
-                if let worker = try? await Self.read(key: key, lock: false, on: connection, logger: self.logger) { workers.append(worker) }
+            return try await Self.rows("SELECT * FROM worker ORDER BY key", on: connection, logger: self.logger).compactMap { row in
+                try? Self.worker(from: row, secrets: secrets[try row["key"]] ?? [:])
             }
-            return workers
         }
     }
 
@@ -114,22 +114,28 @@ extension PostgresStorage: WorkerStore {
     static func read(key: String, lock: Bool, on connection: PostgresConnection, logger: Logger) async throws -> StoredWorker? {
         let query: PostgresQuery = lock ? "SELECT * FROM worker WHERE key = \(key) FOR UPDATE" : "SELECT * FROM worker WHERE key = \(key)"
         guard let row = try await rows(query, on: connection, logger: logger).first else { return nil }
+        var secrets: [String: Data] = [:]
+        for secret in try await rows("SELECT name, sealed FROM worker_secret WHERE worker_key = \(key)", on: connection, logger: logger) {
+            secrets[try secret["name"]] = try secret["sealed"]
+        }
+        return try worker(from: row, secrets: secrets)
+    }
+
+    /// A worker row with its sealed secrets; `.unavailable` for an action this server does not know.
+    static func worker(from row: Columns, secrets: [String: Data]) throws -> StoredWorker {
+        let key: String = try row["key"]
         let actionName: String = try row["action"]
         guard let action = WorkerAction.named(actionName) else {
             throw WardenError(.unavailable, "worker '\(key)' is stored with an action this server does not know: \(actionName)")
         }
         let properties = try StoredForm.decode([StoredForm.PropertyRow].self, try row["properties"]) ?? []
         let worker = Worker(
-            key: try row["key"], description: try row["description"], enabled: try row["enabled"], debug: try row["debug"],
+            key: key, description: try row["description"], enabled: try row["enabled"], debug: try row["debug"],
             sourceCode: try row["source_code"], action: action,
             filterCriteria: try StoredForm.decode(FilterCriteria.self, try row["filter_criteria"]) ?? FilterCriteria(),
             properties: properties.map { ($0.key, $0.value) }, shared: try row["shared"], projectKey: try row["project_key"],
             version: try StoredForm.decode(WorkerVersion.self, try row["version"]), modifiedAt: try row["modified_at"],
             modifiedBy: try row["modified_by"], platformAccess: try StoredForm.decode(PlatformAccess.self, try row["platform_access"]))
-        var secrets: [String: Data] = [:]
-        for secret in try await rows("SELECT name, sealed FROM worker_secret WHERE worker_key = \(key)", on: connection, logger: logger) {
-            secrets[try secret["name"]] = try secret["sealed"]
-        }
         let owner: String? = try row["owner"]
         return StoredWorker(
             worker: worker, sealedSecrets: secrets, createdAt: try row["created_at"],

@@ -118,7 +118,7 @@ struct ServeCommand: AsyncParsableCommand {
                     workers: settings.workerSettings(baseURL: WardenServer.url(host: host, port: port)),
                     failPolicy: FailPolicy(rawValue: settings.failPolicy) ?? .open,
                     blobsFolder: settings.blobsFolder ?? (dataFolder as NSString).appendingPathComponent("blobs"), tenantAuth: settings.tenantAuth,
-                    sharedDatabase: database.isShared, replicaID: database.isShared ? try Self.replicaID(dataFolder: dataFolder) : nil,
+                    replicaID: database.isShared ? try Self.replicaID(dataFolder: dataFolder) : nil,
                     runLease: .seconds(settings.runLeaseSeconds), logger: logger),
                 engineReady: { ScriptEngine.isSupported && pool.isReady })
         } catch let error as WardenError {
