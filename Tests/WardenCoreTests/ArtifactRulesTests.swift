@@ -52,10 +52,49 @@ struct ArtifactRulesTests {
         #expect(try AQLQuery.parse(#"items.find({"$or":[{"repo":"a"},{"name":"b"}]})"#).repositoryKeys == nil)
     }
 
+    static let cleanupRows: [(ArtifactItem, ArtifactProperties)] = [
+        (item("old-unused.bin", size: 10), ["p1": ["x", "y"], "team": ["core"]]),
+        (item("recent.bin", size: 20, downloads: 1), ["p1": ["z"]]),
+        (item("other.bin", size: 30), ["team": ["x"]]),
+    ]
+
+    static func names(_ query: String) throws -> [String] {
+        let result = try AQLQuery.parse(query).evaluate(cleanupRows, now: 0)
+        return (result?.results ?? []).compactMap { $0["name"] as? String }.sorted()
+    }
+
+    @Test func aRepeatedKeyIsAndedNeverDropped() throws {
+        // The published cleanup sample writes two "$or" in one object; only the last one counted and the worker
+        // deleted a file it should have kept.
+        #expect(try Self.names(#"items.find({"$or":[{"name":"old-unused.bin"}],"$or":[{"repo":"libs"}]})"#) == ["old-unused.bin"])
+        #expect(try Self.names(#"items.find({"$or":[{"repo":"libs"}],"$or":[{"name":"old-unused.bin"}]})"#) == ["old-unused.bin"])
+        #expect(try Self.names(#"items.find({"name":"recent.bin","name":"other.bin"})"#) == [])
+        #expect(try Self.names(#"items.find({"size":{"$gt":5},"size":{"$lt":25}})"#) == ["old-unused.bin", "recent.bin"])
+        #expect(try Self.names(#"items.find({"size":{"$gt":5,"$gt":15}})"#) == ["other.bin", "recent.bin"])
+        #expect(try Self.names(#"items.find({"$and":[{"size":{"$gt":5}}],"$and":[{"size":{"$lt":15}}]})"#) == ["old-unused.bin"])
+    }
+
+    @Test func propertyKeyAndValueCriteria() throws {
+        #expect(try Self.names(#"items.find({"property.key":"p1"})"#) == ["old-unused.bin", "recent.bin"])
+        #expect(try Self.names(#"items.find({"property.key":"p1","property.value":"x"})"#) == ["old-unused.bin"])
+        #expect(try Self.names(#"items.find({"property.key":{"$eq":"team"}})"#) == ["old-unused.bin", "other.bin"])
+        #expect(try Self.names(#"items.find({"property.value":{"$match":"?"}})"#) == ["old-unused.bin", "other.bin", "recent.bin"])
+        #expect(try Self.names(#"items.find({"property.key":{"$match":"te*"}})"#) == ["old-unused.bin", "other.bin"])
+        #expect(try Self.names(#"items.find({"property.key":{"$ne":"team"}})"#) == ["recent.bin"])
+        // Without $msp the key and the value may belong to different properties, as in the reference; with it, to one.
+        #expect(try Self.names(#"items.find({"property.key":"team","property.value":"x"})"#) == ["old-unused.bin", "other.bin"])
+        #expect(try Self.names(#"items.find({"$msp":[{"property.key":"team"},{"property.value":"x"}]})"#) == ["other.bin"])
+        #expect(try Self.names(#"items.find({"$msp":[{"@p1":"y"},{"property.value":{"$match":"y"}}]})"#) == ["old-unused.bin"])
+    }
+
     @Test(arguments: [
         (#"items.find({"size":true})"#, "boolean"), (#"items.find({"name":{"$regex":"x"}})"#, "$regex"), (#"items.find({"$not":[]})"#, "$not"),
         (#"items.find({}).include("color")"#, "color"), (#"items.find({}).sort({"$asc":["size","sha256"]})"#, "sha256"),
         (#"items.find({}).offset(x)"#, "offset"), (#"items.find({}) trailing"#, "unexpected"),
+        (#"items.find({"property.name":"a"})"#, "property.name"), (#"items.find({"$msp":[{"name":"a"}]})"#, "$msp"),
+        (#"items.find({"name":{}})"#, "no operator"), (#"items.find({"name":[1]})"#, "name"),
+        (#"items.find({"a":1,})"#, "JSON"), (#"items.find({"name":"a" "b"})"#, "JSON"),
+        (#"items.find({}).sort({"$asc":["name"],"$desc":["size"]})"#, "sort"),
     ])
     func refusals(query: String, part: String) {
         #expect(throws: WardenError.self) { try AQLQuery.parse(query) }
@@ -64,6 +103,19 @@ struct ArtifactRulesTests {
         } catch {
             #expect(error.message.contains(part), "\(error.message)")
         }
+    }
+
+    @Test func orderedJSONKeepsEveryMemberInOrderAndRefusesWhatIsNotJSON() throws {
+        let value = try OrderedJSON.parse(#" {"b":1,"a":[true,null,"\u00e9\ud83d\ude00\n"],"b":-2.5e1} "#)
+        #expect(value.members?.map(\.key) == ["b", "a", "b"])
+        #expect(value.members?[1].value == .array([.bool(true), .null, .string("é😀\n")]))
+        #expect(value.members?[2].value == .number(-25))
+        for bad in ["", "{", "[1,]", "01", "1.", "-", "\"a", "\"\\x\"", "{\"a\" 1}", "tru", "1 2", "\"\u{01}\"", "1e999"] {
+            #expect(throws: OrderedJSONError.self, "\(bad)") { try OrderedJSON.parse(bad) }
+        }
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect(throws: OrderedJSONError.self) { try OrderedJSON.parse(deep) }
+        #expect(try OrderedJSON.parse(String(repeating: "[", count: 64) + String(repeating: "]", count: 64)).elements != nil)
     }
 
     @Test func executorCrashesCountTowardSuspensionAndWaitsAreBounded() async throws {

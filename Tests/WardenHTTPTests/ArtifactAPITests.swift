@@ -209,6 +209,10 @@ struct ArtifactAPITests {
                     "one.jar", "three.txt",
                 ])
             #expect(try await names(#"items.find({"stat.downloads":{"$gt":0}})"#) == ["two.jar"])
+            // A repeated key is ANDed, as the reference does: a cleanup worker's query must never widen to the
+            // whole repository (it deleted a file it should have kept when only the last "$or" counted).
+            #expect(try await names(#"items.find({"$or":[{"name":"one.jar"}],"$or":[{"repo":"libs"}]})"#) == ["one.jar"])
+            #expect(try await names(#"items.find({"property.key":"team","property.value":{"$match":"w*"}})"#) == ["two.jar"])
             #expect(try await names(#"items.find({"created":{"$before":"1d"}})"#) == [])
             #expect(try await names(#"items.find({"created":{"$last":"1d"},"name":{"$nmatch":"*.jar"}})"#) == ["three.txt"])
             #expect(try await names(#"items.find({"type":"folder","repo":"libs"}).sort({"$asc":["name"]})"#) == ["a", "b"])

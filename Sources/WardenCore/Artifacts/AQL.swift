@@ -2,11 +2,14 @@ import Foundation
 
 /// The AQL subset Warden answers: `items.find({...}).include(...).sort({...}).offset(n).limit(n)` with criteria on
 /// repo, path, name, type, size, created, modified, updated, created_by, modified_by, checksums, stat.downloaded,
-/// stat.downloads and properties (`"@key"`). Anything else is refused naming the part that is not supported.
+/// stat.downloads and properties (`"@key"`, `property.key`, `property.value`, `$msp`); a key repeated in one object is
+/// ANDed, as the reference does. Anything else is refused naming the part that is not supported.
 public struct AQLQuery: Sendable {
     indirect enum Criterion: Sendable {
         case all([Criterion])
         case any([Criterion])
+        /// `$msp`: every part holds for one and the same property (key and value together).
+        case singleProperty([Criterion])
         case compare(field: String, op: String, value: AQLValue)
     }
 
@@ -28,6 +31,8 @@ public struct AQLQuery: Sendable {
         "repo", "path", "name", "type", "size", "created", "modified", "updated", "created_by", "modified_by", "sha256", "actual_sha1",
         "actual_md5", "stat.downloaded", "stat.downloads",
     ]
+    /// Criteria on any of an item's properties: `property.key` and `property.value`.
+    static let propertyFields: Set<String> = ["property.key", "property.value"]
     static let operators: Set<String> = ["$eq", "$ne", "$match", "$nmatch", "$lt", "$lte", "$gt", "$gte", "$before", "$last"]
     static let basicFields = ["repo", "path", "name", "type", "size", "created", "created_by", "modified", "modified_by", "updated"]
 
@@ -41,9 +46,10 @@ public struct AQLQuery: Sendable {
             throw WardenError(.badRequest, "AQL: only items.find(...) is supported, not '\(domain)'")
         }
         let criteriaText = try scanner.argument(of: "find")
-        let criteria = try json(criteriaText.isEmpty ? "{}" : criteriaText, part: "items.find")
-        guard let object = criteria as? [String: Any] else { throw WardenError(.badRequest, "AQL: items.find takes an object of criteria") }
-        let criterion = try parseObject(object)
+        guard let members = try json(criteriaText.isEmpty ? "{}" : criteriaText, part: "items.find").members else {
+            throw WardenError(.badRequest, "AQL: items.find takes an object of criteria")
+        }
+        let criterion = try parseObject(members)
         var include: [String]?
         var sort: (Bool, [String])?
         var offset = 0
@@ -57,21 +63,28 @@ public struct AQLQuery: Sendable {
             let argument = try scanner.argument(of: name)
             switch name {
             case "include":
-                guard let names = try json("[\(argument)]", part: "include") as? [String] else {
+                guard let elements = try json("[\(argument)]", part: "include").elements else {
                     throw WardenError(.badRequest, "AQL: include takes field names in quotes")
                 }
-                for field in names where !isIncludable(field) {
-                    throw WardenError(.badRequest, "AQL: include of '\(field)' is not supported")
+                var names: [String] = []
+                for element in elements {
+                    guard let field = element.text else { throw WardenError(.badRequest, "AQL: include takes field names in quotes") }
+                    guard isIncludable(field) else { throw WardenError(.badRequest, "AQL: include of '\(field)' is not supported") }
+                    names.append(field)
                 }
                 include = names
             case "sort":
-                guard let object = try json(argument, part: "sort") as? [String: Any], object.count == 1, let (direction, value) = object.first,
-                    direction == "$asc" || direction == "$desc", let names = value as? [String], !names.isEmpty
+                guard let members = try json(argument, part: "sort").members, members.count == 1,
+                    members[0].key == "$asc" || members[0].key == "$desc", let elements = members[0].value.elements, !elements.isEmpty
                 else { throw WardenError(.badRequest, "AQL: sort takes {\"$asc\": [fields]} or {\"$desc\": [fields]}") }
-                for field in names where !basicFields.contains(field) {
-                    throw WardenError(.badRequest, "AQL: sort by '\(field)' is not supported")
+                var names: [String] = []
+                for element in elements {
+                    guard let field = element.text, basicFields.contains(field) else {
+                        throw WardenError(.badRequest, "AQL: sort by '\(element.text ?? "a value that is not a field name")' is not supported")
+                    }
+                    names.append(field)
                 }
-                sort = (direction == "$asc", names)
+                sort = (members[0].key == "$asc", names)
             case "offset", "limit":
                 guard let number = Int(argument.trimmingCharacters(in: .whitespaces)), number >= 0 else {
                     throw WardenError(.badRequest, "AQL: \(name) takes a whole number, not '\(argument)'")
@@ -86,11 +99,14 @@ public struct AQLQuery: Sendable {
             repositoryKeys: pinnedRepositories(criterion))
     }
 
-    static func json(_ text: String, part: String) throws(WardenError) -> Any {
+    /// The argument's JSON as written: a key repeated in one object is kept each time (and ANDed, as the reference
+    /// does), where a dictionary would keep the last and widen the query.
+    static func json(_ text: String, part: String) throws(WardenError) -> OrderedJSON {
         do {
-            return try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+            return try OrderedJSON.parse(text)
         } catch {
-            throw WardenError(.badRequest, "AQL: the argument of \(part) is not valid JSON: \(text.prefix(80))")
+            throw WardenError(
+                .badRequest, "AQL: the argument of \(part) is not valid JSON (\(error.reason) at byte \(error.offset)): \(text.prefix(80))")
         }
     }
 
@@ -100,27 +116,38 @@ public struct AQLQuery: Sendable {
             || field.hasPrefix("@")
     }
 
-    static func parseObject(_ object: [String: Any]) throws(WardenError) -> Criterion {
+    /// An object's criteria, every one of them ANDed in the order written (a repeated key included).
+    static func parseObject(_ members: [OrderedJSON.Member]) throws(WardenError) -> Criterion {
         var parts: [Criterion] = []
-        for (key, value) in object.sorted(by: { $0.key < $1.key }) {
-            if key == "$and" || key == "$or" {
-                guard let list = value as? [Any] else { throw WardenError(.badRequest, "AQL: \(key) takes an array of criteria") }
+        for member in members {
+            let key = member.key
+            if key == "$and" || key == "$or" || key == "$msp" {
+                guard let list = member.value.elements else { throw WardenError(.badRequest, "AQL: \(key) takes an array of criteria") }
                 var inner: [Criterion] = []
                 for element in list {
-                    guard let object = element as? [String: Any] else { throw WardenError(.badRequest, "AQL: each member of \(key) is an object") }
+                    guard let object = element.members else { throw WardenError(.badRequest, "AQL: each member of \(key) is an object") }
                     inner.append(try parseObject(object))
                 }
-                parts.append(key == "$and" ? .all(inner) : .any(inner))
+                if key == "$msp" {
+                    for part in inner where !onProperties(part) {
+                        throw WardenError(.badRequest, "AQL: $msp takes criteria on properties only (\"@key\", property.key, property.value)")
+                    }
+                    parts.append(.singleProperty(inner))
+                } else {
+                    parts.append(key == "$and" ? .all(inner) : .any(inner))
+                }
             } else if key.hasPrefix("$") {
-                throw WardenError(.badRequest, "AQL: '\(key)' is not supported here (supported: $and, $or)")
+                throw WardenError(.badRequest, "AQL: '\(key)' is not supported here (supported: $and, $or, $msp)")
             } else {
-                guard fields.contains(key) || (key.hasPrefix("@") && key.count > 1) else {
+                guard fields.contains(key) || propertyFields.contains(key) || (key.hasPrefix("@") && key.count > 1) else {
                     throw WardenError(.badRequest, "AQL: criteria on '\(key)' are not supported")
                 }
-                if let operations = value as? [String: Any] {
-                    for (op, operand) in operations.sorted(by: { $0.key < $1.key }) {
+                if let operations = member.value.members {
+                    guard !operations.isEmpty else { throw WardenError(.badRequest, "AQL: the criterion on '\(key)' names no operator") }
+                    for operation in operations {
+                        let op = operation.key
                         guard operators.contains(op) else { throw WardenError(.badRequest, "AQL: operator '\(op)' is not supported") }
-                        let value = try aqlValue(operand, field: key)
+                        let value = try aqlValue(operation.value, field: key)
                         if op == "$before" || op == "$last" {
                             guard case .text(let text) = value, relativeMillis(text) != nil else {
                                 throw WardenError(
@@ -133,28 +160,34 @@ public struct AQLQuery: Sendable {
                         parts.append(.compare(field: key, op: op, value: value))
                     }
                 } else {
-                    parts.append(.compare(field: key, op: "$eq", value: try aqlValue(value, field: key)))
+                    parts.append(.compare(field: key, op: "$eq", value: try aqlValue(member.value, field: key)))
                 }
             }
         }
         return parts.count == 1 ? parts[0] : .all(parts)
     }
 
-    static func aqlValue(_ value: Any, field: String) throws(WardenError) -> AQLValue {
-        if value is NSNull { return .null }
-        if let number = value as? NSNumber, Checked.isBoolean(number) || type(of: value) == Bool.self {
-            throw WardenError(.badRequest, "AQL: the value for '\(field)' must be a string, a number or null, not a boolean")
+    static func onProperties(_ criterion: Criterion) -> Bool {
+        switch criterion {
+        case .compare(let field, _, _): return field.hasPrefix("@") || propertyFields.contains(field)
+        case .all(let parts), .any(let parts), .singleProperty(let parts): return parts.allSatisfy(onProperties)
         }
-        if let number = value as? NSNumber {
+    }
+
+    static func aqlValue(_ value: OrderedJSON, field: String) throws(WardenError) -> AQLValue {
+        switch value {
+        case .null: return .null
+        case .bool: throw WardenError(.badRequest, "AQL: the value for '\(field)' must be a string, a number or null, not a boolean")
+        case .number(let number):
             // Every number is compared as a whole number of bytes, milliseconds or downloads, or as text: one that
             // does not fit in 64 bits matches nothing any item can have, and is refused rather than trapped on.
-            guard Checked.int64(number.doubleValue) != nil else {
+            guard Checked.int64(number) != nil else {
                 throw WardenError(.badRequest, "AQL: the number for '\(field)' does not fit in a 64-bit integer")
             }
-            return .number(number.doubleValue)
+            return .number(number)
+        case .string(let text): return .text(text)
+        case .object, .array: throw WardenError(.badRequest, "AQL: the value for '\(field)' must be a string, a number or null")
         }
-        if let text = value as? String { return .text(text) }
-        throw WardenError(.badRequest, "AQL: the value for '\(field)' must be a string, a number or null")
     }
 
     static func pinnedRepositories(_ criterion: Criterion) -> Set<String>? {
@@ -205,7 +238,7 @@ public struct AQLQuery: Sendable {
     static func mentions(_ field: String, _ criterion: Criterion) -> Bool {
         switch criterion {
         case .compare(let name, _, _): return name == field
-        case .all(let parts), .any(let parts): return parts.contains { mentions(field, $0) }
+        case .all(let parts), .any(let parts), .singleProperty(let parts): return parts.contains { mentions(field, $0) }
         }
     }
 
@@ -248,7 +281,22 @@ public struct AQLQuery: Sendable {
         switch criterion {
         case .all(let parts): return parts.allSatisfy { holds($0, item, properties, now: now) }
         case .any(let parts): return parts.contains { holds($0, item, properties, now: now) }
+        case .singleProperty(let parts):
+            return properties.contains { key, values in
+                values.contains { value in parts.allSatisfy { holds($0, item, [key: [value]], now: now) } }
+            }
         case .compare(let field, let op, let value):
+            if propertyFields.contains(field) {
+                // Any property's key (or any value of any property) satisfies the comparison; the negative operators
+                // hold when none does, as they do for "@key".
+                let texts = field == "property.key" ? Array(properties.keys) : properties.values.flatMap { $0 }
+                if op == "$ne" || op == "$nmatch" {
+                    let positive = op == "$ne" ? "$eq" : "$match"
+                    return !texts.contains { compareText($0, positive, value) }
+                }
+                if case .null = value { return texts.isEmpty }
+                return texts.contains { compareText($0, op, value) }
+            }
             if field.hasPrefix("@") {
                 let values = properties[String(field.dropFirst())] ?? []
                 if op == "$ne" || op == "$nmatch" {
