@@ -14,9 +14,9 @@ extension ArtifactAPI {
         switch request.method {
         case .put:
             guard let list = parameters.get("properties") else {
-                throw WardenError.invalid("properties", "is required: ?properties=name=value|name2=value2")
+                throw WardenError.invalid("properties", "is required: ?properties=name=value1,value2;name2=value3")
             }
-            let properties = Self.propertyList(list)
+            let properties = PropertyText.storageParameter(list)
             try await service.setProperties(
                 repo: repo, path: path, properties, recursive: try Self.flag(request, "recursive") ?? false,
                 request: artifactRequest(request, context))

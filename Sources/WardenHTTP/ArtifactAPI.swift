@@ -92,11 +92,11 @@ struct ArtifactAPI<Context: CallerRequestContext>: Sendable {
     /// properties (`;name=value`) of every segment.
     static func artifactPath(_ request: Request, at index: Int) -> (repo: String, path: String, properties: ArtifactProperties) {
         let segments = RequestPath.segments(of: request.uri.path)
-        let (repo, _) = Self.matrix(segments.count > index ? segments[index] : "")
+        let (repo, _) = PropertyText.matrix(segments.count > index ? segments[index] : "")
         var pathSegments: [String] = []
         var properties: ArtifactProperties = [:]
         for segment in segments.dropFirst(index + 1) {
-            let (name, found) = Self.matrix(segment)
+            let (name, found) = PropertyText.matrix(segment)
             if !name.isEmpty { pathSegments.append(name) }
             properties.merge(found) { $0 + $1 }
         }
@@ -114,29 +114,6 @@ struct ArtifactAPI<Context: CallerRequestContext>: Sendable {
     }
 
     // MARK: Parsing helpers
-
-    /// `name;k=v;k2=v2,v3` → the name and its matrix properties.
-    static func matrix(_ segment: String) -> (String, ArtifactProperties) {
-        let parts = segment.split(separator: ";", omittingEmptySubsequences: false)
-        var properties: ArtifactProperties = [:]
-        for part in parts.dropFirst() where !part.isEmpty {
-            let pair = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let values = pair.count > 1 ? pair[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init) : [""]
-            properties[String(pair[0]), default: []].append(contentsOf: values)
-        }
-        return (String(parts.first ?? ""), properties)
-    }
-
-    /// `k=v|k2=v2,v3` (the storage API's `properties` parameter).
-    static func propertyList(_ text: String) -> ArtifactProperties {
-        var properties: ArtifactProperties = [:]
-        for part in text.split(separator: "|") where !part.isEmpty {
-            let pair = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let values = pair.count > 1 ? pair[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init) : [""]
-            properties[String(pair[0]), default: []].append(contentsOf: values)
-        }
-        return properties
-    }
 
     /// `1`, `0`, `true`, `false` (the artifact API writes flags both ways); absent is `nil`.
     static func flag(_ request: Request, _ name: String) throws -> Bool? {

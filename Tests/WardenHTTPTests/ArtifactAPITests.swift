@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Testing
 import WardenCore
-import WardenHTTP
+@testable import WardenHTTP
 
 /// The artifact API's routes and refusals through the router (no workers bound: events select nothing).
 @Suite("Artifact API contract")
@@ -161,6 +161,15 @@ struct ArtifactAPITests {
             #expect((two.object["properties"] as? [String: [String]]) == ["tier": ["1", "2"]])
             #expect(try await client.send(.delete, "/artifactory/api/storage/libs/a/two.txt?properties=tier").status == .noContent)
             #expect(try await client.send(.get, "/artifactory/api/storage/libs/a/two.txt?properties=tier").status == .notFound)
+            // The reference's separators: `;` between properties, `,` between values, `\` escapes (%5C in a URL).
+            #expect(try await client.send(.put, "/artifactory/api/storage/libs/a/two.txt?properties=a=1,2;b=x;c=y%5C,z;d=p%5C;q").status == .noContent)
+            let separated = try await client.send(.get, "/artifactory/api/storage/libs/a/two.txt?properties=a,b,c,d")
+            #expect((separated.object["properties"] as? [String: [String]]) == ["a": ["1", "2"], "b": ["x"], "c": ["y,z"], "d": ["p", "q"]])
+            #expect(try await client.send(.delete, "/artifactory/api/storage/libs/a/two.txt?properties=a,b,c,d").status == .noContent)
+            #expect(try await client.send(.put, "/artifactory/libs/m/three.txt;team=core;tags=x%5C,y,z", raw: "3").status == .created)
+            let matrix = try await client.send(.get, "/artifactory/api/storage/libs/m/three.txt?properties")
+            #expect((matrix.object["properties"] as? [String: [String]]) == ["team": ["core"], "tags": ["x,y", "z"]])
+            #expect(try await client.send(.delete, "/artifactory/libs/m").status == .noContent)
             let noName = try await client.send(.put, "/artifactory/api/storage/libs/a/two.txt?properties=")
             #expect(noName.status == .badRequest && noName.error?.contains("properties") == true)
             _ = try await client.send(.get, "/artifactory/libs/a/two.txt")
@@ -232,5 +241,31 @@ struct ArtifactAPITests {
                 #expect(reply.status == .badRequest && reply.error?.contains(part) == true, "\(query): \(reply.text)")
             }
         }
+    }
+}
+
+@Suite("Property text in URLs")
+struct PropertyTextTests {
+    @Test(arguments: [
+        ("a=1,2;b=x;c=y", ["a": ["1", "2"], "b": ["x"], "c": ["y"]]),
+        ("a=1|b=2", ["a": ["1"], "b": ["2"]]),
+        (#"a=1\=1"#, ["a": ["1=1"]]),
+        (#"a=x\,y,z"#, ["a": ["x,y", "z"]]),
+        (#"a=p\;q"#, ["a": ["p", "q"]]),
+        (#"a=pipe\|in;b=back\\slash"#, ["a": ["pipe|in"], "b": [#"back\slash"#]]),
+        (#"k\=ey=v"#, ["k=ey": ["v"]]),
+        ("flag;;a=", ["flag": [""], "a": [""]]),
+        ("a=1;a=2", ["a": ["1", "2"]]),
+        (#"a=trailing\"#, ["a": [#"trailing\"#]]),
+    ])
+    func storageParameter(text: String, expected: [String: [String]]) {
+        #expect(PropertyText.storageParameter(text) == expected)
+    }
+
+    @Test func matrixParameters() {
+        #expect(PropertyText.matrix("a.jar").0 == "a.jar")
+        let (name, properties) = PropertyText.matrix(#"a.jar;team=core;tags=x\,y,z;note=a\;b"#)
+        #expect(name == "a.jar")
+        #expect(properties == ["team": ["core"], "tags": ["x,y", "z"], "note": ["a", "b"]])
     }
 }
