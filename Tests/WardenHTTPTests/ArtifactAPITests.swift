@@ -162,7 +162,8 @@ struct ArtifactAPITests {
             #expect(try await client.send(.delete, "/artifactory/api/storage/libs/a/two.txt?properties=tier").status == .noContent)
             #expect(try await client.send(.get, "/artifactory/api/storage/libs/a/two.txt?properties=tier").status == .notFound)
             // The reference's separators: `;` between properties, `,` between values, `\` escapes (%5C in a URL).
-            #expect(try await client.send(.put, "/artifactory/api/storage/libs/a/two.txt?properties=a=1,2;b=x;c=y%5C,z;d=p%5C;q").status == .noContent)
+            #expect(
+                try await client.send(.put, "/artifactory/api/storage/libs/a/two.txt?properties=a=1,2;b=x;c=y%5C,z;d=p%5C;q").status == .noContent)
             let separated = try await client.send(.get, "/artifactory/api/storage/libs/a/two.txt?properties=a,b,c,d")
             #expect((separated.object["properties"] as? [String: [String]]) == ["a": ["1", "2"], "b": ["x"], "c": ["y,z"], "d": ["p", "q"]])
             #expect(try await client.send(.delete, "/artifactory/api/storage/libs/a/two.txt?properties=a,b,c,d").status == .noContent)
