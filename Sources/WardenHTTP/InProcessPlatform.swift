@@ -36,9 +36,11 @@ public final class InProcessPlatform: Sendable {
     /// Performs `call` (a path on this server) as the worker, with its short-lived token.
     public func perform(_ call: HostCall, token: String) async throws -> HostResponse {
         guard let responder = responder.withLock({ $0 }) else { throw WardenError(.unavailable, "the server is not ready for platform calls") }
-        guard call.url.hasPrefix("/") else {
+        // A path with or without its leading slash, as the reference takes it; never a URL of another host.
+        guard !call.url.isEmpty, !call.url.hasPrefix("//"), !call.url.contains("://") else {
             throw WardenError(.badRequest, "context.clients.platformHttp takes a path on this server (\"/worker/api/...\"), not '\(call.url)'")
         }
+        let path = call.url.hasPrefix("/") ? call.url : "/" + call.url
         var fields = HTTPFields()
         for (name, value) in call.headers {
             if let field = HTTPField.Name(name) { fields[field] = value }
@@ -57,7 +59,7 @@ public final class InProcessPlatform: Sendable {
         fields[.contentLength] = "\(body.readableBytes)"
         let request = Request(
             head: HTTPRequest(
-                method: HTTPRequest.Method(call.method.uppercased()) ?? .get, scheme: "http", authority: "warden", path: call.url,
+                method: HTTPRequest.Method(call.method.uppercased()) ?? .get, scheme: "http", authority: "warden", path: path,
                 headerFields: fields),
             body: RequestBody(buffer: body))
         let context = WardenRequestContext(source: ApplicationRequestContextSource(channel: EmbeddedChannel(), logger: logger))

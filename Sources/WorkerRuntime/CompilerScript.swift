@@ -2,9 +2,10 @@ import RunModel
 /// JavaScript evaluated (after Debian's `typescript.js`) in the compiler's context. It returns the function that
 /// turns worker source into `{ok, code, lineMap}` or `{ok:false, message, line, column}`.
 ///
-/// Rules (spec §5): one module with a default export; imports only from `jfrog-workers` and `./types`, which are
-/// dropped (the names they bring are either types or the status enums the prelude defines as globals); no other
-/// import, `import x = require()`, re-export or dynamic `import()`.
+/// Rules (spec §5): one module with a default export; imports from `jfrog-workers` and `./types` are dropped (the
+/// names they bring are either types or the status enums the prelude defines as globals); an import from any other
+/// module is dropped when TypeScript elides it (its names are used only as types) and refused when it stays (a value
+/// import); no side-effect import, `import x = require()`, re-export or dynamic `import()`.
 enum CompilerScript {
     static let defaultTypeScriptPath = "/usr/share/nodejs/typescript/lib/typescript.js"
     static let sourceURL = "warden-compiler"
@@ -67,11 +68,15 @@ enum CompilerScript {
             if (sf.parseDiagnostics && sf.parseDiagnostics.length) return diagnostic(sf.parseDiagnostics[0]);
             let hasDefault = false;
             const dropped = [];
+            // Imports from any other module stay in the text: TypeScript elides those whose names are used only as
+            // types (as the reference does), and one it keeps (a require in the output) is a value import: refused.
+            const foreign = [];
             for (const s of sf.statements) {
               if (ts.isImportDeclaration(s)) {
                 const from = s.moduleSpecifier.text;
                 if (allowed.has(from)) dropped.push([s.getStart(sf), s.end]);
-                else return at(sf, s.getStart(sf), "import from '" + from + "' is not allowed: workers may import only types from 'jfrog-workers' and './types'");
+                else if (!s.importClause) return at(sf, s.getStart(sf), "import of '" + from + "' is not allowed: workers have no modules to load");
+                else foreign.push([from, s.getStart(sf)]);
               } else if (ts.isImportEqualsDeclaration(s)) {
                 return at(sf, s.getStart(sf), "'import = require()' is not allowed in workers");
               } else if (ts.isExportAssignment(s)) {
@@ -105,6 +110,12 @@ enum CompilerScript {
             }
             const errors = (out.diagnostics || []).filter((d) => d.category === ts.DiagnosticCategory.Error);
             if (errors.length) return diagnostic(errors[0]);
+            for (const [from, start] of foreign) {
+              const quoted = JSON.stringify(from);
+              if (out.outputText.includes('require(' + quoted + ')') || out.outputText.includes("require('" + from + "')")) {
+                return at(sf, start, "import from '" + from + "' is not allowed: workers may import only types (an import whose names are used only as types is dropped); values come from the context: context.clients.axios, context.clients.platformHttp, context.crypto");
+              }
+            }
             const map = JSON.parse(out.sourceMapText || '{"mappings":""}');
             const code = out.outputText.replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n');
             return { ok: true, code, lineMap: lineMap(map.mappings || '') };

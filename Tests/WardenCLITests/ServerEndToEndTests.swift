@@ -111,7 +111,12 @@ struct ServerEndToEndTests {
               const echoed = await context.clients.platformHttp.post('/worker/api/v1/execute/echo', { x: 41 });
               let listStatus = 0;
               try { await context.clients.platformHttp.get('/worker/api/v1/workers'); } catch (e) { listStatus = e.status; }
-              return { echoed: echoed.data.data.echoed, status: echoed.status, listStatus, token: context.platformToken, baseUrl: context.baseUrl };
+              // Without its leading slash, as the reference takes it; another host never.
+              const bare = await context.clients.platformHttp.get('artifactory/api/system/ping');
+              let hostStatus = 0, hostMessage = '';
+              try { await context.clients.platformHttp.get('http://example.com/x'); } catch (e) { hostStatus = e.status; hostMessage = e.message; }
+              return { echoed: echoed.data.data.echoed, status: echoed.status, listStatus, token: context.platformToken, baseUrl: context.baseUrl,
+                       bare: bare.status, hostStatus, hostMessage };
             };
             """,
         ]
@@ -122,6 +127,8 @@ struct ServerEndToEndTests {
         #expect(data["echoed"] as? Int == 41)
         #expect(data["status"] as? Int == 200)
         #expect(data["listStatus"] as? Int == 403)  // the worker's token is a plain user's: no management
+        #expect(data["bare"] as? Int == 200)
+        #expect((data["hostMessage"] as? String)?.contains("a path on this server") == true, "\(data)")
         #expect(data["baseUrl"] as? String == server.url)  // the bound port, although the server was asked for port 0
         let token = try #require(data["token"] as? String)
         // the worker's token ended with its run

@@ -72,14 +72,16 @@ struct WorkerAPITests {
     static let badWorkers: [(String, String)] = [
         (#"{}"#, "key: is required"),
         (#"{"key": "1abc"}"#, "key: must start with a letter"),
-        (#"{"key": "a"}"#, "key: must be 2 to 40 characters, got 1"),
-        (#"{"key": "has_underscore"}"#, "key: may contain only letters, digits and dashes"),
+        (#"{"key": "a"}"#, "key: must be 2 to 64 characters, got 1"),
+        (#"{"key": "a12345678901234567890123456789012345678901234567890123456789012345"}"#, "key: must be 2 to 64 characters, got 66"),
+        (#"{"key": "has.dot"}"#, "key: may contain only letters, digits, '-' and '_'"),
+        (#"{"key": "_under"}"#, "key: must start with a letter"),
         (#"{"key": "ok-key"}"#, "sourceCode: is required"),
         (#"{"key": "ok-key", "sourceCode": "export default async () => 1;"}"#, "action: is required"),
         (#"{"key": "ok-key", "sourceCode": "export default async () => 1;", "action": "NOPE"}"#, "action: unknown action"),
         (#"{"key": "ok-key", "sourceCode": "export default async () => {", "action": "GENERIC_EVENT"}"#, "sourceCode: line 1"),
         (
-            #"{"key": "ok-key", "sourceCode": "import x from 'fs';\nexport default async () => 1;", "action": "GENERIC_EVENT"}"#,
+            #"{"key": "ok-key", "sourceCode": "import x from 'fs';\nexport default async () => x;", "action": "GENERIC_EVENT"}"#,
             "sourceCode: line 1, column 1: import from 'fs'"
         ),
         (#"{"key": "ok-key", "sourceCode": "base64:!!!", "action": "GENERIC_EVENT"}"#, "sourceCode: starts with 'base64:'"),
@@ -337,7 +339,12 @@ struct SchedulerTests {
         let fired = await a + b
         #expect(fired == ["every-five"])
         #expect(await first.tick(at: notDue) == [])
-        let entries = try await harness.storage.entries(HistoryQuery(workerKey: "every-five"))
+        // A successful run's entry is written behind it (WriteBehind): wait for it rather than race the write.
+        let entries: [HistoryEntry] =
+            try await Harness.eventually {
+                let entries = try await harness.storage.entries(HistoryQuery(workerKey: "every-five"))
+                return entries.isEmpty ? nil : entries
+            } ?? []
         #expect(entries.count == 1)
         #expect(entries.first?.triggeredBy == "scheduler")
         #expect(entries.first?.payloadJSON.contains("every-five@") == true)

@@ -231,15 +231,29 @@ struct CompileTests {
         #expect(error?.column == 13)
     }
 
-    @Test func onlyTypeImportsFromTheWorkerPackagesAreAllowed() async {
+    @Test func valueImportsAreRefusedWithTheirPlaceAndTypeOnlyImportsDropped() async throws {
         let error = await #expect(throws: CompileError.self) {
-            try await Shared.pool.compile("import fs from 'fs';\nexport default async () => 1;")
+            try await Shared.pool.compile("const a = 1;\n  import fs from 'fs';\nexport default async () => fs.readFileSync('/etc/passwd');")
         }
         #expect(error?.message.contains("import from 'fs' is not allowed") == true)
-        #expect(error?.line == 1)
+        #expect(error?.line == 2 && error?.column == 3)
+        let named = await #expect(throws: CompileError.self) {
+            try await Shared.pool.compile("import { get } from 'axios';\nexport default async () => get('x');")
+        }
+        #expect(named?.message.contains("import from 'axios'") == true && named?.line == 1)
+        // Imports whose names are used only as types are elided by TypeScript, as the reference's build does.
+        for source in [
+            "import { AxiosRequestConfig } from 'axios';\nexport default async (context: any, data: AxiosRequestConfig) => data.url;",
+            "import type { AxiosResponse } from 'axios';\nexport default async (): Promise<AxiosResponse | undefined> => undefined;",
+            "import * as ax from 'axios';\nexport default async (c: any, d: ax.AxiosRequestConfig) => 1;",
+        ] {
+            let module = try await Shared.pool.compile(source)
+            #expect(!module.javaScript.contains("require"), "\(module.javaScript)")
+        }
         for source in [
             "import x = require('fs');\nexport default async () => 1;", "export * from 'x';\nexport default async () => 1;",
-            "export default async () => { await import('fs'); };",
+            "export default async () => { await import('fs'); };", "import 'fs';\nexport default async () => 1;",
+            "import * as ax from 'axios';\nexport default async () => ax;",
         ] {
             await #expect(throws: CompileError.self) { try await Shared.pool.compile(source) }
         }

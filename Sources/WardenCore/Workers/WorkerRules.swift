@@ -76,12 +76,12 @@ enum WorkerRules {
 
     static func validateKey(_ key: String) throws(WardenError) {
         let characters = Array(key.unicodeScalars)
-        guard (2...40).contains(characters.count) else { throw WardenError.invalid("key", "must be 2 to 40 characters, got \(characters.count)") }
+        guard (2...64).contains(characters.count) else { throw WardenError.invalid("key", "must be 2 to 64 characters, got \(characters.count)") }
         guard let first = characters.first, first.properties.isAlphabetic, first.isASCII else {
             throw WardenError.invalid("key", "must start with a letter")
         }
-        guard characters.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-") }) else {
-            throw WardenError.invalid("key", "may contain only letters, digits and dashes")
+        guard characters.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_") }) else {
+            throw WardenError.invalid("key", "may contain only letters, digits, '-' and '_'")
         }
     }
 
