@@ -32,6 +32,21 @@ public enum RandomID {
         return hex(generator.next(), generator.next(), dashed: false)
     }
 
+    /// A service id in the reference platform's form: 26 lower-case characters of Crockford's base32, starting
+    /// `01` (a ULID's first characters until the 2080s), e.g. `01jd3z…`.
+    public static func serviceID() -> String {
+        let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz".utf8)
+        var generator = SystemRandomNumberGenerator()
+        var out: [UInt8] = Array("01".utf8)
+        var bits: UInt64 = generator.next()
+        for index in 0..<24 {
+            if index == 12 { bits = generator.next() }
+            out.append(alphabet[Int(bits & 31)])
+            bits >>= 5
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     static func hex(_ high: UInt64, _ low: UInt64, dashed: Bool) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(36)

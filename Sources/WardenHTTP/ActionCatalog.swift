@@ -15,7 +15,7 @@ enum ActionCatalog {
 
     static func samplePayload(_ action: WorkerAction) -> String {
         let repoPath = #"{"key":"libs-local","path":"org/acme/lib.jar","id":"libs-local:org/acme/lib.jar","isRoot":false,"isFolder":false}"#
-        let user = #"{"id":"admin","isToken":false,"realm":"internal"}"#
+        let user = #"{"id":"jfac@01jdq8x0ybwqv1m4h3zk6r9t2e/users/admin","isToken":true,"realm":"token"}"#
         switch action {
         case .beforeDownload:
             return

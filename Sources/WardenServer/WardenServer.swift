@@ -82,7 +82,9 @@ public struct WardenServer: Sendable {
         self.logger = logger
         sharedDatabase = options.replicaID != nil
         self.storage = storage
-        address = ServerAddress(options.workers.baseURL)
+        // The platform's service id (in userContext.id): made by the first server on the database, kept by all.
+        let serviceID = try await storage.setting("service-id", ifAbsent: Data(RandomID.serviceID().utf8))
+        address = ServerAddress(options.workers.baseURL, serviceID: String(decoding: serviceID, as: UTF8.self))
         self.platform = platform
         workerTokens = WorkerTokens()
         workers = WorkerService(

@@ -106,7 +106,7 @@ struct HookEndToEndTests {
         try await server.eventually("the recorder to receive the report") {
             try await server.history("recorder").contains {
                 let payload = $0["executionPayload"] as? [String: Any]
-                return payload?["artifact"] as? String == "libs:app.jar" && payload?["user"] as? String == "admin"
+                return payload?["artifact"] as? String == "libs:app.jar" && (payload?["user"] as? String)?.hasSuffix("/users/admin") == true
             }
         }
         try await server.eventually("the report's own run") { try await resultMessages(server, "report").contains("reported libs:app.jar (200)") }

@@ -14,7 +14,8 @@ struct PayloadsTests {
         let request = ArtifactRequest(
             principal: nil, headers: [("X-Note", "tab\there \u{01}"), ("Authorization", "Bearer secret"), ("X-Note", "two")],
             clientAddress: "127.0.0.1")
-        let text = Payloads.download(item: item, headOnly: true, request: request, baseURL: "http://h:1", withRepoPath: true)
+        let address = ServerAddress("http://h:1")
+        let text = Payloads.download(item: item, headOnly: true, request: request, address: address, withRepoPath: true)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         let metadata = try #require(object["metadata"] as? [String: Any])
         #expect(metadata["name"] as? String == "\"q\"\\€\u{2028}.jar")
@@ -28,5 +29,16 @@ struct PayloadsTests {
         #expect(!text.contains("secret"))
         #expect((object["userContext"] as? [String: Any])?["id"] as? String == "anonymous")
         #expect((object["repoPath"] as? [String: Any])?["key"] as? String == "libs")
+        // A caller is named as the platform names users: jfac@<service id>/users/<name>.
+        var named = request
+        named.principal = Principal(name: "admin", scope: .admin)
+        let user = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(Payloads.download(item: item, headOnly: true, request: named, address: address, withRepoPath: true).utf8))
+                as? [String: Any])
+        let context = try #require(user["userContext"] as? [String: Any])
+        #expect(context["id"] as? String == "jfac@\(address.serviceID)/users/admin")
+        #expect(context["isToken"] as? Bool == true && context["realm"] as? String == "token")
+        #expect(address.serviceID.count == 26 && address.serviceID.hasPrefix("01"))
     }
 }

@@ -137,7 +137,7 @@ struct UploadTokenTests {
                 "key": "no-bob", "action": "BEFORE_DOWNLOAD", "enabled": true,
                 "filterCriteria": ["artifactFilterCriteria": ["repoKeys": ["ci-archives"]]],
                 "sourceCode":
-                    "export default async (context, data) => data.userContext.id === 'bob' ? { status: DownloadStatus.DOWNLOAD_STOP, message: 'not for bob' } : { status: DownloadStatus.DOWNLOAD_PROCEED, message: 'ok' };",
+                    "export default async (context, data) => data.userContext.id.endsWith('/users/bob') ? { status: DownloadStatus.DOWNLOAD_STOP, message: 'not for bob' } : { status: DownloadStatus.DOWNLOAD_PROCEED, message: 'ok' };",
             ]
             #expect(try await client.send(.post, "/worker/api/v1/workers", json: policy).status == .created)
             let runner = Application(router: Self.archivingRunner(client), configuration: .init(address: .hostname("127.0.0.1", port: 0)))

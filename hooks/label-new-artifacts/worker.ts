@@ -7,9 +7,10 @@ export default async (context: PlatformContext, data: AfterCreateRequest): Promi
   const by = context.properties.get('byProperty') || 'uploaded.by';
   const at = context.properties.get('atProperty') || 'uploaded.at';
   const { key, path } = data.metadata.repoPath;
-  const who = data.userContext.id.replace(/[|=,;]/g, '_');
+  // userContext.id is "jfac@<service id>/users/<name>" (or "anonymous"): the label is the name.
+  const who = data.userContext.id.split('/users/').pop()!.replace(/[|=,;\\]/g, '_');
   const when = new Date().toISOString();
-  const properties = encodeURIComponent(`${by}=${who}|${at}=${when}`);
+  const properties = encodeURIComponent(`${by}=${who};${at}=${when}`);
   await context.clients.platformHttp.put(`/artifactory/api/storage/${key}/${path}?properties=${properties}`);
   return { message: `labelled ${key}/${path}: ${by}=${who}` };
 };

@@ -41,7 +41,7 @@ extension ArtifactService {
         try await requireEach(.annotate, targets, request.principal)
         for target in targets {
             for name in properties.keys.sorted() {
-                let data = { Payloads.beforePropertyCreate(item: target, name: name, values: properties[name] ?? [], request: request) }
+                let data = { Payloads.beforePropertyCreate(item: target, name: name, values: properties[name] ?? [], request: request, address: self.address) }
                 try await requirePolicy(.beforePropertyCreate, repo: repo, path: target.path, request: request, dataJSON: data)
             }
         }
@@ -151,7 +151,7 @@ extension ArtifactService {
             _ = try await store.delete(repo: sourceRepo, path: path, release: { blobs.release(sha256: $0) })
         }
         for item in created {
-            let data = { Payloads.afterCreate(repo: item.repo, path: item.path, contentLength: item.size, request: request, baseURL: self.baseURL) }
+            let data = { Payloads.afterCreate(repo: item.repo, path: item.path, contentLength: item.size, request: request, address: self.address) }
             try await events.enqueue(
                 action: .afterCreate, repo: item.repo, path: item.path, dataJSON: data, triggeredBy: user, depth: request.depth)
         }
@@ -168,7 +168,7 @@ extension ArtifactService {
         destination: (ArtifactItem) -> String, request: ArtifactRequest
     ) async throws {
         for file in files {
-            let data = { Payloads.download(item: file, headOnly: false, request: request, baseURL: self.baseURL, withRepoPath: true) }
+            let data = { Payloads.download(item: file, headOnly: false, request: request, address: self.address, withRepoPath: true) }
             try await requirePolicy(.beforeDownload, repo: file.repo, path: file.path, request: request, dataJSON: data)
         }
         if move { try await requireDeletable(files, request, byMove: true) }
@@ -177,7 +177,7 @@ extension ArtifactService {
             let data = {
                 Payloads.beforeUpload(
                     repo: targetRepo, path: targetPath, contentLength: file.size, properties: properties[file.path] ?? [:], request: request,
-                    baseURL: self.baseURL)
+                    address: self.address)
             }
             try await requirePolicy(.beforeUpload, repo: targetRepo, path: targetPath, request: request, dataJSON: data)
         }

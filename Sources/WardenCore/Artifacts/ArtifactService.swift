@@ -179,7 +179,7 @@ public final class ArtifactService: Sendable {
         }
         let data = {
             Payloads.beforeUpload(
-                repo: repo, path: path, contentLength: contentLength, properties: properties, request: request, baseURL: self.baseURL)
+                repo: repo, path: path, contentLength: contentLength, properties: properties, request: request, address: self.address)
         }
         let verdict = try await requirePolicy(.beforeUpload, repo: repo, path: path, request: request, dataJSON: data)
         if let moved = verdict.modifiedRepoPath {
@@ -235,7 +235,7 @@ public final class ArtifactService: Sendable {
         }
         let data = {
             Payloads.afterCreate(
-                repo: ticket.repo, path: ticket.path, contentLength: digest.size, request: ticket.request, baseURL: self.baseURL)
+                repo: ticket.repo, path: ticket.path, contentLength: digest.size, request: ticket.request, address: self.address)
         }
         try await events.enqueue(
             action: .afterCreate, repo: ticket.repo, path: ticket.path, dataJSON: data, triggeredBy: user, depth: ticket.request.depth)
@@ -298,12 +298,12 @@ public final class ArtifactService: Sendable {
         if item.isFolder {
             return .folder(item, children: try await readable(try await store.children(repo: repo, path: path), for: request.principal))
         }
-        let data = { Payloads.download(item: item, headOnly: headOnly, request: request, baseURL: self.baseURL, withRepoPath: true) }
+        let data = { Payloads.download(item: item, headOnly: headOnly, request: request, address: self.address, withRepoPath: true) }
         let verdict = try await requirePolicy(.beforeDownload, repo: repo, path: path, request: request, dataJSON: data)
         let delivery = whole ? Delivery.whole : Delivery.of(item, headers: request.headers)
         if !headOnly && delivery.isDownload {
             await downloads.enqueue(DownloadRecord(repo: repo, path: path, millis: Self.now(), user: request.userID))
-            let after = { Payloads.download(item: item, headOnly: false, request: request, baseURL: self.baseURL, withRepoPath: false) }
+            let after = { Payloads.download(item: item, headOnly: false, request: request, address: self.address, withRepoPath: false) }
             try await events.enqueue(
                 action: .afterDownload, repo: repo, path: path, dataJSON: after, triggeredBy: request.userID, depth: request.depth)
         }
@@ -348,7 +348,7 @@ public final class ArtifactService: Sendable {
     /// `internal/**/*.key` must not be passed by deleting `internal`); the first STOP refuses the whole operation.
     func requireDeletable(_ items: [ArtifactItem], _ request: ArtifactRequest, byMove: Bool) async throws {
         for item in items {
-            let data = { Payloads.beforeDelete(item: item, request: request, byMove: byMove) }
+            let data = { Payloads.beforeDelete(item: item, request: request, address: self.address, byMove: byMove) }
             try await requirePolicy(.beforeDelete, repo: item.repo, path: item.path, request: request, dataJSON: data)
         }
     }

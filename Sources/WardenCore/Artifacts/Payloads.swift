@@ -60,11 +60,14 @@ enum Payloads {
         ])
     }
 
-    static func userContext(_ request: ArtifactRequest) -> JSONOut {
-        .object([
-            ("id", .string(request.userID)), ("isToken", .bool(request.principal != nil)),
-            ("realm", .string(request.principal == nil ? "anonymous" : "token")),
-        ])
+    /// Who acts, as the platform names them: `jfac@<service id>/users/<name>` (a published sample decides "is admin"
+    /// from the `/users/admin` suffix); every caller of Warden is identified by a token, so `isToken` is true and
+    /// the realm is `token`. A request without credentials is `anonymous` (spec §9).
+    static func userContext(_ request: ArtifactRequest, _ address: ServerAddress) -> JSONOut {
+        guard let principal = request.principal else {
+            return .object([("id", .string("anonymous")), ("isToken", .bool(false)), ("realm", .string("anonymous"))])
+        }
+        return .object([("id", .string(address.subject(of: principal.name))), ("isToken", .bool(true)), ("realm", .string("token"))])
     }
 
     static let credentialHeaders: Set<String> = ["authorization", "cookie", "x-jfrog-art-api", "private-token"]
@@ -85,31 +88,31 @@ enum Payloads {
         .object(properties.keys.sorted().map { ($0, .object([("value", .array((properties[$0] ?? []).map { .string($0) }))])) })
     }
 
-    static func uploadMetadata(repo: String, path: String, contentLength: Int64, baseURL: String) -> JSONOut {
+    static func uploadMetadata(repo: String, path: String, contentLength: Int64, address: ServerAddress) -> JSONOut {
         .object([
             ("repoPath", repoPath(repo, path)), ("contentLength", .int(contentLength)), ("lastModified", .int(ArtifactService.now())),
-            ("trustServerChecksums", .bool(false)), ("servletContextUrl", .string(baseURL + "/artifactory")), ("skipJarIndexing", .bool(false)),
+            ("trustServerChecksums", .bool(false)), ("servletContextUrl", .string(address.url + "/artifactory")), ("skipJarIndexing", .bool(false)),
             ("disableRedirect", .bool(false)), ("repoType", .int(1)),
         ])
     }
 
     static func beforeUpload(
-        repo: String, path: String, contentLength: Int64, properties: ArtifactProperties, request: ArtifactRequest, baseURL: String
+        repo: String, path: String, contentLength: Int64, properties: ArtifactProperties, request: ArtifactRequest, address: ServerAddress
     ) -> String {
         JSONOut.object([
-            ("metadata", uploadMetadata(repo: repo, path: path, contentLength: contentLength, baseURL: baseURL)), ("headers", headers(request)),
-            ("userContext", userContext(request)), ("artifactProperties", Self.properties(properties)),
+            ("metadata", uploadMetadata(repo: repo, path: path, contentLength: contentLength, address: address)), ("headers", headers(request)),
+            ("userContext", userContext(request, address)), ("artifactProperties", Self.properties(properties)),
         ]).text
     }
 
-    static func afterCreate(repo: String, path: String, contentLength: Int64, request: ArtifactRequest, baseURL: String) -> String {
+    static func afterCreate(repo: String, path: String, contentLength: Int64, request: ArtifactRequest, address: ServerAddress) -> String {
         JSONOut.object([
-            ("metadata", uploadMetadata(repo: repo, path: path, contentLength: contentLength, baseURL: baseURL)), ("headers", headers(request)),
-            ("userContext", userContext(request)),
+            ("metadata", uploadMetadata(repo: repo, path: path, contentLength: contentLength, address: address)), ("headers", headers(request)),
+            ("userContext", userContext(request, address)),
         ]).text
     }
 
-    static func download(item: ArtifactItem, headOnly: Bool, request: ArtifactRequest, baseURL: String, withRepoPath: Bool) -> String {
+    static func download(item: ArtifactItem, headOnly: Bool, request: ArtifactRequest, address: ServerAddress, withRepoPath: Bool) -> String {
         let path = repoPath(item.repo, item.path)
         let ifModifiedSince =
             request.headers.first { $0.name.lowercased() == "if-modified-since" }.flatMap { HTTPDate.parse($0.value) }.flatMap {
@@ -119,11 +122,11 @@ enum Payloads {
             ("repoPath", path), ("originalRepoPath", path), ("name", .string(item.name)), ("headOnly", .bool(headOnly)), ("checksum", .bool(false)),
             ("recursive", .bool(false)), ("modificationTime", .int(item.modifiedAt)), ("directoryRequest", .bool(false)),
             ("metadata", .bool(false)), ("lastModified", .int(item.modifiedAt)), ("ifModifiedSince", .int(ifModifiedSince)),
-            ("servletContextUrl", .string(baseURL + "/artifactory")), ("uri", .string("/artifactory/\(item.repo)/\(item.path)")),
+            ("servletContextUrl", .string(address.url + "/artifactory")), ("uri", .string("/artifactory/\(item.repo)/\(item.path)")),
             ("clientAddress", .string(request.clientAddress)), ("zipResourcePath", .string("")), ("zipResourceRequest", .bool(false)),
             ("replaceHeadRequestWithGet", .bool(false)), ("repoType", .int(1)),
         ])
-        var data: [(String, JSONOut)] = [("metadata", metadata), ("headers", headers(request)), ("userContext", userContext(request))]
+        var data: [(String, JSONOut)] = [("metadata", metadata), ("headers", headers(request)), ("userContext", userContext(request, address))]
         if withRepoPath { data.append(("repoPath", path)) }
         return JSONOut.object(data).text
     }
@@ -135,18 +138,18 @@ enum Payloads {
         ])
     }
 
-    static func beforeDelete(item: ArtifactItem, request: ArtifactRequest, byMove: Bool = false) -> String {
+    static func beforeDelete(item: ArtifactItem, request: ArtifactRequest, address: ServerAddress, byMove: Bool = false) -> String {
         let metadata = JSONOut.object([
             ("repoPath", repoPath(item.repo, item.path, isFolder: item.isFolder)), ("repoType", .int(1)), ("triggerMetadataCalculation", .bool(true)),
             ("allowAsyncDelete", .bool(false)), ("skipTrashcan", .bool(false)), ("isTriggeredByGc", .bool(false)), ("triggeredByMove", .bool(byMove)),
         ])
-        return JSONOut.object([("metadata", metadata), ("userContext", userContext(request)), ("itemInfo", itemInfo(item))]).text
+        return JSONOut.object([("metadata", metadata), ("userContext", userContext(request, address)), ("itemInfo", itemInfo(item))]).text
     }
 
-    static func beforePropertyCreate(item: ArtifactItem, name: String, values: [String], request: ArtifactRequest) -> String {
+    static func beforePropertyCreate(item: ArtifactItem, name: String, values: [String], request: ArtifactRequest, address: ServerAddress) -> String {
         let metadata = JSONOut.object([("repoPath", repoPath(item.repo, item.path, isFolder: item.isFolder)), ("repoType", .int(1))])
         return JSONOut.object([
-            ("metadata", metadata), ("userContext", userContext(request)), ("itemInfo", itemInfo(item)), ("name", .string(name)),
+            ("metadata", metadata), ("userContext", userContext(request, address)), ("itemInfo", itemInfo(item)), ("name", .string(name)),
             ("values", .array(values.map { .string($0) })),
         ]).text
     }
