@@ -41,7 +41,9 @@ extension ArtifactService {
         try await requireEach(.annotate, targets, request.principal)
         for target in targets {
             for name in properties.keys.sorted() {
-                let data = { Payloads.beforePropertyCreate(item: target, name: name, values: properties[name] ?? [], request: request, address: self.address) }
+                let data = {
+                    Payloads.beforePropertyCreate(item: target, name: name, values: properties[name] ?? [], request: request, address: self.address)
+                }
                 try await requirePolicy(.beforePropertyCreate, repo: repo, path: target.path, request: request, dataJSON: data)
             }
         }
