@@ -13,32 +13,7 @@ enum ActionCatalog {
         return object
     }
 
-    static func samplePayload(_ action: WorkerAction) -> String {
-        let repoPath = #"{"key":"libs-local","path":"org/acme/lib.jar","id":"libs-local:org/acme/lib.jar","isRoot":false,"isFolder":false}"#
-        let user = #"{"id":"jfac@01jdq8x0ybwqv1m4h3zk6r9t2e/users/admin","isToken":true,"realm":"token"}"#
-        switch action {
-        case .beforeDownload:
-            return
-                #"{"metadata":{"repoPath":\#(repoPath),"name":"lib.jar","headOnly":false,"repoType":1},"headers":{},"userContext":\#(user),"repoPath":\#(repoPath)}"#
-        case .afterDownload:
-            return #"{"metadata":{"repoPath":\#(repoPath),"name":"lib.jar","headOnly":false,"repoType":1},"headers":{},"userContext":\#(user)}"#
-        case .beforeUpload:
-            return
-                #"{"metadata":{"repoPath":\#(repoPath),"contentLength":1024,"repoType":1},"headers":{},"userContext":\#(user),"artifactProperties":{}}"#
-        case .afterCreate:
-            return #"{"metadata":{"repoPath":\#(repoPath),"contentLength":1024,"repoType":1},"headers":{},"userContext":\#(user)}"#
-        case .beforeDelete:
-            return
-                #"{"metadata":{"repoPath":\#(repoPath),"repoType":1},"userContext":\#(user),"itemInfo":{"repoPath":\#(repoPath),"name":"lib.jar","created":0,"lastModified":0}}"#
-        case .beforePropertyCreate:
-            return
-                #"{"metadata":{"repoPath":\#(repoPath)},"userContext":\#(user),"itemInfo":{"repoPath":\#(repoPath),"name":"lib.jar","created":0,"lastModified":0},"name":"qa","values":["passed"]}"#
-        case .scheduledEvent:
-            return #"{"triggerID":"sample-trigger"}"#
-        default:
-            return #"{"hello":"world"}"#
-        }
-    }
+    static func samplePayload(_ action: WorkerAction) -> String { Payloads.sample(for: action) }
 
     static func sampleCode(_ action: WorkerAction) -> String {
         let request = action.requestType == "any" ? "any" : action.requestType
@@ -49,7 +24,8 @@ enum ActionCatalog {
         case .beforeDelete: body = "  return { status: BeforeDeleteStatus.BEFORE_DELETE_PROCEED, message: 'Proceed' };"
         case .beforePropertyCreate: body = "  return { status: BeforePropertyCreateStatus.BEFORE_PROPERTY_CREATE_PROCEED, message: 'Proceed' };"
         case .genericEvent: body = "  return { message: 'hello', received: data };"
-        default: body = "  return { message: 'done' };"
+        default:
+            body = action.isSynchronous ? "  return { status: ActionStatus.PROCEED, message: 'Proceed' };" : "  return { message: 'done' };"
         }
         return """
             import { PlatformContext } from 'jfrog-workers';

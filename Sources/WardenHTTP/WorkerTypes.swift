@@ -76,5 +76,45 @@ enum WorkerTypes {
         export interface BeforeUploadResponse { status: UploadStatus; message: string; modifiedRepoPath?: RepoPath }
         export interface AfterCreateRequest { metadata: UploadMetadata; headers: Record<string, Header>; userContext: UserContext }
         export interface AfterCreateResponse { message: string }
+        export interface ItemInfo { repoPath: RepoPath; name: string; created: number; lastModified: number }
+        export interface BeforeCreateRequest { metadata: UploadMetadata; itemInfo: ItemInfo; userContext: UserContext }
+        export interface BeforeCreateResponse { status: ActionStatus; message: string }
+        export interface DeleteMetadata {
+          repoPath: RepoPath; repoType: RepoType; triggerMetadataCalculation: boolean; allowAsyncDelete: boolean; skipTrashcan: boolean;
+          isTriggeredByGc: boolean; triggeredByMove: boolean;
+        }
+        export interface BeforeDeleteRequest { metadata: DeleteMetadata; userContext: UserContext; itemInfo: ItemInfo }
+        export interface BeforeDeleteResponse { status: BeforeDeleteStatus; message: string }
+        export interface AfterDeleteRequest { metadata: DeleteMetadata; userContext: UserContext; itemInfo: ItemInfo }
+        export interface AfterDeleteResponse { message: string }
+        export interface BeforeCopyRequest {
+          metadata: UploadMetadata; itemInfo: ItemInfo; targetRepoPath: RepoPath; userContext: UserContext;
+          properties: Record<string, { value: string[] }>;
+        }
+        export interface BeforeCopyResponse { status: ActionStatus; message: string }
+        export interface AfterCopyRequest { metadata: UploadMetadata; source: ItemInfo; target: ItemInfo; userContext: UserContext }
+        export interface AfterCopyResponse { message: string }
+        export interface BeforeMoveRequest {
+          metadata: UploadMetadata; itemInfo: ItemInfo; targetRepoPath: RepoPath; userContext: UserContext;
+          properties: Record<string, { value: string[] }>;
+        }
+        export interface BeforeMoveResponse { status: ActionStatus; message: string }
+        export interface AfterMoveRequest { metadata: UploadMetadata; source: ItemInfo; target: ItemInfo; userContext: UserContext }
+        export interface AfterMoveResponse { message: string }
+        export interface PropertyMetadata { repoPath: RepoPath; repoType: RepoType }
+        export interface BeforePropertyCreateRequest {
+          metadata: PropertyMetadata; userContext: UserContext; itemInfo: ItemInfo; name: string; values: string[];
+        }
+        export interface BeforePropertyCreateResponse { status: BeforePropertyCreateStatus; message: string }
+        export interface AfterPropertyCreateRequest {
+          metadata: PropertyMetadata; userContext: UserContext; itemInfo: ItemInfo; name: string; values: string[];
+        }
+        export interface AfterPropertyCreateResponse { message: string }
+        export interface BeforePropertyDeleteRequest { metadata: PropertyMetadata; userContext: UserContext; itemInfo: ItemInfo; name: string }
+        export interface BeforePropertyDeleteResponse { status: ActionStatus; message: string }
+        export interface AfterPropertyDeleteRequest { metadata: PropertyMetadata; userContext: UserContext; itemInfo: ItemInfo; name: string }
+        export interface AfterPropertyDeleteResponse { message: string }
+        export interface ScheduledEventRequest { triggerID: string }
+        export interface ScheduledEventResponse { message: string }
         """#
 }

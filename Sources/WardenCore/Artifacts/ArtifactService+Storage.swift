@@ -48,6 +48,14 @@ extension ArtifactService {
             }
         }
         try await store.setProperties(repo: repo, paths: targets.map(\.path), properties, at: Self.now())
+        for target in targets {
+            for name in properties.keys.sorted() {
+                let data = {
+                    Payloads.beforePropertyCreate(item: target, name: name, values: properties[name] ?? [], request: request, address: self.address)
+                }
+                try await notify(.afterPropertyCreate, repo: repo, path: target.path, request: request, dataJSON: data)
+            }
+        }
     }
 
     public func deleteProperties(repo: String, path rawPath: String, names: [String], recursive: Bool, request: ArtifactRequest) async throws {
@@ -58,8 +66,22 @@ extension ArtifactService {
         var items = [item]
         if recursive && item.isFolder { items += try await store.descendants(repo: repo, path: path) }
         try await requireEach(.annotate, items, request.principal)
+        // Only the properties an item has are deleted from it, so only those ask and tell the workers.
+        var present: [(ArtifactItem, String)] = []
+        for item in items {
+            let has = try await store.properties(repo: repo, path: item.path)
+            for name in names where has[name] != nil { present.append((item, name)) }
+        }
+        for (item, name) in present {
+            let data = { Payloads.propertyDelete(item: item, name: name, request: request, address: self.address) }
+            try await requirePolicy(.beforePropertyDelete, repo: repo, path: item.path, request: request, dataJSON: data)
+        }
         let paths = items.map(\.path)
         try await store.deleteProperties(repo: repo, paths: paths, names: names, at: Self.now())
+        for (item, name) in present {
+            let data = { Payloads.propertyDelete(item: item, name: name, request: request, address: self.address) }
+            try await notify(.afterPropertyDelete, repo: repo, path: item.path, request: request, dataJSON: data)
+        }
     }
 
     /// Copies (or moves) a file or folder to `/repo/path`; into it when that is an existing folder. Copies keep
@@ -115,13 +137,14 @@ extension ArtifactService {
         // Read once: the target's upload policies see them, and the copies get them.
         var properties: [String: ArtifactProperties] = [:]
         for file in files { properties[file.path] = try await store.properties(repo: sourceRepo, path: file.path) }
-        try await requireTransferable(files, properties: properties, move: move, to: targetRepo, destination: destination, request: request)
+        try await requireTransferable(items, properties: properties, move: move, to: targetRepo, destination: destination, request: request)
         var report = TransferReport(files: files.count, folders: items.count - files.count, dryRun: dryRun)
         if dryRun { return report }
         let now = Self.now()
         let user = request.userID
         let blobs = self.blobs
         var created: [ArtifactItem] = []
+        var placed: [(ArtifactItem, ArtifactItem)] = []
         for item in items {
             let destination = destination(of: item)
             var copy = item
@@ -135,6 +158,7 @@ extension ArtifactService {
             copy.downloadCount = 0
             copy.lastDownloaded = nil
             copy.lastDownloadedBy = nil
+            placed.append((item, copy))
             if item.isFolder {
                 try await store.putFolder(copy)
             } else {
@@ -152,28 +176,45 @@ extension ArtifactService {
         if move {
             _ = try await store.delete(repo: sourceRepo, path: path, release: { blobs.release(sha256: $0) })
         }
+        for (item, copy) in placed {
+            let data = { Payloads.afterTransfer(source: item, target: copy, request: request, address: self.address) }
+            try await notify(
+                move ? .afterMove : .afterCopy, repo: item.repo, path: item.path, also: (copy.repo, copy.path), request: request, dataJSON: data)
+        }
+        if move { try await notifyDeleted(items, request, byMove: true) }
         for item in created {
             let data = { Payloads.afterCreate(repo: item.repo, path: item.path, contentLength: item.size, request: request, address: self.address) }
-            try await events.enqueue(
-                action: .afterCreate, repo: item.repo, path: item.path, dataJSON: data, triggeredBy: user, depth: request.depth)
+            try await notify(.afterCreate, repo: item.repo, path: item.path, request: request, dataJSON: data)
         }
         report.files = created.count
         return report
     }
 
     /// The policies a copy or move must pass before anything is written (a dry run asks them too, so that it tells
-    /// the truth): each source file's BEFORE_DOWNLOAD workers (a copy is a read of it), for a move each source
-    /// file's BEFORE_DELETE workers, and each new file's BEFORE_UPLOAD workers in the target. The first STOP refuses
-    /// the whole transfer. A `modifiedRepoPath` answer does not apply to a copy: the client named the target.
+    /// the truth): each item's BEFORE_COPY or BEFORE_MOVE workers (selected by the source or the target), each
+    /// source file's BEFORE_DOWNLOAD workers (a copy is a read of it), for a move each source item's BEFORE_DELETE
+    /// workers, each new file's BEFORE_UPLOAD workers in the target, and each item's BEFORE_CREATE workers where it
+    /// lands (a file replaced included). The first STOP refuses the whole transfer, before anything changed. A
+    /// `modifiedRepoPath` answer does not apply to a copy: the client named the target.
     func requireTransferable(
-        _ files: [ArtifactItem], properties: [String: ArtifactProperties], move: Bool, to targetRepo: String,
+        _ items: [ArtifactItem], properties: [String: ArtifactProperties], move: Bool, to targetRepo: String,
         destination: (ArtifactItem) -> String, request: ArtifactRequest
     ) async throws {
+        let files = items.filter { !$0.isFolder }
+        for item in items {
+            let target = (repo: targetRepo, path: destination(item))
+            let data = {
+                Payloads.beforeTransfer(
+                    source: item, target: target, properties: properties[item.path] ?? [:], request: request, address: self.address)
+            }
+            try await requirePolicy(
+                move ? .beforeMove : .beforeCopy, repo: item.repo, path: item.path, also: target, request: request, dataJSON: data)
+        }
         for file in files {
             let data = { Payloads.download(item: file, headOnly: false, request: request, address: self.address, withRepoPath: true) }
             try await requirePolicy(.beforeDownload, repo: file.repo, path: file.path, request: request, dataJSON: data)
         }
-        if move { try await requireDeletable(files, request, byMove: true) }
+        if move { try await requireDeletable(items, request, byMove: true) }
         for file in files {
             let targetPath = destination(file)
             let data = {
@@ -182,6 +223,12 @@ extension ArtifactService {
                     address: self.address)
             }
             try await requirePolicy(.beforeUpload, repo: targetRepo, path: targetPath, request: request, dataJSON: data)
+        }
+        for item in items {
+            let targetPath = destination(item)
+            // A folder that is already there is not created again; a file replaced is (as an upload over one).
+            if item.isFolder, try await store.item(repo: targetRepo, path: targetPath)?.isFolder == true { continue }
+            try await requireCreatable(repo: targetRepo, path: targetPath, isFolder: item.isFolder, contentLength: item.size, request: request)
         }
     }
 

@@ -196,6 +196,7 @@ public final class ArtifactService: Sendable {
         // Overwriting a file deletes it: that needs `delete` besides `write` (as in the reference).
         if let replaced { try await requireEach(.delete, [replaced], request.principal) }
         try await requireRoom(adding: contentLength, removing: replaced?.size ?? 0, in: repository)
+        try await requireCreatable(repo: repo, path: path, isFolder: false, contentLength: contentLength, request: request)
         return UploadTicket(repo: repo, path: path, properties: properties, expected: expected, request: request, contentLength: contentLength)
     }
 
@@ -250,6 +251,7 @@ public final class ArtifactService: Sendable {
             guard existing.isFolder else { throw WardenError(.conflict, "\(repo)/\(path) is a file") }
             return existing
         }
+        try await requireCreatable(repo: repo, path: path, isFolder: true, contentLength: 0, request: request)
         let now = Self.now()
         let user = request.userID
         try await store.putFolder(
@@ -314,12 +316,30 @@ public final class ArtifactService: Sendable {
     /// the operation with the worker's message (403). The verdict, for what else it says (headers, a new path).
     @discardableResult
     func requirePolicy(
-        _ action: WorkerAction, repo: String, path: String, request: ArtifactRequest, dataJSON: () -> String
+        _ action: WorkerAction, repo: String, path: String, also: (repo: String, path: String)? = nil, request: ArtifactRequest,
+        dataJSON: () -> String
     ) async throws -> SyncVerdict {
         let verdict = try await events.runSynchronous(
-            action: action, repo: repo, path: path, dataJSON: dataJSON, triggeredBy: request.userID, depth: request.depth)
+            action: action, repo: repo, path: path, also: also, dataJSON: dataJSON, triggeredBy: request.userID, depth: request.depth)
         if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
         return verdict
+    }
+
+    /// Queues the asynchronous workers of `action` on `repo/path` (and `also`) for `request`'s event.
+    func notify(
+        _ action: WorkerAction, repo: String, path: String, also: (repo: String, path: String)? = nil, request: ArtifactRequest,
+        dataJSON: () -> String
+    ) async throws {
+        try await events.enqueue(
+            action: action, repo: repo, path: path, also: also, dataJSON: dataJSON, triggeredBy: request.userID, depth: request.depth)
+    }
+
+    /// The BEFORE_CREATE workers of an item about to be created (or a file about to be replaced) at `repo/path`.
+    func requireCreatable(repo: String, path: String, isFolder: Bool, contentLength: Int64, request: ArtifactRequest) async throws {
+        let data = {
+            Payloads.beforeCreate(repo: repo, path: path, isFolder: isFolder, contentLength: contentLength, request: request, address: self.address)
+        }
+        try await requirePolicy(.beforeCreate, repo: repo, path: path, request: request, dataJSON: data)
     }
 
     // MARK: Delete
@@ -341,6 +361,15 @@ public final class ArtifactService: Sendable {
         let blobs = self.blobs
         guard try await store.delete(repo: repo, path: path, release: { blobs.release(sha256: $0) }) else {
             throw WardenError(.notFound, "\(repo)/\(path) does not exist")
+        }
+        try await notifyDeleted(doomed, request, byMove: false)
+    }
+
+    /// Queues the AFTER_DELETE workers of each item that went (the same items BEFORE_DELETE asked about).
+    func notifyDeleted(_ items: [ArtifactItem], _ request: ArtifactRequest, byMove: Bool) async throws {
+        for item in items {
+            let data = { Payloads.beforeDelete(item: item, request: request, address: self.address, byMove: byMove) }
+            try await notify(.afterDelete, repo: item.repo, path: item.path, request: request, dataJSON: data)
         }
     }
 

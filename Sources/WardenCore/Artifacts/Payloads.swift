@@ -46,7 +46,7 @@ indirect enum JSONOut {
 }
 
 /// The `data` of artifact events, field for field as spec §4 names them.
-enum Payloads {
+public enum Payloads {
     static func json(_ object: [String: Any]) -> String {
         // Only JSON values are put in a payload; a failure here is a bug, sent as an empty object.
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
@@ -88,9 +88,10 @@ enum Payloads {
         .object(properties.keys.sorted().map { ($0, .object([("value", .array((properties[$0] ?? []).map { .string($0) }))])) })
     }
 
-    static func uploadMetadata(repo: String, path: String, contentLength: Int64, address: ServerAddress) -> JSONOut {
+    static func uploadMetadata(repo: String, path: String, contentLength: Int64, address: ServerAddress, isFolder: Bool = false) -> JSONOut {
         .object([
-            ("repoPath", repoPath(repo, path)), ("contentLength", .int(contentLength)), ("lastModified", .int(ArtifactService.now())),
+            ("repoPath", repoPath(repo, path, isFolder: isFolder)), ("contentLength", .int(contentLength)),
+            ("lastModified", .int(ArtifactService.now())),
             ("trustServerChecksums", .bool(false)), ("servletContextUrl", .string(address.url + "/artifactory")), ("skipJarIndexing", .bool(false)),
             ("disableRedirect", .bool(false)), ("repoType", .int(1)),
         ])
@@ -138,6 +139,57 @@ enum Payloads {
         ])
     }
 
+    /// BEFORE_CREATE: the item about to be created (or the file about to be replaced) as `metadata` and `itemInfo`.
+    static func beforeCreate(
+        repo: String, path: String, isFolder: Bool, contentLength: Int64, request: ArtifactRequest, address: ServerAddress
+    ) -> String {
+        let now = ArtifactService.now()
+        let info = JSONOut.object([
+            ("repoPath", repoPath(repo, path, isFolder: isFolder)), ("name", .string(String(path.split(separator: "/").last ?? ""))),
+            ("created", .int(now)), ("lastModified", .int(now)),
+        ])
+        return JSONOut.object([
+            ("metadata", uploadMetadata(repo: repo, path: path, contentLength: contentLength, address: address, isFolder: isFolder)),
+            ("itemInfo", info), ("userContext", userContext(request, address)),
+        ]).text
+    }
+
+    /// BEFORE_COPY and BEFORE_MOVE: the source as `metadata` and `itemInfo`, where it goes as `targetRepoPath`, and
+    /// the properties the new item gets.
+    static func beforeTransfer(
+        source: ArtifactItem, target: (repo: String, path: String), properties: ArtifactProperties, request: ArtifactRequest,
+        address: ServerAddress
+    ) -> String {
+        JSONOut.object([
+            (
+                "metadata",
+                uploadMetadata(repo: source.repo, path: source.path, contentLength: source.size, address: address, isFolder: source.isFolder)
+            ),
+            ("itemInfo", itemInfo(source)), ("targetRepoPath", repoPath(target.repo, target.path, isFolder: source.isFolder)),
+            ("userContext", userContext(request, address)), ("properties", Self.properties(properties)),
+        ]).text
+    }
+
+    /// AFTER_COPY and AFTER_MOVE: the new item as `metadata`, and both ends as `source` and `target`.
+    static func afterTransfer(source: ArtifactItem, target: ArtifactItem, request: ArtifactRequest, address: ServerAddress) -> String {
+        JSONOut.object([
+            (
+                "metadata",
+                uploadMetadata(repo: target.repo, path: target.path, contentLength: target.size, address: address, isFolder: target.isFolder)
+            ),
+            ("source", itemInfo(source)), ("target", itemInfo(target)), ("userContext", userContext(request, address)),
+        ]).text
+    }
+
+    /// BEFORE_PROPERTY_DELETE and AFTER_PROPERTY_DELETE.
+    static func propertyDelete(item: ArtifactItem, name: String, request: ArtifactRequest, address: ServerAddress) -> String {
+        let metadata = JSONOut.object([("repoPath", repoPath(item.repo, item.path, isFolder: item.isFolder)), ("repoType", .int(1))])
+        return JSONOut.object([
+            ("metadata", metadata), ("userContext", userContext(request, address)), ("itemInfo", itemInfo(item)), ("name", .string(name)),
+        ]).text
+    }
+
+    /// BEFORE_DELETE and AFTER_DELETE.
     static func beforeDelete(item: ArtifactItem, request: ArtifactRequest, address: ServerAddress, byMove: Bool = false) -> String {
         let metadata = JSONOut.object([
             ("repoPath", repoPath(item.repo, item.path, isFolder: item.isFolder)), ("repoType", .int(1)), ("triggerMetadataCalculation", .bool(true)),
@@ -152,6 +204,41 @@ enum Payloads {
             ("metadata", metadata), ("userContext", userContext(request, address)), ("itemInfo", itemInfo(item)), ("name", .string(name)),
             ("values", .array(values.map { .string($0) })),
         ]).text
+    }
+}
+
+extension Payloads {
+    /// A sample `data` of `action`, made by the builders the events use (so the catalogue's sample is what a worker
+    /// gets): an admin's token request on `libs-local/org/acme/lib.jar`.
+    public static func sample(for action: WorkerAction) -> String {
+        let address = ServerAddress("http://localhost:8080", serviceID: "01jdq8x0ybwqv1m4h3zk6r9t2e")
+        let request = ArtifactRequest(
+            principal: Principal(name: "admin", scope: .admin), headers: [("User-Agent", "curl/8.5.0")], clientAddress: "10.1.2.3")
+        let item = ArtifactItem(
+            repo: "libs-local", path: "org/acme/lib.jar", isFolder: false, size: 1024, sha256: "", sha1: "", md5: "",
+            createdAt: 1_767_225_600_000, modifiedAt: 1_767_225_600_000, updatedAt: 1_767_225_600_000, createdBy: "admin", modifiedBy: "admin")
+        var target = item
+        target.repo = "libs-release"
+        let properties: ArtifactProperties = ["qa": ["passed"]]
+        switch action {
+        case .beforeDownload: return download(item: item, headOnly: false, request: request, address: address, withRepoPath: true)
+        case .afterDownload: return download(item: item, headOnly: false, request: request, address: address, withRepoPath: false)
+        case .beforeUpload:
+            return beforeUpload(
+                repo: item.repo, path: item.path, contentLength: item.size, properties: properties, request: request, address: address)
+        case .beforeCreate:
+            return beforeCreate(repo: item.repo, path: item.path, isFolder: false, contentLength: item.size, request: request, address: address)
+        case .afterCreate: return afterCreate(repo: item.repo, path: item.path, contentLength: item.size, request: request, address: address)
+        case .beforeDelete, .afterDelete: return beforeDelete(item: item, request: request, address: address)
+        case .beforeCopy, .beforeMove:
+            return beforeTransfer(source: item, target: (target.repo, target.path), properties: properties, request: request, address: address)
+        case .afterCopy, .afterMove: return afterTransfer(source: item, target: target, request: request, address: address)
+        case .beforePropertyCreate, .afterPropertyCreate:
+            return beforePropertyCreate(item: item, name: "qa", values: ["passed"], request: request, address: address)
+        case .beforePropertyDelete, .afterPropertyDelete: return propertyDelete(item: item, name: "qa", request: request, address: address)
+        case .scheduledEvent: return #"{"triggerID":"nightly@29456640"}"#
+        default: return #"{"hello":"world"}"#
+        }
     }
 }
 

@@ -110,10 +110,14 @@ public final class EventDispatcher: Service {
         try await dispatch(stored, Trigger(dataJSON: "{\"triggerID\":\(JSONText.quote("\(stored.worker.key)@\(slot)"))}", triggeredBy: "scheduler"))
     }
 
-    /// The enabled workers of `action` whose filter selects `path` in `repo`.
-    public func workers(for action: WorkerAction, repo: String, path: String) async throws -> [StoredWorker] {
+    /// The enabled workers of `action` whose filter selects `path` in `repo`, or `also` (a copy's or a move's
+    /// target: a policy on a repository guards what comes into it as well as what leaves it); each once.
+    public func workers(for action: WorkerAction, repo: String, path: String, also: (repo: String, path: String)? = nil) async throws
+        -> [StoredWorker]
+    {
         try await service.enabledWorkers(for: action).filter {
-            $0.worker.filterCriteria.artifactFilterCriteria?.selects(repo: repo, path: path) ?? false
+            guard let filter = $0.worker.filterCriteria.artifactFilterCriteria else { return false }
+            return filter.selects(repo: repo, path: path) || also.map { filter.selects(repo: $0.repo, path: $0.path) } == true
         }
     }
 
@@ -121,10 +125,11 @@ public final class EventDispatcher: Service {
     /// `dataJSON` is built only when a worker is selected (most events select none).
     /// `depth` is the event depth of the operation's caller (a worker's own write runs one level deeper).
     public func runSynchronous(
-        action: WorkerAction, repo: String, path: String, dataJSON makeData: () -> String, triggeredBy: String, depth: Int = 0
+        action: WorkerAction, repo: String, path: String, also: (repo: String, path: String)? = nil, dataJSON makeData: () -> String,
+        triggeredBy: String, depth: Int = 0
     ) async throws -> SyncVerdict {
         var verdict = SyncVerdict()
-        let selected = try await workers(for: action, repo: repo, path: path)
+        let selected = try await workers(for: action, repo: repo, path: path, also: also)
         guard !selected.isEmpty else { return verdict }
         if depth > EventDepth.limit {
             // A policy is never skipped: an operation too deep in a chain of worker writes for its policy to run is refused.
@@ -243,9 +248,10 @@ public final class EventDispatcher: Service {
     /// Persists one run per selected asynchronous worker; returns how many were queued.
     @discardableResult
     public func enqueue(
-        action: WorkerAction, repo: String, path: String, dataJSON makeData: () -> String, triggeredBy: String, depth: Int = 0
+        action: WorkerAction, repo: String, path: String, also: (repo: String, path: String)? = nil, dataJSON makeData: () -> String,
+        triggeredBy: String, depth: Int = 0
     ) async throws -> Int {
-        let selected = try await workers(for: action, repo: repo, path: path)
+        let selected = try await workers(for: action, repo: repo, path: path, also: also)
         guard !selected.isEmpty else { return 0 }
         let dataJSON = makeData()
         let runs = selected.map { PendingRun(workerKey: $0.worker.key, dataJSON: dataJSON, triggeredBy: triggeredBy, depth: depth) }

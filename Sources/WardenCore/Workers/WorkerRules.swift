@@ -99,6 +99,9 @@ enum WorkerRules {
 
     static func action(named name: String, field: String = "action") throws(WardenError) -> WorkerAction {
         guard let action = WorkerAction.named(name) else {
+            if let why = WorkerAction.unserved[name.uppercased()] {
+                throw WardenError.invalid(field, "\(name.uppercased()) is not served here: \(why)")
+            }
             throw WardenError.invalid(field, "unknown action '\(name)'; one of \(WorkerAction.all.map(\.name).joined(separator: ", "))")
         }
         return action
