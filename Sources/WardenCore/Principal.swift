@@ -21,12 +21,16 @@ public struct Principal: Sendable, Equatable {
     /// Whose rights in repositories this caller has (docs/permissions.md): its own by default; a worker run's
     /// token has its owner's, narrowed to the worker's manifest; a runner's upload token only its run's folder.
     public var repositoryRights: RepositoryRights
+    /// May list the tokens' metadata (never their values) without being an admin: the run token of a worker bound
+    /// to a token event, which an admin made (a token policy counts a subject's tokens, as the published one does).
+    public var readsTokens: Bool
 
-    public init(name: String, scope: Scope, eventDepth: Int = 0, repositoryRights: RepositoryRights = .granted) {
+    public init(name: String, scope: Scope, eventDepth: Int = 0, repositoryRights: RepositoryRights = .granted, readsTokens: Bool = false) {
         self.name = name
         self.scope = scope
         self.eventDepth = eventDepth
         self.repositoryRights = repositoryRights
+        self.readsTokens = readsTokens
     }
 
     /// A worker's own call (its `platformToken`): it already holds an executor.
@@ -58,14 +62,19 @@ public struct TokenRecord: Sendable, Equatable {
     public var scope: Principal.Scope
     public var createdAt: Int64
     public var expiresAt: Int64?
+    /// Free text given at creation (the Access API's `description`).
+    public var description: String
 
-    public init(id: String, name: String, hash: String, scope: Principal.Scope, createdAt: Int64, expiresAt: Int64? = nil) {
+    public init(
+        id: String, name: String, hash: String, scope: Principal.Scope, createdAt: Int64, expiresAt: Int64? = nil, description: String = ""
+    ) {
         self.id = id
         self.name = name
         self.hash = hash
         self.scope = scope
         self.createdAt = createdAt
         self.expiresAt = expiresAt
+        self.description = description
     }
 
     public static func hash(of value: String) -> String {

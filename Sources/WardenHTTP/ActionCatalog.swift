@@ -23,6 +23,8 @@ enum ActionCatalog {
         case .beforeUpload: body = "  return { status: UploadStatus.UPLOAD_PROCEED, message: 'Proceed', modifiedRepoPath: data.metadata.repoPath };"
         case .beforeDelete: body = "  return { status: BeforeDeleteStatus.BEFORE_DELETE_PROCEED, message: 'Proceed' };"
         case .beforePropertyCreate: body = "  return { status: BeforePropertyCreateStatus.BEFORE_PROPERTY_CREATE_PROCEED, message: 'Proceed' };"
+        case .beforeCreateToken: body = "  return { status: CreateTokenStatus.CREATE_TOKEN_PROCEED, message: 'Proceed' };"
+        case .beforeRevokeToken: body = "  return { status: RevokeTokenStatus.REVOKE_TOKEN_PROCEED, message: 'Proceed' };"
         case .genericEvent: body = "  return { message: 'hello', received: data };"
         default:
             body = action.isSynchronous ? "  return { status: ActionStatus.PROCEED, message: 'Proceed' };" : "  return { message: 'done' };"

@@ -51,6 +51,8 @@ public func buildRouter(_ services: WardenServices) -> Router<WardenRequestConte
         health: services.health,
         engineReady: services.engineReady
     ).register(on: router)
+    AccessAPI<WardenRequestContext>(tokens: services.tokens, auth: RequestAuthenticator(authenticator: services.authenticator)).register(
+        on: router)
     ArtifactAPI<WardenRequestContext>(service: services.artifacts, auth: RequestAuthenticator(authenticator: services.authenticator)).register(
         on: router)
     RunnersV4API<WardenRequestContext>(service: services.runners, auth: RequestAuthenticator(authenticator: services.authenticator)).register(

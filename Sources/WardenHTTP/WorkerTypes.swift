@@ -50,6 +50,8 @@ enum WorkerTypes {
         export enum BeforePropertyCreateStatus {
           BEFORE_PROPERTY_CREATE_UNSPECIFIED = 0, BEFORE_PROPERTY_CREATE_PROCEED = 1, BEFORE_PROPERTY_CREATE_STOP = 2, BEFORE_PROPERTY_CREATE_WARN = 3, UNRECOGNIZED = -1,
         }
+        export enum CreateTokenStatus { CREATE_TOKEN_UNSPECIFIED = 0, CREATE_TOKEN_PROCEED = 1, CREATE_TOKEN_STOP = 2, CREATE_TOKEN_WARN = 3, UNRECOGNIZED = -1 }
+        export enum RevokeTokenStatus { REVOKE_TOKEN_UNSPECIFIED = 0, REVOKE_TOKEN_PROCEED = 1, REVOKE_TOKEN_STOP = 2, REVOKE_TOKEN_WARN = 3, UNRECOGNIZED = -1 }
         export enum RepoType { REPO_TYPE_UNSPECIFIED = 0, REPO_TYPE_LOCAL = 1, REPO_TYPE_REMOTE = 2, REPO_TYPE_FEDERATED = 3, UNRECOGNIZED = -1 }
         export enum Status { STATUS_UNSPECIFIED = 0, STATUS_FAIL = 2, STATUS_SUCCESS = 4, UNRECOGNIZED = -1 }
 
@@ -114,6 +116,15 @@ enum WorkerTypes {
         export interface BeforePropertyDeleteResponse { status: ActionStatus; message: string }
         export interface AfterPropertyDeleteRequest { metadata: PropertyMetadata; userContext: UserContext; itemInfo: ItemInfo; name: string }
         export interface AfterPropertyDeleteResponse { message: string }
+        export interface TokenSpec {
+          subject: string; owner: string; scope: string[]; audience: string[]; expiresIn: number; refreshable: boolean; extension: string;
+          description: string; includeReferenceToken: boolean;
+        }
+        export interface BeforeCreateTokenRequest { tokenSpec: TokenSpec; userContext: UserContext }
+        export interface BeforeCreateTokenResponse { status: CreateTokenStatus; message: string }
+        export interface TokenInfo { tokenId: string; subject: string; scope: string[]; issuedAt: number; expiry: number; description: string }
+        export interface BeforeRevokeTokenRequest { token: TokenInfo; userContext: UserContext }
+        export interface BeforeRevokeTokenResponse { status: RevokeTokenStatus; message: string }
         export interface ScheduledEventRequest { triggerID: string }
         export interface ScheduledEventResponse { message: string }
         """#

@@ -120,7 +120,8 @@ public struct WardenServer: Sendable {
         services = WardenServices(
             workers: workers, events: dispatcher, artifacts: artifacts, runners: runners,
             authenticator: Authenticator(tokens: tokens, workerTokens: workerTokens),
-            tokens: TokenService(tokens: tokens, permissions: permissions), health: storage, engineReady: engineReady, pipelines: pipelines,
+            tokens: TokenService(tokens: tokens, permissions: permissions, events: dispatcher, address: address), health: storage,
+            engineReady: engineReady, pipelines: pipelines,
             dashboardUsers: dashboardUsers, tenants: tenants)
         // Several servers over one database: each forgets what the others change.
         changeRouter = (storage as? any StoreChangeFeed).map { [workers, artifacts, permissions, dispatcher] feed in

@@ -154,6 +154,10 @@ extension SQLiteStorage {
         migrator.registerMigration("012-ci-run-driver") { db in
             try db.execute(sql: "ALTER TABLE ci_run ADD COLUMN driver TEXT")
         }
+        // The Access API's free text on a token.
+        migrator.registerMigration("013-token-description") { db in
+            try db.execute(sql: "ALTER TABLE token ADD COLUMN description TEXT NOT NULL DEFAULT ''")
+        }
         return migrator
     }
     static func ciMigration(_ db: Database) throws {

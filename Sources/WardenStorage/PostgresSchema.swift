@@ -151,7 +151,9 @@ extension PostgresStorage {
                     PRIMARY KEY (group_name, user_name))
                 """,
             ]
-        )
+        ),
+        // The Access API's free text on a token (SQLite's 013).
+        ("002-token-description", ["ALTER TABLE token ADD COLUMN description TEXT NOT NULL DEFAULT ''"]),
     ]
 
     /// An advisory lock's key that only Warden's migrations take.

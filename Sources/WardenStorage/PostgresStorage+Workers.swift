@@ -278,8 +278,9 @@ extension PostgresStorage: TokenStore {
         _ = try await read { connection in
             try await connection.query(
                 """
-                INSERT INTO token (id, name, hash, scope, project_key, created_at, expires_at)
-                VALUES (\(token.id), \(token.name), \(token.hash), \(scope), \(project), \(token.createdAt), \(token.expiresAt))
+                INSERT INTO token (id, name, hash, scope, project_key, created_at, expires_at, description)
+                VALUES (\(token.id), \(token.name), \(token.hash), \(scope), \(project), \(token.createdAt), \(token.expiresAt),
+                    \(token.description))
                 """, logger: self.logger
             ).collect().count
         }
@@ -311,7 +312,7 @@ extension PostgresStorage: TokenStore {
         TokenRecord(
             id: try row["id"], name: try row["name"], hash: try row["hash"],
             scope: StoredForm.tokenScope(try row["scope"], project: try row["project_key"]), createdAt: try row["created_at"],
-            expiresAt: try row["expires_at"])
+            expiresAt: try row["expires_at"], description: try row["description"])
     }
 }
 

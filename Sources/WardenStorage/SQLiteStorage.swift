@@ -211,8 +211,8 @@ extension SQLiteStorage: TokenStore {
         let (scope, project) = StoredForm.encode(token.scope)
         try await pool.write { db in
             try db.execute(
-                sql: "INSERT INTO token (id, name, hash, scope, project_key, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                arguments: [token.id, token.name, token.hash, scope, project, token.createdAt, token.expiresAt])
+                sql: "INSERT INTO token (id, name, hash, scope, project_key, created_at, expires_at, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                arguments: [token.id, token.name, token.hash, scope, project, token.createdAt, token.expiresAt, token.description])
         }
     }
 
@@ -236,7 +236,8 @@ extension SQLiteStorage: TokenStore {
     static func token(from row: Row) -> TokenRecord {
         let scope = StoredForm.tokenScope(row["scope"], project: row["project_key"])
         return TokenRecord(
-            id: row["id"], name: row["name"], hash: row["hash"], scope: scope, createdAt: row["created_at"], expiresAt: row["expires_at"])
+            id: row["id"], name: row["name"], hash: row["hash"], scope: scope, createdAt: row["created_at"], expiresAt: row["expires_at"],
+            description: row["description"])
     }
 }
 

@@ -33,6 +33,8 @@ enum Prelude {
             ActionStatus: statusEnum(''),
             BeforeDeleteStatus: statusEnum('BEFORE_DELETE_'),
             BeforePropertyCreateStatus: statusEnum('BEFORE_PROPERTY_CREATE_'),
+            CreateTokenStatus: statusEnum('CREATE_TOKEN_'),
+            RevokeTokenStatus: statusEnum('REVOKE_TOKEN_'),
             Status: numericEnum([['STATUS_UNSPECIFIED', 0], ['STATUS_FAIL', 2], ['STATUS_SUCCESS', 4], ['UNRECOGNIZED', -1]]),
             RepoType: numericEnum([['REPO_TYPE_UNSPECIFIED', 0], ['REPO_TYPE_LOCAL', 1], ['REPO_TYPE_REMOTE', 2], ['REPO_TYPE_FEDERATED', 3], ['UNRECOGNIZED', -1]]),
           };

@@ -204,4 +204,69 @@ struct HookEndToEndTests {
         #expect(try await server.text("PUT", "/artifactory/libs/app/3.0.jar", body: "jar").status == 201)
         try await server.eventually("the label") { try await labels("app/3.0.jar")?["uploaded.by"] as? [String] == ["admin"] }
     }
+
+    @Test func noOverwriteOnCopyOrMoveGuardsBothFromTheTargetsFilter() async throws {
+        let server = try await start()
+        defer { server.stop() }
+        try await server.createRepository("release")
+        for action in ["BEFORE_COPY", "BEFORE_MOVE"] {
+            try await server.deployWorker(
+                key: "no-overwrite-\(action.lowercased().replacingOccurrences(of: "_", with: "-"))", action: action,
+                source: try Self.source("no-overwrite-on-copy-or-move"), repos: ["release"])
+        }
+        #expect(try await server.text("PUT", "/artifactory/libs/a.jar", body: "new").status == 201)
+        #expect(try await server.text("PUT", "/artifactory/libs/b.jar", body: "b").status == 201)
+        #expect(try await server.text("PUT", "/artifactory/release/a.jar", body: "old").status == 201)
+        let copy = try await server.text("POST", "/artifactory/api/copy/libs/a.jar?to=/release/a.jar")
+        #expect(copy.status == 403 && copy.text.contains("release:a.jar already exists"), "\(copy.text)")
+        let move = try await server.text("POST", "/artifactory/api/move/libs/a.jar?to=/release/a.jar")
+        #expect(move.status == 403 && move.text.contains("release:a.jar already exists"))
+        #expect(try await server.text("GET", "/artifactory/release/a.jar").text == "old")
+        #expect(try await server.text("GET", "/artifactory/libs/a.jar").text == "new")
+        #expect(try await server.text("POST", "/artifactory/api/move/libs/b.jar?to=/release/b.jar").status == 200)
+        #expect(try await server.text("GET", "/artifactory/release/b.jar").text == "b")
+        #expect(try await server.history("no-overwrite-before-move").count == 2)
+    }
+
+    @Test func tokenPolicyAndPinnedTokensThroughTheAccessAPI() async throws {
+        let server = try await start()
+        defer { server.stop() }
+        try await server.deployWorker(
+            key: "token-policy", action: "BEFORE_CREATE_TOKEN", source: try Self.source("token-policy"),
+            properties: ["maxDays": "30", "maxTokens": "2"])
+        try await server.deployWorker(key: "keep-pinned", action: "BEFORE_REVOKE_TOKEN", source: try Self.source("keep-pinned-tokens"))
+        func create(_ fields: [String: Any]) async throws -> (status: Int, body: [String: Any]) {
+            let reply = try await server.request("POST", "/access/api/v1/tokens", json: fields)
+            return (reply.status, reply.body as? [String: Any] ?? [:])
+        }
+        let forever = try await create(["username": "ci-bot", "scope": "applied-permissions/user"])
+        #expect(forever.status == 403 && "\(forever.body)".contains("tokens must expire within 30 days"), "\(forever.body)")
+        let first = try await create(["username": "ci-bot", "expires_in": 3600, "description": "nightly [pinned]"])
+        #expect(first.status == 200, "\(first.body)")
+        let value = try #require(first.body["access_token"] as? String)
+        #expect(first.body["scope"] as? String == "applied-permissions/user" && first.body["expires_in"] as? Int == 3600)
+        // The new token works, and is the same kind of token as the worker API's.
+        #expect(try await server.request("GET", "/artifactory/api/repositories", token: value).status == 200)
+        #expect(try await create(["username": "ci-bot", "expires_in": 3600]).status == 200)
+        let third = try await create(["username": "ci-bot", "expires_in": 3600])
+        #expect(third.status == 403 && "\(third.body)".contains("already holds 2 tokens"), "\(third.body)")
+        let listed = try #require((try await server.request("GET", "/access/api/v1/tokens").body as? [String: Any])?["tokens"] as? [[String: Any]])
+        let mine = listed.filter { ($0["subject"] as? String)?.hasSuffix("/users/ci-bot") == true }
+        #expect(mine.count == 2)
+        let pinned = try #require(mine.first { ($0["description"] as? String) == "nightly [pinned]" }?["token_id"] as? String)
+        let other = try #require(mine.first { ($0["description"] as? String) == "" }?["token_id"] as? String)
+        let refused = try await server.text("DELETE", "/access/api/v1/tokens/\(pinned)")
+        #expect(refused.status == 403 && refused.text.contains("is pinned"), "\(refused.text)")
+        #expect(try await server.request("GET", "/artifactory/api/repositories", token: value).status == 200)
+        #expect(try await server.text("DELETE", "/access/api/v1/tokens/\(other)").status == 200)
+        #expect(try await server.text("GET", "/access/api/v1/tokens/\(other)").status == 404)
+        let policyRuns = try await server.history("token-policy")
+        #expect(policyRuns.count == 4 && policyRuns.allSatisfy { $0["workerType"] as? String == "BEFORE_CREATE_TOKEN" })
+        let payload = try #require(policyRuns.last?["executionPayload"] as? [String: Any])
+        #expect(((payload["tokenSpec"] as? [String: Any])?["subject"] as? String)?.hasSuffix("/users/ci-bot") == true)
+        #expect(try await server.history("keep-pinned").count == 2)
+        // The worker API's token routes are the same tokens, under the same policies.
+        let viaWorkerAPI = try await server.request("POST", "/worker/api/v1/tokens", json: ["name": "ops", "scope": "user"])
+        #expect(viaWorkerAPI.status == 403)
+    }
 }

@@ -44,7 +44,9 @@ enum CLI {
 
 @Suite("warden worker run")
 struct WorkerRunCommandTests {
-    static let hooks = ["block-anonymous-release-downloads", "audit-downloads", "upload-naming-policy", "sign-new-artifacts"]
+    static let hooks = [
+        "block-anonymous-release-downloads", "audit-downloads", "upload-naming-policy", "sign-new-artifacts", "token-policy", "keep-pinned-tokens",
+    ]
 
     @Test(arguments: hooks)
     func readyMadeHookGivesItsExpectedEnvelope(_ hook: String) async throws {

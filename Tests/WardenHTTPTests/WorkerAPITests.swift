@@ -86,6 +86,10 @@ struct WorkerAPITests {
         ),
         (#"{"key": "ok-key", "sourceCode": "base64:!!!", "action": "GENERIC_EVENT"}"#, "sourceCode: starts with 'base64:'"),
         (
+            #"{"key": "ok-key", "sourceCode": "export default async () => 1;", "action": "BEFORE_CREATE_TOKEN", "projectKey": "p1"}"#,
+            "projectKey: BEFORE_CREATE_TOKEN workers act for the whole server"
+        ),
+        (
             #"{"key": "ok-key", "sourceCode": "export default async () => 1;", "action": "BEFORE_UPLOAD"}"#,
             "filterCriteria.artifactFilterCriteria: an enabled BEFORE_UPLOAD worker"
         ),
@@ -410,6 +414,63 @@ struct TokenTests {
             }
             let anonymous = try await client.send(.get, "/worker/api/v1/tokens", token: nil)
             #expect(anonymous.status == .unauthorized)
+        }
+    }
+}
+
+@Suite("Access API tokens")
+struct AccessTokenTests {
+    @Test func createListReadAndRevokeInTheAccessShapes() async throws {
+        try await Harness().session { client in
+            let made = try await client.send(
+                .post, "/access/api/v1/tokens", json: ["username": "pa", "scope": "applied-permissions/roles:p9:Project Admin", "expires_in": 60])
+            #expect(made.status == .ok, "\(made.text)")
+            let value = try #require(made.object["access_token"] as? String)
+            let id = try #require(made.object["token_id"] as? String)
+            #expect(
+                made.object["token_type"] as? String == "Bearer" && made.object["scope"] as? String == "applied-permissions/roles:p9:project-admin")
+            // The token is a project admin's, as the worker API makes them.
+            #expect(
+                try await client.send(.post, "/worker/api/v1/workers", token: value, json: Harness.genericWorker("p9-w", project: "p9")).status
+                    == .created)
+            let one = try await client.send(.get, "/access/api/v1/tokens/\(id)")
+            #expect(
+                (one.object["subject"] as? String)?.hasPrefix("jfac@") == true && (one.object["subject"] as? String)?.hasSuffix("/users/pa") == true)
+            #expect(one.object["expiry"] as? Int != nil && one.object["issued_at"] as? Int != nil && !one.text.contains(value))
+            // A form body, as curl -d sends it; the caller's own name when no username is given.
+            let form = try await client.send(
+                .post, "/access/api/v1/tokens", raw: "scope=applied-permissions%2Fuser&description=from+a+form",
+                headers: ["Content-Type": "application/x-www-form-urlencoded"])
+            #expect(form.status == .ok, "\(form.text)")
+            let listed = try #require(try await client.send(.get, "/access/api/v1/tokens").object["tokens"] as? [[String: Any]])
+            #expect(
+                listed.contains { $0["description"] as? String == "from a form" && ($0["subject"] as? String)?.hasSuffix("/users/admin") == true })
+            #expect(listed.contains { $0["token_id"] as? String == id })
+            // Only admins: a project admin's token may neither list nor make tokens.
+            #expect(try await client.send(.get, "/access/api/v1/tokens", token: value).status == .forbidden)
+            #expect(try await client.send(.post, "/access/api/v1/tokens", token: value, json: ["username": "x"]).status == .forbidden)
+            let revoked = try await client.send(.delete, "/access/api/v1/tokens/\(id)")
+            #expect(revoked.status == .ok && revoked.text == "Token revoked")
+            #expect(try await client.send(.get, "/worker/api/v1/workers", token: value).status == .unauthorized)
+            #expect(try await client.send(.delete, "/access/api/v1/tokens/\(id)").status == .notFound)
+            #expect(try await client.send(.get, "/access/api/v1/tokens", token: nil).status == .unauthorized)
+        }
+    }
+
+    @Test(arguments: [
+        (#"{"refreshable": true}"#, "refreshable"), (#"{"include_reference_token": true}"#, "include_reference_token"),
+        (#"{"scope": "applied-permissions/groups:readers"}"#, "scope"), (#"{"expires_in": -5}"#, "expires_in"),
+        (#"{"expires_in": "soon"}"#, "expires_in"), (#"{"expires_in": 999999999999}"#, "expires_in"),
+        (#"{"grant_type": "password"}"#, "grant_type"), (#"{"audience": "jfrt@*"}"#, "audience"),
+        (#"{"scope": "applied-permissions/user", "project_key": "p1"}"#, "project_key"), (#"{"username": ""}"#, "name"),
+        (#"{"username": 5}"#, "username"), (#"[1]"#, "JSON object"),
+    ])
+    func refusalsNameTheField(body: String, field: String) async throws {
+        try await Harness().session { client in
+            let before = (try await client.send(.get, "/access/api/v1/tokens").object["tokens"] as? [Any])?.count
+            let reply = try await client.send(.post, "/access/api/v1/tokens", raw: body)
+            #expect(reply.status == .badRequest && reply.error?.contains(field) == true, "\(body): \(reply.text)")
+            #expect((try await client.send(.get, "/access/api/v1/tokens").object["tokens"] as? [Any])?.count == before)
         }
     }
 }

@@ -49,6 +49,8 @@ struct PermissionMigrationTests {
             }
         }
         let storage = try SQLiteStorage(path: path)
+        // Migration 013: tokens made before it have an empty description.
+        #expect(try await (storage as any TokenStore).all().map(\.description) == ["", "", "", ""])
         let groups = try await storage.userGroups()
         #expect(groups.map(\.name) == ["pre-permissions-dashboard-users", "pre-permissions-users"])
         #expect(groups.first { $0.name == "pre-permissions-users" }?.members == ["ci", "pa"])

@@ -140,7 +140,9 @@ struct StoreContractTests {
             try await storage.save(["k": "v2", "x": "y"], of: "w")
             #expect(try await storage.state(of: "w") == ["k": "v2", "x": "y"])
             let token = TokenRecord(id: "t1", name: "ci", hash: TokenRecord.hash(of: "secret"), scope: .projectAdmin("p1"), createdAt: 1)
-            let admin = TokenRecord(id: "t0", name: "root", hash: TokenRecord.hash(of: "root"), scope: .admin, createdAt: 1, expiresAt: 99)
+            let admin = TokenRecord(
+                id: "t0", name: "root", hash: TokenRecord.hash(of: "root"), scope: .admin, createdAt: 1, expiresAt: 99,
+                description: "the first [pinned]")
             try await storage.create(token)
             try await storage.create(admin)
             #expect(try await storage.token(hash: TokenRecord.hash(of: "secret")) == token)

@@ -208,6 +208,44 @@ public enum Payloads {
 }
 
 extension Payloads {
+    /// Who acts, named as in every payload (see `userContext(_:_:)`), for a caller known by its principal only.
+    static func userContext(principal: Principal?, _ address: ServerAddress) -> JSONOut {
+        userContext(ArtifactRequest(principal: principal, headers: [], clientAddress: ""), address)
+    }
+
+    /// BEFORE_CREATE_TOKEN: `{tokenSpec: {subject, owner, scope, audience, expiresIn, refreshable, extension,
+    /// description, includeReferenceToken}, userContext}`; `expiresIn` 0 is a token that does not expire.
+    static func beforeCreateToken(_ spec: TokenService.Spec, by principal: Principal?, address: ServerAddress) -> String {
+        JSONOut.object([
+            (
+                "tokenSpec",
+                .object([
+                    ("subject", .string(address.subject(of: spec.name))), ("owner", .string(address.subject(of: principal?.name ?? "warden"))),
+                    ("scope", .array([.string(spec.scope.accessScope)])), ("audience", .array([.string("*@*")])),
+                    ("expiresIn", .int(Int64(spec.expiresInSeconds ?? 0))), ("refreshable", .bool(false)), ("extension", .string("")),
+                    ("description", .string(spec.description)), ("includeReferenceToken", .bool(false)),
+                ])
+            ),
+            ("userContext", userContext(principal: principal, address)),
+        ]).text
+    }
+
+    /// BEFORE_REVOKE_TOKEN: `{token: {tokenId, subject, scope, issuedAt, expiry, description}, userContext}` (times in
+    /// seconds since 1970; `expiry` 0 for a token that does not expire).
+    static func beforeRevokeToken(_ record: TokenRecord, by principal: Principal?, address: ServerAddress) -> String {
+        JSONOut.object([
+            (
+                "token",
+                .object([
+                    ("tokenId", .string(record.id)), ("subject", .string(address.subject(of: record.name))),
+                    ("scope", .array([.string(record.scope.accessScope)])), ("issuedAt", .int(record.createdAt / 1000)),
+                    ("expiry", .int((record.expiresAt ?? 0) / 1000)), ("description", .string(record.description)),
+                ])
+            ),
+            ("userContext", userContext(principal: principal, address)),
+        ]).text
+    }
+
     /// A sample `data` of `action`, made by the builders the events use (so the catalogue's sample is what a worker
     /// gets): an admin's token request on `libs-local/org/acme/lib.jar`.
     public static func sample(for action: WorkerAction) -> String {
@@ -236,6 +274,15 @@ extension Payloads {
         case .beforePropertyCreate, .afterPropertyCreate:
             return beforePropertyCreate(item: item, name: "qa", values: ["passed"], request: request, address: address)
         case .beforePropertyDelete, .afterPropertyDelete: return propertyDelete(item: item, name: "qa", request: request, address: address)
+        case .beforeCreateToken:
+            return beforeCreateToken(
+                TokenService.Spec(name: "ci-bot", scope: .user, expiresInSeconds: 2_592_000, description: "CI"), by: request.principal,
+                address: address)
+        case .beforeRevokeToken:
+            return beforeRevokeToken(
+                TokenRecord(
+                    id: "2f0c7a4e-6c1b-4f7e-9d63-0a8b5e1c2d3f", name: "ci-bot", hash: "", scope: .user, createdAt: 1_767_225_600_000,
+                    expiresAt: 1_769_817_600_000, description: "CI"), by: request.principal, address: address)
         case .scheduledEvent: return #"{"triggerID":"nightly@29456640"}"#
         default: return #"{"hello":"world"}"#
         }

@@ -128,14 +128,32 @@ public final class EventDispatcher: Service {
         action: WorkerAction, repo: String, path: String, also: (repo: String, path: String)? = nil, dataJSON makeData: () -> String,
         triggeredBy: String, depth: Int = 0
     ) async throws -> SyncVerdict {
-        var verdict = SyncVerdict()
         let selected = try await workers(for: action, repo: repo, path: path, also: also)
+        return try await runChain(
+            selected, action: action, subject: "\(repo)/\(path)", repo: repo, dataJSON: makeData, triggeredBy: triggeredBy, depth: depth)
+    }
+
+    /// Runs the synchronous workers of a server-wide event (tokens): every enabled worker of `action`, in key
+    /// order; the first STOP ends the chain. `subject` names what the event is about in messages.
+    public func runSynchronous(
+        action: WorkerAction, subject: String, dataJSON makeData: () -> String, triggeredBy: String, depth: Int = 0
+    ) async throws -> SyncVerdict {
+        let selected = try await service.enabledWorkers(for: action)
+        return try await runChain(
+            selected, action: action, subject: subject, repo: nil, dataJSON: makeData, triggeredBy: triggeredBy, depth: depth)
+    }
+
+    func runChain(
+        _ selected: [StoredWorker], action: WorkerAction, subject: String, repo: String?, dataJSON makeData: () -> String,
+        triggeredBy: String, depth: Int
+    ) async throws -> SyncVerdict {
+        var verdict = SyncVerdict()
         guard !selected.isEmpty else { return verdict }
         if depth > EventDepth.limit {
             // A policy is never skipped: an operation too deep in a chain of worker writes for its policy to run is refused.
             throw WardenError(
                 .forbidden,
-                "\(repo)/\(path): this operation comes from a chain of \(depth) worker writes, deeper than the \(EventDepth.limit) its policies run for"
+                "\(subject): this operation comes from a chain of \(depth) worker writes, deeper than the \(EventDepth.limit) its policies run for"
             )
         }
         let dataJSON = makeData()
@@ -146,7 +164,7 @@ public final class EventDispatcher: Service {
                 // Starvation is load, not a verdict: whatever the fail policy, an operation whose policy could not
                 // run is refused (503, to be tried again), never let through.
                 throw WardenError(
-                    .unavailable, "worker '\(key)' that guards \(repo)/\(path) could not run in time (the server is busy); try again shortly")
+                    .unavailable, "worker '\(key)' that guards \(subject) could not run in time (the server is busy); try again shortly")
             }
             let answer: WorkerAnswer?
             switch Self.read(result) {
@@ -155,7 +173,7 @@ public final class EventDispatcher: Service {
                     verdict.stopMessage = "worker '\(key)' failed (\(reason)); this server refuses the operation when a worker fails"
                     return verdict
                 }
-                logger.warning("worker '\(key)' (\(action.name)) failed on \(repo)/\(path): \(reason); going on (fail open)")
+                logger.warning("worker '\(key)' (\(action.name)) failed on \(subject): \(reason); going on (fail open)")
                 continue
             case .success(let read): answer = read
             }
@@ -166,11 +184,11 @@ public final class EventDispatcher: Service {
                 verdict.stopMessage = message.isEmpty ? "stopped by worker '\(key)'" : message
                 return verdict
             case .warn:
-                logger.warning("worker '\(key)' (\(action.name)) warns on \(repo)/\(path): \(message)")
+                logger.warning("worker '\(key)' (\(action.name)) warns on \(subject): \(message)")
             case .proceed:
                 break
             }
-            if let modified = answer.modifiedRepoPath { verdict.modifiedRepoPath = (modified.key ?? repo, modified.path) }
+            if let modified = answer.modifiedRepoPath { verdict.modifiedRepoPath = (modified.key ?? repo ?? "", modified.path) }
             for header in answer.headers {
                 if let refusal = Self.refusal(ofHeader: header.name, values: header.values) {
                     logger.warning(

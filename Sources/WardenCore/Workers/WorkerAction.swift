@@ -60,6 +60,12 @@ public struct WorkerAction: Sendable, Hashable, Codable {
     public static let afterPropertyDelete = WorkerAction(
         "artifactory", "AFTER_PROPERTY_DELETE", sync: false, .repository, "AfterPropertyDeleteRequest",
         "Runs after a property was removed from an artifact.")
+    public static let beforeCreateToken = WorkerAction(
+        "access", "BEFORE_CREATE_TOKEN", sync: true, nil, "BeforeCreateTokenRequest",
+        "Runs before an access token is created (the tokens APIs); can refuse it.")
+    public static let beforeRevokeToken = WorkerAction(
+        "access", "BEFORE_REVOKE_TOKEN", sync: true, nil, "BeforeRevokeTokenRequest",
+        "Runs before an access token is revoked (the tokens APIs); can refuse it.")
     public static let genericEvent = WorkerAction(
         "worker", "GENERIC_EVENT", sync: true, nil, "any", "Runs when called through the execute endpoint; answers with what it returns.")
     public static let scheduledEvent = WorkerAction(
@@ -68,8 +74,13 @@ public struct WorkerAction: Sendable, Hashable, Codable {
     /// Every action this server fires, in the catalogue's order.
     public static let all: [WorkerAction] = [
         beforeDownload, afterDownload, beforeUpload, beforeCreate, afterCreate, beforeDelete, afterDelete, beforeCopy, afterCopy, beforeMove,
-        afterMove, beforePropertyCreate, afterPropertyCreate, beforePropertyDelete, afterPropertyDelete, genericEvent, scheduledEvent,
+        afterMove, beforePropertyCreate, afterPropertyCreate, beforePropertyDelete, afterPropertyDelete, beforeCreateToken, beforeRevokeToken,
+        genericEvent, scheduledEvent,
     ]
+
+    /// Fired by the server as a whole (tokens, builds), not by one repository or one worker: a worker bound to it
+    /// sees and decides for every project, so it may not belong to one (only an admin makes it).
+    public var isServerWide: Bool { filter == nil && self != .genericEvent }
 
     /// Actions of the reference's catalogue that nothing on this server can fire, and why.
     public static let unserved: [String: String] = [

@@ -44,6 +44,10 @@ enum WorkerRules {
                 throw WardenError.invalid("filterCriteria", "\(action.name) workers take no filter")
             }
         }
+        if action.isServerWide && !worker.projectKey.isEmpty {
+            throw WardenError.invalid(
+                "projectKey", "\(action.name) workers act for the whole server: such a worker belongs to no project (an admin makes it)")
+        }
         if worker.shared && action != .genericEvent { throw WardenError.invalid("shared", "only GENERIC_EVENT workers can be shared") }
         var seen = Set<String>()
         for (index, property) in worker.properties.enumerated() {

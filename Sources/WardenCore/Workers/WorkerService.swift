@@ -330,7 +330,7 @@ public final class WorkerService: Sendable {
         let token = PlatformToken { [workerTokens, settings] in
             workerTokens?.mint(
                 name: "worker:\(workerKey)", rights: rights, lifetime: Double(settings.limits.wallMillis) / 1000 + 60,
-                eventDepth: Checked.sum(admission.depth, 1)) ?? ""
+                eventDepth: Checked.sum(admission.depth, 1), readsTokens: action.application == "access") ?? ""
         }
         defer { if let minted = token.close() { workerTokens?.revoke(minted) } }
         let job = RunJob(

@@ -20,10 +20,10 @@ public final class WorkerTokens: Sendable {
     /// token only its run's archive folder. `eventDepth` is the depth its requests act at (see
     /// `Principal.eventDepth`): a worker run's token is its run's depth + 1; a runner's upload token, which no
     /// worker run holds, is 0.
-    public func mint(name: String, rights: RepositoryRights, lifetime: TimeInterval, eventDepth: Int = 0) -> String {
+    public func mint(name: String, rights: RepositoryRights, lifetime: TimeInterval, eventDepth: Int = 0, readsTokens: Bool = false) -> String {
         let value = TokenRecord.generateValue()
         let grant = Grant(
-            principal: Principal(name: name, scope: .user, eventDepth: max(0, eventDepth), repositoryRights: rights),
+            principal: Principal(name: name, scope: .user, eventDepth: max(0, eventDepth), repositoryRights: rights, readsTokens: readsTokens),
             expiresAt: Date().addingTimeInterval(lifetime))
         grants.withLock { grants in
             let now = Date()
