@@ -41,6 +41,10 @@ struct FuzzTests {
         Route(method: "POST", path: "/worker/api/v1/rerun/{x}", query: ["forceRecord"], fields: ["historyEntryId"]),
         Route(method: "POST", path: "/worker/api/v1/tokens", fields: ["name", "scope", "projectKey", "expiresInSeconds"]),
         Route(method: "DELETE", path: "/worker/api/v1/tokens/{x}"),
+        Route(
+            method: "POST", path: "/access/api/v1/tokens", fields: ["username", "scope", "expires_in", "description", "refreshable", "project_key"]),
+        Route(method: "GET", path: "/access/api/v1/tokens/{x}"),
+        Route(method: "DELETE", path: "/access/api/v1/tokens/{x}"),
         // Artifacts.
         Route(method: "PUT", path: "/artifactory/api/repositories/{x}", fields: ["rclass", "packageType", "description", "anonymousRead"]),
         Route(method: "GET", path: "/artifactory/api/repositories/{x}"),
