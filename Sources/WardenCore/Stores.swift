@@ -124,7 +124,7 @@ public protocol SettingStore: Sendable {
 
 /// Every store a server uses, as one database implements them all (WardenStorage: SQLite, PostgreSQL).
 public typealias Stores = WorkerStore & StateStore & HistoryStore & TokenStore & ScheduleClaimStore & ArtifactStore & PendingRunStore
-    & CIStore & PipelineStore & TenantStore & DashboardUserStore & PermissionStore & SettingStore & StorageHealth
+    & CIStore & PipelineStore & TenantStore & DashboardUserStore & PermissionStore & SettingStore & StorageHealth & BuildStore
 
 /// A change another server committed to something servers keep in memory (worker lists, tokens, items …), told
 /// by a database that several servers share, so that each forgets what it kept.

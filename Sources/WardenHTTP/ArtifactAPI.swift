@@ -9,6 +9,8 @@ import WardenCore
 struct ArtifactAPI<Context: CallerRequestContext>: Sendable {
     let service: ArtifactService
     let auth: RequestAuthenticator
+    /// The builds API, when the server keeps build info.
+    var builds: BuildService? = nil
     let fileIO = FileIO()
 
     func register(on router: Router<Context>) {
@@ -36,6 +38,7 @@ struct ArtifactAPI<Context: CallerRequestContext>: Sendable {
             }
         }
         callers.get("api/storageinfo") { request, context in try await storageInfo(request, context) }
+        if let builds { BuildsAPI<Context>(builds: builds).register(on: callers) }
         callers.post("api/search/aql") { request, context in
             let text = try await JSONBody.text(request, limit: 1 << 20)
             let result = try await service.search(aql: text, for: context.caller)

@@ -17,6 +17,8 @@ public struct WardenServices: Sendable {
     public var tenants: TenantService?
     public var authenticator: Authenticator
     public var tokens: TokenService
+    /// The builds API, when the server keeps build info.
+    public var builds: BuildService?
     public var health: any StorageHealth
     /// False while the script engine cannot run workers (readiness answers 503).
     public var engineReady: @Sendable () -> Bool
@@ -26,8 +28,9 @@ public struct WardenServices: Sendable {
         tokens: TokenService,
         health: any StorageHealth,
         engineReady: @escaping @Sendable () -> Bool, pipelines: PipelineService? = nil, dashboardUsers: DashboardUserService? = nil,
-        tenants: TenantService? = nil
+        tenants: TenantService? = nil, builds: BuildService? = nil
     ) {
+        self.builds = builds
         self.tenants = tenants
         self.dashboardUsers = dashboardUsers
         self.pipelines = pipelines
@@ -53,8 +56,9 @@ public func buildRouter(_ services: WardenServices) -> Router<WardenRequestConte
     ).register(on: router)
     AccessAPI<WardenRequestContext>(tokens: services.tokens, auth: RequestAuthenticator(authenticator: services.authenticator)).register(
         on: router)
-    ArtifactAPI<WardenRequestContext>(service: services.artifacts, auth: RequestAuthenticator(authenticator: services.authenticator)).register(
-        on: router)
+    ArtifactAPI<WardenRequestContext>(
+        service: services.artifacts, auth: RequestAuthenticator(authenticator: services.authenticator), builds: services.builds
+    ).register(on: router)
     RunnersV4API<WardenRequestContext>(service: services.runners, auth: RequestAuthenticator(authenticator: services.authenticator)).register(
         on: router)
     AgentsAPI<WardenRequestContext>(service: services.runners, auth: RequestAuthenticator(authenticator: services.authenticator)).register(

@@ -125,6 +125,14 @@ enum WorkerTypes {
         export interface TokenInfo { tokenId: string; subject: string; scope: string[]; issuedAt: number; expiry: number; description: string }
         export interface BeforeRevokeTokenRequest { token: TokenInfo; userContext: UserContext }
         export interface BeforeRevokeTokenResponse { status: RevokeTokenStatus; message: string }
+        export interface BuildArtifact { type?: string; name: string; path?: string; sha1?: string; sha256?: string; md5?: string }
+        export interface BuildModule { id: string; artifacts?: BuildArtifact[]; dependencies?: any[] }
+        export interface BuildInfo {
+          name: string; number: string; started: string; durationMillis?: number; principal?: string; url?: string;
+          modules?: BuildModule[]; properties?: Record<string, string>; [field: string]: any;
+        }
+        export interface AfterBuildInfoSaveRequest { build: BuildInfo; userContext: UserContext }
+        export interface AfterBuildInfoSaveResponse { message: string }
         export interface ScheduledEventRequest { triggerID: string }
         export interface ScheduledEventResponse { message: string }
         """#

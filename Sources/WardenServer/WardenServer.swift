@@ -59,6 +59,7 @@ public struct WardenServer: Sendable {
     public let scheduler: WorkerScheduler
     public let permissions: PermissionService
     public let artifacts: ArtifactService
+    public let builds: BuildService
     public let runners: RunnerService
     public let dashboardUsers: DashboardUserService
     public let pipelines: PipelineService
@@ -105,6 +106,7 @@ public struct WardenServer: Sendable {
             permissions: permissions,
             address: address,
             logger: logger)
+        builds = BuildService(store: storage, permissions: permissions, events: dispatcher, address: address, artifacts: artifacts, logger: logger)
         runners = RunnerService(store: storage, vault: vault)
         // Dashboard sessions from memory, as tokens.
         let sessions = CachedDashboardUserStore(storage)
@@ -113,7 +115,7 @@ public struct WardenServer: Sendable {
         pipelines = PipelineService(
             store: storage, runners: runners, artifacts: artifacts, transport: options.runnerTransport, uploadTokens: workerTokens,
             address: address, stageTimeout: options.stageTimeout, users: dashboardUsers, tenants: storage, background: background,
-            driver: options.replicaID, logger: logger)
+            driver: options.replicaID, builds: builds, logger: logger)
         tenants = TenantService(
             store: storage, runners: runners, pipelines: pipelines, vault: vault,
             auth: try await TenantAuthenticator(settings: options.tenantAuth, wardenTokens: Authenticator(tokens: tokens)))
@@ -122,7 +124,7 @@ public struct WardenServer: Sendable {
             authenticator: Authenticator(tokens: tokens, workerTokens: workerTokens),
             tokens: TokenService(tokens: tokens, permissions: permissions, events: dispatcher, address: address), health: storage,
             engineReady: engineReady, pipelines: pipelines,
-            dashboardUsers: dashboardUsers, tenants: tenants)
+            dashboardUsers: dashboardUsers, tenants: tenants, builds: builds)
         // Several servers over one database: each forgets what the others change.
         changeRouter = (storage as? any StoreChangeFeed).map { [workers, artifacts, permissions, dispatcher] feed in
             StoreChangeRouter(

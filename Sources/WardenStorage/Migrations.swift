@@ -158,6 +158,16 @@ extension SQLiteStorage {
         migrator.registerMigration("013-token-description") { db in
             try db.execute(sql: "ALTER TABLE token ADD COLUMN description TEXT NOT NULL DEFAULT ''")
         }
+        // Build info published through the builds API (or by a finished CI run), by name and number.
+        migrator.registerMigration("014-builds") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE build (
+                        name TEXT NOT NULL, number TEXT NOT NULL, started TEXT NOT NULL, started_millis INTEGER NOT NULL, info TEXT NOT NULL,
+                        saved_at INTEGER NOT NULL, saved_by TEXT NOT NULL, PRIMARY KEY (name, number));
+                    CREATE INDEX build_by_start ON build(name, started_millis);
+                    """)
+        }
         return migrator
     }
     static func ciMigration(_ db: Database) throws {

@@ -154,6 +154,18 @@ extension PostgresStorage {
         ),
         // The Access API's free text on a token (SQLite's 013).
         ("002-token-description", ["ALTER TABLE token ADD COLUMN description TEXT NOT NULL DEFAULT ''"]),
+        // Build info (SQLite's 014).
+        (
+            "003-builds",
+            [
+                """
+                CREATE TABLE build (
+                    name TEXT COLLATE "C" NOT NULL, number TEXT COLLATE "C" NOT NULL, started TEXT NOT NULL, started_millis BIGINT NOT NULL,
+                    info TEXT NOT NULL, saved_at BIGINT NOT NULL, saved_by TEXT NOT NULL, PRIMARY KEY (name, number))
+                """,
+                "CREATE INDEX build_by_start ON build(name, started_millis)",
+            ]
+        ),
     ]
 
     /// An advisory lock's key that only Warden's migrations take.

@@ -35,7 +35,10 @@ struct PermissionCommand: AsyncParsableCommand {
 
     /// Creates (or, `replacing`, replaces) a target; bad input and a name taken are usage errors.
     static func save(_ target: PermissionTarget, replacing: Bool, permissions: PermissionService, storage: any Stores) async throws {
-        let exists: (String) async throws -> Bool = { try await storage.repository(key: $0) != nil }
+        let exists: (String) async throws -> Bool = { key in
+            if key == BuildService.repositoryKey { return true }
+            return try await storage.repository(key: key) != nil
+        }
         do {
             if replacing {
                 _ = try await permissions.save(target, repositoryExists: exists, by: localAdmin)

@@ -187,4 +187,24 @@ struct ActionCatalogEndToEndTests {
         #expect(unset["name"] as? String == "stage" && Self.id((unset["itemInfo"] as? [String: Any])?["repoPath"]) == "libs:a.txt")
         #expect(try await server.history("told-unset").first?["workerType"] as? String == "AFTER_PROPERTY_DELETE")
     }
+
+    @Test func savedBuildInfoIsToldToItsWorkers() async throws {
+        let server = try await LiveServer.launch(data: try temporaryFolder("warden-catalog"))
+        defer { server.stop() }
+        try await server.deployWorker(key: "told-build", action: "AFTER_BUILD_INFO_SAVE", source: Self.tell)
+        let info: [String: Any] = [
+            "name": "app", "number": "7", "started": "2026-12-07T10:00:00.000+0000",
+            "modules": [["id": "app", "artifacts": [["name": "app.jar", "sha1": "abc"]]]],
+        ]
+        #expect(try await server.request("PUT", "/artifactory/api/build", json: info).status == 204)
+        let refused = try await server.request("PUT", "/artifactory/api/build", json: ["name": "app"])
+        #expect(refused.status == 400)
+        try await server.eventually("AFTER_BUILD_INFO_SAVE") { try await Self.payloads(server, "told-build").count == 1 }
+        let told = try #require(try await Self.payloads(server, "told-build").first)
+        let build = try #require(told["build"] as? [String: Any])
+        #expect(build["name"] as? String == "app" && build["number"] as? String == "7")
+        #expect((build["modules"] as? [[String: Any]])?.first?["id"] as? String == "app")
+        #expect(((told["userContext"] as? [String: Any])?["id"] as? String)?.hasSuffix("/users/admin") == true)
+        #expect(try await server.history("told-build").first?["workerType"] as? String == "AFTER_BUILD_INFO_SAVE")
+    }
 }

@@ -45,6 +45,9 @@ struct FuzzTests {
             method: "POST", path: "/access/api/v1/tokens", fields: ["username", "scope", "expires_in", "description", "refreshable", "project_key"]),
         Route(method: "GET", path: "/access/api/v1/tokens/{x}"),
         Route(method: "DELETE", path: "/access/api/v1/tokens/{x}"),
+        Route(method: "PUT", path: "/artifactory/api/build", fields: ["name", "number", "started", "modules", "properties", "vcs"]),
+        Route(method: "GET", path: "/artifactory/api/build/{x}"), Route(method: "GET", path: "/artifactory/api/build/{x}/{x}"),
+        Route(method: "DELETE", path: "/artifactory/api/build/{x}/{x}", query: ["artifacts"]),
         // Artifacts.
         Route(method: "PUT", path: "/artifactory/api/repositories/{x}", fields: ["rclass", "packageType", "description", "anonymousRead"]),
         Route(method: "GET", path: "/artifactory/api/repositories/{x}"),

@@ -168,6 +168,15 @@ struct UploadTokenTests {
             counted = try await client.send(.get, stats).object
             #expect(counted["downloadCount"] as? Int == 2 && counted["lastDownloadedBy"] as? String == "admin", "\(counted)")
             #expect(try await client.send(.get, "/api/runs/\(pipelineID)/last/archive?file=other.txt").status == .notFound)
+            // The finished run published its build info, with the file it archived as the module's artifact.
+            let info = try await Harness.eventually {
+                let reply = try await client.send(.get, "/artifactory/api/build/root%2Fapp%2Fbuild/1")
+                return reply.status == .ok ? reply.object["buildInfo"] as? [String: Any] : nil
+            }
+            let module = try #require((info?["modules"] as? [[String: Any]])?.first)
+            let artifact = try #require((module["artifacts"] as? [[String: Any]])?.first)
+            #expect(artifact["name"] as? String == "out.txt" && (artifact["sha1"] as? String)?.count == 40, "\(artifact)")
+            #expect((info?["properties"] as? [String: String])?["candor.status"] == "Passed")
         }
     }
 }

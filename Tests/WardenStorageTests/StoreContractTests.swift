@@ -193,3 +193,35 @@ struct SQLiteStorageTests {
         #expect(try await SQLiteStorage(path: path).worker(key: "kept") == stored)
     }
 }
+
+@Suite("Build store contract")
+struct BuildStoreContractTests {
+    @Test(arguments: StoreKind.allCases) func buildsAreSavedReplacedListedAndDeleted(_ kind: StoreKind) async throws {
+        try await kind.withFreshStore { storage in
+            func record(_ name: String, _ number: String, at millis: Int64, info: String = "{}") -> BuildRecord {
+                BuildRecord(name: name, number: number, started: "t\(millis)", startedMillis: millis, infoJSON: info, savedAt: 1, savedBy: "ci")
+            }
+            try await storage.saveBuild(record("app", "1", at: 10))
+            try await storage.saveBuild(record("app", "2", at: 30))
+            try await storage.saveBuild(record("app", "10", at: 20))
+            try await storage.saveBuild(record("lib/core", "1", at: 5))
+            // The same name and number replace the run.
+            try await storage.saveBuild(record("app", "1", at: 10, info: #"{"again":true}"#))
+            #expect(try await storage.build(name: "app", number: "1")?.infoJSON == #"{"again":true}"#)
+            #expect(try await storage.build(name: "app", number: "3") == nil)
+            #expect(
+                try await storage.buildNames() == [
+                    BuildName(name: "app", lastStarted: "t30", lastStartedMillis: 30),
+                    BuildName(name: "lib/core", lastStarted: "t5", lastStartedMillis: 5),
+                ])
+            let runs = try await storage.buildRuns(named: "app")
+            #expect(runs.map(\.number) == ["2", "10", "1"])
+            #expect(runs.allSatisfy { $0.infoJSON.isEmpty })
+            #expect(try await storage.buildRuns(named: "none").isEmpty)
+            #expect(try await storage.deleteBuilds(name: "app", number: "10") == 1)
+            #expect(try await storage.deleteBuilds(name: "app", number: "10") == 0)
+            #expect(try await storage.deleteBuilds(name: "app", number: nil) == 2)
+            #expect(try await storage.buildNames().map(\.name) == ["lib/core"])
+        }
+    }
+}

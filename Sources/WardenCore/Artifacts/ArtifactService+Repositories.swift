@@ -63,13 +63,20 @@ extension ArtifactService {
     static func validateRepositoryKey(_ key: String) throws(WardenError) {
         guard !key.isEmpty, key.count <= 64 else { throw WardenError.invalid("key", "must be 1 to 64 characters") }
         guard key.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) && $0.isASCII || "-_.".unicodeScalars.contains($0) }),
-            key.first != ".", key != "api"
+            key.first != ".", key != "api", key != BuildService.repositoryKey
         else {
-            throw WardenError.invalid("key", "'\(key)' may hold only letters, digits, '-', '_' and '.', not start with '.', and not be 'api'")
+            throw WardenError.invalid(
+                "key",
+                "'\(key)' may hold only letters, digits, '-', '_' and '.', not start with '.', and not be 'api' or '\(BuildService.repositoryKey)' (build info)"
+            )
         }
     }
 
-    public func repositoryExists(_ key: String) async throws -> Bool { try await cachedRepository(key) != nil }
+    /// Whether a permission target may name `key`: a repository, or the build info (which is kept as one).
+    public func repositoryExists(_ key: String) async throws -> Bool {
+        if key == BuildService.repositoryKey { return true }
+        return try await cachedRepository(key) != nil
+    }
 
     /// The figures of the repositories the caller may read something in.
     public func summaries(for principal: Principal?) async throws -> [RepositorySummary] {

@@ -246,6 +246,11 @@ extension Payloads {
         ]).text
     }
 
+    /// AFTER_BUILD_INFO_SAVE: `{build: <the build info as stored>, userContext}`.
+    static func afterBuildInfoSave(infoJSON: String, by principal: Principal?, address: ServerAddress) -> String {
+        "{\"build\":" + infoJSON + ",\"userContext\":" + userContext(principal: principal, address).text + "}"
+    }
+
     /// A sample `data` of `action`, made by the builders the events use (so the catalogue's sample is what a worker
     /// gets): an admin's token request on `libs-local/org/acme/lib.jar`.
     public static func sample(for action: WorkerAction) -> String {
@@ -283,6 +288,20 @@ extension Payloads {
                 TokenRecord(
                     id: "2f0c7a4e-6c1b-4f7e-9d63-0a8b5e1c2d3f", name: "ci-bot", hash: "", scope: .user, createdAt: 1_767_225_600_000,
                     expiresAt: 1_769_817_600_000, description: "CI"), by: request.principal, address: address)
+        case .afterBuildInfoSave:
+            let info: [String: Any] = [
+                "name": "libs-build", "number": "42", "started": "2026-01-01T00:00:00.000+0000", "durationMillis": 61_000,
+                "principal": "ci-bot", "url": "http://localhost:8080/ci/runs/42",
+                "modules": [
+                    [
+                        "id": "org.acme:lib:1.0",
+                        "artifacts": [
+                            ["type": "jar", "name": "lib-1.0.jar", "sha1": "", "sha256": "", "md5": "", "path": "org/acme/lib/1.0/lib-1.0.jar"]
+                        ],
+                    ]
+                ],
+            ]
+            return afterBuildInfoSave(infoJSON: json(info), by: request.principal, address: address)
         case .scheduledEvent: return #"{"triggerID":"nightly@29456640"}"#
         default: return #"{"hello":"world"}"#
         }

@@ -42,12 +42,16 @@ public final class PipelineService: Sendable {
 
     /// This server among several on one database (`nil` when alone): the runs it starts carry it.
     let driver: String?
+    /// Where a finished run publishes its build info.
+    let builds: BuildService?
 
     public init(
         store: any PipelineStore, runners: RunnerService, artifacts: ArtifactService, transport: any RunnerTransport, uploadTokens: WorkerTokens,
         address: ServerAddress, stageTimeout: Double = 600, users: DashboardUserService? = nil, tenants: (any TenantStore)? = nil,
-        background: BackgroundTasks = BackgroundTasks(), driver: String? = nil, logger: Logger = Logger(label: "warden.pipelines")
+        background: BackgroundTasks = BackgroundTasks(), driver: String? = nil, builds: BuildService? = nil,
+        logger: Logger = Logger(label: "warden.pipelines")
     ) {
+        self.builds = builds
         self.driver = driver
         self.background = background
         self.logger = logger
@@ -296,7 +300,39 @@ public final class PipelineService: Sendable {
             // It stays Running until the next start ends it as Error (abandonRunsOfAPreviousProcess).
             logger.error("the end of CI run \(run.id) (\(finished.status)) could not be stored: \(error)")
         }
+        await publishBuildInfo(of: finished, pipeline: pipeline, runner: runner)
         if let afterRun = afterRun.withLock({ $0 }) { await afterRun(finished, pipeline, runner) }
+    }
+
+    /// A finished run's build info, in the builds API (so its AFTER_BUILD_INFO_SAVE workers run): named
+    /// `<namespace>/<project>/<pipeline>`, numbered by the run, one module whose artifacts are the files it archived.
+    func publishBuildInfo(of run: CIRun, pipeline: CIPipeline, runner: Runner) async {
+        guard let builds else { return }
+        do {
+            let project = try await runners.projects().first { $0.id == pipeline.projectID }
+            let name = project.map { "\($0.namespace)/\($0.path)/\(pipeline.name)" } ?? pipeline.name
+            var files: [[String: Any]] = []
+            for file in run.archived {
+                let path = "\(pipeline.id)/\(run.id)/\(file)"
+                guard let item = try await artifacts.store.item(repo: pipeline.archiveRepository, path: path), !item.isFolder else { continue }
+                files.append([
+                    "type": (file as NSString).pathExtension, "name": item.name, "path": "\(pipeline.archiveRepository)/\(path)", "sha1": item.sha1,
+                    "sha256": item.sha256, "md5": item.md5,
+                ])
+            }
+            let finishedAt = run.finishedAt ?? Self.now()
+            let info: [String: Any] = [
+                "version": "1.0.1", "name": name, "number": "\(run.id)", "type": "GENERIC", "started": BuildService.format(millis: run.startedAt),
+                "durationMillis": max(0, finishedAt - run.startedAt), "principal": "warden", "artifactoryPrincipal": "warden",
+                "url": "\(address.url)/api/pipelines/\(pipeline.id)", "buildAgent": ["name": "warden-runner", "version": "\(runner.id)"],
+                "agent": ["name": "warden", "version": "1"], "properties": ["candor.status": run.status, "candor.run.uuid": run.uuid],
+                "modules": [["id": name, "artifacts": files]],
+            ]
+            // Published by the server itself, as the user `warden`.
+            try await builds.publish(Payloads.json(info), by: Principal(name: "warden", scope: .admin))
+        } catch {
+            logger.error("the build info of CI run \(run.id) could not be published: \(error)")
+        }
     }
 
     /// Asks the run's runner to stop it; the run then ends `Canceled` (its stopped stage `canceled`, the rest

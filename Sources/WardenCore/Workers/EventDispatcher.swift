@@ -278,6 +278,17 @@ public final class EventDispatcher: Service {
         return runs.count
     }
 
+    /// Persists one run per enabled asynchronous worker of a server-wide event (build info saved).
+    @discardableResult
+    public func enqueue(action: WorkerAction, dataJSON makeData: () -> String, triggeredBy: String, depth: Int = 0) async throws -> Int {
+        let selected = try await service.enabledWorkers(for: action)
+        guard !selected.isEmpty else { return 0 }
+        let dataJSON = makeData()
+        try await queue.enqueue(selected.map { PendingRun(workerKey: $0.worker.key, dataJSON: dataJSON, triggeredBy: triggeredBy, depth: depth) })
+        wakeUp.yield()
+        return selected.count
+    }
+
     /// Runs the persisted asynchronous runs until cancelled or shut down gracefully, `concurrency` at a time; each
     /// is claimed with a lease (renewed while it runs) and removed once it ran. On graceful shutdown it takes no new
     /// run and returns once the runs in flight ended. A run cut short by a hard stop stays stored and runs again

@@ -66,6 +66,9 @@ public struct WorkerAction: Sendable, Hashable, Codable {
     public static let beforeRevokeToken = WorkerAction(
         "access", "BEFORE_REVOKE_TOKEN", sync: true, nil, "BeforeRevokeTokenRequest",
         "Runs before an access token is revoked (the tokens APIs); can refuse it.")
+    public static let afterBuildInfoSave = WorkerAction(
+        "artifactory", "AFTER_BUILD_INFO_SAVE", sync: false, nil, "AfterBuildInfoSaveRequest",
+        "Runs after build info was saved (the builds API, or a finished CI run).")
     public static let genericEvent = WorkerAction(
         "worker", "GENERIC_EVENT", sync: true, nil, "any", "Runs when called through the execute endpoint; answers with what it returns.")
     public static let scheduledEvent = WorkerAction(
@@ -75,7 +78,7 @@ public struct WorkerAction: Sendable, Hashable, Codable {
     public static let all: [WorkerAction] = [
         beforeDownload, afterDownload, beforeUpload, beforeCreate, afterCreate, beforeDelete, afterDelete, beforeCopy, afterCopy, beforeMove,
         afterMove, beforePropertyCreate, afterPropertyCreate, beforePropertyDelete, afterPropertyDelete, beforeCreateToken, beforeRevokeToken,
-        genericEvent, scheduledEvent,
+        afterBuildInfoSave, genericEvent, scheduledEvent,
     ]
 
     /// Fired by the server as a whole (tokens, builds), not by one repository or one worker: a worker bound to it
