@@ -269,4 +269,33 @@ struct HookEndToEndTests {
         let viaWorkerAPI = try await server.request("POST", "/worker/api/v1/tokens", json: ["name": "ops", "scope": "user"])
         #expect(viaWorkerAPI.status == 403)
     }
+
+    @Test func tagBuildArtifactsSoThatDeletingTheBuildTakesThem() async throws {
+        let server = try await start()
+        defer { server.stop() }
+        try await server.deployWorker(
+            key: "tag-build", action: "AFTER_BUILD_INFO_SAVE", source: try Self.source("tag-build-artifacts"),
+            platformAccess: try Self.access("tag-build-artifacts"))
+        #expect(try await server.text("PUT", "/artifactory/libs/app/1.0/app.jar", body: "jar").status == 201)
+        #expect(try await server.text("PUT", "/artifactory/libs/app/1.0/app.pom", body: "pom").status == 201)
+        let info: [String: Any] = [
+            "name": "app", "number": "1",
+            "modules": [
+                [
+                    "id": "app",
+                    "artifacts": [["name": "app.jar", "path": "libs/app/1.0/app.jar"], ["name": "gone.jar", "path": "libs/gone.jar"], ["name": "loose"]],
+                ]
+            ],
+        ]
+        #expect(try await server.request("PUT", "/artifactory/api/build", json: info).status == 204)
+        try await server.eventually("the tags") {
+            let tags = try await server.request("GET", "/artifactory/api/storage/libs/app/1.0/app.jar?properties").body as? [String: Any]
+            return (tags?["properties"] as? [String: [String]]) == ["build.name": ["app"], "build.number": ["1"]]
+        }
+        let run = try #require(try await server.history("tag-build").first)
+        #expect("\(run["executionResult"] ?? "")".contains("tagged 1 artifact(s), skipped 2"))
+        #expect(try await server.text("DELETE", "/artifactory/api/build/app/1?artifacts=1").status == 200)
+        #expect(try await server.text("GET", "/artifactory/libs/app/1.0/app.jar").status == 404)
+        #expect(try await server.text("GET", "/artifactory/libs/app/1.0/app.pom").text == "pom")
+    }
 }
