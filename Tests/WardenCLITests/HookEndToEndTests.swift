@@ -283,7 +283,9 @@ struct HookEndToEndTests {
             "modules": [
                 [
                     "id": "app",
-                    "artifacts": [["name": "app.jar", "path": "libs/app/1.0/app.jar"], ["name": "gone.jar", "path": "libs/gone.jar"], ["name": "loose"]],
+                    "artifacts": [
+                        ["name": "app.jar", "path": "libs/app/1.0/app.jar"], ["name": "gone.jar", "path": "libs/gone.jar"], ["name": "loose"],
+                    ],
                 ]
             ],
         ]
