@@ -147,7 +147,10 @@ struct ArtifactAPI<Context: CallerRequestContext>: Sendable {
             let list = try await service.repositories(for: principal)
             return Response.json(
                 list.map {
-                    ["key": $0.key, "type": "LOCAL", "description": $0.description, "url": "\(baseURL(request))/\($0.key)", "packageType": "Generic"]
+                    [
+                        "key": $0.key, "type": $0.layout.rclass.rawValue.uppercased(), "description": $0.description,
+                        "url": $0.layout.remote?.url ?? "\(baseURL(request))/\($0.key)", "packageType": $0.layout.packageType.rawValue.capitalized,
+                    ]
                 })
         }
         switch request.method {
@@ -159,14 +162,32 @@ struct ArtifactAPI<Context: CallerRequestContext>: Sendable {
             if let given = try body.string("key"), given != key {
                 throw WardenError.invalid("key", "'\(given)' differs from the key in the path '\(key)'")
             }
-            if let rclass = try body.string("rclass"), rclass != "local" {
-                throw WardenError.invalid("rclass", "only local repositories are supported, not '\(rclass)'")
+            var rclass: RepositoryClass?
+            if let text = try body.string("rclass") {
+                guard let parsed = RepositoryClass(rawValue: text.lowercased()) else {
+                    throw WardenError.invalid("rclass", "'\(text.prefix(40))' is not local or remote (federated and virtual are not served)")
+                }
+                rclass = parsed
             }
-            if let type = try body.string("packageType"), type.lowercased() != "generic" {
-                throw WardenError.invalid("packageType", "only generic repositories are supported, not '\(type)'")
+            var packageType: PackageType?
+            if let text = try body.string("packageType") {
+                guard let parsed = PackageType(rawValue: text.lowercased()) else {
+                    throw WardenError.invalid("packageType", "'\(text.prefix(40))' is not generic or maven")
+                }
+                packageType = parsed
+            }
+            var period: Int64?
+            if body.has("retrievalCachePeriodSecs") {
+                guard let seconds = Checked.wholeNumber(body.object["retrievalCachePeriodSecs"]) else {
+                    throw WardenError.invalid("retrievalCachePeriodSecs", "must be a whole number of seconds")
+                }
+                period = seconds
             }
             let settings = RepositorySettings(
-                description: try body.string("description"), anonymousRead: try body.bool("anonymousRead"), quotaBytes: try Self.quota(body))
+                description: try body.string("description"), anonymousRead: try body.bool("anonymousRead"), quotaBytes: try Self.quota(body),
+                rclass: rclass, packageType: packageType, handleReleases: try body.bool("handleReleases"),
+                handleSnapshots: try body.bool("handleSnapshots"), url: try body.string("url"), retrievalCachePeriodSecs: period,
+                offline: try body.bool("offline"))
             if request.method == .put {
                 try await service.createRepository(key: key, settings, by: principal)
                 return Response(
@@ -188,10 +209,23 @@ struct ArtifactAPI<Context: CallerRequestContext>: Sendable {
     }
 
     static func render(_ repository: Repository) -> [String: Any] {
-        [
-            "key": repository.key, "rclass": "local", "packageType": "generic", "description": repository.description,
-            "anonymousRead": repository.anonymousRead, "quotaBytes": repository.quotaBytes.map { $0 as Any } ?? NSNull(),
+        let layout = repository.layout
+        var body: [String: Any] = [
+            "key": repository.key, "rclass": layout.rclass.rawValue, "packageType": layout.packageType.rawValue,
+            "description": repository.description, "anonymousRead": repository.anonymousRead,
+            "quotaBytes": repository.quotaBytes.map { $0 as Any } ?? NSNull(),
         ]
+        if layout.packageType == .maven {
+            body["handleReleases"] = layout.handleReleases
+            body["handleSnapshots"] = layout.handleSnapshots
+            body["repoLayoutRef"] = "maven-2-default"
+        }
+        if let remote = layout.remote {
+            body["url"] = remote.url
+            body["retrievalCachePeriodSecs"] = remote.retrievalCachePeriodSecs
+            body["offline"] = remote.offline
+        }
+        return body
     }
 
     func storageInfo(_ request: Request, _ context: Context) async throws -> Response {
@@ -279,6 +313,9 @@ struct ArtifactAPI<Context: CallerRequestContext>: Sendable {
             return Response(
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                 body: headOnly ? .init() : .init(byteBuffer: ByteBuffer(string: html)))
+        case .generated(let name, let text, let contentType):
+            let headers: HTTPFields = [.contentType: contentType, .xArtifactoryFilename: name]
+            return Response(status: .ok, headers: headers, body: headOnly ? .init() : .init(byteBuffer: ByteBuffer(string: text)))
         case .file(let item, let blobPath, let extra, let delivery):
             var headers: HTTPFields = [
                 .contentType: Self.mimeType(item.name), .eTag: "\"\(item.sha1)\"", .lastModified: HTTPDate.format(millis: item.modifiedAt),

@@ -168,6 +168,10 @@ extension SQLiteStorage {
                     CREATE INDEX build_by_start ON build(name, started_millis);
                     """)
         }
+        // A repository's class (local, remote) and package layout (generic, maven), as JSON; '' is local generic.
+        migrator.registerMigration("015-repository-layout") { db in
+            try db.execute(sql: "ALTER TABLE repository ADD COLUMN layout TEXT NOT NULL DEFAULT ''")
+        }
         return migrator
     }
     static func ciMigration(_ db: Database) throws {

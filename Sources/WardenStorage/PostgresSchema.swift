@@ -166,6 +166,8 @@ extension PostgresStorage {
                 "CREATE INDEX build_by_start ON build(name, started_millis)",
             ]
         ),
+        // A repository's class and layout (SQLite's 015).
+        ("004-repository-layout", ["ALTER TABLE repository ADD COLUMN layout TEXT NOT NULL DEFAULT ''"]),
     ]
 
     /// An advisory lock's key that only Warden's migrations take.

@@ -50,16 +50,16 @@ extension PostgresStorage: ArtifactStore {
     static func repository(from row: Columns) throws -> Repository {
         Repository(
             key: try row["key"], description: try row["description"], anonymousRead: try row["anonymous_read"],
-            createdAt: try row["created_at"], quotaBytes: try row["quota_bytes"])
+            createdAt: try row["created_at"], quotaBytes: try row["quota_bytes"], layout: StoredForm.layout(try row["layout"]))
     }
 
     public func createRepository(_ repository: Repository) async throws -> Bool {
         try await write { connection in
             let created = try await connection.query(
                 """
-                INSERT INTO repository (key, description, anonymous_read, created_at, quota_bytes)
+                INSERT INTO repository (key, description, anonymous_read, created_at, quota_bytes, layout)
                 VALUES (\(repository.key), \(repository.description), \(repository.anonymousRead), \(repository.createdAt),
-                    \(repository.quotaBytes))
+                    \(repository.quotaBytes), \(StoredForm.layoutText(repository.layout)))
                 ON CONFLICT (key) DO NOTHING RETURNING 1
                 """, logger: self.logger
             ).collect()
@@ -83,7 +83,7 @@ extension PostgresStorage: ArtifactStore {
             try await connection.query(
                 """
                 UPDATE repository SET description = \(repository.description), anonymous_read = \(repository.anonymousRead),
-                    quota_bytes = \(repository.quotaBytes)
+                    quota_bytes = \(repository.quotaBytes), layout = \(StoredForm.layoutText(repository.layout))
                 WHERE key = \(key)
                 """, logger: self.logger)
             try await self.notify(.repositories, on: connection)

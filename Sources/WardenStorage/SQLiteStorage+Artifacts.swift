@@ -40,15 +40,18 @@ extension SQLiteStorage: ArtifactStore {
     static func repository(from row: Row) -> Repository {
         Repository(
             key: row["key"], description: row["description"], anonymousRead: row["anonymous_read"], createdAt: row["created_at"],
-            quotaBytes: row["quota_bytes"])
+            quotaBytes: row["quota_bytes"], layout: StoredForm.layout(row["layout"]))
     }
 
     public func createRepository(_ repository: Repository) async throws -> Bool {
         try await pool.write { db in
             guard try !(Bool.fetchOne(db, sql: "SELECT 1 FROM repository WHERE key = ?", arguments: [repository.key]) ?? false) else { return false }
             try db.execute(
-                sql: "INSERT INTO repository (key, description, anonymous_read, created_at, quota_bytes) VALUES (?, ?, ?, ?, ?)",
-                arguments: [repository.key, repository.description, repository.anonymousRead, repository.createdAt, repository.quotaBytes])
+                sql: "INSERT INTO repository (key, description, anonymous_read, created_at, quota_bytes, layout) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    repository.key, repository.description, repository.anonymousRead, repository.createdAt, repository.quotaBytes,
+                    StoredForm.layoutText(repository.layout),
+                ])
             let root = ArtifactItem(
                 repo: repository.key, path: "", isFolder: true, createdAt: repository.createdAt, modifiedAt: repository.createdAt,
                 updatedAt: repository.createdAt, createdBy: "system", modifiedBy: "system")
@@ -63,8 +66,8 @@ extension SQLiteStorage: ArtifactStore {
             else { return nil }
             try change(&repository)
             try db.execute(
-                sql: "UPDATE repository SET description = ?, anonymous_read = ?, quota_bytes = ? WHERE key = ?",
-                arguments: [repository.description, repository.anonymousRead, repository.quotaBytes, key])
+                sql: "UPDATE repository SET description = ?, anonymous_read = ?, quota_bytes = ?, layout = ? WHERE key = ?",
+                arguments: [repository.description, repository.anonymousRead, repository.quotaBytes, StoredForm.layoutText(repository.layout), key])
             return repository
         }
     }

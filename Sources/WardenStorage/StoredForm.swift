@@ -13,6 +13,17 @@ enum StoredForm {
         return try JSONDecoder().decode(type, from: Data(text.utf8))
     }
 
+    /// A repository's class and layout as its `layout` column: JSON; empty for a repository made before the column
+    /// (a local generic one).
+    static func layout(_ text: String?) -> RepositoryLayout {
+        guard let text, !text.isEmpty else { return .local }
+        return (try? JSONDecoder().decode(RepositoryLayout.self, from: Data(text.utf8))) ?? .local
+    }
+
+    static func layoutText(_ layout: RepositoryLayout) -> String {
+        layout == .local ? "" : ((try? json(layout)) ?? "")
+    }
+
     /// A worker's properties, in their order.
     struct PropertyRow: Codable {
         var key: String

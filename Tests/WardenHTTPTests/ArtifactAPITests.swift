@@ -26,10 +26,11 @@ struct ArtifactAPITests {
             #expect(got.object["packageType"] as? String == "generic")
             #expect(got.object["anonymousRead"] as? Bool == false)
             #expect(try await client.send(.put, "/artifactory/api/repositories/libs", json: Self.repoBody).status == .badRequest)
+            // A remote repository needs its upstream; types other than generic and maven are refused by name.
             let remote = try await client.send(.put, "/artifactory/api/repositories/r1", json: ["rclass": "remote"])
-            #expect(remote.status == .badRequest && remote.error?.contains("rclass") == true)
-            let maven = try await client.send(.put, "/artifactory/api/repositories/m1", json: ["packageType": "maven"])
-            #expect(maven.status == .badRequest && maven.error?.contains("packageType") == true)
+            #expect(remote.status == .badRequest && remote.error?.contains("url") == true)
+            let npm = try await client.send(.put, "/artifactory/api/repositories/m1", json: ["packageType": "npm"])
+            #expect(npm.status == .badRequest && npm.error?.contains("packageType") == true)
             let badKey = try await client.send(.put, "/artifactory/api/repositories/bad%20key", json: [:])
             #expect(badKey.status == .badRequest && badKey.error?.contains("key") == true)
             let wrongType = try await client.send(.post, "/artifactory/api/repositories/libs", json: ["anonymousRead": [1]])
@@ -268,5 +269,82 @@ struct PropertyTextTests {
         let (name, properties) = PropertyText.matrix(#"a.jar;team=core;tags=x\,y,z;note=a\;b"#)
         #expect(name == "a.jar")
         #expect(properties == ["team": ["core"], "tags": ["x,y", "z"], "note": ["a", "b"]])
+    }
+}
+
+@Suite("Maven repositories")
+struct MavenRepositoryTests {
+    @Test func releaseAndSnapshotRulesMetadataAndSettings() async throws {
+        try await Harness().session { client async throws in
+            let releases: [String: Any] = ["rclass": "local", "packageType": "maven", "handleSnapshots": false]
+            #expect(try await client.send(.put, "/artifactory/api/repositories/maven-releases", json: releases).status == .ok)
+            let snapshots: [String: Any] = ["rclass": "local", "packageType": "Maven", "handleReleases": false, "handleSnapshots": true]
+            #expect(try await client.send(.put, "/artifactory/api/repositories/maven-snapshots", json: snapshots).status == .ok)
+            let settings = try await client.send(.get, "/artifactory/api/repositories/maven-releases").object
+            #expect(settings["packageType"] as? String == "maven" && settings["rclass"] as? String == "local")
+            #expect(settings["handleReleases"] as? Bool == true && settings["handleSnapshots"] as? Bool == false)
+            let listed = try #require(try await client.send(.get, "/artifactory/api/repositories").json as? [[String: Any]])
+            #expect(listed.first { $0["key"] as? String == "maven-releases" }?["packageType"] as? String == "Maven")
+
+            for version in ["1.0", "1.10", "1.2"] {
+                let path = "/artifactory/maven-releases/org/acme/lib/\(version)/lib-\(version).jar"
+                #expect(try await client.send(.put, path, raw: version).status == .created)
+            }
+            #expect(try await client.send(.put, "/artifactory/maven-releases/org/acme/lib/1.2/lib-1.2-sources.jar", raw: "s").status == .created)
+            let snapshot = try await client.send(.put, "/artifactory/maven-releases/org/acme/lib/2.0-SNAPSHOT/lib-2.0-SNAPSHOT.jar", raw: "s")
+            #expect(snapshot.status == .conflict && snapshot.error?.contains("does not take snapshots") == true, "\(snapshot.text)")
+            let hidden = try await client.send(.put, "/artifactory/maven-releases/org/acme/lib/2.0/lib-2.0-SNAPSHOT.jar", raw: "s")
+            #expect(hidden.status == .conflict)
+            let release = try await client.send(.put, "/artifactory/maven-snapshots/org/acme/lib/1.0/lib-1.0.jar", raw: "r")
+            #expect(release.status == .conflict && release.error?.contains("does not take releases") == true, "\(release.text)")
+            #expect(
+                try await client.send(.put, "/artifactory/maven-snapshots/org/acme/lib/2.0-SNAPSHOT/lib-2.0-20261207.101010-1.jar", raw: "t").status
+                    == .created)
+            #expect(
+                try await client.send(.put, "/artifactory/maven-snapshots/org/acme/lib/2.0-SNAPSHOT/lib-2.0-SNAPSHOT.pom", raw: "p").status
+                    == .created)
+            // Metadata and files outside the layout are taken by both.
+            #expect(try await client.send(.put, "/artifactory/maven-snapshots/org/acme/lib/maven-metadata.xml.sha1", raw: "x").status == .created)
+            #expect(try await client.send(.put, "/artifactory/maven-releases/README.txt", raw: "x").status == .created)
+            // A copy is held to the target's rules.
+            let copied = try await client.send(
+                .post, "/artifactory/api/copy/maven-snapshots/org/acme/lib/2.0-SNAPSHOT?to=/maven-releases/org/acme/lib/2.0-SNAPSHOT")
+            #expect(copied.status == .conflict, "\(copied.text)")
+            #expect(try await client.send(.get, "/artifactory/maven-releases/org/acme/lib/2.0-SNAPSHOT/lib-2.0-SNAPSHOT.pom").status == .notFound)
+
+            let metadata = try await client.send(.get, "/artifactory/maven-releases/org/acme/lib/maven-metadata.xml")
+            #expect(metadata.status == .ok && metadata.headers[.contentType] == "application/xml")
+            #expect(metadata.text.contains("<groupId>org.acme</groupId>") && metadata.text.contains("<artifactId>lib</artifactId>"))
+            #expect(metadata.text.contains("<latest>1.10</latest>") && metadata.text.contains("<release>1.10</release>"))
+            #expect(
+                metadata.text.contains("<version>1.0</version>\n      <version>1.2</version>\n      <version>1.10</version>"), "\(metadata.text)")
+            let snapshotMetadata = try await client.send(.get, "/artifactory/maven-snapshots/org/acme/lib/maven-metadata.xml")
+            #expect(snapshotMetadata.text.contains("<latest>2.0-SNAPSHOT</latest>") && !snapshotMetadata.text.contains("<release>"))
+            #expect(try await client.send(.get, "/artifactory/maven-releases/org/acme/none/maven-metadata.xml").status == .notFound)
+
+            // The class and the package type are chosen once.
+            let changed = try await client.send(.post, "/artifactory/api/repositories/maven-releases", json: ["packageType": "generic"])
+            #expect(changed.status == .badRequest && changed.error?.contains("cannot change") == true)
+            #expect(try await client.send(.post, "/artifactory/api/repositories/maven-releases", json: ["handleSnapshots": true]).status == .ok)
+            #expect(
+                try await client.send(.put, "/artifactory/maven-releases/org/acme/lib/3.0-SNAPSHOT/lib-3.0-SNAPSHOT.jar", raw: "s").status == .created
+            )
+        }
+    }
+
+    @Test(arguments: [
+        (#"{"rclass": "local", "packageType": "npm"}"#, "packageType"), (#"{"rclass": "virtual"}"#, "rclass"), (#"{"rclass": "remote"}"#, "url"),
+        (#"{"rclass": "remote", "url": "ftp://x.example.com"}"#, "url"),
+        (#"{"rclass": "remote", "url": "https://user:pw@x.example.com"}"#, "credentials"),
+        (#"{"rclass": "remote", "url": "https://x.example.com", "retrievalCachePeriodSecs": -1}"#, "retrievalCachePeriodSecs"),
+        (#"{"rclass": "local", "url": "https://x.example.com"}"#, "url"), (#"{"rclass": "local", "offline": true}"#, "offline"),
+        (#"{"packageType": "maven", "handleReleases": "yes"}"#, "handleReleases"),
+    ])
+    func badRepositorySettingsNameTheField(body: String, field: String) async throws {
+        try await Harness().session { client in
+            let reply = try await client.send(.put, "/artifactory/api/repositories/bad", raw: body)
+            #expect(reply.status == .badRequest && reply.error?.contains(field) == true, "\(body): \(reply.text)")
+            #expect(try await client.send(.get, "/artifactory/api/repositories/bad").status == .notFound)
+        }
     }
 }

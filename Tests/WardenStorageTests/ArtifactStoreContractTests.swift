@@ -41,6 +41,17 @@ struct ArtifactStoreContractTests {
             #expect(changed == Repository(key: "Apps", anonymousRead: true))
             #expect(try await storage.repository(key: "Apps") == changed)
             #expect(try await storage.updateRepository(key: "missing") { $0.description = "x" } == nil)
+            // The class and the layout are kept, and changed, with the rest.
+            let maven = RepositoryLayout(packageType: .maven, handleReleases: false)
+            let remote = RepositoryLayout(
+                rclass: .remote, packageType: .maven, remote: RemoteSettings(url: "https://repo.example.com/m2", retrievalCachePeriodSecs: 60))
+            #expect(try await storage.createRepository(Repository(key: "snapshots", layout: maven)))
+            #expect(try await storage.createRepository(Repository(key: "central", layout: remote)))
+            #expect(try await storage.repository(key: "snapshots")?.layout == maven)
+            #expect(try await storage.repository(key: "central")?.layout == remote)
+            let offline = try await storage.updateRepository(key: "central") { $0.layout.remote?.offline = true }
+            #expect(try await storage.repository(key: "central") == offline && offline?.layout.remote?.offline == true)
+            #expect(try await storage.repository(key: "libs")?.layout == .local)
         }
     }
 

@@ -1,6 +1,57 @@
 import Foundation
 
-/// A local generic repository of files (the artifact service's `rclass: local`, `packageType: generic`).
+/// What a repository holds: a local one, files deployed to it; a remote one, a cache of an upstream URL.
+public enum RepositoryClass: String, Sendable, Codable {
+    case local, remote
+}
+
+/// The package layout a repository follows: `generic` (any path) or `maven` (release and snapshot rules,
+/// `maven-metadata.xml` served).
+public enum PackageType: String, Sendable, Codable, CaseIterable {
+    case generic, maven
+}
+
+/// A remote repository's upstream and how long what it fetched is served without asking the upstream again.
+public struct RemoteSettings: Sendable, Equatable, Codable {
+    public var url: String
+    /// Seconds a cached file is served before the upstream is asked whether it changed.
+    public var retrievalCachePeriodSecs: Int64
+    /// Serve only what is cached; never ask the upstream.
+    public var offline: Bool
+
+    public init(url: String, retrievalCachePeriodSecs: Int64 = 7_200, offline: Bool = false) {
+        self.url = url
+        self.retrievalCachePeriodSecs = retrievalCachePeriodSecs
+        self.offline = offline
+    }
+}
+
+/// A repository's class and layout settings, stored together (one column on both databases).
+public struct RepositoryLayout: Sendable, Equatable, Codable {
+    public var rclass: RepositoryClass
+    public var packageType: PackageType
+    /// Maven: accept release versions.
+    public var handleReleases: Bool
+    /// Maven: accept snapshot versions (`-SNAPSHOT`, or timestamped).
+    public var handleSnapshots: Bool
+    /// Remote repositories only.
+    public var remote: RemoteSettings?
+
+    public init(
+        rclass: RepositoryClass = .local, packageType: PackageType = .generic, handleReleases: Bool = true, handleSnapshots: Bool = true,
+        remote: RemoteSettings? = nil
+    ) {
+        self.rclass = rclass
+        self.packageType = packageType
+        self.handleReleases = handleReleases
+        self.handleSnapshots = handleSnapshots
+        self.remote = remote
+    }
+
+    public static let local = RepositoryLayout()
+}
+
+/// An artifact repository (spec: "repositories are private by default").
 public struct Repository: Sendable, Equatable {
     public var key: String
     public var description: String
@@ -9,14 +60,21 @@ public struct Repository: Sendable, Equatable {
     public var createdAt: Int64
     /// The most bytes its files may hold together (`nil`: no quota); an upload past it is refused with 413.
     public var quotaBytes: Int64?
+    public var layout: RepositoryLayout
 
-    public init(key: String, description: String = "", anonymousRead: Bool = false, createdAt: Int64 = 0, quotaBytes: Int64? = nil) {
+    public init(
+        key: String, description: String = "", anonymousRead: Bool = false, createdAt: Int64 = 0, quotaBytes: Int64? = nil,
+        layout: RepositoryLayout = .local
+    ) {
         self.quotaBytes = quotaBytes
         self.key = key
         self.description = description
         self.anonymousRead = anonymousRead
         self.createdAt = createdAt
+        self.layout = layout
     }
+
+    public var isRemote: Bool { layout.rclass == .remote }
 }
 
 /// The settings a request gives for a repository; each `nil` keeps what is stored (or the default of a new one).
@@ -25,15 +83,35 @@ public struct RepositorySettings: Sendable, Equatable {
     public var anonymousRead: Bool?
     /// `.some(nil)` removes the quota.
     public var quotaBytes: Int64??
+    /// Set when the repository is made; an update may only repeat them.
+    public var rclass: RepositoryClass?
+    public var packageType: PackageType?
+    public var handleReleases: Bool?
+    public var handleSnapshots: Bool?
+    public var url: String?
+    public var retrievalCachePeriodSecs: Int64?
+    public var offline: Bool?
 
-    public init(description: String? = nil, anonymousRead: Bool? = nil, quotaBytes: Int64?? = nil) {
+    public init(
+        description: String? = nil, anonymousRead: Bool? = nil, quotaBytes: Int64?? = nil, rclass: RepositoryClass? = nil,
+        packageType: PackageType? = nil, handleReleases: Bool? = nil, handleSnapshots: Bool? = nil, url: String? = nil,
+        retrievalCachePeriodSecs: Int64? = nil, offline: Bool? = nil
+    ) {
         self.description = description
         self.anonymousRead = anonymousRead
         self.quotaBytes = quotaBytes
+        self.rclass = rclass
+        self.packageType = packageType
+        self.handleReleases = handleReleases
+        self.handleSnapshots = handleSnapshots
+        self.url = url
+        self.retrievalCachePeriodSecs = retrievalCachePeriodSecs
+        self.offline = offline
     }
 
-    /// Checks each given value and sets it on `repository`.
-    public func apply(to repository: inout Repository) throws(WardenError) {
+    /// Checks each given value and sets it on `repository`; `creating` is the only time the class and the package
+    /// type may be chosen.
+    public func apply(to repository: inout Repository, creating: Bool = false) throws(WardenError) {
         if let description {
             if description.count > 1_000 { throw WardenError.invalid("description", "is longer than 1000 characters") }
             repository.description = description
@@ -43,6 +121,52 @@ public struct RepositorySettings: Sendable, Equatable {
             if let quota = quotaBytes, quota <= 0 { throw WardenError.invalid("quotaBytes", "must be a positive number of bytes") }
             repository.quotaBytes = quotaBytes
         }
+        var layout = repository.layout
+        if let rclass, rclass != layout.rclass {
+            guard creating else { throw WardenError.invalid("rclass", "is '\(layout.rclass.rawValue)' and cannot change; make a new repository") }
+            layout.rclass = rclass
+        }
+        if let packageType, packageType != layout.packageType {
+            guard creating else {
+                throw WardenError.invalid("packageType", "is '\(layout.packageType.rawValue)' and cannot change; make a new repository")
+            }
+            layout.packageType = packageType
+        }
+        if let handleReleases { layout.handleReleases = handleReleases }
+        if let handleSnapshots { layout.handleSnapshots = handleSnapshots }
+        if layout.rclass == .remote {
+            var remote = layout.remote ?? RemoteSettings(url: "")
+            if let url { remote.url = try Self.upstream(url) }
+            if let retrievalCachePeriodSecs {
+                guard (0...Checked.maxExpirySeconds).contains(retrievalCachePeriodSecs) else {
+                    throw WardenError.invalid("retrievalCachePeriodSecs", "must be 0 to \(Checked.maxExpirySeconds) seconds")
+                }
+                remote.retrievalCachePeriodSecs = retrievalCachePeriodSecs
+            }
+            if let offline { remote.offline = offline }
+            guard !remote.url.isEmpty else { throw WardenError.invalid("url", "is required for a remote repository: the upstream it caches") }
+            layout.remote = remote
+        } else {
+            for (field, given) in [("url", url != nil), ("retrievalCachePeriodSecs", retrievalCachePeriodSecs != nil), ("offline", offline != nil)]
+            where given {
+                throw WardenError.invalid(field, "is a setting of remote repositories; this one is local")
+            }
+        }
+        repository.layout = layout
+    }
+
+    /// An upstream URL: absolute http(s), with a host, without credentials (which would be shown back by the
+    /// repository's settings; a BEFORE_REMOTE_INFO worker adds them from its secrets instead).
+    static func upstream(_ text: String) throws(WardenError) -> String {
+        guard text.count <= 2_048, let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty
+        else { throw WardenError.invalid("url", "must be an absolute http or https URL, such as https://repo.example.com/releases") }
+        guard components.user == nil, components.password == nil else {
+            throw WardenError.invalid(
+                "url", "must not carry credentials (they would be shown with the settings); add them in a BEFORE_REMOTE_INFO worker from its secrets")
+        }
+        guard components.query == nil, components.fragment == nil else { throw WardenError.invalid("url", "must not have a query or a fragment") }
+        return text.hasSuffix("/") ? String(text.dropLast()) : text
     }
 }
 

@@ -24,7 +24,7 @@ extension ArtifactService {
         try requireAdmin(principal)
         try Self.validateRepositoryKey(key)
         var repository = Repository(key: key, createdAt: Self.now())
-        try settings.apply(to: &repository)
+        try settings.apply(to: &repository, creating: true)
         defer { repositoryCache.withLock { $0 = ($0.generation + 1, nil) } }
         if try await store.createRepository(repository) { return repository }
         guard ifMissing, let stored = try await store.repository(key: key) else {

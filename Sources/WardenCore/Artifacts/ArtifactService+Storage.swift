@@ -129,6 +129,10 @@ extension ArtifactService {
                 replaced.append(existing)
             }
         }
+        for destination in destinations where !destination.isFolder {
+            try Self.requireDeployable(destination.path, in: targetRepository)
+        }
+        if targetRepository.isRemote { try Self.requireDeployable(targetPath, in: targetRepository) }
         try await requireEach(.write, destinations, request.principal)
         try await requireEach(.delete, replaced, request.principal)
         try await requireRoom(

@@ -49,6 +49,8 @@ public struct ExpectedChecksums: Sendable, Equatable {
 public enum DownloadAnswer: Sendable {
     case file(ArtifactItem, blobPath: String, extraHeaders: [(name: String, values: [String])], delivery: Delivery)
     case folder(ArtifactItem, children: [ArtifactItem])
+    /// A file the server makes rather than stores (a maven artifact's `maven-metadata.xml`).
+    case generated(name: String, text: String, contentType: String)
 }
 
 /// What of a file a download sends, decided from the request's conditional and range headers before anything is
@@ -189,6 +191,7 @@ public final class ArtifactService: Sendable {
             repo = repository.key
             path = newPath
         }
+        try Self.requireDeployable(path, in: repository)
         let replaced = try await store.item(repo: repo, path: path)
         if let replaced, replaced.isFolder {
             throw WardenError(.conflict, "\(repo)/\(path) is a folder; a file cannot replace it")
@@ -246,7 +249,9 @@ public final class ArtifactService: Sendable {
     /// Creates a folder (a PUT of a path ending in `/`).
     public func createFolder(repo: String, path rawPath: String, request: ArtifactRequest) async throws -> ArtifactItem {
         let path = try ArtifactPath.normalize(rawPath)
-        let repo = try await authorized(.write, repo, path: path, request.principal).key
+        let repository = try await authorized(.write, repo, path: path, request.principal)
+        if repository.isRemote { try Self.requireDeployable(path, in: repository) }
+        let repo = repository.key
         if let existing = try await store.item(repo: repo, path: path) {
             guard existing.isFolder else { throw WardenError(.conflict, "\(repo)/\(path) is a file") }
             return existing
@@ -257,6 +262,18 @@ public final class ArtifactService: Sendable {
         try await store.putFolder(
             ArtifactItem(repo: repo, path: path, isFolder: true, createdAt: now, modifiedAt: now, updatedAt: now, createdBy: user, modifiedBy: user))
         return try await existing(repo, path)
+    }
+
+    /// What a repository refuses whoever deploys: anything to a remote one (a cache of its upstream), and in a maven
+    /// one what its release and snapshot handling does not take (409).
+    static func requireDeployable(_ path: String, in repository: Repository) throws(WardenError) {
+        if repository.isRemote {
+            throw WardenError(
+                .badRequest,
+                "'\(repository.key)' is a remote repository, a cache of \(repository.layout.remote?.url ?? "its upstream"): deploy to a local repository"
+            )
+        }
+        try MavenLayout.check(path, in: repository)
     }
 
     static func validate(_ properties: ArtifactProperties) throws(WardenError) {
@@ -296,6 +313,7 @@ public final class ArtifactService: Sendable {
     /// The download of `repo/path` once it is authorized; `whole` sends the file whatever conditional or range
     /// headers the request has (Candor's archive route knows none).
     func serve(repo: String, path: String, headOnly: Bool, request: ArtifactRequest, whole: Bool = false) async throws -> DownloadAnswer {
+        if let generated = try await generatedMetadata(repo: repo, path: path, for: request.principal) { return generated }
         let item = try await existing(repo, path)
         if item.isFolder {
             return .folder(item, children: try await readable(try await store.children(repo: repo, path: path), for: request.principal))
@@ -310,6 +328,22 @@ public final class ArtifactService: Sendable {
                 action: .afterDownload, repo: repo, path: path, dataJSON: after, triggeredBy: request.userID, depth: request.depth)
         }
         return .file(item, blobPath: blobs.filePath(sha256: item.sha256), extraHeaders: verdict.headers, delivery: delivery)
+    }
+
+    /// A maven artifact's `maven-metadata.xml` when none was deployed: made from its version folders (the ones the
+    /// caller may read), so a build resolves `latest` and `release` of what was deployed with plain PUTs.
+    func generatedMetadata(repo: String, path: String, for principal: Principal?) async throws -> DownloadAnswer? {
+        guard let folder = MavenLayout.metadataFolder(of: path), try await cachedRepository(repo)?.layout.packageType == .maven,
+            try await store.item(repo: repo, path: path) == nil, let artifact = try await store.item(repo: repo, path: folder), artifact.isFolder
+        else { return nil }
+        var versions: [(String, Int64)] = []
+        for child in try await readable(try await store.children(repo: repo, path: folder), for: principal) where child.isFolder {
+            let files = try await store.children(repo: repo, path: child.path).filter { !$0.isFolder }
+            guard !files.isEmpty else { continue }
+            versions.append((child.name, files.map(\.modifiedAt).max() ?? child.modifiedAt))
+        }
+        guard !versions.isEmpty else { return nil }
+        return .generated(name: "maven-metadata.xml", text: MavenLayout.metadata(folder: folder, versions: versions), contentType: "application/xml")
     }
 
     /// Runs the synchronous workers of `action` on `repo/path` for `request` (at its event depth); a STOP refuses
