@@ -68,6 +68,11 @@ export interface BeforeDownloadRequest { metadata: DownloadMetadata; headers: Re
 export interface BeforeDownloadResponse { status: DownloadStatus; message: string; headers?: Record<string, Header> }
 export interface AfterDownloadRequest { metadata: DownloadMetadata; headers: Record<string, Header>; userContext: UserContext }
 export interface AfterDownloadResponse { message: string }
+export interface BeforeRemoteInfoRequest {
+  metadata: { repoPath: RepoPath; repoType: RepoType; servletContextUrl: string }; repoPath: RepoPath; remoteUrl: string;
+  headers: Record<string, Header>; userContext: UserContext;
+}
+export interface BeforeRemoteInfoResponse { status: ActionStatus; message: string; headers?: Record<string, Header> }
 export interface BeforeUploadRequest {
   metadata: UploadMetadata; headers: Record<string, Header>; userContext: UserContext; artifactProperties: Record<string, { value: string[] }>;
 }

@@ -16,6 +16,8 @@ public struct WardenError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let unavailable = Code(name: "unavailable")
         /// Too many attempts (logins): try again later.
         public static let tooManyRequests = Code(name: "tooManyRequests")
+        /// An upstream (a remote repository's) could not be asked, or answered with a failure.
+        public static let badGateway = Code(name: "badGateway")
     }
 
     /// What a refusal is about, when a dialect renders it in a shape of its own (Zuul's HTML 404 for a tenant).

@@ -56,6 +56,7 @@ extension HTTPResponse.Status {
             case .tooLarge: .contentTooLarge
             case .unavailable: .serviceUnavailable
             case .tooManyRequests: .tooManyRequests
+            case .badGateway: .badGateway
             default: .internalServerError
             }
     }

@@ -26,14 +26,17 @@ public struct WardenServer: Sendable {
         /// Seconds a CI stage may run on a runner.
         public var stageTimeout: Double
         public var runnerTransport: any RunnerTransport
+        /// How remote repositories fetch from their upstreams (held to the egress allow-list); none by default.
+        public var upstream: (any UpstreamClient)?
         public var logger: Logger
 
         public init(
             workers: WorkerSettings = WorkerSettings(), failPolicy: FailPolicy = .open, asyncConcurrency: Int? = nil, blobsFolder: String,
             tenantAuth: TenantAuthSettings = TenantAuthSettings(), stageTimeout: Double = 600,
             runnerTransport: any RunnerTransport = HTTPRunnerTransport(), replicaID: String? = nil,
-            runLease: Duration = .seconds(30), logger: Logger = Logger(label: "warden")
+            runLease: Duration = .seconds(30), upstream: (any UpstreamClient)? = nil, logger: Logger = Logger(label: "warden")
         ) {
+            self.upstream = upstream
             self.replicaID = replicaID
             self.runLease = runLease
             self.workers = workers
@@ -104,7 +107,7 @@ public struct WardenServer: Sendable {
         artifacts = ArtifactService(
             store: items, blobs: try FileBlobStore(root: options.blobsFolder, staging: options.replicaID), events: dispatcher,
             permissions: permissions,
-            address: address,
+            address: address, upstream: options.upstream,
             logger: logger)
         builds = BuildService(store: storage, permissions: permissions, events: dispatcher, address: address, artifacts: artifacts, logger: logger)
         runners = RunnerService(store: storage, vault: vault)

@@ -119,7 +119,9 @@ struct ServeCommand: AsyncParsableCommand {
                     failPolicy: FailPolicy(rawValue: settings.failPolicy) ?? .open,
                     blobsFolder: settings.blobsFolder ?? (dataFolder as NSString).appendingPathComponent("blobs"), tenantAuth: settings.tenantAuth,
                     replicaID: database.isShared ? try Self.replicaID(dataFolder: dataFolder) : nil,
-                    runLease: .seconds(settings.runLeaseSeconds), logger: logger),
+                    runLease: .seconds(settings.runLeaseSeconds),
+                    upstream: UpstreamHTTP(egress: EgressPolicy(allowedHosts: settings.allowHosts, privateHosts: settings.privateHosts)),
+                    logger: logger),
                 engineReady: { ScriptEngine.isSupported && pool.isReady })
         } catch let error as WardenError {
             // The tenant dialect's authentication settings (a key that does not parse).

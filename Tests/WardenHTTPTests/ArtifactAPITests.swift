@@ -98,6 +98,12 @@ struct ArtifactAPITests {
                 try await client.send(.get, "/artifactory/libs/org/app/1.0/app.txt", headers: ["Range": "bytes=20-"]).status == .rangeNotSatisfiable)
             let etag = file.headers[.eTag]!
             #expect(try await client.send(.get, "/artifactory/libs/org/app/1.0/app.txt", headers: ["If-None-Match": etag]).status == .notModified)
+            // If-None-Match, when given, decides alone (RFC 9110): another tag is a change whatever the date says.
+            let later = ["If-None-Match": "\"other\"", "If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"]
+            #expect(try await client.send(.get, "/artifactory/libs/org/app/1.0/app.txt", headers: later).status == .ok)
+            #expect(
+                try await client.send(.get, "/artifactory/libs/org/app/1.0/app.txt", headers: ["If-None-Match": "\"x\", \(etag)"]).status
+                    == .notModified)
             // Checksum headers: a mismatch is 409 and stores nothing; a match stores.
             let mismatch = try await client.send(
                 .put, "/artifactory/libs/c.txt", raw: "abc", headers: ["X-Checksum-Sha1": String(repeating: "0", count: 40)])

@@ -75,8 +75,14 @@ public enum Delivery: Sendable, Equatable {
     /// `Range` (one range; several, or one past the end, cannot be satisfied). An empty file is sent whole.
     public static func of(_ item: ArtifactItem, headers: [(name: String, value: String)]) -> Delivery {
         func header(_ name: String) -> String? { headers.first { $0.name.lowercased() == name }?.value }
-        if let match = header("if-none-match"), match == "\"\(item.sha1)\"" || match == "*" { return .notModified }
-        if let since = header("if-modified-since"), let seconds = HTTPDate.parse(since).flatMap(Checked.int64), seconds >= item.modifiedAt / 1000 {
+        // RFC 9110 §13.2.2: when If-None-Match is given, If-Modified-Since is not looked at (a change within the
+        // second the date names would otherwise pass as no change).
+        if let match = header("if-none-match") {
+            let tags = match.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            if tags.contains("\"\(item.sha1)\"") || tags.contains("W/\"\(item.sha1)\"") || tags.contains("*") { return .notModified }
+        } else if let since = header("if-modified-since"), let seconds = HTTPDate.parse(since).flatMap(Checked.int64),
+            seconds >= item.modifiedAt / 1000
+        {
             return .notModified
         }
         guard let range = header("range"), item.size > 0 else { return .whole }
@@ -124,11 +130,17 @@ public final class ArtifactService: Sendable {
 
     /// Where AQL queries are evaluated: off the request threads, a few at a time, each within a time budget.
     let searches: SearchRunner
+    /// How remote repositories reach their upstreams (`nil`: they serve what they cached).
+    let upstream: (any UpstreamClient)?
+    let logger: Logger
 
     public init(
         store: any ArtifactStore, blobs: any BlobStore, events: EventDispatcher, permissions: PermissionService, address: ServerAddress,
-        searchBudget: Duration = .seconds(10), concurrentSearches: Int = 2, logger: Logger = Logger(label: "warden")
+        searchBudget: Duration = .seconds(10), concurrentSearches: Int = 2, upstream: (any UpstreamClient)? = nil,
+        logger: Logger = Logger(label: "warden")
     ) {
+        self.upstream = upstream
+        self.logger = logger
         self.permissions = permissions
         self.searches = SearchRunner(budget: searchBudget, concurrency: concurrentSearches)
         self.downloads = WriteBehind(name: "download statistics", logger: logger) { [store] records in try await store.recordDownloads(records) }
@@ -294,8 +306,9 @@ public final class ArtifactService: Sendable {
     /// AFTER_DOWNLOAD workers before the client gets the answer. A 304 or 416 counts and fires nothing.
     public func download(repo: String, path rawPath: String, headOnly: Bool, request: ArtifactRequest) async throws -> DownloadAnswer {
         let path = try ArtifactPath.normalize(rawPath)
-        let repo = try await authorized(.read, repo, path: path, request.principal).key
-        return try await serve(repo: repo, path: path, headOnly: headOnly, request: request)
+        let repository = try await authorized(.read, repo, path: path, request.principal)
+        if repository.isRemote { try await refreshRemote(repository, path: path, request: request) }
+        return try await serve(repo: repository.key, path: path, headOnly: headOnly, request: request)
     }
 
     /// A file a CI run archived, for a caller the pipeline's reading rule let in (`PipelineService.archived`): the

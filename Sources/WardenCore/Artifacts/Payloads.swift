@@ -139,6 +139,16 @@ public enum Payloads {
         ])
     }
 
+    /// BEFORE_REMOTE_INFO: the path a remote repository is about to ask its upstream for, the URL it will ask, and
+    /// the client's request (its headers with credentials masked).
+    static func beforeRemoteInfo(repo: String, path: String, remoteURL: String, request: ArtifactRequest, address: ServerAddress) -> String {
+        let repoPath = repoPath(repo, path)
+        return JSONOut.object([
+            ("metadata", .object([("repoPath", repoPath), ("repoType", .int(2)), ("servletContextUrl", .string(address.url + "/artifactory"))])),
+            ("repoPath", repoPath), ("remoteUrl", .string(remoteURL)), ("headers", headers(request)), ("userContext", userContext(request, address)),
+        ]).text
+    }
+
     /// BEFORE_CREATE: the item about to be created (or the file about to be replaced) as `metadata` and `itemInfo`.
     static func beforeCreate(
         repo: String, path: String, isFolder: Bool, contentLength: Int64, request: ArtifactRequest, address: ServerAddress
@@ -266,6 +276,11 @@ extension Payloads {
         switch action {
         case .beforeDownload: return download(item: item, headOnly: false, request: request, address: address, withRepoPath: true)
         case .afterDownload: return download(item: item, headOnly: false, request: request, address: address, withRepoPath: false)
+        case .beforeRemoteInfo:
+            return beforeRemoteInfo(
+                repo: "maven-central", path: "org/acme/lib/1.0/lib-1.0.jar",
+                remoteURL: "https://repo.maven.apache.org/maven2/org/acme/lib/1.0/lib-1.0.jar",
+                request: request, address: address)
         case .beforeUpload:
             return beforeUpload(
                 repo: item.repo, path: item.path, contentLength: item.size, properties: properties, request: request, address: address)

@@ -25,6 +25,9 @@ public struct WorkerAction: Sendable, Hashable, Codable {
     public static let beforeDownload = WorkerAction(
         "artifactory", "BEFORE_DOWNLOAD", sync: true, .repository, "BeforeDownloadRequest",
         "Runs before an artifact is downloaded; can stop the download.")
+    public static let beforeRemoteInfo = WorkerAction(
+        "artifactory", "BEFORE_REMOTE_INFO", sync: true, .repository, "BeforeRemoteInfoRequest",
+        "Runs before a remote repository asks its upstream for a file; can stop it, or add headers to the upstream request.")
     public static let afterDownload = WorkerAction(
         "artifactory", "AFTER_DOWNLOAD", sync: false, .repository, "AfterDownloadRequest", "Runs after an artifact was downloaded.")
     public static let beforeUpload = WorkerAction(
@@ -76,7 +79,8 @@ public struct WorkerAction: Sendable, Hashable, Codable {
 
     /// Every action this server fires, in the catalogue's order.
     public static let all: [WorkerAction] = [
-        beforeDownload, afterDownload, beforeUpload, beforeCreate, afterCreate, beforeDelete, afterDelete, beforeCopy, afterCopy, beforeMove,
+        beforeDownload, afterDownload, beforeRemoteInfo, beforeUpload, beforeCreate, afterCreate, beforeDelete, afterDelete, beforeCopy, afterCopy,
+        beforeMove,
         afterMove, beforePropertyCreate, afterPropertyCreate, beforePropertyDelete, afterPropertyDelete, beforeCreateToken, beforeRevokeToken,
         afterBuildInfoSave, genericEvent, scheduledEvent,
     ]
