@@ -70,12 +70,8 @@ public struct TokenService: Sendable {
             throw WardenError.invalid(
                 expiresField, "must be at most \(Checked.maxExpirySeconds) (ten years); leave it out for a token that does not expire")
         }
-        if let events {
-            let data = { Payloads.beforeCreateToken(spec, by: principal, address: self.address) }
-            let verdict = try await events.runSynchronous(
-                action: .beforeCreateToken, subject: "a token for '\(spec.name)'", dataJSON: data, triggeredBy: principal?.name ?? "warden",
-                depth: principal?.eventDepth ?? 0)
-            if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
+        try await requirePolicy(.beforeCreateToken, subject: "a token for '\(spec.name)'", by: principal) {
+            Payloads.beforeCreateToken(spec, by: principal, address: self.address)
         }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let value = TokenRecord.generateValue()
@@ -110,14 +106,18 @@ public struct TokenService: Sendable {
         if record.scope == .admin && all.filter({ $0.scope == .admin }).count == 1 {
             throw WardenError(.conflict, "token '\(id)' is the last admin token; create another admin token first")
         }
-        if let events {
-            let data = { Payloads.beforeRevokeToken(record, by: principal, address: self.address) }
-            let verdict = try await events.runSynchronous(
-                action: .beforeRevokeToken, subject: "token '\(id)'", dataJSON: data, triggeredBy: principal?.name ?? "warden",
-                depth: principal?.eventDepth ?? 0)
-            if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
+        try await requirePolicy(.beforeRevokeToken, subject: "token '\(id)'", by: principal) {
+            Payloads.beforeRevokeToken(record, by: principal, address: self.address)
         }
         _ = try await tokens.revoke(id: id)
+    }
+
+    /// Runs the token event's workers for `principal`'s request; a STOP refuses it (403) with the worker's message.
+    func requirePolicy(_ action: WorkerAction, subject: String, by principal: Principal?, dataJSON: () -> String) async throws {
+        guard let events else { return }
+        let verdict = try await events.runSynchronous(
+            action: action, subject: subject, dataJSON: dataJSON, triggeredBy: principal?.name ?? "warden", depth: principal?.eventDepth ?? 0)
+        if let message = verdict.stopMessage { throw WardenError(.forbidden, message) }
     }
 }
 
