@@ -35,6 +35,10 @@ struct RemoteRepositoryEndToEndTests {
             """
         try await proxy.deployWorker(key: "remote-info", action: "BEFORE_REMOTE_INFO", source: remoteInfo, repos: ["central-cache"])
         try await proxy.deployWorker(
+            key: "downloads", action: "BEFORE_DOWNLOAD",
+            source: "export default async (c, data) => ({ status: 1, message: 'repoType=' + data.metadata.repoType });",
+            repos: ["central-cache"])
+        try await proxy.deployWorker(
             key: "cached", action: "AFTER_CREATE", source: "export default async (c, data) => ({ message: 'cached ' + data.metadata.repoPath.id });",
             repos: ["central-cache"])
 
@@ -46,6 +50,7 @@ struct RemoteRepositoryEndToEndTests {
         try await proxy.eventually("AFTER_CREATE of the cached file") {
             try await proxy.history("cached").contains { "\($0["executionResult"] ?? "")".contains("cached central-cache:org/a/1.0/a.jar") }
         }
+        #expect(try await proxy.history("downloads").contains { "\($0["executionResult"] ?? "")".contains("repoType=2") })
         let asked = try #require(try await proxy.history("remote-info").first?["executionPayload"] as? [String: Any])
         #expect(asked["remoteUrl"] as? String == "\(upstreamURL)/org/a/1.0/a.jar")
         #expect(try await upstream.history("seen").contains { "\($0["executionResult"] ?? "")".contains("note=from-warden") })

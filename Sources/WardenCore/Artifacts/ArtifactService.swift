@@ -308,7 +308,7 @@ public final class ArtifactService: Sendable {
         let path = try ArtifactPath.normalize(rawPath)
         let repository = try await authorized(.read, repo, path: path, request.principal)
         if repository.isRemote { try await refreshRemote(repository, path: path, request: request) }
-        return try await serve(repo: repository.key, path: path, headOnly: headOnly, request: request)
+        return try await serve(repo: repository.key, path: path, headOnly: headOnly, request: request, remote: repository.isRemote)
     }
 
     /// A file a CI run archived, for a caller the pipeline's reading rule let in (`PipelineService.archived`): the
@@ -325,18 +325,24 @@ public final class ArtifactService: Sendable {
 
     /// The download of `repo/path` once it is authorized; `whole` sends the file whatever conditional or range
     /// headers the request has (Candor's archive route knows none).
-    func serve(repo: String, path: String, headOnly: Bool, request: ArtifactRequest, whole: Bool = false) async throws -> DownloadAnswer {
+    func serve(
+        repo: String, path: String, headOnly: Bool, request: ArtifactRequest, whole: Bool = false, remote: Bool = false
+    ) async throws -> DownloadAnswer {
         if let generated = try await generatedMetadata(repo: repo, path: path, for: request.principal) { return generated }
         let item = try await existing(repo, path)
         if item.isFolder {
             return .folder(item, children: try await readable(try await store.children(repo: repo, path: path), for: request.principal))
         }
-        let data = { Payloads.download(item: item, headOnly: headOnly, request: request, address: self.address, withRepoPath: true) }
+        let data = {
+            Payloads.download(item: item, headOnly: headOnly, request: request, address: self.address, withRepoPath: true, remote: remote)
+        }
         let verdict = try await requirePolicy(.beforeDownload, repo: repo, path: path, request: request, dataJSON: data)
         let delivery = whole ? Delivery.whole : Delivery.of(item, headers: request.headers)
         if !headOnly && delivery.isDownload {
             await downloads.enqueue(DownloadRecord(repo: repo, path: path, millis: Self.now(), user: request.userID))
-            let after = { Payloads.download(item: item, headOnly: false, request: request, address: self.address, withRepoPath: false) }
+            let after = {
+                Payloads.download(item: item, headOnly: false, request: request, address: self.address, withRepoPath: false, remote: remote)
+            }
             try await events.enqueue(
                 action: .afterDownload, repo: repo, path: path, dataJSON: after, triggeredBy: request.userID, depth: request.depth)
         }

@@ -113,7 +113,9 @@ public enum Payloads {
         ]).text
     }
 
-    static func download(item: ArtifactItem, headOnly: Bool, request: ArtifactRequest, address: ServerAddress, withRepoPath: Bool) -> String {
+    static func download(
+        item: ArtifactItem, headOnly: Bool, request: ArtifactRequest, address: ServerAddress, withRepoPath: Bool, remote: Bool = false
+    ) -> String {
         let path = repoPath(item.repo, item.path)
         let ifModifiedSince =
             request.headers.first { $0.name.lowercased() == "if-modified-since" }.flatMap { HTTPDate.parse($0.value) }.flatMap {
@@ -125,7 +127,7 @@ public enum Payloads {
             ("metadata", .bool(false)), ("lastModified", .int(item.modifiedAt)), ("ifModifiedSince", .int(ifModifiedSince)),
             ("servletContextUrl", .string(address.url + "/artifactory")), ("uri", .string("/artifactory/\(item.repo)/\(item.path)")),
             ("clientAddress", .string(request.clientAddress)), ("zipResourcePath", .string("")), ("zipResourceRequest", .bool(false)),
-            ("replaceHeadRequestWithGet", .bool(false)), ("repoType", .int(1)),
+            ("replaceHeadRequestWithGet", .bool(false)), ("repoType", .int(remote ? 2 : 1)),
         ])
         var data: [(String, JSONOut)] = [("metadata", metadata), ("headers", headers(request)), ("userContext", userContext(request, address))]
         if withRepoPath { data.append(("repoPath", path)) }
