@@ -77,6 +77,7 @@ struct ServeCommand: AsyncParsableCommand {
             } catch {
                 throw ValidationError("--config: \(path) is not a JSON configuration file (\(error))")
             }
+            try ServerConfiguration.checkKeys(ofFile: path)
         }
         return try ServerConfiguration(reader: ConfigReader(providers: providers))
     }

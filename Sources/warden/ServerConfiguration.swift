@@ -90,6 +90,57 @@ struct ServerConfiguration: Sendable {
         tenantAuth.realm = try Self.string(config, "warden.tenant.auth.realm") ?? tenantAuth.realm
     }
 
+    /// Every key a configuration file may hold (a test keeps this list equal to the keys this file reads).
+    static let knownKeys: [String] = [
+        "warden.adminToken", "warden.allowHosts", "warden.blobs", "warden.config", "warden.data", "warden.database.maxConnections",
+        "warden.databaseUrl", "warden.egress.privateHosts", "warden.events.leaseSeconds", "warden.executors", "warden.failPolicy",
+        "warden.history.perWorker", "warden.history.recordSuccess", "warden.host", "warden.http.idleTimeoutSeconds",
+        "warden.http.maxConnections", "warden.limits.cpuMillis", "warden.limits.maxLogBytes", "warden.limits.maxOutputBytes",
+        "warden.limits.maxQueueWaitSeconds", "warden.limits.memoryMegabytes", "warden.limits.wallMillis", "warden.masterKey",
+        "warden.masterKeyFile", "warden.port", "warden.tenant.auth.audience", "warden.tenant.auth.issuer", "warden.tenant.auth.publicKeyFile",
+        "warden.tenant.auth.realm", "warden.tenant.auth.secret",
+    ]
+
+    /// Refuses a configuration file holding a key this server does not read (a typo would otherwise be ignored in
+    /// silence), naming the key and the nearest known one.
+    static func checkKeys(ofFile path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return }  // the file provider has refused what does not read as a JSON object already
+        var leaves: [String] = []
+        func walk(_ value: Any, _ key: String) {
+            if let object = value as? [String: Any], !object.isEmpty {
+                for (name, inner) in object { walk(inner, key.isEmpty ? name : "\(key).\(name)") }
+            } else {
+                leaves.append(key)
+            }
+        }
+        walk(object, "")
+        let known = Set(knownKeys)
+        for key in leaves.sorted() where !known.contains(key) {
+            let nearest = knownKeys.min { distance($0, key) < distance($1, key) } ?? ""
+            let hint = distance(nearest, key) <= max(3, key.count / 3) ? "; did you mean '\(nearest)'?" : ""
+            throw ValidationError("\(path): '\(key)' is not a setting of warden serve\(hint) (docs: warden serve --help)")
+        }
+    }
+
+    /// Levenshtein distance, over characters.
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a)
+        let b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...max(1, a.count) where !a.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in 1...max(1, b.count) where !b.isEmpty {
+                let current = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = current
+            }
+        }
+        return a.isEmpty ? b.count : row[b.count]
+    }
+
     /// The worker service's settings.
     func workerSettings(baseURL: String) -> WorkerSettings {
         WorkerSettings(

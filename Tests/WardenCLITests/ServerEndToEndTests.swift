@@ -154,6 +154,9 @@ struct ServerEndToEndTests {
             (#"{"warden": {"limits": {"wallMillis": 0}}}"#, "warden.limits.wallMillis"),
             (#"{"warden": {"failPolicy": "sometimes"}}"#, "warden.failPolicy"),
             (#"{"warden": {"history": {"recordSuccess": "perhaps"}}}"#, "warden.history.recordSuccess"), (#"{"warden": "#, "--config"),
+            // A key the server does not read stops it too, with the nearest one as a hint.
+            (#"{"warden": {"prot": 8081}}"#, "'warden.prot' is not a setting of warden serve; did you mean 'warden.port'?"),
+            (#"{"warden": {"limits": {"cpuMilis": 5}}}"#, "did you mean 'warden.limits.cpuMillis'?"), (#"{"other": 1}"#, "'other'"),
         ] {
             let bad = data.appendingPathComponent("bad.json")
             try json.write(to: bad, atomically: true, encoding: .utf8)
@@ -161,6 +164,25 @@ struct ServerEndToEndTests {
             #expect(output.status == 2, "\(json): \(output.stderr)")
             #expect(output.stderr.contains(key), "\(json): \(output.stderr)")
         }
+    }
+
+    /// The list of known keys (which refuses unknown ones) and the keys the configuration reads are the same.
+    @Test func everyKeyTheConfigurationReadsIsKnown() throws {
+        let text = try String(contentsOf: CLI.repository.appendingPathComponent("Sources/warden/ServerConfiguration.swift"), encoding: .utf8)
+        func keys(_ pattern: String, in text: some StringProtocol) throws -> Set<String> {
+            let regex = try NSRegularExpression(pattern: pattern)
+            let string = String(text)
+            return Set(
+                regex.matches(in: string, range: NSRange(string.startIndex..., in: string)).compactMap {
+                    Range($0.range(at: 1), in: string).map { String(string[$0]) }
+                })
+        }
+        let start = try #require(text.range(of: "static let knownKeys"))
+        let end = try #require(text.range(of: "\n    ]", range: start.upperBound..<text.endIndex))
+        let listed = try keys(#""(warden\.[A-Za-z.]+)""#, in: text[start.lowerBound..<end.upperBound])
+        let read = try keys(#"\(config, "(warden\.[A-Za-z.]+)""#, in: text)
+        #expect(!read.isEmpty && read.isSubset(of: listed), "read but not known: \(read.subtracting(listed))")
+        #expect(listed.subtracting(read).subtracting(["warden.config"]).isEmpty, "known but never read: \(listed.subtracting(read))")
     }
 
     @Test func axiosReachesAllowedHostsOnly() async throws {
