@@ -89,7 +89,7 @@ struct ServeCommand: AsyncParsableCommand {
         let dataFolder = settings.dataFolder
         var logger = Logger(label: "warden")
         logger.logLevel = .info
-        try FileManager.default.createDirectory(atPath: dataFolder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try Self.prepareDataFolder(dataFolder)
         let database = try await Self.openDatabase(
             settings.databaseURL, maximumConnections: settings.databaseConnections, dataFolder: dataFolder, logger: logger)
         let storage = database.stores
@@ -133,8 +133,26 @@ struct ServeCommand: AsyncParsableCommand {
             bound in
             FileHandle.standardOutput.write(Data("warden: serving the worker API on http://\(host):\(bound) (data in \(dataFolder))\n".utf8))
         }
-        try await group.run()
+        do {
+            try await group.run()
+        } catch  where HumanError.isAddressInUse(error) {
+            await database.close()
+            throw CommandFailure("cannot listen on \(host):\(port): another process uses that address; choose another port with --port")
+        }
         await database.close()
+    }
+
+    /// Makes the data folder (0700) when missing, and checks this process may write in it; refuses naming the path
+    /// and the reason.
+    static func prepareDataFolder(_ path: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw CommandFailure("--data: cannot use '\(path)' as the data folder: \(HumanError.reason(error as NSError))")
+        }
+        guard access(path, W_OK | X_OK) == 0 else {
+            throw CommandFailure("--data: cannot use '\(path)' as the data folder: \(String(cString: strerror(errno)))")
+        }
     }
 
     /// The server's database (`--database-url`, default `<data>/warden.sqlite`); what is wrong with it stops the

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RunModel
+import WardenCore
 import WardenHTTP
 import WorkerRuntime
 
@@ -37,7 +38,7 @@ struct Warden: AsyncParsableCommand {
                 print(fullMessage(for: error))
                 Foundation.exit(0)
             }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            FileHandle.standardError.write(Data(("Error: " + HumanError.describe(error, otherwise: fullMessage(for: error)) + "\n").utf8))
             Foundation.exit(code == .failure ? 1 : 2)
         }
     }
@@ -63,5 +64,46 @@ enum SelfExecutable {
         let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         if count > 0 { return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) }
         return CommandLine.arguments[0]
+    }
+}
+
+/// Errors as one line a person reads: a refusal's message without its code's name, a file error as its path and
+/// the system's reason, an unreachable server as its URL and the reason, never a Foundation dump.
+enum HumanError {
+    static func describe(_ error: any Error, otherwise: String? = nil) -> String {
+        if let error = error as? WardenError { return error.message }
+        if let failure = error as? CommandFailure { return failure.description }
+        let ns = error as NSError
+        if ns.domain == NSURLErrorDomain {
+            let url =
+                ns.userInfo[NSURLErrorFailingURLStringErrorKey] as? String ?? (ns.userInfo["NSErrorFailingURLStringKey"] as? String) ?? "the server"
+            return "cannot reach \(url): \(reason(ns))"
+        }
+        if ns.domain == NSCocoaErrorDomain {
+            let path = ns.userInfo[NSFilePathErrorKey] as? String
+            return (path.map { "\($0): " } ?? "") + reason(ns)
+        }
+        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+        let text = otherwise ?? String(describing: error)
+        return text.hasPrefix("Error: ") ? String(text.dropFirst(7)) : text
+    }
+
+    /// The innermost reason an NSError carries: a POSIX code's text, or the deepest description.
+    static func reason(_ error: NSError) -> String {
+        if let inner = error.userInfo[NSUnderlyingErrorKey] as? any Error {
+            let underlying = inner as NSError
+            if underlying.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(underlying.code))) }
+            if let text = underlying.userInfo[NSLocalizedDescriptionKey] as? String, !text.isEmpty { return text }
+            return reason(underlying)
+        }
+        if let text = error.userInfo[NSLocalizedDescriptionKey] as? String, !text.isEmpty, text != "(null)" { return text }
+        if error.domain == NSURLErrorDomain { return "network error \(error.code)" }
+        return error.localizedDescription
+    }
+
+    /// A listening socket's bind that failed because the address is taken (NIO's `IOError`, errno 98).
+    static func isAddressInUse(_ error: any Error) -> Bool {
+        let text = String(describing: error)
+        return text.contains("Address already in use") || text.contains("(errno: \(EADDRINUSE))")
     }
 }

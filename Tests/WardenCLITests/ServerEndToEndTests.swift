@@ -185,6 +185,36 @@ struct ServerEndToEndTests {
         #expect(listed.subtracting(read).subtracting(["warden.config"]).isEmpty, "known but never read: \(listed.subtracting(read))")
     }
 
+    /// What the operating system or Foundation says reaches the user as one line naming what and why, never as an
+    /// error dump or an enum name (issue 16).
+    @Test func errorsAtTheEdgesAreOneHumanLine() async throws {
+        func expectHuman(_ output: CLI.Output, _ wanted: String, _ what: String) {
+            #expect(output.status != 0, "\(what)")
+            let line = output.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(line.contains(wanted), "\(what): \(line)")
+            for dump in ["Domain=", "UserInfo", "errno", "notFound", "bind(descriptor"] {
+                #expect(!line.contains(dump), "\(what): \(line)")
+            }
+        }
+        let data = try temporaryFolder("warden-edges")
+        let server = try await LiveServer.launch(data: data)
+        defer { server.stop() }
+        let taken = try await CLI.run(["serve", "--port", "\(server.port)", "--data", try temporaryFolder("warden-edges-2").path])
+        expectHuman(taken, "cannot listen on 127.0.0.1:\(server.port): another process uses that address; choose another port with --port", "port")
+        expectHuman(
+            try await CLI.run(["serve", "--port", "0", "--data", "/proc/warden"]),
+            "--data: cannot use '/proc/warden' as the data folder: No such file or directory", "data folder")
+        let file = try temporaryFolder("warden-edges-3").appendingPathComponent("plain-file")
+        try "x".write(to: file, atomically: true, encoding: .utf8)
+        expectHuman(
+            try await CLI.run(["serve", "--port", "0", "--data", file.appendingPathComponent("data").path]),
+            "cannot use '\(file.path)/data' as the data folder: Not a directory", "data under a file")
+        expectHuman(
+            try await CLI.run(["worker", "list", "--server-url", "http://127.0.0.1:1", "--access-token", "x"]),
+            "cannot reach http://127.0.0.1:1/worker/api/v1/workers: ", "unreachable server")
+        expectHuman(try await CLI.run(["token", "revoke", "no-such-id", "--data", data.path]), "token 'no-such-id' does not exist", "revoke")
+    }
+
     @Test func axiosReachesAllowedHostsOnly() async throws {
         // The server allows 127.0.0.1 on any port, as an internal address too, and calls itself: an outside host
         // that is on the list.
