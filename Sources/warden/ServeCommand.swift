@@ -90,6 +90,9 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "warden")
         logger.logLevel = .info
         try Self.prepareDataFolder(dataFolder)
+        // One server per data folder; a restore into it is refused while it runs.
+        let lock = try ServerLock.acquire(dataFolder: dataFolder)
+        defer { lock.release() }
         let database = try await Self.openDatabase(
             settings.databaseURL, maximumConnections: settings.databaseConnections, dataFolder: dataFolder, logger: logger)
         let storage = database.stores

@@ -13,7 +13,7 @@ struct Warden: AsyncParsableCommand {
         abstract: "A self-hosted worker platform: JavaScript/TypeScript workers bound to artifact events, run in sandboxed JavaScriptCore.",
         subcommands: [
             ServeCommand.self, WorkerCommand.self, TokenCommand.self, PermissionCommand.self, GroupCommand.self, RunnerCommand.self, CICommand.self,
-            ExecutorCommand.self, BenchCommand.self,
+            BackupCommand.self, RestoreCommand.self, ExecutorCommand.self, BenchCommand.self,
         ]
     )
 
