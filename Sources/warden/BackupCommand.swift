@@ -130,11 +130,18 @@ final class ServerLock: Sendable {
         guard descriptor >= 0 else {
             throw CommandFailure("--data: cannot lock '\(path(dataFolder))': \(String(cString: strerror(errno)))")
         }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            close(descriptor)
-            throw CommandFailure("--data: another warden process uses '\(dataFolder)' (it holds \(path(dataFolder))); stop it first")
+        // A holder that is going away (a server just stopped) is given two seconds.
+        for attempt in 0..<40 {
+            if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return ServerLock(descriptor: descriptor) }
+            let reason = errno
+            if reason != EWOULDBLOCK && reason != EINTR {
+                close(descriptor)
+                throw CommandFailure("--data: cannot lock '\(path(dataFolder))': \(String(cString: strerror(reason)))")
+            }
+            if attempt < 39 { usleep(50_000) }
         }
-        return ServerLock(descriptor: descriptor)
+        close(descriptor)
+        throw CommandFailure("--data: another warden process uses '\(dataFolder)' (it holds \(path(dataFolder))); stop it first")
     }
 
     static func isHeld(dataFolder: String) -> Bool {
