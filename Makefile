@@ -22,7 +22,7 @@ hooks: build
 
 # Build once (tests included), then run without rebuilding: a clean test build is the slow part.
 test: setup lint
-	@scripts/setup.sh postgresql
+	@scripts/setup.sh postgresql openssl curl
 	@scripts/python-clients.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build

@@ -80,6 +80,7 @@ let package = Package(
             dependencies: [
                 "WardenCore", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 // The HTTP server is a service of the server's group.
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,6 +1,9 @@
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
+import Foundation
+import HummingbirdTLS
+import NIOSSL
 import NIOCore
 import NIOHTTPTypes
 import Synchronization
@@ -15,9 +18,13 @@ public struct ConnectionLimits: Sendable {
     /// has not arrived by then is closed too, since nothing of it counts as activity until its head is complete.
     public var idleTimeout: Duration
 
-    public init(maxConnections: Int = 2_000, idleTimeout: Duration = .seconds(15)) {
+    /// HTTPS with this certificate and key (`--tls-cert`, `--tls-key`); plain HTTP when `nil`.
+    public var tls: ServerTLS?
+
+    public init(maxConnections: Int = 2_000, idleTimeout: Duration = .seconds(15), tls: ServerTLS? = nil) {
         self.maxConnections = maxConnections
         self.idleTimeout = idleTimeout
+        self.tls = tls
     }
 
     /// Past `maxConnections` plus this many refusals under way, the server stops accepting until one closes: the
@@ -102,11 +109,13 @@ final class ConnectionLimitHandler: ChannelDuplexHandler, RemovableChannelHandle
 
 extension ConnectionLimits {
     /// The HTTP/1 server with the idle timeout and the counting handler.
-    func server() -> HTTPServerBuilder {
+    func server() throws -> HTTPServerBuilder {
         let counter = ConnectionCounter(limit: maxConnections)
-        return .http1(
+        let http: HTTPServerBuilder = .http1(
             configuration: .init(
                 additionalChannelHandlers: [ConnectionLimitHandler(counter: counter)], idleTimeout: TimeAmount(idleTimeout)))
+        guard let tls else { return http }
+        return try .tls(http, tlsConfiguration: tls.configuration)
     }
 
     func applicationConfiguration(host: String, port: Int, serverName: String) -> ApplicationConfiguration {
@@ -114,5 +123,28 @@ extension ConnectionLimits {
             address: .hostname(host, port: port), serverName: serverName,
             // Hummingbird's cap on accepted connections, a little above ours so that refusals can still be answered.
             availableConnectionsDelegate: MaximumAvailableConnections(Checked.sum(maxConnections, Self.refusalSlots)))
+    }
+}
+
+/// A certificate chain and its private key for HTTPS, read from PEM files when the server starts: a file that is
+/// missing or does not parse stops it, naming the file.
+public struct ServerTLS: Sendable {
+    let configuration: TLSConfiguration
+
+    public init(certificateFile: String, keyFile: String) throws {
+        for (option, file) in [("--tls-cert", certificateFile), ("--tls-key", keyFile)] {
+            guard FileManager.default.fileExists(atPath: file) else { throw WardenError.invalid(option, "'\(file)': no such file") }
+            guard FileManager.default.isReadableFile(atPath: file) else {
+                throw WardenError.invalid(option, "'\(file)' cannot be read by this process")
+            }
+        }
+        let chain = (try? NIOSSLCertificate.fromPEMFile(certificateFile)) ?? []
+        guard !chain.isEmpty else { throw WardenError.invalid("--tls-cert", "'\(certificateFile)' holds no PEM certificate") }
+        guard let key = try? NIOSSLPrivateKey(file: keyFile, format: .pem) else {
+            throw WardenError.invalid("--tls-key", "'\(keyFile)' holds no PEM private key (an encrypted key is not read)")
+        }
+        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        configuration.minimumTLSVersion = .tlsv12
+        self.configuration = configuration
     }
 }

@@ -83,11 +83,11 @@ public func buildRouter(_ services: WardenServices) -> Router<WardenRequestConte
 public func httpService(
     _ services: WardenServices, platform: InProcessPlatform? = nil, host: String, port: Int, logger: Logger,
     connections: ConnectionLimits = ConnectionLimits(), onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) -> any Service {
+) throws -> any Service {
     let router = buildRouter(services)
     platform?.attach(router)
     return Application(
-        router: router, server: connections.server(),
+        router: router, server: try connections.server(),
         configuration: connections.applicationConfiguration(host: host, port: port, serverName: "warden"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) }, logger: logger)
 }

@@ -163,10 +163,11 @@ public struct WardenServer: Sendable {
     public func serviceGroup(
         runtime: any Service, host: String, port: Int, connections: ConnectionLimits = ConnectionLimits(),
         onBound: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> ServiceGroup {
+    ) throws -> ServiceGroup {
         let address = self.address
-        let http = httpService(services, platform: platform, host: host, port: port, logger: logger, connections: connections) { bound in
-            address.update(Self.url(host: host, port: bound))
+        let scheme = connections.tls == nil ? "http" : "https"
+        let http = try httpService(services, platform: platform, host: host, port: port, logger: logger, connections: connections) { bound in
+            address.update(Self.url(host: host, port: bound, scheme: scheme))
             await onBound(bound)
         }
         // Stopped from the last: the writers behind the answers go after everything that may still queue for them.
@@ -179,7 +180,7 @@ public struct WardenServer: Sendable {
     }
 
     /// The URL clients and workers reach a server listening on `host` at: loopback for a wildcard address.
-    public static func url(host: String, port: Int) -> String {
-        "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
+    public static func url(host: String, port: Int, scheme: String = "http") -> String {
+        "\(scheme)://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)"
     }
 }

@@ -28,7 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
             warden.http.idleTimeoutSeconds, warden.limits.cpuMillis,
             warden.limits.wallMillis, warden.limits.memoryMegabytes, warden.limits.maxOutputBytes, warden.limits.maxLogBytes,
             warden.limits.maxQueueWaitSeconds, warden.history.perWorker, warden.history.recordSuccess, warden.failPolicy
-            (open|closed), warden.adminToken, warden.masterKey (base64, 32 bytes) or warden.masterKeyFile (a file of 32 bytes),
+            (open|closed), warden.tls.certificate and warden.tls.key (--tls-cert, --tls-key: HTTPS), warden.adminToken, warden.masterKey (base64, 32 bytes) or warden.masterKeyFile (a file of 32 bytes),
             and for the tenant dialect's admin JWTs
             warden.tenant.auth.secret (HS256), warden.tenant.auth.publicKeyFile (RS256, PEM), warden.tenant.auth.issuer,
             warden.tenant.auth.audience, warden.tenant.auth.realm (each default "warden"). In the file they nest:
@@ -50,6 +50,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Comma-separated hosts workers may reach with context.clients.axios (*.suffix, :port and :* allowed).")
     var allowHosts: String?
     @Option(help: "A JSON configuration file (default: WARDEN_CONFIG, else <data>/warden.json when it exists).") var config: String?
+    @Option(name: .customLong("tls-cert"), help: "Serve HTTPS with this PEM certificate chain (with --tls-key).") var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "The PEM private key of --tls-cert.") var tlsKey: String?
 
     /// Flags, then the environment, then the configuration file.
     func configuration() async throws -> ServerConfiguration {
@@ -64,6 +66,8 @@ struct ServeCommand: AsyncParsableCommand {
         put("warden.blobs", blobs)
         put("warden.executors", executors.map(String.init))
         put("warden.allowHosts", allowHosts)
+        put("warden.tls.certificate", tlsCert)
+        put("warden.tls.key", tlsKey)
         let environment = EnvironmentVariablesProvider()
         var providers: [any ConfigProvider] = [InMemoryProvider(name: "flags", values: flags), environment]
         let early = ConfigReader(providers: providers)
@@ -119,7 +123,8 @@ struct ServeCommand: AsyncParsableCommand {
             server = try await WardenServer(
                 storage: storage, vault: vault, runner: pool, platform: platform,
                 options: .init(
-                    workers: settings.workerSettings(baseURL: WardenServer.url(host: host, port: port)),
+                    workers: settings.workerSettings(
+                        baseURL: WardenServer.url(host: host, port: port, scheme: settings.connections.tls == nil ? "http" : "https")),
                     failPolicy: FailPolicy(rawValue: settings.failPolicy) ?? .open,
                     blobsFolder: settings.blobsFolder ?? (dataFolder as NSString).appendingPathComponent("blobs"), tenantAuth: settings.tenantAuth,
                     replicaID: database.isShared ? try Self.replicaID(dataFolder: dataFolder) : nil,
@@ -132,9 +137,10 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError(error.message)
         }
         try await server.recover()
-        let group = server.serviceGroup(runtime: ExecutorPoolService(pool: pool), host: host, port: port, connections: settings.connections) {
+        let group = try server.serviceGroup(runtime: ExecutorPoolService(pool: pool), host: host, port: port, connections: settings.connections) {
             bound in
-            FileHandle.standardOutput.write(Data("warden: serving the worker API on http://\(host):\(bound) (data in \(dataFolder))\n".utf8))
+            let scheme = settings.connections.tls == nil ? "http" : "https"
+            FileHandle.standardOutput.write(Data("warden: serving the worker API on \(scheme)://\(host):\(bound) (data in \(dataFolder))\n".utf8))
         }
         do {
             try await group.run()

@@ -78,6 +78,19 @@ struct ServerConfiguration: Sendable {
         if masterKey != nil && masterKeyFile != nil {
             throw ValidationError("warden.masterKeyFile: give the master key once, either warden.masterKey or warden.masterKeyFile")
         }
+        let certificate = try Self.string(config, "warden.tls.certificate")
+        let key = try Self.string(config, "warden.tls.key")
+        switch (certificate, key) {
+        case (nil, nil): break
+        case (let certificate?, let key?):
+            do {
+                connections.tls = try ServerTLS(certificateFile: certificate, keyFile: key)
+            } catch let error as WardenError {
+                throw ValidationError(error.message)
+            }
+        case (nil, _): throw ValidationError("--tls-cert (warden.tls.certificate): is required with --tls-key")
+        case (_, nil): throw ValidationError("--tls-key (warden.tls.key): is required with --tls-cert")
+        }
         tenantAuth.hs256Secret = try Self.string(config, "warden.tenant.auth.secret")
         if let path = try Self.string(config, "warden.tenant.auth.publicKeyFile") {
             guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else {
@@ -98,7 +111,7 @@ struct ServerConfiguration: Sendable {
         "warden.http.maxConnections", "warden.limits.cpuMillis", "warden.limits.maxLogBytes", "warden.limits.maxOutputBytes",
         "warden.limits.maxQueueWaitSeconds", "warden.limits.memoryMegabytes", "warden.limits.wallMillis", "warden.masterKey",
         "warden.masterKeyFile", "warden.port", "warden.tenant.auth.audience", "warden.tenant.auth.issuer", "warden.tenant.auth.publicKeyFile",
-        "warden.tenant.auth.realm", "warden.tenant.auth.secret",
+        "warden.tenant.auth.realm", "warden.tenant.auth.secret", "warden.tls.certificate", "warden.tls.key",
     ]
 
     /// Refuses a configuration file holding a key this server does not read (a typo would otherwise be ignored in

@@ -44,7 +44,7 @@ final class LiveServer: @unchecked Sendable {  // the Process is only touched by
             let chunk = out.fileHandleForReading.availableData
             if chunk.isEmpty { break }
             text += String(decoding: chunk, as: UTF8.self)
-            if let range = text.range(of: #"serving the worker API on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
+            if let range = text.range(of: #"serving the worker API on https?://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
                 let port = Int(text[range].split(separator: ":").last ?? "") ?? 0
                 return LiveServer(process: process, port: port, data: data, token: token)
             }

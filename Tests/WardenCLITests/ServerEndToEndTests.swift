@@ -215,6 +215,50 @@ struct ServerEndToEndTests {
         expectHuman(try await CLI.run(["token", "revoke", "no-such-id", "--data", data.path]), "token 'no-such-id' does not exist", "revoke")
     }
 
+    /// HTTPS without a proxy: a certificate the test makes, the server on it, a client that trusts it (issue 16).
+    @Test func tlsServesHTTPSWithTheGivenCertificate() async throws {
+        let folder = try temporaryFolder("warden-tls")
+        let certificate = folder.appendingPathComponent("cert.pem").path
+        let key = folder.appendingPathComponent("key.pem").path
+        let made = try await offThePool { () -> Int32 in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+            process.arguments = [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1",
+            ]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        #expect(made == 0)
+        let server = try await LiveServer.launch(
+            data: folder.appendingPathComponent("data"), arguments: ["--tls-cert", certificate, "--tls-key", key])
+        defer { server.stop() }
+        let secure = try await curl(["-s", "--cacert", certificate, "https://127.0.0.1:\(server.port)/worker/api/v1/system/liveness"])
+        #expect(secure == #"{"code":"OK"}"#, "\(secure)")
+        // With the admin token over HTTPS, and workers are told the https URL.
+        let created = try await curl([
+            "-s", "--cacert", certificate, "-H", "Authorization: Bearer \(server.token)", "-H", "Content-Type: application/json", "-d",
+            #"{"code": "export default async (context) => ({ base: context.baseUrl })", "action": "GENERIC_EVENT"}"#,
+            "https://127.0.0.1:\(server.port)/worker/api/v1/test",
+        ])
+        #expect(created.contains("https://127.0.0.1:\(server.port)"), "\(created)")
+        // Plain HTTP on the same port is not served; an untrusted client refuses the certificate.
+        #expect(try await curl(["-s", "-m", "5", "http://127.0.0.1:\(server.port)/worker/api/v1/system/liveness"]).isEmpty)
+        #expect(try await curl(["-s", "-m", "5", "https://127.0.0.1:\(server.port)/worker/api/v1/system/liveness"]).isEmpty)
+        // A missing or unreadable file, or one option without the other, stops the server naming it.
+        for (arguments, wanted) in [
+            (["--tls-cert", folder.appendingPathComponent("none.pem").path, "--tls-key", key], "no such file"),
+            (["--tls-cert", key, "--tls-key", key], "holds no PEM certificate"), (["--tls-key", key], "--tls-cert"),
+        ] {
+            let output = try await CLI.run(["serve", "--port", "0", "--data", folder.appendingPathComponent("other").path] + arguments)
+            #expect(output.status != 0 && output.stderr.contains(wanted), "\(arguments): \(output.stderr)")
+        }
+    }
+
     @Test func axiosReachesAllowedHostsOnly() async throws {
         // The server allows 127.0.0.1 on any port, as an internal address too, and calls itself: an outside host
         // that is on the list.

@@ -31,7 +31,7 @@ struct WardenServerTests {
             engineReady: { pool.isReady })
         try await server.recover()
         let (bound, tellBound) = AsyncStream.makeStream(of: Int.self)
-        let group = server.serviceGroup(runtime: Idle(), host: "127.0.0.1", port: 0) { port in tellBound.yield(port) }
+        let group = try server.serviceGroup(runtime: Idle(), host: "127.0.0.1", port: 0) { port in tellBound.yield(port) }
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             var ports = bound.makeAsyncIterator()
