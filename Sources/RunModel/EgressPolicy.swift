@@ -33,6 +33,16 @@ public struct EgressPolicy: Sendable, Equatable {
         return nil
     }
 
+    /// Nil when `url` may be reached now: by its name and port, and by every address its host resolves to (looked up
+    /// just before connecting; a name whose answer changes between this look-up and the connection, DNS rebinding,
+    /// is the remaining gap, documented in docs/security.md).
+    public func connectionRefusal(for url: String) -> String? {
+        if let refusal = refusal(for: url) { return refusal }
+        guard let components = URLComponents(string: url), let host = components.host else { return "'\(url)' has no host" }
+        let port = components.port ?? (components.scheme?.lowercased() == "https" ? 443 : 80)
+        return addressRefusal(host: host, port: port)
+    }
+
     /// Nil when every address `host` resolves to may be reached; otherwise why not.
     public func addressRefusal(host rawHost: String, port: Int) -> String? {
         let host = rawHost.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))

@@ -83,16 +83,6 @@ struct AccessAPI<Context: CallerRequestContext>: Sendable {
         guard request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true else {
             return try await JSONBody.read(request, limit: 64 << 10)
         }
-        let text = try await JSONBody.text(request, limit: 64 << 10)
-        var fields: [String: Any] = [:]
-        for pair in text.split(separator: "&") where !pair.isEmpty {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ part: Substring) -> String {
-                let spaced = part.replacingOccurrences(of: "+", with: " ")
-                return spaced.removingPercentEncoding ?? spaced
-            }
-            fields[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
-        }
-        return JSONBody(object: fields)
+        return JSONBody(object: JSONBody.formFields(try await JSONBody.text(request, limit: 64 << 10)))
     }
 }

@@ -21,6 +21,9 @@ public struct ConnectionLimits: Sendable {
     /// HTTPS with this certificate and key (`--tls-cert`, `--tls-key`); plain HTTP when `nil`.
     public var tls: ServerTLS?
 
+    /// `https` when the server serves TLS, else `http`: what its URL starts with.
+    public var scheme: String { tls == nil ? "http" : "https" }
+
     public init(maxConnections: Int = 2_000, idleTimeout: Duration = .seconds(15), tls: ServerTLS? = nil) {
         self.maxConnections = maxConnections
         self.idleTimeout = idleTimeout

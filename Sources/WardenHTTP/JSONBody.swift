@@ -38,6 +38,19 @@ struct JSONBody {
         }
     }
 
+    /// The fields of an `application/x-www-form-urlencoded` body (`+` a space, percent escapes decoded); a later
+    /// field of the same name wins.
+    static func formFields(_ text: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in text.split(separator: "&") where !pair.isEmpty {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map {
+                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
+            }
+            fields[parts[0]] = parts.count > 1 ? parts[1] : ""
+        }
+        return fields
+    }
+
     func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     func has(_ key: String) -> Bool { object[key] != nil && !(object[key] is NSNull) }

@@ -278,12 +278,7 @@ struct V4Parameters {
                 }
                 values.merge(object) { _, new in new }
             } else {
-                for pair in text.split(separator: "&") {
-                    let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map {
-                        String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
-                    }
-                    values[parts[0]] = parts.count > 1 ? parts[1] : ""
-                }
+                values.merge(JSONBody.formFields(text)) { _, new in new }
             }
         }
         // `info[name]=x` form fields and an `info` object both count.

@@ -20,12 +20,7 @@ public struct UpstreamHTTP: UpstreamClient {
     }
 
     /// Why `url` may not be fetched, or nil.
-    func refusal(_ url: URL) -> String? {
-        if let refusal = egress.refusal(for: url.absoluteString) { return refusal }
-        guard let host = url.host else { return "'\(url)' has no host" }
-        let port = url.port ?? (url.scheme?.lowercased() == "https" ? 443 : 80)
-        return egress.addressRefusal(host: host, port: port)
-    }
+    func refusal(_ url: URL) -> String? { egress.connectionRefusal(for: url.absoluteString) }
 
     public func fetch(url text: String, headers: [(name: String, value: String)], into blob: any StagedBlob, maxBytes: Int64) async throws
         -> UpstreamResponse

@@ -165,7 +165,7 @@ public struct WardenServer: Sendable {
         onBound: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> ServiceGroup {
         let address = self.address
-        let scheme = connections.tls == nil ? "http" : "https"
+        let scheme = connections.scheme
         let http = try httpService(services, platform: platform, host: host, port: port, logger: logger, connections: connections) { bound in
             address.update(Self.url(host: host, port: bound, scheme: scheme))
             await onBound(bound)

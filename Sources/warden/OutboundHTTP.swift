@@ -34,12 +34,8 @@ final class OutboundHTTP: NSObject, URLSessionTaskDelegate, @unchecked Sendable 
     }
 
     func perform(_ call: HostCall) async throws -> HostResponse {
-        if let refusal = egress.refusal(for: call.url) { throw CommandFailure("context.clients.axios refused: \(refusal)") }
-        guard let url = URL(string: call.url), let host = url.host else { throw CommandFailure("context.clients.axios: '\(call.url)' is not a URL") }
-        // Checked just before the request; a name whose answer changes between this look-up and the connection
-        // (DNS rebinding) is the remaining gap, documented in docs/security.md.
-        let port = url.port ?? (url.scheme?.lowercased() == "https" ? 443 : 80)
-        if let refusal = egress.addressRefusal(host: host, port: port) { throw CommandFailure("context.clients.axios refused: \(refusal)") }
+        if let refusal = egress.connectionRefusal(for: call.url) { throw CommandFailure("context.clients.axios refused: \(refusal)") }
+        guard let url = URL(string: call.url) else { throw CommandFailure("context.clients.axios: '\(call.url)' is not a URL") }
         var request = URLRequest(url: url)
         request.httpMethod = call.method.uppercased()
         for (name, value) in call.headers { request.setValue(value, forHTTPHeaderField: name) }

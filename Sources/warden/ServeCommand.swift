@@ -109,13 +109,15 @@ struct ServeCommand: AsyncParsableCommand {
         if let announcement = try await Self.ensureAdminToken(storage: storage, dataFolder: dataFolder, given: settings.adminToken) {
             FileHandle.standardOutput.write(Data((announcement + "\n").utf8))
         }
+        // Workers' axios and remote repositories' upstreams reach the same hosts.
+        let egress = EgressPolicy(allowedHosts: settings.allowHosts, privateHosts: settings.privateHosts)
         let platform = InProcessPlatform(logger: logger)
         let pool = try ExecutorPool(
             configuration: .init(
                 executorCommand: [SelfExecutable.path, "executor"], executors: settings.executors,
                 maxQueueWait: .seconds(settings.maxQueueWaitSeconds)),
             handler: ServerHostCallHandler(
-                outbound: OutboundHTTP(egress: EgressPolicy(allowedHosts: settings.allowHosts, privateHosts: settings.privateHosts)),
+                outbound: OutboundHTTP(egress: egress),
                 platform: platform))
         defer { pool.shutdown() }
         let server: WardenServer
@@ -124,12 +126,12 @@ struct ServeCommand: AsyncParsableCommand {
                 storage: storage, vault: vault, runner: pool, platform: platform,
                 options: .init(
                     workers: settings.workerSettings(
-                        baseURL: WardenServer.url(host: host, port: port, scheme: settings.connections.tls == nil ? "http" : "https")),
+                        baseURL: WardenServer.url(host: host, port: port, scheme: settings.connections.scheme)),
                     failPolicy: FailPolicy(rawValue: settings.failPolicy) ?? .open,
                     blobsFolder: settings.blobsFolder ?? (dataFolder as NSString).appendingPathComponent("blobs"), tenantAuth: settings.tenantAuth,
                     replicaID: database.isShared ? try Self.replicaID(dataFolder: dataFolder) : nil,
                     runLease: .seconds(settings.runLeaseSeconds),
-                    upstream: UpstreamHTTP(egress: EgressPolicy(allowedHosts: settings.allowHosts, privateHosts: settings.privateHosts)),
+                    upstream: UpstreamHTTP(egress: egress),
                     logger: logger),
                 engineReady: { ScriptEngine.isSupported && pool.isReady })
         } catch let error as WardenError {
@@ -139,8 +141,8 @@ struct ServeCommand: AsyncParsableCommand {
         try await server.recover()
         let group = try server.serviceGroup(runtime: ExecutorPoolService(pool: pool), host: host, port: port, connections: settings.connections) {
             bound in
-            let scheme = settings.connections.tls == nil ? "http" : "https"
-            FileHandle.standardOutput.write(Data("warden: serving the worker API on \(scheme)://\(host):\(bound) (data in \(dataFolder))\n".utf8))
+            let url = "\(settings.connections.scheme)://\(host):\(bound)"
+            FileHandle.standardOutput.write(Data("warden: serving the worker API on \(url) (data in \(dataFolder))\n".utf8))
         }
         do {
             try await group.run()

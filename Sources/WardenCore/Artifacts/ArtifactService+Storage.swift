@@ -39,22 +39,17 @@ extension ArtifactService {
         var targets = [item]
         if recursive && item.isFolder { targets += try await store.descendants(repo: repo, path: path) }
         try await requireEach(.annotate, targets, request.principal)
-        for target in targets {
-            for name in properties.keys.sorted() {
-                let data = {
-                    Payloads.beforePropertyCreate(item: target, name: name, values: properties[name] ?? [], request: request, address: self.address)
-                }
-                try await requirePolicy(.beforePropertyCreate, repo: repo, path: target.path, request: request, dataJSON: data)
-            }
+        // Each property of each item: asked before (BEFORE_PROPERTY_CREATE), told after (AFTER_PROPERTY_CREATE).
+        let each = targets.flatMap { target in properties.keys.sorted().map { (target, $0) } }
+        func data(_ target: ArtifactItem, _ name: String) -> () -> String {
+            { Payloads.beforePropertyCreate(item: target, name: name, values: properties[name] ?? [], request: request, address: self.address) }
+        }
+        for (target, name) in each {
+            try await requirePolicy(.beforePropertyCreate, repo: repo, path: target.path, request: request, dataJSON: data(target, name))
         }
         try await store.setProperties(repo: repo, paths: targets.map(\.path), properties, at: Self.now())
-        for target in targets {
-            for name in properties.keys.sorted() {
-                let data = {
-                    Payloads.beforePropertyCreate(item: target, name: name, values: properties[name] ?? [], request: request, address: self.address)
-                }
-                try await notify(.afterPropertyCreate, repo: repo, path: target.path, request: request, dataJSON: data)
-            }
+        for (target, name) in each {
+            try await notify(.afterPropertyCreate, repo: repo, path: target.path, request: request, dataJSON: data(target, name))
         }
     }
 
@@ -72,15 +67,16 @@ extension ArtifactService {
             let has = try await store.properties(repo: repo, path: item.path)
             for name in names where has[name] != nil { present.append((item, name)) }
         }
+        func data(_ item: ArtifactItem, _ name: String) -> () -> String {
+            { Payloads.propertyDelete(item: item, name: name, request: request, address: self.address) }
+        }
         for (item, name) in present {
-            let data = { Payloads.propertyDelete(item: item, name: name, request: request, address: self.address) }
-            try await requirePolicy(.beforePropertyDelete, repo: repo, path: item.path, request: request, dataJSON: data)
+            try await requirePolicy(.beforePropertyDelete, repo: repo, path: item.path, request: request, dataJSON: data(item, name))
         }
         let paths = items.map(\.path)
         try await store.deleteProperties(repo: repo, paths: paths, names: names, at: Self.now())
         for (item, name) in present {
-            let data = { Payloads.propertyDelete(item: item, name: name, request: request, address: self.address) }
-            try await notify(.afterPropertyDelete, repo: repo, path: item.path, request: request, dataJSON: data)
+            try await notify(.afterPropertyDelete, repo: repo, path: item.path, request: request, dataJSON: data(item, name))
         }
     }
 
@@ -129,10 +125,11 @@ extension ArtifactService {
                 replaced.append(existing)
             }
         }
+        // A remote target refuses even a tree of folders; a maven one is asked about each new file.
+        if targetRepository.isRemote { try Self.requireDeployable(targetPath, in: targetRepository) }
         for destination in destinations where !destination.isFolder {
             try Self.requireDeployable(destination.path, in: targetRepository)
         }
-        if targetRepository.isRemote { try Self.requireDeployable(targetPath, in: targetRepository) }
         try await requireEach(.write, destinations, request.principal)
         try await requireEach(.delete, replaced, request.principal)
         try await requireRoom(

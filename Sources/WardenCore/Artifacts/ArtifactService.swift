@@ -253,8 +253,7 @@ public final class ArtifactService: Sendable {
             Payloads.afterCreate(
                 repo: ticket.repo, path: ticket.path, contentLength: digest.size, request: ticket.request, address: self.address)
         }
-        try await events.enqueue(
-            action: .afterCreate, repo: ticket.repo, path: ticket.path, dataJSON: data, triggeredBy: user, depth: ticket.request.depth)
+        try await notify(.afterCreate, repo: ticket.repo, path: ticket.path, request: ticket.request, dataJSON: data)
         return stored
     }
 
@@ -328,8 +327,11 @@ public final class ArtifactService: Sendable {
     func serve(
         repo: String, path: String, headOnly: Bool, request: ArtifactRequest, whole: Bool = false, remote: Bool = false
     ) async throws -> DownloadAnswer {
-        if let generated = try await generatedMetadata(repo: repo, path: path, for: request.principal) { return generated }
-        let item = try await existing(repo, path)
+        guard let item = try await store.item(repo: repo, path: path) else {
+            // Asked only after a miss, so that a download of a stored file pays nothing for it.
+            if let generated = try await generatedMetadata(repo: repo, path: path, for: request.principal) { return generated }
+            throw WardenError(.notFound, "\(repo)/\(path) does not exist")
+        }
         if item.isFolder {
             return .folder(item, children: try await readable(try await store.children(repo: repo, path: path), for: request.principal))
         }
@@ -349,11 +351,12 @@ public final class ArtifactService: Sendable {
         return .file(item, blobPath: blobs.filePath(sha256: item.sha256), extraHeaders: verdict.headers, delivery: delivery)
     }
 
-    /// A maven artifact's `maven-metadata.xml` when none was deployed: made from its version folders (the ones the
-    /// caller may read), so a build resolves `latest` and `release` of what was deployed with plain PUTs.
+    /// A maven artifact's `maven-metadata.xml` when none was deployed (`path` holds nothing): made from its version
+    /// folders (the ones the caller may read), so a build resolves `latest` and `release` of what was deployed with
+    /// plain PUTs.
     func generatedMetadata(repo: String, path: String, for principal: Principal?) async throws -> DownloadAnswer? {
         guard let folder = MavenLayout.metadataFolder(of: path), try await cachedRepository(repo)?.layout.packageType == .maven,
-            try await store.item(repo: repo, path: path) == nil, let artifact = try await store.item(repo: repo, path: folder), artifact.isFolder
+            let artifact = try await store.item(repo: repo, path: folder), artifact.isFolder
         else { return nil }
         var versions: [(String, Int64)] = []
         for child in try await readable(try await store.children(repo: repo, path: folder), for: principal) where child.isFolder {

@@ -64,7 +64,12 @@ public enum Payloads {
     /// from the `/users/admin` suffix); every caller of Warden is identified by a token, so `isToken` is true and
     /// the realm is `token`. A request without credentials is `anonymous` (spec §9).
     static func userContext(_ request: ArtifactRequest, _ address: ServerAddress) -> JSONOut {
-        guard let principal = request.principal else {
+        userContext(principal: request.principal, address)
+    }
+
+    /// The same, for a caller known by its principal only (token and build events).
+    static func userContext(principal: Principal?, _ address: ServerAddress) -> JSONOut {
+        guard let principal else {
             return .object([("id", .string("anonymous")), ("isToken", .bool(false)), ("realm", .string("anonymous"))])
         }
         return .object([("id", .string(address.subject(of: principal.name))), ("isToken", .bool(true)), ("realm", .string("token"))])
@@ -193,12 +198,9 @@ public enum Payloads {
         ]).text
     }
 
-    /// BEFORE_PROPERTY_DELETE and AFTER_PROPERTY_DELETE.
+    /// BEFORE_PROPERTY_DELETE and AFTER_PROPERTY_DELETE: a property event without values.
     static func propertyDelete(item: ArtifactItem, name: String, request: ArtifactRequest, address: ServerAddress) -> String {
-        let metadata = JSONOut.object([("repoPath", repoPath(item.repo, item.path, isFolder: item.isFolder)), ("repoType", .int(1))])
-        return JSONOut.object([
-            ("metadata", metadata), ("userContext", userContext(request, address)), ("itemInfo", itemInfo(item)), ("name", .string(name)),
-        ]).text
+        property(item: item, name: name, values: nil, request: request, address: address)
     }
 
     /// BEFORE_DELETE and AFTER_DELETE.
@@ -210,21 +212,23 @@ public enum Payloads {
         return JSONOut.object([("metadata", metadata), ("userContext", userContext(request, address)), ("itemInfo", itemInfo(item))]).text
     }
 
+    /// BEFORE_PROPERTY_CREATE and AFTER_PROPERTY_CREATE.
     static func beforePropertyCreate(item: ArtifactItem, name: String, values: [String], request: ArtifactRequest, address: ServerAddress) -> String {
+        property(item: item, name: name, values: values, request: request, address: address)
+    }
+
+    /// `{metadata, userContext, itemInfo, name[, values]}`: every property event's data.
+    static func property(item: ArtifactItem, name: String, values: [String]?, request: ArtifactRequest, address: ServerAddress) -> String {
         let metadata = JSONOut.object([("repoPath", repoPath(item.repo, item.path, isFolder: item.isFolder)), ("repoType", .int(1))])
-        return JSONOut.object([
+        var fields: [(String, JSONOut)] = [
             ("metadata", metadata), ("userContext", userContext(request, address)), ("itemInfo", itemInfo(item)), ("name", .string(name)),
-            ("values", .array(values.map { .string($0) })),
-        ]).text
+        ]
+        if let values { fields.append(("values", .array(values.map { .string($0) }))) }
+        return JSONOut.object(fields).text
     }
 }
 
 extension Payloads {
-    /// Who acts, named as in every payload (see `userContext(_:_:)`), for a caller known by its principal only.
-    static func userContext(principal: Principal?, _ address: ServerAddress) -> JSONOut {
-        userContext(ArtifactRequest(principal: principal, headers: [], clientAddress: ""), address)
-    }
-
     /// BEFORE_CREATE_TOKEN: `{tokenSpec: {subject, owner, scope, audience, expiresIn, refreshable, extension,
     /// description, includeReferenceToken}, userContext}`; `expiresIn` 0 is a token that does not expire.
     static func beforeCreateToken(_ spec: TokenService.Spec, by principal: Principal?, address: ServerAddress) -> String {

@@ -269,19 +269,17 @@ public final class EventDispatcher: Service {
         action: WorkerAction, repo: String, path: String, also: (repo: String, path: String)? = nil, dataJSON makeData: () -> String,
         triggeredBy: String, depth: Int = 0
     ) async throws -> Int {
-        let selected = try await workers(for: action, repo: repo, path: path, also: also)
-        guard !selected.isEmpty else { return 0 }
-        let dataJSON = makeData()
-        let runs = selected.map { PendingRun(workerKey: $0.worker.key, dataJSON: dataJSON, triggeredBy: triggeredBy, depth: depth) }
-        try await queue.enqueue(runs)
-        wakeUp.yield()
-        return runs.count
+        try await enqueue(try await workers(for: action, repo: repo, path: path, also: also), makeData, triggeredBy: triggeredBy, depth: depth)
     }
 
     /// Persists one run per enabled asynchronous worker of a server-wide event (build info saved).
     @discardableResult
     public func enqueue(action: WorkerAction, dataJSON makeData: () -> String, triggeredBy: String, depth: Int = 0) async throws -> Int {
-        let selected = try await service.enabledWorkers(for: action)
+        try await enqueue(try await service.enabledWorkers(for: action), makeData, triggeredBy: triggeredBy, depth: depth)
+    }
+
+    /// One persisted run for each of `selected`; the data is built only when there is one.
+    func enqueue(_ selected: [StoredWorker], _ makeData: () -> String, triggeredBy: String, depth: Int) async throws -> Int {
         guard !selected.isEmpty else { return 0 }
         let dataJSON = makeData()
         try await queue.enqueue(selected.map { PendingRun(workerKey: $0.worker.key, dataJSON: dataJSON, triggeredBy: triggeredBy, depth: depth) })
