@@ -101,7 +101,7 @@ public struct BuildService: Sendable {
         let started: String
         let startedMillis: Int64
         if object["started"] == nil || object["started"] is NSNull {
-            startedMillis = Self.now()
+            startedMillis = ArtifactService.now()
             started = Self.format(millis: startedMillis)
         } else {
             guard let text = object["started"] as? String, let millis = Self.parseTime(text) else {
@@ -118,7 +118,7 @@ public struct BuildService: Sendable {
         var info = object
         info["started"] = started
         let record = BuildRecord(
-            name: name, number: number, started: started, startedMillis: startedMillis, infoJSON: Payloads.json(info), savedAt: Self.now(),
+            name: name, number: number, started: started, startedMillis: startedMillis, infoJSON: Payloads.json(info), savedAt: ArtifactService.now(),
             savedBy: principal?.name ?? "warden")
         try await store.saveBuild(record)
         if let events {
@@ -189,8 +189,6 @@ public struct BuildService: Sendable {
         }
         return deleted
     }
-
-    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     /// ISO 8601 with or without fractional seconds, the offset as `Z`, `+03:00` or `+0300` (build tools write
     /// `2014-09-30T12:00:19.893+0300`).
