@@ -4,8 +4,14 @@
 #               and zuul-client from PyPI into .venv-clients), then every test
 SWIFT ?= swift
 WARDEN := .build/debug/warden
+# make install: where to (DESTDIR for a staging root), and which binary (make release's by default).
+PREFIX ?= /usr/local
+SYSCONFDIR ?= $(PREFIX)/etc
+DESTDIR ?=
+RELEASE := .build/release/warden
+BINARY ?= $(RELEASE)
 
-.PHONY: setup build run hooks test bench format lint clean
+.PHONY: setup build run hooks test bench release install format lint clean
 
 setup:
 	@scripts/setup.sh
@@ -22,7 +28,7 @@ hooks: build
 
 # Build once (tests included), then run without rebuilding: a clean test build is the slow part.
 test: setup lint
-	@scripts/setup.sh postgresql openssl curl
+	@scripts/setup.sh postgresql openssl curl systemd
 	@scripts/python-clients.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
@@ -32,12 +38,22 @@ bench: setup
 	$(SWIFT) build -c release --product warden
 	.build/release/warden bench
 
+# An optimised binary, stamped with its version and commit (warden --version).
+release: setup
+	$(SWIFT) build -c release --product warden
+	$(RELEASE) --version
+
+# The binary, a systemd unit (contrib/warden.service) and a sample configuration under PREFIX (docs/operations.md).
+install:
+	@if [ "$(BINARY)" = "$(RELEASE)" ]; then $(MAKE) --no-print-directory release; fi
+	@scripts/install.sh "$(BINARY)" "$(PREFIX)" "$(SYSCONFDIR)" "$(DESTDIR)"
+
 format:
-	$(SWIFT) format --in-place --recursive --parallel Package.swift Sources Tests
+	$(SWIFT) format --in-place --recursive --parallel Package.swift Plugins Sources Tests
 
 # Formatting is checked by make test (and so by CI); make format fixes it.
 lint:
-	$(SWIFT) format lint --strict --recursive --parallel Package.swift Sources Tests
+	$(SWIFT) format lint --strict --recursive --parallel Package.swift Plugins Sources Tests
 
 clean:
 	rm -rf .build

@@ -102,6 +102,8 @@ let package = Package(
                 "WardenCore", "WardenStorage", "WardenHTTP", "WorkerRuntime", "RunModel", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
+        // The commit and build time `warden --version` and `GET /api/version` tell (scripts/build-stamp.sh).
+        .plugin(name: "BuildStamp", capability: .buildTool()),
         .executableTarget(
             name: "warden",
             dependencies: [
@@ -116,7 +118,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
-            ]
+            ],
+            plugins: ["BuildStamp"]
         ),
         // The tests' own PostgreSQL server (scripts/test-postgres.sh), for the store contract and the replicas' tests.
         .target(name: "WardenTestSupport", path: "Tests/WardenTestSupport"),

@@ -21,6 +21,11 @@ JS_EXPORT void JSSynchronousGarbageCollectForDebugging(JSContextRef ctx) __attri
 /// The VM's heap figures (heapSize, extraMemorySize, ...) as an object. From JSBasePrivate.h.
 JS_EXPORT JSObjectRef JSGetMemoryUsageStatistics(JSContextRef ctx) __attribute__((weak));
 
+/// The library's version, from its GLib API (jsc/jsc.h, not included here: it pulls in GLib's headers).
+unsigned int jsc_get_major_version(void) __attribute__((weak));
+unsigned int jsc_get_minor_version(void) __attribute__((weak));
+unsigned int jsc_get_micro_version(void) __attribute__((weak));
+
 /// A full, finished collection when the library has the call; otherwise the public hint.
 static inline void warden_jsc_collect_now(JSContextRef ctx) {
     if (JSSynchronousGarbageCollectForDebugging != NULL) {
@@ -33,6 +38,17 @@ static inline void warden_jsc_collect_now(JSContextRef ctx) {
 /// The statistics object, or NULL when the library does not have the call.
 static inline JSObjectRef warden_jsc_memory_statistics(JSContextRef ctx) {
     return JSGetMemoryUsageStatistics != NULL ? JSGetMemoryUsageStatistics(ctx) : NULL;
+}
+
+/// The library's version as major, minor, micro; false when it does not say.
+static inline bool warden_jsc_version(unsigned int *major, unsigned int *minor, unsigned int *micro) {
+    if (jsc_get_major_version == NULL || jsc_get_minor_version == NULL || jsc_get_micro_version == NULL) {
+        return false;
+    }
+    *major = jsc_get_major_version();
+    *minor = jsc_get_minor_version();
+    *micro = jsc_get_micro_version();
+    return true;
 }
 
 /// True when every private symbol above resolved.

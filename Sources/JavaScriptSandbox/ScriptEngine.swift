@@ -49,6 +49,15 @@ public final class ScriptEngine {
     /// True when this JavaScriptCore exports the private calls the sandbox depends on.
     public static var isSupported: Bool { warden_jsc_private_api_available() }
 
+    /// The JavaScriptCore library's version ("2.50.6"), or nil when it does not say.
+    public static var libraryVersion: String? {
+        var major: UInt32 = 0
+        var minor: UInt32 = 0
+        var micro: UInt32 = 0
+        guard warden_jsc_version(&major, &minor, &micro) else { return nil }
+        return "\(major).\(minor).\(micro)"
+    }
+
     public init(meter: any ResourceMeter, watchdogPeriod: Double = 0.05) throws(ScriptError) {
         guard Self.isSupported else {
             throw ScriptError(

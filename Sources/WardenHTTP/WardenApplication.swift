@@ -22,14 +22,17 @@ public struct WardenServices: Sendable {
     public var health: any StorageHealth
     /// False while the script engine cannot run workers (readiness answers 503).
     public var engineReady: @Sendable () -> Bool
+    /// What `GET /api/version` answers.
+    public var build: BuildInfo
 
     public init(
         workers: WorkerService, events: EventDispatcher, artifacts: ArtifactService, runners: RunnerService, authenticator: Authenticator,
         tokens: TokenService,
         health: any StorageHealth,
         engineReady: @escaping @Sendable () -> Bool, pipelines: PipelineService? = nil, dashboardUsers: DashboardUserService? = nil,
-        tenants: TenantService? = nil, builds: BuildService? = nil
+        tenants: TenantService? = nil, builds: BuildService? = nil, build: BuildInfo = .unstamped
     ) {
+        self.build = build
         self.builds = builds
         self.tenants = tenants
         self.dashboardUsers = dashboardUsers
@@ -54,6 +57,8 @@ public func buildRouter(_ services: WardenServices) -> Router<WardenRequestConte
         health: services.health,
         engineReady: services.engineReady
     ).register(on: router)
+    SystemAPI<WardenRequestContext>(build: services.build, auth: RequestAuthenticator(authenticator: services.authenticator)).register(
+        on: router)
     AccessAPI<WardenRequestContext>(tokens: services.tokens, auth: RequestAuthenticator(authenticator: services.authenticator)).register(
         on: router)
     ArtifactAPI<WardenRequestContext>(

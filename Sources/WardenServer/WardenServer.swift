@@ -29,13 +29,17 @@ public struct WardenServer: Sendable {
         /// How remote repositories fetch from their upstreams (held to the egress allow-list); none by default.
         public var upstream: (any UpstreamClient)?
         public var logger: Logger
+        /// What `GET /api/version` answers.
+        public var build: BuildInfo
 
         public init(
             workers: WorkerSettings = WorkerSettings(), failPolicy: FailPolicy = .open, asyncConcurrency: Int? = nil, blobsFolder: String,
             tenantAuth: TenantAuthSettings = TenantAuthSettings(), stageTimeout: Double = 600,
             runnerTransport: any RunnerTransport = HTTPRunnerTransport(), replicaID: String? = nil,
-            runLease: Duration = .seconds(30), upstream: (any UpstreamClient)? = nil, logger: Logger = Logger(label: "warden")
+            runLease: Duration = .seconds(30), upstream: (any UpstreamClient)? = nil, logger: Logger = Logger(label: "warden"),
+            build: BuildInfo = .unstamped
         ) {
+            self.build = build
             self.upstream = upstream
             self.replicaID = replicaID
             self.runLease = runLease
@@ -127,7 +131,7 @@ public struct WardenServer: Sendable {
             authenticator: Authenticator(tokens: tokens, workerTokens: workerTokens),
             tokens: TokenService(tokens: tokens, permissions: permissions, events: dispatcher, address: address), health: storage,
             engineReady: engineReady, pipelines: pipelines,
-            dashboardUsers: dashboardUsers, tenants: tenants, builds: builds)
+            dashboardUsers: dashboardUsers, tenants: tenants, builds: builds, build: options.build)
         // Several servers over one database: each forgets what the others change.
         changeRouter = (storage as? any StoreChangeFeed).map { [workers, artifacts, permissions, dispatcher] feed in
             StoreChangeRouter(

@@ -18,7 +18,16 @@ public final class SQLiteStorage: Sendable {
         }
         configuration.busyMode = .timeout(10)
         pool = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(pool)
+        let migrator = Self.migrator
+        // Migrations only go forward: a database a newer Warden migrated is refused, not half understood.
+        let unknown = try pool.read { db -> String? in
+            guard try db.tableExists("grdb_migrations") else { return nil }
+            return try Set(String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")).subtracting(migrator.migrations).sorted().last
+        }
+        if let unknown {
+            throw WardenError(.unavailable, "the database has migration '\(unknown)', which this server does not know: a newer Warden made it")
+        }
+        try migrator.migrate(pool)
     }
 
     static func json<T: Encodable>(_ value: T) throws -> String { try StoredForm.json(value) }

@@ -132,7 +132,7 @@ struct ServeCommand: AsyncParsableCommand {
                     replicaID: database.isShared ? try Self.replicaID(dataFolder: dataFolder) : nil,
                     runLease: .seconds(settings.runLeaseSeconds),
                     upstream: UpstreamHTTP(egress: egress),
-                    logger: logger),
+                    logger: logger, build: .this),
                 engineReady: { ScriptEngine.isSupported && pool.isReady })
         } catch let error as WardenError {
             // The tenant dialect's authentication settings (a key that does not parse).

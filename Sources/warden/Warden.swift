@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JavaScriptSandbox
 import RunModel
 import WardenCore
 import WardenHTTP
@@ -11,6 +12,7 @@ struct Warden: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "warden",
         abstract: "A self-hosted worker platform: JavaScript/TypeScript workers bound to artifact events, run in sandboxed JavaScriptCore.",
+        version: BuildInfo.this.line,
         subcommands: [
             ServeCommand.self, WorkerCommand.self, TokenCommand.self, PermissionCommand.self, GroupCommand.self, RunnerCommand.self, CICommand.self,
             BackupCommand.self, RestoreCommand.self, ExecutorCommand.self, BenchCommand.self,
@@ -41,6 +43,15 @@ struct Warden: AsyncParsableCommand {
             FileHandle.standardError.write(Data(("Error: " + HumanError.describe(error, otherwise: fullMessage(for: error)) + "\n").utf8))
             Foundation.exit(code == .failure ? 1 : 2)
         }
+    }
+}
+
+extension BuildInfo {
+    /// This binary: the stamp its build made, and the JavaScriptCore it loaded.
+    static var this: BuildInfo {
+        BuildInfo(
+            version: BuildStamp.version, commit: BuildStamp.commit, buildDate: BuildStamp.buildDate,
+            javaScriptCore: ScriptEngine.libraryVersion ?? "unknown")
     }
 }
 

@@ -21,6 +21,8 @@ struct FuzzTests {
     }
 
     static let routes: [Route] = [
+        // The server's own.
+        Route(method: "GET", path: "/api/version"),
         // The worker service.
         Route(method: "GET", path: "/worker/api/v1/system/readiness"), Route(method: "GET", path: "/worker/api/v1/options"),
         Route(method: "GET", path: "/worker/api/v1/workers", query: ["action", "keysOnly", "projectKey"]),

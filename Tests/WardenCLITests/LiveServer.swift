@@ -21,10 +21,11 @@ final class LiveServer: @unchecked Sendable {  // the Process is only touched by
     }
 
     static func start(
-        data: URL, token: String = "e2e-admin-token", arguments extra: [String] = [], environment settings: [String: String] = [:]
+        data: URL, token: String = "e2e-admin-token", arguments extra: [String] = [], environment settings: [String: String] = [:],
+        program: String = CLI.warden
     ) throws -> LiveServer {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: CLI.warden)
+        process.executableURL = URL(fileURLWithPath: program)
         process.arguments = ["serve", "--port", "0", "--data", data.path, "--executors", "2"] + extra
         var environment = ProcessInfo.processInfo.environment
         environment["WARDEN_ADMIN_TOKEN"] = token
@@ -57,9 +58,10 @@ final class LiveServer: @unchecked Sendable {  // the Process is only touched by
     /// `start` on a thread of its own: it blocks while the server starts, and the tests share two cooperative
     /// threads on two cores.
     static func launch(
-        data: URL, token: String = "e2e-admin-token", arguments extra: [String] = [], environment settings: [String: String] = [:]
+        data: URL, token: String = "e2e-admin-token", arguments extra: [String] = [], environment settings: [String: String] = [:],
+        program: String = CLI.warden
     ) async throws -> LiveServer {
-        try await offThePool { try start(data: data, token: token, arguments: extra, environment: settings) }
+        try await offThePool { try start(data: data, token: token, arguments: extra, environment: settings, program: program) }
     }
 
     /// Runs `warden <arguments>` in `folder` as a client of this server (WARDEN_URL and WARDEN_TOKEN set), on a

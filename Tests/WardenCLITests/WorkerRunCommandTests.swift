@@ -17,12 +17,17 @@ enum CLI {
     }
 
     static func run(_ arguments: [String]) async throws -> Output {
-        try await offThePool { try runNow(arguments) }
+        try await offThePool { try runNow(warden, arguments) }
     }
 
-    private static func runNow(_ arguments: [String]) throws -> Output {
+    /// Another program (make, git, systemd-analyze), from the repository's folder.
+    static func run(program: String, _ arguments: [String]) async throws -> Output {
+        try await offThePool { try runNow(program, arguments) }
+    }
+
+    private static func runNow(_ program: String, _ arguments: [String]) throws -> Output {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: warden)
+        process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
         process.currentDirectoryURL = repository
         let out = Pipe()
