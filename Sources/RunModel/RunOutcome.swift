@@ -40,6 +40,22 @@ public enum RunOutcome: Sendable, Equatable {
         return .fail
     }
 
+    /// The outcome's name in logs and metrics: success, threw, cpu_limit, wall_limit, memory_limit, queue_wait,
+    /// floating_promise, output_too_large, executor_crashed.
+    public var kind: String {
+        switch self {
+        case .success: "success"
+        case .threw: "threw"
+        case .cpuLimit: "cpu_limit"
+        case .wallLimit: "wall_limit"
+        case .memoryLimit: "memory_limit"
+        case .queueWait: "queue_wait"
+        case .floatingPromise: "floating_promise"
+        case .outputTooLarge: "output_too_large"
+        case .executorCrashed: "executor_crashed"
+        }
+    }
+
     /// The message users see (spec §10 for the limits), `nil` on success.
     public var message: String? {
         switch self {

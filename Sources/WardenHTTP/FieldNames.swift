@@ -10,6 +10,7 @@ extension HTTPField.Name {
     static let xArtifactoryFilename = known("X-Artifactory-Filename")
     static let privateToken = known("PRIVATE-TOKEN")
     static let link = known("Link")
+    static let xRequestID = known("X-Request-Id")
 
     /// A name written in this code (never one from a request): not being a field name is a bug found at once.
     static func known(_ name: String) -> HTTPField.Name {

@@ -49,8 +49,10 @@ public struct WardenServices: Sendable {
 }
 
 /// The router with every dialect mounted; tests drive it with `app.test(.router)`.
-public func buildRouter(_ services: WardenServices) -> Router<WardenRequestContext> {
+public func buildRouter(_ services: WardenServices, accessLog: Logger = Logger(label: "warden.access")) -> Router<WardenRequestContext> {
     let router = Router(context: WardenRequestContext.self)
+    // First: it wraps every route and the not-found answer.
+    router.add(middleware: RequestLogMiddleware(logger: accessLog))
     WorkerAPI<WardenRequestContext>(
         service: services.workers, events: services.events, tokens: services.tokens,
         auth: RequestAuthenticator(authenticator: services.authenticator),

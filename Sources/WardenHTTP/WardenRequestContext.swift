@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import Synchronization
 import WardenCore
 
 /// A request context that carries the caller, found once per request by a dialect's `CallerMiddleware`.
@@ -35,7 +36,12 @@ public struct WardenRequestContext: CallerRequestContext, RemoteAddressRequestCo
     /// The connection's peer; `nil` for requests made inside the server (a worker's platformHttp call).
     public let remoteAddress: SocketAddress?
     /// Who sent the request, once a `CallerMiddleware` has authenticated it.
-    public var caller: Principal?
+    public var caller: Principal? {
+        didSet { seen.name.withLock { $0 = caller?.name } }
+    }
+    /// The caller's name as the access log sees it: the context is a value, and the middleware that writes the log
+    /// line holds the copy from before the caller was found.
+    let seen = SeenCaller()
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -44,4 +50,9 @@ public struct WardenRequestContext: CallerRequestContext, RemoteAddressRequestCo
 
     /// The peer's IP address as text, or `""` when there is none.
     public var peerAddress: String { remoteAddress?.ipAddress ?? "" }
+}
+
+/// Shared by every copy of one request's context.
+final class SeenCaller: Sendable {
+    let name = Mutex<String?>(nil)
 }

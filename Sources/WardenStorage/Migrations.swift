@@ -172,6 +172,10 @@ extension SQLiteStorage {
         migrator.registerMigration("015-repository-layout") { db in
             try db.execute(sql: "ALTER TABLE repository ADD COLUMN layout TEXT NOT NULL DEFAULT ''")
         }
+        // The request an asynchronous run was queued by (its history entry's traceId); none for runs queued before.
+        migrator.registerMigration("016-pending-run-trace") { db in
+            try db.execute(sql: "ALTER TABLE pending_run ADD COLUMN trace_id TEXT NOT NULL DEFAULT ''")
+        }
         return migrator
     }
     static func ciMigration(_ db: Database) throws {

@@ -168,6 +168,7 @@ extension PostgresStorage {
         ),
         // A repository's class and layout (SQLite's 015).
         ("004-repository-layout", ["ALTER TABLE repository ADD COLUMN layout TEXT NOT NULL DEFAULT ''"]),
+        ("005-pending-run-trace", ["ALTER TABLE pending_run ADD COLUMN trace_id TEXT NOT NULL DEFAULT ''"]),
     ]
 
     /// An advisory lock's key that only Warden's migrations take.

@@ -428,12 +428,13 @@ extension PostgresStorage: PendingRunStore {
         let data = runs.map(\.dataJSON)
         let triggers = runs.map(\.triggeredBy)
         let depths = runs.map { Int64($0.depth) }
+        let traces = runs.map(\.traceID)
         try await write { connection in
             try await connection.query(
                 """
-                INSERT INTO pending_run (worker_key, data, triggered_by, depth)
-                SELECT w, d, t, p FROM unnest(\(workers)::TEXT[], \(data)::TEXT[], \(triggers)::TEXT[], \(depths)::BIGINT[])
-                    WITH ORDINALITY AS r(w, d, t, p, n)
+                INSERT INTO pending_run (worker_key, data, triggered_by, depth, trace_id)
+                SELECT w, d, t, p, i FROM unnest(\(workers)::TEXT[], \(data)::TEXT[], \(triggers)::TEXT[], \(depths)::BIGINT[], \(traces)::TEXT[])
+                    WITH ORDINALITY AS r(w, d, t, p, i, n)
                 ORDER BY n
                 """, logger: self.logger)
             try await self.notify(.pendingRuns, on: connection)
@@ -481,7 +482,7 @@ extension PostgresStorage: PendingRunStore {
     static func pendingRun(from row: Columns) throws -> PendingRun {
         PendingRun(
             id: try row["id"], workerKey: try row["worker_key"], dataJSON: try row["data"], triggeredBy: try row["triggered_by"],
-            depth: Int(try row["depth"] as Int64), attempts: Int(try row["attempts"] as Int64))
+            depth: Int(try row["depth"] as Int64), attempts: Int(try row["attempts"] as Int64), traceID: try row["trace_id"])
     }
 
     public func finish(id: Int64) async throws {

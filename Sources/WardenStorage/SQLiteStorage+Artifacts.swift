@@ -327,8 +327,9 @@ extension SQLiteStorage: PendingRunStore {
     public func enqueue(_ runs: [PendingRun]) async throws {
         try await pool.write { db in
             for run in runs {
-                try db.cachedStatement(sql: "INSERT INTO pending_run (worker_key, data, triggered_by, depth) VALUES (?, ?, ?, ?)").execute(
-                    arguments: [run.workerKey, run.dataJSON, run.triggeredBy, run.depth])
+                try db.cachedStatement(
+                    sql: "INSERT INTO pending_run (worker_key, data, triggered_by, depth, trace_id) VALUES (?, ?, ?, ?, ?)"
+                ).execute(arguments: [run.workerKey, run.dataJSON, run.triggeredBy, run.depth, run.traceID])
             }
         }
     }
@@ -370,7 +371,7 @@ extension SQLiteStorage: PendingRunStore {
     static func pendingRun(from row: Row) -> PendingRun {
         PendingRun(
             id: row["id"], workerKey: row["worker_key"], dataJSON: row["data"], triggeredBy: row["triggered_by"], depth: row["depth"],
-            attempts: row["attempts"])
+            attempts: row["attempts"], traceID: row["trace_id"])
     }
 
     public func finish(id: Int64) async throws {

@@ -23,6 +23,9 @@ public final class ExecutorPool: Sendable {
         public var typeScriptPath: String
         /// How long one compilation may take before the compiler is killed.
         public var compileTimeout: Duration
+        /// Told of each executor killed, lost, replaced or not started (the server logs and counts them). Called
+        /// with the pool's lock held: it must not call the pool.
+        public var observer: @Sendable (PoolEvent) -> Void = { _ in }
 
         public init(
             executorCommand: [String], executors: Int = ProcessInfo.processInfo.activeProcessorCount, maxQueueWait: Duration = .seconds(30),
@@ -129,6 +132,7 @@ public final class ExecutorPool: Sendable {
         } else {
             let (reason, exit) = process.state.withLock { ($0.killReason, $0.exitDescription) }
             result = RunResult(outcome: reason ?? .executorCrashed(exit))
+            if reason == nil { configuration.observer(.crashed(pid: process.pid, workerKey: job.workerKey, detail: exit)) }
         }
         if !masker.isEmpty {
             result.outcome = masker.mask(result.outcome)
@@ -231,12 +235,16 @@ public final class ExecutorPool: Sendable {
     /// Starts a fresh executor in slot `index`; when that fails, the monitor retries on its next tick.
     func replaceExecutor(at index: Int, in state: inout State) {
         guard !state.closed else { return }
-        if let replacement = try? spawnExecutor() {
+        do {
+            let replacement = try spawnExecutor()
             state.processes[index] = replacement
             // The deadline was the old process's run's: left in place, the monitor would kill the new process for
             // it, and every replacement after it (a process that died before its run was released did this).
             state.schedule.reset(index)
             state.respawns += 1
+            configuration.observer(.respawned(pid: replacement.pid))
+        } catch {
+            configuration.observer(.spawnFailed("\(error)"))
         }
     }
 
@@ -267,8 +275,22 @@ public final class ExecutorPool: Sendable {
     /// Process ids of the run executors, in slot order (for tests and the benchmark).
     public var executorPIDs: [Int32] { state.withLock { $0.processes.map(\.pid) } }
 
+    /// Executors running a run, executors free, and runs waiting for one, at this moment.
+    public var occupancy: (busy: Int, idle: Int, queued: Int) {
+        state.withLock { state in
+            let busy = state.schedule.slots.filter(\.busy).count
+            return (busy, state.schedule.slots.count - busy, state.schedule.waiters.count)
+        }
+    }
+
     /// Every 10 ms: kill executors past their run's deadline or over the memory cap, fail runs that waited too long,
     /// and retry spawning executors that could not be replaced. Returns false once the pool is closed.
+    /// A kill's reason as the observer is told it.
+    static func killName(_ reason: RunOutcome) -> String {
+        if case .executorCrashed(let why) = reason, why.hasPrefix("replaced while idle") { return "idle_near_memory_cap" }
+        return reason.kind
+    }
+
     func monitorTick() -> Bool {
         let now = ProcessProbe.monotonicNanos()
         let maxWait = configuration.maxQueueWait.nanoseconds
@@ -311,8 +333,13 @@ public final class ExecutorPool: Sendable {
                 if replaced { toKill.append((process, .executorCrashed("replaced while idle: near its memory cap"))) }
             }
         }
-        for (process, reason) in toKill { process.kill(because: reason) }
-        for process in overdue { process.killUnansweredRun(because: .wallLimit) }
+        for (process, reason) in toKill where process.kill(because: reason) {
+            configuration.observer(
+                .killed(reason: process === state.withLock({ $0.compiler }) ? "compile_timeout" : Self.killName(reason), pid: process.pid))
+        }
+        for process in overdue where process.killUnansweredRun(because: .wallLimit) {
+            configuration.observer(.killed(reason: "wall_limit", pid: process.pid))
+        }
         if retry {
             state.withLock { state in
                 for index in state.processes.indices where state.processes[index].isExited { replaceExecutor(at: index, in: &state) }
@@ -358,9 +385,17 @@ public final class ExecutorPool: Sendable {
         // A new compiler is ready once it has loaded TypeScript (bounded by the engine's budget for the load); the
         // compile's own time starts then.
         guard await compiler.waitUntilReady() else { throw CompileError(message: "the compiler stopped unexpectedly") }
-        state.withLock { $0.compileStarted[id] = ProcessProbe.monotonicNanos() }
+        let started = ProcessProbe.monotonicNanos()
+        state.withLock { $0.compileStarted[id] = started }
         let reply = await compiler.compile(CompileRequest(id: id, source: source))
         state.withLock { _ = $0.compileStarted.removeValue(forKey: id) }
+        configuration.observer(
+            .compiled(
+                nanoseconds: ProcessProbe.monotonicNanos() - started,
+                succeeded: reply.map { reply in
+                    if case .success = reply.result { return true }
+                    return false
+                } ?? false))
         guard let reply else {
             let reason = compiler.state.withLock { $0.killReason }
             throw CompileError(message: reason == .wallLimit ? "compiling took too long" : "the compiler stopped unexpectedly")
@@ -414,4 +449,19 @@ final class SerialGate: Sendable {
         }
         next?.resume()
     }
+}
+
+/// What happened to an executor, as the pool's observer is told it.
+public enum PoolEvent: Sendable, Equatable {
+    /// Killed by the pool: `reason` is memory_limit (over the executor cap), wall_limit (a run past its deadline),
+    /// compile_timeout, idle_near_memory_cap (replaced between runs).
+    case killed(reason: String, pid: Int32)
+    /// Died with a run in it for a reason no limit explains.
+    case crashed(pid: Int32, workerKey: String, detail: String)
+    /// A new executor took a dead one's slot.
+    case respawned(pid: Int32)
+    /// A new executor could not be started; the pool tries again on its next tick.
+    case spawnFailed(String)
+    /// A source was compiled (not found in the cache), successfully or not, in that time.
+    case compiled(nanoseconds: Int64, succeeded: Bool)
 }

@@ -87,25 +87,30 @@ final class ExecutorProcess: Sendable {
     }
 
     /// SIGKILL, remembering why: the reader turns the end of the stream into `reason` for the run inside.
-    func kill(because reason: RunOutcome) {
+    /// SIGKILL, once; true when this call sent it.
+    @discardableResult
+    func kill(because reason: RunOutcome) -> Bool {
         let shouldKill = state.withLock { state -> Bool in
             guard !state.exited, state.killReason == nil else { return false }
             state.killReason = reason
             return true
         }
         if shouldKill { Foundation.kill(pid, SIGKILL) }
+        return shouldKill
     }
 
     /// SIGKILL for a run past its deadline, but only while a run is still waiting for its reply: a reply that
     /// arrived just before the deadline (the server busy elsewhere before it freed the slot) must not cost the
     /// executor its life and its warm contexts.
-    func killUnansweredRun(because reason: RunOutcome) {
+    @discardableResult
+    func killUnansweredRun(because reason: RunOutcome) -> Bool {
         let shouldKill = state.withLock { state -> Bool in
             guard !state.exited, state.killReason == nil, state.run != nil else { return false }
             state.killReason = reason
             return true
         }
         if shouldKill { Foundation.kill(pid, SIGKILL) }
+        return shouldKill
     }
 
     /// Waits for the executor's first message; false when it exited before sending it.

@@ -140,20 +140,23 @@ final class BenchServer {
         process.environment = ["WARDEN_ADMIN_TOKEN": self.token, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"].merging(
             environment
         ) { _, given in given }
-        let out = Pipe()
-        process.standardOutput = out
+        // The log to a file (as a service's goes to the journal): every request writes its access line.
+        try FileManager.default.createDirectory(at: self.data, withIntermediateDirectories: true)
+        let log = self.data.appendingPathComponent("server.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: log)
         process.standardError = FileHandle.nullDevice
         try process.run()
         var text = ""
         while port == 0 {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty {
-                stop()
-                throw CommandFailure("the server did not start: \(text)")
-            }
-            text += String(decoding: chunk, as: UTF8.self)
+            text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             if let range = text.range(of: #"http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
                 port = Int(text[range].split(separator: ":").last ?? "") ?? 0
+            } else if !process.isRunning {
+                stop()
+                throw CommandFailure("the server did not start: \(text)")
+            } else {
+                try await Task.sleep(for: .milliseconds(20))
             }
         }
     }

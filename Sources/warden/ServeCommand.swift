@@ -28,13 +28,14 @@ struct ServeCommand: AsyncParsableCommand {
             warden.http.idleTimeoutSeconds, warden.limits.cpuMillis,
             warden.limits.wallMillis, warden.limits.memoryMegabytes, warden.limits.maxOutputBytes, warden.limits.maxLogBytes,
             warden.limits.maxQueueWaitSeconds, warden.history.perWorker, warden.history.recordSuccess, warden.failPolicy
-            (open|closed), warden.tls.certificate and warden.tls.key (--tls-cert, --tls-key: HTTPS), warden.adminToken, warden.masterKey (base64, 32 bytes) or warden.masterKeyFile (a file of 32 bytes),
+            (open|closed), warden.tls.certificate and warden.tls.key (--tls-cert, --tls-key: HTTPS), warden.log.level and
+            warden.log.format (--log-level, --log-format), warden.adminToken, warden.masterKey (base64, 32 bytes) or warden.masterKeyFile (a file of 32 bytes),
             and for the tenant dialect's admin JWTs
             warden.tenant.auth.secret (HS256), warden.tenant.auth.publicKeyFile (RS256, PEM), warden.tenant.auth.issuer,
             warden.tenant.auth.audience, warden.tenant.auth.realm (each default "warden"). In the file they nest:
             {"warden": {"limits": {"cpuMillis": 500}}}; in the environment: WARDEN_LIMITS_CPU_MILLIS=500.
-            On first start an admin token is generated, stored hashed, written to <data>/admin.token (mode 0600) and
-            printed; warden.adminToken (WARDEN_ADMIN_TOKEN) sets it instead.
+            On first start an admin token is generated, stored hashed and written to <data>/admin.token (mode 0600), which
+            the log names; warden.adminToken (WARDEN_ADMIN_TOKEN) sets it instead.
             """)
 
     @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
@@ -52,6 +53,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "A JSON configuration file (default: WARDEN_CONFIG, else <data>/warden.json when it exists).") var config: String?
     @Option(name: .customLong("tls-cert"), help: "Serve HTTPS with this PEM certificate chain (with --tls-key).") var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: "The PEM private key of --tls-cert.") var tlsKey: String?
+    @Option(help: "The lowest level logged: trace, debug, info (default), notice, warning, error or critical.") var logLevel: String?
+    @Option(help: "The log's form on standard output: text (default) or json, one object per line.") var logFormat: String?
 
     /// Flags, then the environment, then the configuration file.
     func configuration() async throws -> ServerConfiguration {
@@ -68,6 +71,8 @@ struct ServeCommand: AsyncParsableCommand {
         put("warden.allowHosts", allowHosts)
         put("warden.tls.certificate", tlsCert)
         put("warden.tls.key", tlsKey)
+        put("warden.log.level", logLevel)
+        put("warden.log.format", logFormat)
         let environment = EnvironmentVariablesProvider()
         var providers: [any ConfigProvider] = [InMemoryProvider(name: "flags", values: flags), environment]
         let early = ConfigReader(providers: providers)
@@ -91,8 +96,8 @@ struct ServeCommand: AsyncParsableCommand {
         let host = settings.host
         let port = settings.port
         let dataFolder = settings.dataFolder
-        var logger = Logger(label: "warden")
-        logger.logLevel = .info
+        LogOutput.bootstrap(level: settings.logLevel, format: settings.logFormat)
+        let logger = Logger(label: "warden")
         try Self.prepareDataFolder(dataFolder)
         // One server per data folder; a restore into it is refused while it runs.
         let lock = try ServerLock.acquire(dataFolder: dataFolder)
@@ -106,16 +111,19 @@ struct ServeCommand: AsyncParsableCommand {
         } catch let error as WardenError {
             throw CommandFailure(error.message)
         }
-        if let announcement = try await Self.ensureAdminToken(storage: storage, dataFolder: dataFolder, given: settings.adminToken) {
-            FileHandle.standardOutput.write(Data((announcement + "\n").utf8))
+        if let path = try await Self.ensureAdminToken(storage: storage, dataFolder: dataFolder, given: settings.adminToken) {
+            // Its value stays out of the log (logs are kept and shipped): it is in the file, for its owner only.
+            logger.notice("first start: an admin token was made; it is in \(path) (mode 0600)")
         }
         // Workers' axios and remote repositories' upstreams reach the same hosts.
         let egress = EgressPolicy(allowedHosts: settings.allowHosts, privateHosts: settings.privateHosts)
         let platform = InProcessPlatform(logger: logger)
+        var poolConfiguration = ExecutorPool.Configuration(
+            executorCommand: [SelfExecutable.path, "executor"], executors: settings.executors, maxQueueWait: .seconds(settings.maxQueueWaitSeconds))
+        let poolLog = PoolEventLog(logger: Logger(label: "warden.executors"))
+        poolConfiguration.observer = { poolLog.observe($0) }
         let pool = try ExecutorPool(
-            configuration: .init(
-                executorCommand: [SelfExecutable.path, "executor"], executors: settings.executors,
-                maxQueueWait: .seconds(settings.maxQueueWaitSeconds)),
+            configuration: poolConfiguration,
             handler: ServerHostCallHandler(
                 outbound: OutboundHTTP(egress: egress),
                 platform: platform))
@@ -142,7 +150,8 @@ struct ServeCommand: AsyncParsableCommand {
         let group = try server.serviceGroup(runtime: ExecutorPoolService(pool: pool), host: host, port: port, connections: settings.connections) {
             bound in
             let url = "\(settings.connections.scheme)://\(host):\(bound)"
-            FileHandle.standardOutput.write(Data("warden: serving the worker API on \(url) (data in \(dataFolder))\n".utf8))
+            logger.notice(
+                "serving the worker API on \(url)", metadata: ["data": .string(dataFolder), "version": .string(BuildInfo.this.version)])
         }
         do {
             try await group.run()
@@ -217,7 +226,7 @@ struct ServeCommand: AsyncParsableCommand {
         return key
     }
 
-    /// Makes sure an admin token exists; returns what to print when one was generated now. Several servers starting
+    /// Makes sure an admin token exists; returns the file its value was written to when one was generated now. Several servers starting
     /// together on one database may race here: a create that fails because another server made the token is fine.
     static func ensureAdminToken(storage: any Stores, dataFolder: String, given: String?) async throws -> String? {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
@@ -245,7 +254,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let path = (dataFolder as NSString).appendingPathComponent("admin.token")
         try writePrivate(Data((value + "\n").utf8), to: path)
-        return "warden: admin token \(value) (written to \(path); it is shown only once)"
+        return path
     }
 
     static func writePrivate(_ data: Data, to path: String) throws {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Configuration
 import Foundation
+import Logging
 import WardenCore
 import WardenHTTP
 import RunModel
@@ -31,6 +32,9 @@ struct ServerConfiguration: Sendable {
     var recordSuccessfulRuns = true
     /// What a failing synchronous worker does to the operation it guards: `open` lets it go on, `closed` stops it.
     var failPolicy = "open"
+    /// The log's lowest level and its form (`LogOutput`).
+    var logLevel = Logger.Level.info
+    var logFormat = LogOutput.Format.text
     var adminToken: String?
     var masterKey: String?
     /// A file holding the 32 bytes of the master key (as `<data>/master.key` does), shared by the servers of one database.
@@ -72,6 +76,19 @@ struct ServerConfiguration: Sendable {
         guard ["open", "closed"].contains(failPolicy) else {
             throw ValidationError("warden.failPolicy: '\(failPolicy)' is neither open nor closed")
         }
+        if let level = try Self.string(config, "warden.log.level") {
+            guard let known = Logger.Level(rawValue: level) else {
+                throw ValidationError(
+                    "warden.log.level: '\(level)' is not a level; use one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            logLevel = known
+        }
+        if let format = try Self.string(config, "warden.log.format") {
+            guard let known = LogOutput.Format(rawValue: format) else {
+                throw ValidationError("warden.log.format: '\(format)' is neither text nor json")
+            }
+            logFormat = known
+        }
         adminToken = try Self.string(config, "warden.adminToken")
         masterKey = try Self.string(config, "warden.masterKey")
         masterKeyFile = try Self.string(config, "warden.masterKeyFile")
@@ -108,7 +125,8 @@ struct ServerConfiguration: Sendable {
         "warden.adminToken", "warden.allowHosts", "warden.blobs", "warden.config", "warden.data", "warden.database.maxConnections",
         "warden.databaseUrl", "warden.egress.privateHosts", "warden.events.leaseSeconds", "warden.executors", "warden.failPolicy",
         "warden.history.perWorker", "warden.history.recordSuccess", "warden.host", "warden.http.idleTimeoutSeconds",
-        "warden.http.maxConnections", "warden.limits.cpuMillis", "warden.limits.maxLogBytes", "warden.limits.maxOutputBytes",
+        "warden.http.maxConnections", "warden.log.format", "warden.log.level", "warden.limits.cpuMillis", "warden.limits.maxLogBytes",
+        "warden.limits.maxOutputBytes",
         "warden.limits.maxQueueWaitSeconds", "warden.limits.memoryMegabytes", "warden.limits.wallMillis", "warden.masterKey",
         "warden.masterKeyFile", "warden.port", "warden.tenant.auth.audience", "warden.tenant.auth.issuer", "warden.tenant.auth.publicKeyFile",
         "warden.tenant.auth.realm", "warden.tenant.auth.secret", "warden.tls.certificate", "warden.tls.key",

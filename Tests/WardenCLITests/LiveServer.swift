@@ -31,29 +31,37 @@ final class LiveServer: @unchecked Sendable {  // the Process is only touched by
         environment["WARDEN_ADMIN_TOKEN"] = token
         environment.merge(settings) { _, new in new }
         process.environment = environment
-        let out = Pipe()
-        process.standardOutput = out
-        // Standard error to a file beside the data folder (a pipe nobody reads would fill and stop the server), so that
-        // a server that does not start says why.
+        // The log (standard output) and standard error to files beside the data folder: a pipe nobody reads would fill
+        // and stop the server; the tests read the log, and a server that does not start says why.
+        let log = logFile(of: data)
         let errors = data.deletingLastPathComponent().appendingPathComponent(data.lastPathComponent + ".stderr")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
         FileManager.default.createFile(atPath: errors.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: log)
         process.standardError = try FileHandle(forWritingTo: errors)
         try process.run()
         var text = ""
         let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
+        while Date() < deadline && process.isRunning {
+            text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             if let range = text.range(of: #"serving the worker API on https?://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
                 let port = Int(text[range].split(separator: ":").last ?? "") ?? 0
                 return LiveServer(process: process, port: port, data: data, token: token)
             }
+            usleep(20_000)
         }
         process.terminate()
         let said = (try? String(contentsOf: errors, encoding: .utf8)).map { String($0.suffix(2_000)) } ?? ""
         throw CLIError("the server did not start: \(text)\(said)")
     }
+
+    /// Where the server's log goes: beside its data folder.
+    static func logFile(of data: URL) -> URL {
+        data.deletingLastPathComponent().appendingPathComponent(data.lastPathComponent + ".log")
+    }
+
+    /// Everything the server has logged so far.
+    var log: String { (try? String(contentsOf: Self.logFile(of: data), encoding: .utf8)) ?? "" }
 
     /// `start` on a thread of its own: it blocks while the server starts, and the tests share two cooperative
     /// threads on two cores.

@@ -221,10 +221,14 @@ struct ArtifactStoreContractTests {
 
     @Test(arguments: StoreKind.allCases) func pendingRunsAreClaimedOldestFirstWithALeaseAndLeaveWhenFinished(_ kind: StoreKind) async throws {
         try await kind.withFreshStore { storage in
-            try await storage.enqueue((0..<5).map { PendingRun(workerKey: "w\($0)", dataJSON: "{\"n\":\($0)}", triggeredBy: "ann", depth: $0 % 2) })
+            try await storage.enqueue(
+                (0..<5).map {
+                    PendingRun(workerKey: "w\($0)", dataJSON: "{\"n\":\($0)}", triggeredBy: "ann", depth: $0 % 2, traceID: $0 == 1 ? "request-1" : "")
+                })
             let first = try await storage.claim(limit: 3, owner: "a", now: 1_000, until: 2_000)
             #expect(first.map(\.workerKey) == ["w0", "w1", "w2"])
             #expect(first[1].dataJSON == "{\"n\":1}" && first[1].depth == 1 && first[1].triggeredBy == "ann" && first[1].attempts == 1)
+            #expect(first.map(\.traceID) == ["", "request-1", ""])
             // Held runs are not taken again while their lease lasts, by anyone.
             let rest = try await storage.claim(limit: 10, owner: "b", now: 1_500, until: 2_500)
             #expect(rest.map(\.workerKey) == ["w3", "w4"])

@@ -91,8 +91,13 @@ public struct PendingRun: Sendable, Equatable {
     /// How many times it was claimed, this time included: more than one when a holder stopped before it finished
     /// (asynchronous runs are at least once).
     public var attempts: Int
+    /// The id of the request that queued it (`RequestTrace`), or "" when none did.
+    public var traceID: String
 
-    public init(id: Int64 = 0, workerKey: String, dataJSON: String, triggeredBy: String, depth: Int = 0, attempts: Int = 0) {
+    public init(
+        id: Int64 = 0, workerKey: String, dataJSON: String, triggeredBy: String, depth: Int = 0, attempts: Int = 0, traceID: String = ""
+    ) {
+        self.traceID = traceID
         self.depth = depth
         self.id = id
         self.workerKey = workerKey

@@ -282,7 +282,9 @@ public final class EventDispatcher: Service {
     func enqueue(_ selected: [StoredWorker], _ makeData: () -> String, triggeredBy: String, depth: Int) async throws -> Int {
         guard !selected.isEmpty else { return 0 }
         let dataJSON = makeData()
-        try await queue.enqueue(selected.map { PendingRun(workerKey: $0.worker.key, dataJSON: dataJSON, triggeredBy: triggeredBy, depth: depth) })
+        let trace = RequestTrace.id ?? ""
+        try await queue.enqueue(
+            selected.map { PendingRun(workerKey: $0.worker.key, dataJSON: dataJSON, triggeredBy: triggeredBy, depth: depth, traceID: trace) })
         wakeUp.yield()
         return selected.count
     }
@@ -331,7 +333,8 @@ public final class EventDispatcher: Service {
                         inFlight.withLock { _ = $0.insert(run.id) }
                         running += 1
                         group.addTask { [self] in
-                            await self.perform(run)
+                            // The run's log lines and its history entry carry the id of the request that queued it.
+                            await RequestTrace.$id.withValue(run.traceID.isEmpty ? nil : run.traceID) { await self.perform(run) }
                             inFlight.withLock { _ = $0.remove(run.id) }
                         }
                     }
@@ -386,11 +389,21 @@ public final class EventDispatcher: Service {
         do {
             // A worker deleted or disabled since the event is not run.
             if let stored = try await service.workers.worker(key: run.workerKey), stored.worker.enabled {
-                _ = try await dispatch(
+                let result = try await dispatch(
                     stored,
                     Trigger(
                         dataJSON: run.dataJSON, triggeredBy: run.triggeredBy,
                         admission: WorkerService.Admission(depth: run.depth, attempt: max(1, run.attempts))))
+                if result.executionStatus != .success {
+                    // Nobody waits for an asynchronous run's answer: its failure is told here (and in its history).
+                    logger.warning(
+                        "an asynchronous run failed",
+                        metadata: [
+                            "worker": .string(run.workerKey), "action": .string(stored.worker.action.name), "run": .stringConvertible(run.id),
+                            "status": .string(result.executionStatus.rawValue),
+                            "error": .string(result.outcome.error.map { "\($0.type): \($0.message.prefix(500))" } ?? "none"),
+                        ])
+                }
             }
         } catch {
             logger.error("the asynchronous run \(run.id) of worker '\(run.workerKey)' could not be run: \(error)")

@@ -39,7 +39,7 @@ final class RunRecorder: Sendable {
             var resultJSON: String?
             if case .success(let json) = result.outcome { resultJSON = json }
             var entry = HistoryEntry(
-                id: RandomID.timeOrderedUUID(millis: start), traceID: RandomID.hex128(),
+                id: RandomID.timeOrderedUUID(millis: start), traceID: RequestTrace.id ?? RandomID.hex128(),
                 workerKey: workerKey, action: action.name, projectKey: projectKey, payloadJSON: masker.maskJSON(dataJSON),
                 status: result.executionStatus, resultJSON: resultJSON, error: result.outcome.error, logs: result.logs, stats: result.stats,
                 startMillis: start, endMillis: end, triggeredBy: triggeredBy, testRun: testRun, executedVersion: version)
