@@ -21,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        // /metrics: the parts record through swift-metrics; the server exports them in Prometheus's text form.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The system JavaScriptCore (WebKitGTK build) plus the exported-but-private symbols we rely on.
@@ -60,6 +63,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 // The event runner and the scheduler are services of the server's group (graceful shutdown).
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // Worker runs are counted and timed (/metrics).
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         // The only target that writes SQL.
@@ -72,6 +77,8 @@ let package = Package(
                 // TLS to PostgreSQL for the first, single connection that checks the URL.
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
+                // Storage errors are counted (/metrics).
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         // The only target that imports Hummingbird: one route collection per API dialect.
@@ -92,6 +99,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                // Requests are counted and timed (/metrics).
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         // Where the parts meet: the object graph of a server (used by `serve` and the tests), and the executor pool
@@ -101,6 +110,8 @@ let package = Package(
             dependencies: [
                 "WardenCore", "WardenStorage", "WardenHTTP", "WorkerRuntime", "RunModel", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // The executor pool's and the queues' figures, read when /metrics is scraped.
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
         // The commit and build time `warden --version` and `GET /api/version` tell (scripts/build-stamp.sh).
         .plugin(name: "BuildStamp", capability: .buildTool()),
@@ -118,6 +129,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                // The metrics backend of `serve`: a registry rendered in Prometheus's text form at /metrics.
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             plugins: ["BuildStamp"]
         ),

@@ -1,3 +1,14 @@
+extension Duration {
+    /// The whole nanoseconds of a duration (saturating past ±292 years).
+    public var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return seconds < 0 ? .min : .max }
+        let (sum, overflowed) = whole.addingReportingOverflow(attoseconds / 1_000_000_000)
+        return overflowed ? (seconds < 0 ? .min : .max) : sum
+    }
+}
+
 /// Per-run limits (spec §10); the defaults are the reference service's.
 public struct RunLimits: Sendable, Equatable {
     public var cpuMillis: Int

@@ -17,6 +17,9 @@ import Synchronization
 public final class WriteBehind<Item: Sendable>: Service, Sendable {
     typealias Done = CheckedContinuation<Result<Void, any Error>, Never>
 
+    /// Items queued and not yet written (the batch being written included).
+    public var backlog: Int { state.withLock { $0.queued - $0.written } }
+
     struct State {
         var pending: [Item] = []
         /// Items get numbers in the order queued; those below `written` have been written (or failed).

@@ -12,8 +12,10 @@ struct AccessAPI<Context: CallerRequestContext>: Sendable {
     var address: ServerAddress { tokens.address }
 
     func register(on router: Router<Context>) {
-        let api = router.group("access/api/v1").add(middleware: WorkerErrorMiddleware<Context>())
-            .add(middleware: CallerMiddleware<Context>(auth: auth))
+        let api = router.group("access/api/v1").add(middleware: DialectMiddleware<Context>("access")).add(
+            middleware: WorkerErrorMiddleware<Context>()
+        )
+        .add(middleware: CallerMiddleware<Context>(auth: auth))
         api.post("tokens") { request, context in try await create(request, caller: try context.requireCaller()) }
         api.get("tokens") { _, context in
             let records = try await tokens.list(by: try context.requireCaller())

@@ -12,8 +12,12 @@ struct AgentsAPI<Context: CallerRequestContext>: Sendable {
     func register(on router: Router<Context>) {
         // Every route needs credentials: the caller is found once, before the handler.
         let callers = CallerMiddleware<Context>(auth: auth, credentials: .tokenScheme)
-        let project = router.group("project/{owner}/{project}/runners").add(middleware: AgentsErrorMiddleware<Context>()).add(middleware: callers)
-        let company = router.group("company/{company}/runners").add(middleware: AgentsErrorMiddleware<Context>()).add(middleware: callers)
+        let project = router.group("project/{owner}/{project}/runners").add(middleware: DialectMiddleware<Context>("agents")).add(
+            middleware: AgentsErrorMiddleware<Context>()
+        ).add(middleware: callers)
+        let company = router.group("company/{company}/runners").add(middleware: DialectMiddleware<Context>("agents")).add(
+            middleware: AgentsErrorMiddleware<Context>()
+        ).add(middleware: callers)
         for (group, resolve) in [(project, projectScope), (company, companyScope)]
             as [(RouterGroup<Context>, @Sendable (Context) async throws -> RunnerScope)]
         {

@@ -14,7 +14,8 @@ struct ArtifactAPI<Context: CallerRequestContext>: Sendable {
     let fileIO = FileIO()
 
     func register(on router: Router<Context>) {
-        let group = router.group("artifactory").add(middleware: WorkerErrorMiddleware<Context>())
+        let group = router.group("artifactory").add(middleware: DialectMiddleware<Context>("artifactory")).add(
+            middleware: WorkerErrorMiddleware<Context>())
         group.get("api/system/ping") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "OK")))
         }

@@ -15,7 +15,7 @@ struct CandorAPI<Context: RemoteAddressRequestContext & CallerRequestContext>: S
     static var cookieName: String { "candor_session" }
 
     func register(on router: Router<Context>) {
-        let routes = router.group().add(middleware: CandorErrorMiddleware<Context>())
+        let routes = router.group().add(middleware: DialectMiddleware<Context>("candor")).add(middleware: CandorErrorMiddleware<Context>())
         // An admin's routes: the caller's token is found once, before the handler. The dashboard's reads take a
         // session cookie, a token or nobody (`viewer`), so they stay outside.
         let callers = routes.group().add(middleware: CallerMiddleware<Context>(auth: auth))

@@ -1,7 +1,9 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import CoreMetrics
 import Logging
+import RunModel
 import WardenCore
 
 /// The outermost middleware of the router: gives each request its id (the client's `X-Request-Id` when it is a
@@ -30,7 +32,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         let status = response.status.code
         let line = AccessLine(
             id: id, method: request.method.rawValue, path: Self.loggedPath(request.uri.path, route: context.endpointPath), status: status,
-            seen: context.seen, start: start)
+            note: context.request, route: context.endpointPath, start: start)
         let body = response.body
         response.body = ResponseBody(contentLength: body.contentLength) { [logger] writer in
             do {
@@ -60,17 +62,34 @@ struct AccessLine: Sendable {
     let method: String
     let path: String
     let status: Int
-    let seen: SeenCaller
+    let note: RequestNote
+    /// The route's pattern (`/artifactory/{repo}/**`), the label requests are counted by.
+    let route: String?
     let start: ContinuousClock.Instant
 
     func write(to logger: Logger, cut: Bool) {
         let elapsed = ContinuousClock.now - start
+        let seen = note.state.withLock { $0 }
+        HTTPMetrics.record(dialect: seen.dialect ?? "none", route: route ?? "unmatched", method: method, status: status, elapsed: elapsed)
         let millis = Double(elapsed.components.seconds) * 1_000 + Double(elapsed.components.attoseconds) / 1e15
         var metadata: Logger.Metadata = [
             "request": .string(id), "method": .string(method), "path": .string(path), "status": .stringConvertible(status),
-            "ms": .stringConvertible((millis * 10).rounded() / 10), "caller": .string(seen.name.withLock { $0 } ?? "-"),
+            "ms": .stringConvertible((millis * 10).rounded() / 10), "caller": .string(seen.caller ?? "-"),
         ]
         if cut { metadata["cut"] = "the connection ended before the body was sent" }
         logger.info("\(method) \(path) \(status)", metadata: metadata)
+    }
+}
+
+/// The requests' figures at /metrics: a count by dialect, route pattern, method and status, and a duration
+/// histogram by dialect, route and method (until the answer's body was sent).
+enum HTTPMetrics {
+    static func record(dialect: String, route: String, method: String, status: Int, elapsed: Duration) {
+        Counter(
+            label: "warden_http_requests_total", dimensions: [("dialect", dialect), ("route", route), ("method", method), ("status", "\(status)")]
+        )
+        .increment()
+        CoreMetrics.Timer(label: "warden_http_request_duration_seconds", dimensions: [("dialect", dialect), ("route", route), ("method", method)])
+            .recordNanoseconds(elapsed.nanoseconds)
     }
 }

@@ -11,7 +11,7 @@ struct RunnersV4API<Context: CallerRequestContext>: Sendable {
     let auth: RequestAuthenticator
 
     func register(on router: Router<Context>) {
-        let api = router.group("api/v4").add(middleware: V4ErrorMiddleware<Context>())
+        let api = router.group("api/v4").add(middleware: DialectMiddleware<Context>("runners")).add(middleware: V4ErrorMiddleware<Context>())
         // A user's routes: the caller is found once, before the handler (the runner-token routes below take no user).
         let users = api.group().add(middleware: CallerMiddleware<Context>(auth: auth, credentials: .privateToken))
         users.get("user") { request, context in

@@ -7,13 +7,13 @@ import WardenCore
 /// are buildsets and the runs' stages builds; admin calls take a JWT (or the Warden admin token). Every route is the
 /// router's; project names keep their slashes in paths (`/api/tenant/t/project/acme/app/enqueue`), as zuul-client
 /// sends them, so the routes that carry one end in a catch-all.
-struct TenantAPI<Context: RequestContext>: Sendable {
+struct TenantAPI<Context: CallerRequestContext>: Sendable {
     let runners: RunnerService
     let service: TenantService
     let auth: RequestAuthenticator
 
     func register(on router: Router<Context>) {
-        let api = router.group("api").add(middleware: TenantErrorMiddleware<Context>())
+        let api = router.group("api").add(middleware: DialectMiddleware<Context>("tenant")).add(middleware: TenantErrorMiddleware<Context>())
         api.get("info") { request, _ in Response.json(["info": info(request, tenant: nil)]) }
         api.get("tenants") { _, _ in
             let tenants = try await service.tenants()
@@ -37,7 +37,9 @@ struct TenantAPI<Context: RequestContext>: Sendable {
         }
         registerTenantRoutes(on: api)
         // `**`: a build's files are paths (`zuul-info/inventory.yaml`).
-        router.group("logs").add(middleware: TenantErrorMiddleware<Context>()).get("{tenant}/{build}/**") { request, _ in
+        router.group("logs").add(middleware: DialectMiddleware<Context>("tenant")).add(middleware: TenantErrorMiddleware<Context>()).get(
+            "{tenant}/{build}/**"
+        ) { request, _ in
             try await buildLog(request)
         }
     }

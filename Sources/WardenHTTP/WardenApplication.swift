@@ -24,6 +24,9 @@ public struct WardenServices: Sendable {
     public var engineReady: @Sendable () -> Bool
     /// What `GET /api/version` answers.
     public var build: BuildInfo
+    /// The metrics' text at `/metrics` (none: no such route), and who may read it.
+    public var metrics: (@Sendable () async -> String)?
+    public var metricsAccess: MetricsAccess = .open
 
     public init(
         workers: WorkerService, events: EventDispatcher, artifacts: ArtifactService, runners: RunnerService, authenticator: Authenticator,
@@ -59,8 +62,10 @@ public func buildRouter(_ services: WardenServices, accessLog: Logger = Logger(l
         health: services.health,
         engineReady: services.engineReady
     ).register(on: router)
-    SystemAPI<WardenRequestContext>(build: services.build, auth: RequestAuthenticator(authenticator: services.authenticator)).register(
-        on: router)
+    SystemAPI<WardenRequestContext>(
+        build: services.build, auth: RequestAuthenticator(authenticator: services.authenticator), metrics: services.metrics,
+        metricsAccess: services.metricsAccess
+    ).register(on: router)
     AccessAPI<WardenRequestContext>(tokens: services.tokens, auth: RequestAuthenticator(authenticator: services.authenticator)).register(
         on: router)
     ArtifactAPI<WardenRequestContext>(

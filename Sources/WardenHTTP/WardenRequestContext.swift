@@ -6,6 +6,23 @@ import WardenCore
 /// A request context that carries the caller, found once per request by a dialect's `CallerMiddleware`.
 public protocol CallerRequestContext: RequestContext {
     var caller: Principal? { get set }
+    /// What the request log reads once the answer is sent (`nil`: a context that keeps no such note).
+    var note: RequestNote? { get }
+}
+
+extension CallerRequestContext {
+    public var note: RequestNote? { nil }
+}
+
+/// Tags the requests of one dialect's routes with its name, for the request log and the metrics.
+struct DialectMiddleware<Context: CallerRequestContext>: RouterMiddleware {
+    let name: String
+    init(_ name: String) { self.name = name }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        context.note?.state.withLock { $0.dialect = name }
+        return try await next(request, context)
+    }
 }
 
 extension CallerRequestContext {
@@ -37,11 +54,12 @@ public struct WardenRequestContext: CallerRequestContext, RemoteAddressRequestCo
     public let remoteAddress: SocketAddress?
     /// Who sent the request, once a `CallerMiddleware` has authenticated it.
     public var caller: Principal? {
-        didSet { seen.name.withLock { $0 = caller?.name } }
+        didSet { request.state.withLock { $0.caller = caller?.name } }
     }
-    /// The caller's name as the access log sees it: the context is a value, and the middleware that writes the log
-    /// line holds the copy from before the caller was found.
-    let seen = SeenCaller()
+    /// The caller's name and the dialect as the access log sees them: the context is a value, and the middleware
+    /// that writes the log line holds the copy from before they were known.
+    let request = RequestNote()
+    public var note: RequestNote? { request }
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -52,7 +70,11 @@ public struct WardenRequestContext: CallerRequestContext, RemoteAddressRequestCo
     public var peerAddress: String { remoteAddress?.ipAddress ?? "" }
 }
 
-/// Shared by every copy of one request's context.
-final class SeenCaller: Sendable {
-    let name = Mutex<String?>(nil)
+/// Shared by every copy of one request's context: who called, through which dialect.
+public final class RequestNote: Sendable {
+    struct State {
+        var caller: String?
+        var dialect: String?
+    }
+    let state = Mutex(State())
 }

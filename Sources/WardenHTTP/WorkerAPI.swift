@@ -14,7 +14,7 @@ struct WorkerAPI<Context: CallerRequestContext>: Sendable {
     let engineReady: @Sendable () -> Bool
 
     func register(on router: Router<Context>) {
-        let api = router.group("worker/api").add(middleware: WorkerErrorMiddleware<Context>())
+        let api = router.group("worker/api").add(middleware: DialectMiddleware<Context>("worker")).add(middleware: WorkerErrorMiddleware<Context>())
         api.get("v1/system/liveness") { _, _ in Response.json(["code": "OK"]) }
         api.get("v1/system/readiness") { _, _ in try await readiness() }
         // Every other route needs credentials: the caller is found once, before the handler.

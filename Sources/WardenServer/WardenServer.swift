@@ -4,6 +4,7 @@ import ServiceLifecycle
 import WardenCore
 import WardenHTTP
 import WardenStorage
+import WorkerRuntime
 
 /// The server's object graph, built in one place: `warden serve` (and the benchmark, which starts it) and the tests'
 /// harness start from here, so that what the tests drive is what is served.
@@ -31,15 +32,21 @@ public struct WardenServer: Sendable {
         public var logger: Logger
         /// What `GET /api/version` answers.
         public var build: BuildInfo
+        /// The metrics backend's text (Prometheus's form): with it the server serves `/metrics`, its figures read
+        /// at each scrape first; `metricsAccess` says who may read it.
+        public var metrics: (@Sendable () -> String)?
+        public var metricsAccess: MetricsAccess = .open
 
         public init(
             workers: WorkerSettings = WorkerSettings(), failPolicy: FailPolicy = .open, asyncConcurrency: Int? = nil, blobsFolder: String,
             tenantAuth: TenantAuthSettings = TenantAuthSettings(), stageTimeout: Double = 600,
             runnerTransport: any RunnerTransport = HTTPRunnerTransport(), replicaID: String? = nil,
             runLease: Duration = .seconds(30), upstream: (any UpstreamClient)? = nil, logger: Logger = Logger(label: "warden"),
-            build: BuildInfo = .unstamped
+            build: BuildInfo = .unstamped, metrics: (@Sendable () -> String)? = nil, metricsAccess: MetricsAccess = .open
         ) {
             self.build = build
+            self.metrics = metrics
+            self.metricsAccess = metricsAccess
             self.upstream = upstream
             self.replicaID = replicaID
             self.runLease = runLease
@@ -126,12 +133,21 @@ public struct WardenServer: Sendable {
         tenants = TenantService(
             store: storage, runners: runners, pipelines: pipelines, vault: vault,
             auth: try await TenantAuthenticator(settings: options.tenantAuth, wardenTokens: Authenticator(tokens: tokens)))
-        services = WardenServices(
+        var services = WardenServices(
             workers: workers, events: dispatcher, artifacts: artifacts, runners: runners,
             authenticator: Authenticator(tokens: tokens, workerTokens: workerTokens),
             tokens: TokenService(tokens: tokens, permissions: permissions, events: dispatcher, address: address), health: storage,
             engineReady: engineReady, pipelines: pipelines,
             dashboardUsers: dashboardUsers, tenants: tenants, builds: builds, build: options.build)
+        if let export = options.metrics {
+            let gauges = ServerGauges(workers: workers, dispatcher: dispatcher, pool: runner as? ExecutorPool, logger: logger)
+            services.metrics = {
+                await gauges.refresh()
+                return export()
+            }
+            services.metricsAccess = options.metricsAccess
+        }
+        self.services = services
         // Several servers over one database: each forgets what the others change.
         changeRouter = (storage as? any StoreChangeFeed).map { [workers, artifacts, permissions, dispatcher] feed in
             StoreChangeRouter(

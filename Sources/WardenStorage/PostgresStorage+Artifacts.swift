@@ -441,6 +441,16 @@ extension PostgresStorage: PendingRunStore {
         }
     }
 
+    public func pendingCount() async throws -> Int {
+        try await read { connection in
+            var count: Int64 = 0
+            for try await value in try await connection.query("SELECT COUNT(*) FROM pending_run", logger: self.logger).decode(Int64.self) {
+                count = value
+            }
+            return Int(count)
+        }
+    }
+
     public func pending(limit: Int) async throws -> [PendingRun] {
         guard limit > 0 else { return [] }
         return try await read { connection in

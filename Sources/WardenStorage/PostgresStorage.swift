@@ -164,6 +164,15 @@ public final class PostgresStorage: Sendable {
     /// `body`, failing as `unavailable` when it takes longer than `limit` or the server went away under it.
     func within<T: Sendable>(_ limit: Duration, what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         do {
+            return try await withinUncounted(limit, what: what, body)
+        } catch {
+            StorageMetrics.failed(error, database: "postgresql")
+            throw error
+        }
+    }
+
+    func withinUncounted<T: Sendable>(_ limit: Duration, what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        do {
             return try await withThrowingTaskGroup(of: T?.self) { group in
                 group.addTask { try await body() }
                 group.addTask {

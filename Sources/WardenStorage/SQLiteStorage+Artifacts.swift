@@ -334,6 +334,10 @@ extension SQLiteStorage: PendingRunStore {
         }
     }
 
+    public func pendingCount() async throws -> Int {
+        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pending_run") ?? 0 }
+    }
+
     public func pending(limit: Int) async throws -> [PendingRun] {
         guard limit > 0 else { return [] }
         return try await pool.read { db in

@@ -6,7 +6,7 @@ extension SQLiteStorage {
     /// connections go on reading and writing: the copy is the database as of one moment.
     public func backup(to path: String) throws {
         let copy = try DatabaseQueue(path: path)
-        try pool.backup(to: copy)
+        try databasePool.backup(to: copy)
         try copy.close()
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import CoreMetrics
 import GRDB
 import WardenCore
 import RunModel
@@ -7,7 +8,9 @@ import RunModel
 /// transaction survives the process being killed (WAL with synchronous=NORMAL keeps it in the log, which SQLite
 /// replays on the next open), though not a power cut.
 public final class SQLiteStorage: Sendable {
-    let pool: DatabasePool
+    /// Every read and write goes through `pool`, which counts the database's errors.
+    let databasePool: DatabasePool
+    var pool: CountedPool { CountedPool(base: databasePool) }
 
     /// Opens (creating when needed) the database at `path` and brings its schema up to date.
     public init(path: String) throws {
@@ -17,7 +20,8 @@ public final class SQLiteStorage: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         configuration.busyMode = .timeout(10)
-        pool = try DatabasePool(path: path, configuration: configuration)
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        databasePool = pool
         let migrator = Self.migrator
         // Migrations only go forward: a database a newer Warden migrated is refused, not half understood.
         let unknown = try pool.read { db -> String? in
@@ -277,5 +281,35 @@ extension SQLiteStorage: ScheduleClaimStore {
 
     public func forgetClaims(before slot: Int64) async throws {
         try await pool.write { db in try db.execute(sql: "DELETE FROM schedule_claim WHERE slot < ?", arguments: [slot]) }
+    }
+}
+
+/// The SQLite pool as the stores use it: each read or write that fails for a reason of the database's (not a refusal
+/// the store decided) is counted in `warden_storage_errors_total{database="sqlite"}`.
+struct CountedPool: Sendable {
+    let base: DatabasePool
+
+    func read<T: Sendable>(_ value: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do { return try await base.read(value) } catch {
+            StorageMetrics.failed(error, database: "sqlite")
+            throw error
+        }
+    }
+
+    func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do { return try await base.write(updates) } catch {
+            StorageMetrics.failed(error, database: "sqlite")
+            throw error
+        }
+    }
+}
+
+/// Storage errors at /metrics.
+enum StorageMetrics {
+    /// Counts `error` unless it is a refusal (a `WardenError` other than `unavailable`) or a cancellation.
+    static func failed(_ error: any Error, database: String) {
+        if error is CancellationError { return }
+        if let refusal = error as? WardenError, refusal.code != .unavailable { return }
+        Counter(label: "warden_storage_errors_total", dimensions: [("database", database)]).increment()
     }
 }

@@ -414,13 +414,6 @@ public final class ExecutorPool: Sendable {
     }
 }
 
-extension Duration {
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
-}
-
 /// A first-come, first-served turn for async callers: `enter` waits until every earlier caller has called `leave`.
 final class SerialGate: Sendable {
     let state = Mutex<(busy: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))

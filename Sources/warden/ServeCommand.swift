@@ -29,7 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
             warden.limits.wallMillis, warden.limits.memoryMegabytes, warden.limits.maxOutputBytes, warden.limits.maxLogBytes,
             warden.limits.maxQueueWaitSeconds, warden.history.perWorker, warden.history.recordSuccess, warden.failPolicy
             (open|closed), warden.tls.certificate and warden.tls.key (--tls-cert, --tls-key: HTTPS), warden.log.level and
-            warden.log.format (--log-level, --log-format), warden.adminToken, warden.masterKey (base64, 32 bytes) or warden.masterKeyFile (a file of 32 bytes),
+            warden.log.format (--log-level, --log-format), warden.metrics.access (open|token; default open on loopback), warden.adminToken, warden.masterKey (base64, 32 bytes) or warden.masterKeyFile (a file of 32 bytes),
             and for the tenant dialect's admin JWTs
             warden.tenant.auth.secret (HS256), warden.tenant.auth.publicKeyFile (RS256, PEM), warden.tenant.auth.issuer,
             warden.tenant.auth.audience, warden.tenant.auth.realm (each default "warden"). In the file they nest:
@@ -97,6 +97,7 @@ struct ServeCommand: AsyncParsableCommand {
         let port = settings.port
         let dataFolder = settings.dataFolder
         LogOutput.bootstrap(level: settings.logLevel, format: settings.logFormat)
+        let metrics = ServerMetrics.bootstrap()
         let logger = Logger(label: "warden")
         try Self.prepareDataFolder(dataFolder)
         // One server per data folder; a restore into it is refused while it runs.
@@ -140,7 +141,7 @@ struct ServeCommand: AsyncParsableCommand {
                     replicaID: database.isShared ? try Self.replicaID(dataFolder: dataFolder) : nil,
                     runLease: .seconds(settings.runLeaseSeconds),
                     upstream: UpstreamHTTP(egress: egress),
-                    logger: logger, build: .this),
+                    logger: logger, build: .this, metrics: { metrics.emitToString() }, metricsAccess: settings.effectiveMetricsAccess),
                 engineReady: { ScriptEngine.isSupported && pool.isReady })
         } catch let error as WardenError {
             // The tenant dialect's authentication settings (a key that does not parse).

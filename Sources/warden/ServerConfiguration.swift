@@ -35,6 +35,8 @@ struct ServerConfiguration: Sendable {
     /// The log's lowest level and its form (`LogOutput`).
     var logLevel = Logger.Level.info
     var logFormat = LogOutput.Format.text
+    /// Who may read /metrics; `nil`: open on loopback, a token beyond it.
+    var metricsAccess: MetricsAccess?
     var adminToken: String?
     var masterKey: String?
     /// A file holding the 32 bytes of the master key (as `<data>/master.key` does), shared by the servers of one database.
@@ -45,6 +47,11 @@ struct ServerConfiguration: Sendable {
     var connections = ConnectionLimits()
 
     init() {}
+
+    /// `warden.metrics.access`, else open when the server listens on loopback only and token otherwise.
+    var effectiveMetricsAccess: MetricsAccess {
+        metricsAccess ?? (["127.0.0.1", "::1", "localhost"].contains(host) ? .open : .token)
+    }
 
     init(reader config: ConfigReader) throws {
         host = try Self.string(config, "warden.host") ?? host
@@ -89,6 +96,12 @@ struct ServerConfiguration: Sendable {
             }
             logFormat = known
         }
+        if let access = try Self.string(config, "warden.metrics.access") {
+            guard let known = MetricsAccess(rawValue: access) else {
+                throw ValidationError("warden.metrics.access: '\(access)' is neither open nor token")
+            }
+            metricsAccess = known
+        }
         adminToken = try Self.string(config, "warden.adminToken")
         masterKey = try Self.string(config, "warden.masterKey")
         masterKeyFile = try Self.string(config, "warden.masterKeyFile")
@@ -125,7 +138,8 @@ struct ServerConfiguration: Sendable {
         "warden.adminToken", "warden.allowHosts", "warden.blobs", "warden.config", "warden.data", "warden.database.maxConnections",
         "warden.databaseUrl", "warden.egress.privateHosts", "warden.events.leaseSeconds", "warden.executors", "warden.failPolicy",
         "warden.history.perWorker", "warden.history.recordSuccess", "warden.host", "warden.http.idleTimeoutSeconds",
-        "warden.http.maxConnections", "warden.log.format", "warden.log.level", "warden.limits.cpuMillis", "warden.limits.maxLogBytes",
+        "warden.http.maxConnections", "warden.log.format", "warden.log.level", "warden.metrics.access", "warden.limits.cpuMillis",
+        "warden.limits.maxLogBytes",
         "warden.limits.maxOutputBytes",
         "warden.limits.maxQueueWaitSeconds", "warden.limits.memoryMegabytes", "warden.limits.wallMillis", "warden.masterKey",
         "warden.masterKeyFile", "warden.port", "warden.tenant.auth.audience", "warden.tenant.auth.issuer", "warden.tenant.auth.publicKeyFile",

@@ -22,7 +22,7 @@ struct FuzzTests {
 
     static let routes: [Route] = [
         // The server's own.
-        Route(method: "GET", path: "/api/version"),
+        Route(method: "GET", path: "/api/version"), Route(method: "GET", path: "/metrics"),
         // The worker service.
         Route(method: "GET", path: "/worker/api/v1/system/readiness"), Route(method: "GET", path: "/worker/api/v1/options"),
         Route(method: "GET", path: "/worker/api/v1/workers", query: ["action", "keysOnly", "projectKey"]),

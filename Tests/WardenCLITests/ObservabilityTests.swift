@@ -1,9 +1,10 @@
 import Foundation
 import Testing
 
-/// The server's log (issue 16): a request id per request, echoed and kept as its runs' traceId; one access line per
-/// request; a failing asynchronous run is one structured line; no token or secret value is ever written.
-@Suite("logs, end to end")
+/// The server's log and metrics (issue 16): a request id per request, echoed and kept as its runs' traceId; one
+/// access line per request; a failing asynchronous run is one structured line; no token or secret value is ever
+/// written; /metrics moves with real traffic.
+@Suite("logs and metrics, end to end")
 struct ObservabilityTests {
     @Test func aFailingAfterCreateRunIsOneLineWithItsRequestAndNoSecretIsLogged() async throws {
         let secret = "s3cr3t-\(UUID().uuidString)"
@@ -71,6 +72,77 @@ struct ObservabilityTests {
         ] {
             let output = try await CLI.run(["serve", "--port", "0", "--data", try temporaryFolder("warden-bad-log").path] + arguments)
             #expect(output.status != 0 && output.stderr.contains(wanted), "\(output.stderr)")
+        }
+    }
+
+    /// /metrics after real traffic: requests by dialect, route and status; worker runs by worker, action and outcome
+    /// with their histograms; compiles; the executors; a killed executor's respawn. Who may read it.
+    @Test func theMetricsMoveWithRealTrafficAndWorkersCannotReadThem() async throws {
+        let server = try await LiveServer.launch(
+            data: try temporaryFolder("warden-metrics"), environment: ["WARDEN_METRICS_ACCESS": "token"])
+        defer { server.stop() }
+        func scrape() async throws -> [String: Double] {
+            let answer = try await server.send("GET", "/metrics")
+            #expect(answer.status == 200 && answer.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
+            var samples: [String: Double] = [:]
+            for line in String(decoding: answer.data, as: UTF8.self).split(separator: "\n") where !line.hasPrefix("#") {
+                guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+                samples[String(line[..<space])] = value
+            }
+            return samples
+        }
+        let before = try await scrape()
+        try await server.createRepository("counted")
+        for index in 0..<3 { #expect(try await server.text("PUT", "/artifactory/counted/\(index).txt", body: "x").status == 201) }
+        #expect(try await server.text("GET", "/artifactory/counted/missing.txt").status == 404)
+        try await server.deployWorker(key: "counted-ok", action: "GENERIC_EVENT", source: "export default async () => ({ fine: true });")
+        try await server.deployWorker(key: "counted-bad", action: "GENERIC_EVENT", source: "export default async () => { throw new Error('no'); };")
+        for key in ["counted-ok", "counted-ok", "counted-bad"] {
+            _ = try await server.request("POST", "/worker/api/v1/execute/\(key)", json: [:])
+        }
+        // An executor killed from outside is replaced (the lowest pid: one started with the server, not the compiler).
+        let executors = try childProcesses(of: server.process.processIdentifier).sorted()
+        #expect(!executors.isEmpty)
+        if let victim = executors.first { kill(victim, SIGKILL) }
+        try await server.eventually("the executor's replacement") { server.log.contains("an executor was started in a dead one's place") }
+
+        let after = try await scrape()
+        func moved(_ name: String, by amount: Double) {
+            #expect((after[name] ?? 0) - (before[name] ?? 0) == amount, "\(name): \(before[name] ?? 0) → \(after[name] ?? 0)")
+        }
+        moved(#"warden_http_requests_total{dialect="artifactory",route="/artifactory/{repo}/**",method="PUT",status="201"}"#, by: 3)
+        moved(#"warden_http_requests_total{dialect="artifactory",route="/artifactory/{repo}/**",method="GET",status="404"}"#, by: 1)
+        moved(#"warden_http_request_duration_seconds_count{dialect="artifactory",route="/artifactory/{repo}/**",method="PUT"}"#, by: 3)
+        moved(#"warden_worker_runs_total{worker="counted-ok",action="GENERIC_EVENT",outcome="success"}"#, by: 2)
+        moved(#"warden_worker_runs_total{worker="counted-bad",action="GENERIC_EVENT",outcome="threw"}"#, by: 1)
+        moved(#"warden_worker_run_duration_seconds_count{action="GENERIC_EVENT"}"#, by: 3)
+        moved(#"warden_worker_run_cpu_seconds_count{action="GENERIC_EVENT"}"#, by: 3)
+        moved(#"warden_compiles_total{result="ok"}"#, by: 2)
+        moved("warden_executor_respawns_total", by: 1)
+        #expect(after[#"warden_executors{state="idle"}"#] != nil && after["warden_executor_queue"] == 0)
+        #expect(after["warden_history_write_queue"] != nil && after["warden_async_backlog"] == 0)
+
+        // warden.metrics.access=token: no token, no metrics; a worker's run token neither, nor any platformHttp call.
+        #expect(try await server.text("GET", "/metrics", token: .some(nil)).status == 401)
+        let peek = try await server.request(
+            "POST", "/worker/api/v1/test",
+            json: [
+                "action": "GENERIC_EVENT",
+                "code":
+                    "export default async (context) => { try { await context.clients.platformHttp.get('/metrics'); return 200; } catch (e) { return e.response.status; } };",
+            ])
+        let status = ((peek.body as? [String: Any])?["genericEvent"] as? [String: Any])?["data"]
+        #expect(status as? Int == 403, "\(String(describing: peek.body))")
+    }
+
+    /// The processes whose parent is `pid` (the server's executors), from /proc.
+    func childProcesses(of pid: Int32) throws -> [Int32] {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(Int32.init).filter { child in
+            guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else {
+                return false
+            }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && Int32(fields[1]) == pid
         }
     }
 

@@ -114,6 +114,7 @@ final class MemoryPending: PendingRunStore {
     func pending(limit: Int) async throws -> [PendingRun] {
         runs.withLock { Array($0.pending.prefix(limit)) }
     }
+    func pendingCount() async throws -> Int { runs.withLock { $0.pending.count } }
     func claim(limit: Int, owner: String, now: Int64, until: Int64) async throws -> [PendingRun] {
         let candidates = runs.withLock { $0.pending }
         return leases.withLock { leases in

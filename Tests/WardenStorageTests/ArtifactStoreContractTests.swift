@@ -229,6 +229,7 @@ struct ArtifactStoreContractTests {
             #expect(first.map(\.workerKey) == ["w0", "w1", "w2"])
             #expect(first[1].dataJSON == "{\"n\":1}" && first[1].depth == 1 && first[1].triggeredBy == "ann" && first[1].attempts == 1)
             #expect(first.map(\.traceID) == ["", "request-1", ""])
+            #expect(try await storage.pendingCount() == 5)
             // Held runs are not taken again while their lease lasts, by anyone.
             let rest = try await storage.claim(limit: 10, owner: "b", now: 1_500, until: 2_500)
             #expect(rest.map(\.workerKey) == ["w3", "w4"])

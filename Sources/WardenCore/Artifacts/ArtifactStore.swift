@@ -114,6 +114,8 @@ public protocol PendingRunStore: Sendable {
     func enqueue(_ runs: [PendingRun]) async throws
     /// Up to `limit` runs still to run, oldest first, held or not.
     func pending(limit: Int) async throws -> [PendingRun]
+    /// How many runs are still to run, held or not (the backlog /metrics shows).
+    func pendingCount() async throws -> Int
     /// Takes up to `limit` of the oldest runs that nobody holds, or whose lease ended before `now`, for `owner` until
     /// `until` (milliseconds), counting an attempt on each.
     func claim(limit: Int, owner: String, now: Int64, until: Int64) async throws -> [PendingRun]

@@ -81,8 +81,15 @@ public final class EventDispatcher: Service {
 
     /// Every run of a stored worker starts here.
     func dispatch(_ stored: StoredWorker, _ trigger: Trigger) async throws -> RunResult {
-        try await service.runStored(
+        let result = try await service.runStored(
             stored, dataJSON: trigger.dataJSON, triggeredBy: trigger.triggeredBy, forceRecord: trigger.forceRecord, admission: trigger.admission)
+        WorkerMetrics.record(worker: stored.worker.key, action: stored.worker.action.name, result: result)
+        return result
+    }
+
+    /// The asynchronous runs stored and not yet finished (all servers'), and those this server runs now.
+    public func backlog() async throws -> (stored: Int, inFlight: Int) {
+        (try await queue.pendingCount(), inFlight.withLock { $0.count })
     }
 
     /// Runs a GENERIC_EVENT worker with `dataJSON` as its data (spec §7), as `principal`'s run.
