@@ -11,7 +11,7 @@ DESTDIR ?=
 RELEASE := .build/release/warden
 BINARY ?= $(RELEASE)
 
-.PHONY: setup build run hooks test bench release install format lint clean
+.PHONY: setup build run hooks test bench release install openapi format lint clean
 
 setup:
 	@scripts/setup.sh
@@ -47,6 +47,10 @@ release: setup
 install:
 	@if [ "$(BINARY)" = "$(RELEASE)" ]; then $(MAKE) --no-print-directory release; fi
 	@scripts/install.sh "$(BINARY)" "$(PREFIX)" "$(SYSCONFDIR)" "$(DESTDIR)"
+
+# docs/openapi.json, from the routes' document in Sources/WardenHTTP/OpenAPI (a test keeps the two equal).
+openapi: build
+	$(WARDEN) openapi > docs/openapi.json
 
 format:
 	$(SWIFT) format --in-place --recursive --parallel Package.swift Plugins Sources Tests

@@ -26,8 +26,12 @@ struct SystemAPI<Context: CallerRequestContext & RemoteAddressRequestContext>: S
             _ = try context.requireCaller()
             return try Response.json(encoding: build)
         }
-        guard let metrics else { return }
         let system = router.group().add(middleware: DialectMiddleware<Context>("system")).add(middleware: WorkerErrorMiddleware<Context>())
+        let document = openAPIDocument(version: build.version)
+        system.get("openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: document)))
+        }
+        guard let metrics else { return }
         system.get("metrics") { request, context in
             guard context.remoteAddress != nil else { throw WardenError(.forbidden, "workers do not read the server's metrics") }
             if metricsAccess == .token || request.headers[.authorization] != nil {
@@ -43,3 +47,6 @@ struct SystemAPI<Context: CallerRequestContext & RemoteAddressRequestContext>: S
         }
     }
 }
+
+/// The OpenAPI 3.1 document of every route, as `/openapi.json` serves it (docs/openapi.json keeps a copy).
+public func openAPIDocument(version: String) -> String { OpenAPIDocument.json(version: version) }

@@ -15,7 +15,7 @@ struct Warden: AsyncParsableCommand {
         version: BuildInfo.this.line,
         subcommands: [
             ServeCommand.self, WorkerCommand.self, TokenCommand.self, PermissionCommand.self, GroupCommand.self, RunnerCommand.self, CICommand.self,
-            BackupCommand.self, RestoreCommand.self, ExecutorCommand.self, BenchCommand.self,
+            BackupCommand.self, RestoreCommand.self, OpenAPICommand.self, ExecutorCommand.self, BenchCommand.self,
         ]
     )
 
@@ -52,6 +52,16 @@ extension BuildInfo {
         BuildInfo(
             version: BuildStamp.version, commit: BuildStamp.commit, buildDate: BuildStamp.buildDate,
             javaScriptCore: ScriptEngine.libraryVersion ?? "unknown")
+    }
+}
+
+/// `warden openapi`: the OpenAPI 3.1 document of the server's routes, as `/openapi.json` serves it.
+struct OpenAPICommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "openapi", abstract: "Print the OpenAPI 3.1 document of every route (what /openapi.json serves).")
+
+    func run() throws {
+        FileHandle.standardOutput.write(Data(openAPIDocument(version: BuildInfo.this.version).utf8))
     }
 }
 

@@ -35,6 +35,8 @@ struct Harness {
     /// The run tokens (workers', runners') the authenticator knows.
     let workerTokens: WorkerTokens
     static let jwtSecret = "a-tenant-jwt-secret-for-the-tests-of-warden"
+    /// What the router is built over (the OpenAPI test builds its own router to list the routes).
+    let services: WardenServices
     let app: Application<RouterResponder<WardenRequestContext>>
 
     /// A pool of its own, for tests that need few executors or a short queue wait.
@@ -73,6 +75,7 @@ struct Harness {
         pipelines = server.pipelines
         tenants = server.tenants
         workerTokens = server.workerTokens
+        services = server.services
         app = Application(router: buildRouter(server.services))
     }
 
