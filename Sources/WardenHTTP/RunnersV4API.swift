@@ -397,7 +397,10 @@ struct V4ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             case .forbidden: return Response.json(["message": "403 Forbidden - \(error.message)"], status: .forbidden)
             case .notFound: return Response.json(["message": "404 \(error.message)"], status: .notFound)
             case .conflict: return Response.json(["message": "409 Conflict - \(error.message)"], status: .conflict)
-            default: return Response.json(["message": "500 Internal Server Error - \(error.message)"], status: .internalServerError)
+            default:
+                // Every other refusal keeps its own status (503 database away, 413, 429, …), never a 500.
+                let status = HTTPResponse.Status(error.code)
+                return Response.json(["message": "\(status.code) \(status.reasonPhrase) - \(error.message)"], status: status)
             }
         } catch let error as HTTPError {
             return Response.json(["message": "\(error.status.code) \(error.body ?? error.status.reasonPhrase)"], status: error.status)

@@ -39,6 +39,8 @@ enum Schema {
 /// One answer of an operation.
 enum Answer {
     case json(Schema.JSON)
+    /// Text whose schema is given (a dialect whose refusals are plain text).
+    case plain(Schema.JSON)
     case text
     /// Bytes of any type (a stored file).
     case bytes
@@ -47,6 +49,7 @@ enum Answer {
     func rendered(_ description: String) -> Schema.JSON {
         switch self {
         case .json(let schema): ["description": description, "content": ["application/json": ["schema": schema]]]
+        case .plain(let schema): ["description": description, "content": ["text/plain": ["schema": schema]]]
         case .text: ["description": description, "content": ["text/plain": ["schema": Schema.string]]]
         case .bytes:
             ["description": description, "content": ["*/*": ["schema": ["type": "string", "contentMediaType": "application/octet-stream"]]]]
@@ -63,6 +66,8 @@ struct Dialect {
     /// The refusals any operation of the dialect may answer (bad input, credentials, rights, absence, a body over
     /// its limit, the database away).
     var refusals: [Int] = [400, 401, 403, 404, 413, 503]
+    /// Refusals are plain text (`error` is then the text's schema).
+    var textErrors = false
 }
 
 /// Who may call an operation.
@@ -125,10 +130,12 @@ struct Operation {
         }
         var responses: Schema.JSON = [:]
         for (status, answer) in answers { responses["\(status)"] = answer.rendered(Self.reason(status)) }
-        var statuses = Set(dialect.refusals).union(refusals).subtracting(never)
+        // An operation anyone may call has no credentials to refuse, unless it names 401 or 403 itself.
+        var statuses = Set(dialect.refusals)
         if access == .anyone { statuses.subtract([401, 403]) }
+        statuses = statuses.union(refusals).subtracting(never)
         for status in statuses where responses["\(status)"] == nil {
-            responses["\(status)"] = Answer.json(dialect.error).rendered(Self.reason(status))
+            responses["\(status)"] = (dialect.textErrors ? Answer.plain(dialect.error) : .json(dialect.error)).rendered(Self.reason(status))
         }
         operation["responses"] = responses
         switch access {

@@ -14,7 +14,7 @@ enum OpenAPIDocument {
     }
 
     static var operations: [Operation] {
-        system + worker + access + artifacts
+        system + worker + access + artifacts + runnersV4 + agents + candor
     }
 
     static func document(version: String) -> Schema.JSON {
