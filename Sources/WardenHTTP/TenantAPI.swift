@@ -166,11 +166,9 @@ struct TenantAPI<Context: CallerRequestContext>: Sendable {
             guard let variants = try await jobs(tenant)[rest[1]] else { throw WardenError(.notFound, "Job \(rest[1]) not found") }
             return Response.json(variants.map { $0.merging(["name": rest[1]]) { old, _ in old } })
         }
-        // `**`: `<pipeline>/project/<name…>/branch/<branch…>/freeze-job(s)`: names keep their slashes.
-        for method: HTTPRequest.Method in [.get, .post, .put, .delete] {
-            on(api, method, "pipeline/**", count: 2, catchAll: true) { request, tenant, rest in
-                return try await freeze(request, tenant, Array(rest.dropFirst()))
-            }
+        // `**`: `<pipeline>/project/<name…>/branch/<branch…>/freeze-job(s)`: names keep their slashes. Read only.
+        on(api, .get, "pipeline/**", count: 2, catchAll: true) { request, tenant, rest in
+            return try await freeze(request, tenant, Array(rest.dropFirst()))
         }
         on(api, .get, "state", count: 1) { request, tenant, rest in
             return Response.json(Self.render(try await service.state(of: tenant)))

@@ -34,7 +34,7 @@ struct OpenAPIConformanceTests {
     }
 
     /// What the document's path examples name: a repository, a worker, a permission target, a group and a build
-    /// called `libs`, and the file `docs/readme.txt`.
+    /// called `libs`, the file `docs/readme.txt`, and the tenant `example`.
     static func seed(_ server: LiveServer) async throws {
         try await server.createRepository("libs")
         #expect(try await server.text("PUT", "/artifactory/libs/docs/readme.txt", body: "read me").status == 201)
@@ -47,5 +47,6 @@ struct OpenAPIConformanceTests {
         #expect(group.status == 201 || group.status == 200, "\(group)")
         let build = try await server.request("PUT", "/artifactory/api/build", json: ["name": "libs", "number": "1", "modules": []])
         #expect(build.status == 204, "\(build)")
+        #expect(try await server.request("POST", "/api/tenants", json: ["name": "example"]).status == 201)
     }
 }

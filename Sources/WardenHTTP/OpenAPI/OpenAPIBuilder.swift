@@ -42,6 +42,8 @@ enum Answer {
     /// Text whose schema is given (a dialect whose refusals are plain text).
     case plain(Schema.JSON)
     case text
+    /// One of several media types, each with its schema.
+    case media([(type: String, schema: Schema.JSON)])
     /// Bytes of any type (a stored file).
     case bytes
     case empty
@@ -51,6 +53,11 @@ enum Answer {
         case .json(let schema): ["description": description, "content": ["application/json": ["schema": schema]]]
         case .plain(let schema): ["description": description, "content": ["text/plain": ["schema": schema]]]
         case .text: ["description": description, "content": ["text/plain": ["schema": Schema.string]]]
+        case .media(let choices):
+            [
+                "description": description,
+                "content": Dictionary(choices.map { ($0.type, ["schema": $0.schema] as Schema.JSON) }) { first, _ in first },
+            ]
         case .bytes:
             ["description": description, "content": ["*/*": ["schema": ["type": "string", "contentMediaType": "application/octet-stream"]]]]
         case .empty: ["description": description]
@@ -68,6 +75,8 @@ struct Dialect {
     var refusals: [Int] = [400, 401, 403, 404, 413, 503]
     /// Refusals are plain text (`error` is then the text's schema).
     var textErrors = false
+    /// Refusals that do not have the dialect's error shape (the tenant dialect's 403 has no body).
+    var special: [Int: Answer] = [:]
 }
 
 /// Who may call an operation.
@@ -135,7 +144,8 @@ struct Operation {
         if access == .anyone { statuses.subtract([401, 403]) }
         statuses = statuses.union(refusals).subtracting(never)
         for status in statuses where responses["\(status)"] == nil {
-            responses["\(status)"] = (dialect.textErrors ? Answer.plain(dialect.error) : .json(dialect.error)).rendered(Self.reason(status))
+            let answer = dialect.special[status] ?? (dialect.textErrors ? Answer.plain(dialect.error) : .json(dialect.error))
+            responses["\(status)"] = answer.rendered(Self.reason(status))
         }
         operation["responses"] = responses
         switch access {
@@ -147,9 +157,11 @@ struct Operation {
     }
 
     /// Path parameters' examples: what `make test` stores before schemathesis runs (a repository, a worker, a
-    /// permission target, a group and a build all named `libs`, a file `docs/readme.txt`, build number 1), so that
-    /// its requests reach past "not found".
-    static let pathExamples: [String: String] = ["repo": "libs", "key": "libs", "name": "libs", "path": "docs/readme.txt", "number": "1"]
+    /// permission target, a group and a build all named `libs`, a file `docs/readme.txt`, build number 1, a tenant
+    /// `example`), so that its requests reach past "not found".
+    static let pathExamples: [String: String] = [
+        "repo": "libs", "key": "libs", "name": "libs", "path": "docs/readme.txt", "number": "1", "tenant": "example",
+    ]
 
     static func reason(_ status: Int) -> String {
         switch status {

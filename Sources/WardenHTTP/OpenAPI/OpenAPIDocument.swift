@@ -14,7 +14,7 @@ enum OpenAPIDocument {
     }
 
     static var operations: [Operation] {
-        system + worker + access + artifacts + runnersV4 + agents + candor
+        system + worker + access + artifacts + runnersV4 + agents + candor + tenant
     }
 
     static func document(version: String) -> Schema.JSON {
