@@ -1,7 +1,7 @@
 # Warden: two commands do everything on a fresh Debian machine.
 #   make run    installs what is missing, builds, and serves the worker API on SQLite (data in ./data)
-#   make test   the same set-up (and Debian's PostgreSQL server, which the tests start on their own; python-gitlab
-#               and zuul-client from PyPI into .venv-clients), then every test
+#   make test   the same set-up (and Debian's PostgreSQL server, which the tests start on their own; python-gitlab,
+#               zuul-client and schemathesis from PyPI into .venv-clients), then every test
 SWIFT ?= swift
 WARDEN := .build/debug/warden
 # make install: where to (DESTDIR for a staging root), and which binary (make release's by default).
