@@ -20,16 +20,16 @@ enum CLI {
         try await offThePool { try runNow(warden, arguments) }
     }
 
-    /// Another program (make, git, systemd-analyze), from the repository's folder.
-    static func run(program: String, _ arguments: [String]) async throws -> Output {
-        try await offThePool { try runNow(program, arguments) }
+    /// Another program (make, git, systemd-analyze), from the repository's folder or `folder`.
+    static func run(program: String, _ arguments: [String], in folder: URL = repository) async throws -> Output {
+        try await offThePool { try runNow(program, arguments, in: folder) }
     }
 
-    private static func runNow(_ program: String, _ arguments: [String]) throws -> Output {
+    private static func runNow(_ program: String, _ arguments: [String], in folder: URL = repository) throws -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
-        process.currentDirectoryURL = repository
+        process.currentDirectoryURL = folder
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
