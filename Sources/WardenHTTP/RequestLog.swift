@@ -9,9 +9,9 @@ import WardenCore
 
 /// The outermost middleware of the router: gives each request its id (the client's `X-Request-Id` when it is a
 /// plain one, else a new one), runs the request inside `RequestTrace` so that every log line and history entry it
-/// causes carries the id, echoes the id in the answer's `X-Request-Id`, and writes one access line once the answer's
-/// body is sent: method, path (no query: it may hold credentials; a trigger token in the path is masked), status,
-/// duration, caller. A refusal thrown by a dialect is turned into its answer here, so that it gets the header too.
+/// causes carries the id, echoes the id in the answer's `X-Request-Id`, and writes one access line: method, path (no
+/// query: it may hold credentials; a trigger token in the path is masked), status, duration, caller. The line of an
+/// answer over 64 KiB (or of unknown length) is written once its body is sent, others once the answer is ready. A refusal thrown by a dialect is turned into its answer here, so that it gets the header too.
 struct RequestLogMiddleware: RouterMiddleware {
     typealias Context = WardenRequestContext
     static let header = HTTPField.Name.xRequestID
@@ -35,6 +35,12 @@ struct RequestLogMiddleware: RouterMiddleware {
             id: id, method: request.method.rawValue, path: Self.loggedPath(request.uri.path, route: context.endpointPath), status: status,
             note: context.request, route: context.endpointPath, start: start)
         let body = response.body
+        // A small answer is written with its head at once (Hummingbird's single-buffer path, which a wrapped body
+        // would lose): its line is written now. A large or streamed one is timed until its last byte is sent.
+        if let length = body.contentLength, length <= Self.writtenAtOnce {
+            line.write(to: logger, cut: false)
+            return response
+        }
         response.body = ResponseBody(contentLength: body.contentLength) { [logger] writer in
             do {
                 try await body.write(writer)
@@ -46,6 +52,9 @@ struct RequestLogMiddleware: RouterMiddleware {
         }
         return response
     }
+
+    /// The largest answer logged when it is ready rather than once sent.
+    static let writtenAtOnce = 64 << 10
 
     /// The path as the log shows it: a segment the route names `{token}` (a pipeline's trigger token) is masked.
     static func loggedPath(_ path: String, route: String?) -> String {

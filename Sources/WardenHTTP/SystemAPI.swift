@@ -1,4 +1,5 @@
 import Hummingbird
+import Synchronization
 import WardenCore
 
 /// Who may read `/metrics`.
@@ -48,5 +49,15 @@ struct SystemAPI<Context: CallerRequestContext & RemoteAddressRequestContext>: S
     }
 }
 
-/// The OpenAPI 3.1 document of every route, as `/openapi.json` serves it (docs/openapi.json keeps a copy).
-public func openAPIDocument(version: String) -> String { OpenAPIDocument.json(version: version) }
+/// The OpenAPI 3.1 document of every route, as `/openapi.json` serves it (docs/openapi.json keeps a copy); made
+/// once per version (every router built, the tests' included, serves it).
+public func openAPIDocument(version: String) -> String {
+    if let made = OpenAPIDocument.made.withLock({ $0[version] }) { return made }
+    let text = OpenAPIDocument.json(version: version)
+    OpenAPIDocument.made.withLock { $0[version] = text }
+    return text
+}
+
+extension OpenAPIDocument {
+    static let made = Mutex<[String: String]>([:])
+}
