@@ -67,8 +67,8 @@ struct RunnersV4API<Context: CallerRequestContext>: Sendable {
         }
         users.post("projects") { request, context in
             let parameters = try await V4Parameters.read(request)
-            let name = parameters.string("name")
-            guard let path = parameters.string("path") ?? name?.lowercased().replacingOccurrences(of: " ", with: "-") else {
+            let name = try parameters.string("name")
+            guard let path = try parameters.string("path") ?? name?.lowercased().replacingOccurrences(of: " ", with: "-") else {
                 throw V4Error.missing("name")
             }
             let project = try await service.createProject(
@@ -293,14 +293,17 @@ struct V4Parameters {
         return V4Parameters(values: values)
     }
 
-    func string(_ key: String) -> String? {
+    /// A text parameter: a string, or a number as its digits (clients send either); an array or an object is refused
+    /// naming the parameter, never stored as its description.
+    func string(_ key: String) throws -> String? {
         guard let value = values[key], !(value is NSNull) else { return nil }
         if let text = value as? String { return text }
-        return "\(value)"
+        if value is NSNumber { return "\(value)" }
+        throw WardenError.invalid(key, "is invalid: a text is expected, not \(value is [Any] ? "an array" : "an object")")
     }
 
     func required(_ key: String) throws -> String {
-        guard let value = string(key), !value.isEmpty else { throw V4Error.missing(key) }
+        guard let value = try string(key), !value.isEmpty else { throw V4Error.missing(key) }
         return value
     }
 
@@ -337,12 +340,12 @@ struct V4Parameters {
 
     func registration() throws -> RunnerRegistration {
         var fields = RunnerRegistration()
-        fields.description = string("description")
-        fields.name = string("name")
-        fields.version = string("version")
-        fields.revision = string("revision")
-        fields.platform = string("platform")
-        fields.architecture = string("architecture")
+        fields.description = try string("description")
+        fields.name = try string("name")
+        fields.version = try string("version")
+        fields.revision = try string("revision")
+        fields.platform = try string("platform")
+        fields.architecture = try string("architecture")
         let active = try bool("active")
         let paused = try bool("paused")
         if active != nil && paused != nil { throw WardenError(.badRequest, "active, paused are mutually exclusive") }
@@ -350,24 +353,24 @@ struct V4Parameters {
         fields.locked = try bool("locked")
         fields.runUntagged = try bool("run_untagged")
         fields.tags = tags("tag_list")
-        fields.accessLevel = string("access_level")
+        fields.accessLevel = try string("access_level")
         fields.maximumTimeout = try integer("maximum_timeout").map(Int.init)
-        fields.maintenanceNote = string("maintenance_note") ?? string("maintainer_note")
-        fields.url = string("url")
-        fields.controlToken = string("control_token")
+        fields.maintenanceNote = try string("maintenance_note") ?? (try string("maintainer_note"))
+        fields.url = try string("url")
+        fields.controlToken = try string("control_token")
         return fields
     }
 
     func filter() throws -> RunnerFilter {
-        var status = string("status")
-        if status == nil, let scope = string("scope") {
+        var status = try string("status")
+        if status == nil, let scope = try string("scope") {
             guard ["active", "paused", "online", "offline", "specific", "shared"].contains(scope) else {
                 throw WardenError.invalid("scope", "does not have a valid value")
             }
             status = ["specific", "shared"].contains(scope) ? nil : scope
         }
-        var type = string("type")
-        if type == nil, let scope = string("scope") {
+        var type = try string("type")
+        if type == nil, let scope = try string("scope") {
             if scope == "specific" { type = "project_type" } else if scope == "shared" { type = "instance_type" }
         }
         return RunnerFilter(type: type, status: status, paused: try bool("paused"), tags: tags("tag_list") ?? [])

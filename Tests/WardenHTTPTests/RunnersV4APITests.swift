@@ -135,4 +135,20 @@ struct RunnersV4APITests {
             #expect(try await client.send(.post, "/api/v4/projects/\(otherID)/runners", json: ["runner_id": runnerID]).status == .forbidden)
         }
     }
+
+    /// A text parameter sent as an array or an object is refused naming it, never stored as its description (found
+    /// by schemathesis's negative_data_rejection check, issue 16); numbers sent for text stay accepted.
+    @Test func anArrayOrAnObjectWhereTextIsExpectedIsRefused() async throws {
+        let harness = try await Harness()
+        try await harness.session { client in
+            let array = try await client.send(.post, "/api/v4/groups", json: ["name": [["a": 1], []], "path": "odd"])
+            #expect(array.status == .badRequest)
+            #expect((array.object["message"] as? [String: [String]])?["name"] == ["is invalid: a text is expected, not an array"])
+            let object = try await client.send(.post, "/api/v4/projects", json: ["name": ["x": 1]])
+            #expect((object.object["message"] as? [String: [String]])?["name"] == ["is invalid: a text is expected, not an object"])
+            #expect(try await client.send(.get, "/api/v4/groups/odd").status == .notFound)
+            let numeric = try await client.send(.post, "/api/v4/groups", json: ["name": 2026])
+            #expect(numeric.status == .created && numeric.object["path"] as? String == "2026")
+        }
+    }
 }
