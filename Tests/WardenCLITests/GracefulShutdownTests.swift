@@ -22,10 +22,11 @@ struct GracefulShutdownTests {
                 };
                 """, repos: ["libs"], include: ["a.txt"])
         #expect(try await server.text("PUT", "/artifactory/libs/a.txt", body: "a").status == 201)
-        // Signalled as soon as the run is seen to have started (a fixed sleep here once let the run end before the
-        // signal under a full suite).
+        // Signalled as soon as the run is seen to have started: its PUT's access line in the server's log. (A fixed
+        // sleep here once let the run end before the signal under a full suite, and so did polling the loaded server
+        // with GETs, which took over 15 s to see the file once.)
         let deadline = Date().addingTimeInterval(30)
-        while try await server.text("GET", "/artifactory/libs/started.txt").status != 200 {
+        while !server.log.contains("PUT /artifactory/libs/started.txt 201") {
             guard Date() < deadline else { throw CLIError("the AFTER_CREATE run did not start within 30 s") }
             try await Task.sleep(for: .milliseconds(20))
         }
