@@ -284,18 +284,13 @@ public final class ExecutorPool: Sendable {
     }
 
     /// Every 10 ms: kill executors past their run's deadline or over the memory cap, fail runs that waited too long,
-    /// and retry spawning executors that could not be replaced. Returns false once the pool is closed.
-    /// A kill's reason as the observer is told it.
-    static func killName(_ reason: RunOutcome) -> String {
-        if case .executorCrashed(let why) = reason, why.hasPrefix("replaced while idle") { return "idle_near_memory_cap" }
-        return reason.kind
-    }
-
+    /// and retry spawning executors that could not be replaced. Returns false once the pool is closed. Each kill is
+    /// told to the observer with the name of the reason it was decided for.
     func monitorTick() -> Bool {
         let now = ProcessProbe.monotonicNanos()
         let maxWait = configuration.maxQueueWait.nanoseconds
         let compileTimeout = configuration.compileTimeout.nanoseconds
-        var toKill: [(ExecutorProcess, RunOutcome)] = []
+        var toKill: [(process: ExecutorProcess, reason: RunOutcome, name: String)] = []
         var overdue: [ExecutorProcess] = []
         var expired: [CheckedContinuation<Int?, Never>] = []
         var retry = false
@@ -304,7 +299,7 @@ public final class ExecutorPool: Sendable {
             retry = state.processes.contains(where: \.isExited)
             overdue = state.schedule.overdue(at: now).map { state.processes[$0] }
             if let compiler = state.compiler, let oldest = state.compileStarted.values.min(), now - oldest > compileTimeout {
-                toKill.append((compiler, .wallLimit))
+                toKill.append((compiler, .wallLimit, "compile_timeout"))
             }
             expired = state.schedule.expire(at: now, maxWait: maxWait)
             return true
@@ -315,7 +310,7 @@ public final class ExecutorPool: Sendable {
             for process in state.withLock({ $0.processes }) {
                 guard let rss = ProcessProbe.residentBytes(pid: process.pid) else { continue }
                 if rss > configuration.executorMemoryCap {
-                    toKill.append((process, .memoryLimit))
+                    toKill.append((process, .memoryLimit, "memory_limit"))
                 } else if rss > configuration.executorMemoryCap / 4 * 3 {
                     heavyIdle.append(process)
                 }
@@ -330,12 +325,13 @@ public final class ExecutorPool: Sendable {
                     replaceExecutor(at: index, in: &state)
                     return state.processes[index] !== process
                 }
-                if replaced { toKill.append((process, .executorCrashed("replaced while idle: near its memory cap"))) }
+                if replaced {
+                    toKill.append((process, .executorCrashed("replaced while idle: near its memory cap"), "idle_near_memory_cap"))
+                }
             }
         }
-        for (process, reason) in toKill where process.kill(because: reason) {
-            configuration.observer(
-                .killed(reason: process === state.withLock({ $0.compiler }) ? "compile_timeout" : Self.killName(reason), pid: process.pid))
+        for kill in toKill where kill.process.kill(because: kill.reason) {
+            configuration.observer(.killed(reason: kill.name, pid: kill.process.pid))
         }
         for process in overdue where process.killUnansweredRun(because: .wallLimit) {
             configuration.observer(.killed(reason: "wall_limit", pid: process.pid))

@@ -86,8 +86,8 @@ final class ExecutorProcess: Sendable {
         }
     }
 
-    /// SIGKILL, remembering why: the reader turns the end of the stream into `reason` for the run inside.
-    /// SIGKILL, once; true when this call sent it.
+    /// SIGKILL, once, remembering why: the reader turns the end of the stream into `reason` for the run inside. True
+    /// when this call sent it.
     @discardableResult
     func kill(because reason: RunOutcome) -> Bool {
         let shouldKill = state.withLock { state -> Bool in
@@ -101,7 +101,7 @@ final class ExecutorProcess: Sendable {
 
     /// SIGKILL for a run past its deadline, but only while a run is still waiting for its reply: a reply that
     /// arrived just before the deadline (the server busy elsewhere before it freed the slot) must not cost the
-    /// executor its life and its warm contexts.
+    /// executor its life and its warm contexts. True when this call sent it.
     @discardableResult
     func killUnansweredRun(because reason: RunOutcome) -> Bool {
         let shouldKill = state.withLock { state -> Bool in
