@@ -4,7 +4,6 @@ import Hummingbird
 import CoreMetrics
 import Logging
 import RunModel
-import Synchronization
 import WardenCore
 
 /// The outermost middleware of the router: gives each request its id (the client's `X-Request-Id` when it is a
@@ -92,8 +91,7 @@ struct AccessLine: Sendable {
 }
 
 /// The requests' figures at /metrics: a count by dialect, route pattern, method and status, and a duration
-/// histogram by dialect, route and method (until the answer's body was sent). The handles are kept per label set
-/// (a bounded number: routes are patterns), so that a request costs a dictionary lookup, not a registry's.
+/// histogram by dialect, route and method (as the access line's `ms`). Route patterns keep the label sets bounded.
 enum HTTPMetrics {
     struct Key: Hashable {
         var dialect: String
@@ -102,23 +100,22 @@ enum HTTPMetrics {
         var status: Int
     }
 
-    static let handles = Mutex<[Key: (counter: Counter, timer: CoreMetrics.Timer)]>([:])
+    struct Handles: Sendable {
+        let counter: Counter
+        let timer: CoreMetrics.Timer
+    }
+
+    static let handles = MetricHandles<Key, Handles>()
 
     static func record(dialect: String, route: String, method: String, status: Int, elapsed: Duration) {
-        let key = Key(dialect: dialect, route: route, method: method, status: status)
-        let handle =
-            handles.withLock { $0[key] }
-            ?? {
-                let made = (
-                    counter: Counter(
-                        label: "warden_http_requests_total",
-                        dimensions: [("dialect", dialect), ("route", route), ("method", method), ("status", "\(status)")]),
-                    timer: CoreMetrics.Timer(
-                        label: "warden_http_request_duration_seconds", dimensions: [("dialect", dialect), ("route", route), ("method", method)])
-                )
-                handles.withLock { $0[key] = made }
-                return made
-            }()
+        let handle = handles.handles(for: Key(dialect: dialect, route: route, method: method, status: status)) {
+            Handles(
+                counter: Counter(
+                    label: "warden_http_requests_total",
+                    dimensions: [("dialect", dialect), ("route", route), ("method", method), ("status", "\(status)")]),
+                timer: CoreMetrics.Timer(
+                    label: "warden_http_request_duration_seconds", dimensions: [("dialect", dialect), ("route", route), ("method", method)]))
+        }
         handle.counter.increment()
         handle.timer.recordNanoseconds(elapsed.nanoseconds)
     }

@@ -69,7 +69,7 @@ struct ServerGauges: Sendable {
             Gauge(label: "warden_executors", dimensions: [("state", "idle")]).record(idle)
             Gauge(label: "warden_executor_queue").record(queued)
         }
-        Gauge(label: "warden_history_write_queue").record(workers.historyBacklog)
+        Gauge(label: "warden_history_write_queue").record(workers.historyWriter.backlog)
         do {
             let (stored, inFlight) = try await dispatcher.backlog()
             Gauge(label: "warden_async_backlog").record(stored)

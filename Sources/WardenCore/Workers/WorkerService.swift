@@ -53,8 +53,6 @@ public final class WorkerService: Sendable {
     let runGuard: RunGuard
     /// Writes the runs' history entries.
     let recorder: RunRecorder
-    /// History entries queued behind answers and not yet written (/metrics).
-    public var historyBacklog: Int { recorder.writer.backlog }
     /// The history's writer: a service of the server's group, so that a clean stop writes what is queued.
     public var historyWriter: WriteBehind<HistoryEntry> { recorder.writer }
     /// Worker state as last read or saved by this server.
