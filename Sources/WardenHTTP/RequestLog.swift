@@ -32,7 +32,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         let status = response.status.code
         let line = AccessLine(
             id: id, method: request.method.rawValue, path: Self.loggedPath(request.uri.path, route: context.endpointPath), status: status,
-            note: context.request, route: context.endpointPath, start: start)
+            note: context.note, route: context.endpointPath, start: start)
         let body = response.body
         // A small answer is written with its head at once (Hummingbird's single-buffer path, which a wrapped body
         // would lose): its line is written now. A large or streamed one is timed until its last byte is sent.

@@ -6,12 +6,8 @@ import WardenCore
 /// A request context that carries the caller, found once per request by a dialect's `CallerMiddleware`.
 public protocol CallerRequestContext: RequestContext {
     var caller: Principal? { get set }
-    /// What the request log reads once the answer is sent (`nil`: a context that keeps no such note).
-    var note: RequestNote? { get }
-}
-
-extension CallerRequestContext {
-    public var note: RequestNote? { nil }
+    /// Who called, through which dialect: what the request log reads once the answer is sent.
+    var note: RequestNote { get }
 }
 
 /// Tags the requests of one dialect's routes with its name, for the request log and the metrics.
@@ -20,7 +16,7 @@ struct DialectMiddleware<Context: CallerRequestContext>: RouterMiddleware {
     init(_ name: String) { self.name = name }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        context.note?.state.withLock { $0.dialect = name }
+        context.note.state.withLock { $0.dialect = name }
         return try await next(request, context)
     }
 }
@@ -54,12 +50,11 @@ public struct WardenRequestContext: CallerRequestContext, RemoteAddressRequestCo
     public let remoteAddress: SocketAddress?
     /// Who sent the request, once a `CallerMiddleware` has authenticated it.
     public var caller: Principal? {
-        didSet { request.state.withLock { $0.caller = caller?.name } }
+        didSet { note.state.withLock { $0.caller = caller?.name } }
     }
     /// The caller's name and the dialect as the access log sees them: the context is a value, and the middleware
     /// that writes the log line holds the copy from before they were known.
-    let request = RequestNote()
-    public var note: RequestNote? { request }
+    public let note = RequestNote()
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

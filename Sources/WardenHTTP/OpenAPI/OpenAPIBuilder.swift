@@ -8,14 +8,12 @@ enum Schema {
 
     static var string: JSON { ["type": "string"] }
     static var integer: JSON { ["type": "integer"] }
-    static var number: JSON { ["type": "number"] }
     static var boolean: JSON { ["type": "boolean"] }
     /// Any JSON value.
     static var any: JSON { [:] }
     static var null: JSON { ["type": "null"] }
 
     static func string(enum values: [String]) -> JSON { ["type": "string", "enum": values] }
-    static func string(maxLength: Int) -> JSON { ["type": "string", "maxLength": maxLength] }
     static func nullable(_ schema: JSON) -> JSON { ["anyOf": [schema, null]] }
     static func array(_ items: JSON) -> JSON { ["type": "array", "items": items] }
     static func ref(_ name: String) -> JSON { ["$ref": "#/components/schemas/\(name)"] }

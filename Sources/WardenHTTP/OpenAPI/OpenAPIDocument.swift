@@ -389,9 +389,7 @@ extension OpenAPIDocument {
             ("properties", Schema.string), ("list", Schema.string), ("deep", flag), ("depth", Schema.integer), ("listFolders", flag),
             ("stats", Schema.string), ("recursive", flag),
         ]
-        for path in ["/artifactory/api/storage/{repo}", "/artifactory/api/storage/**"].map({
-            $0.replacingOccurrences(of: "storage/**", with: "storage/{repo}/**")
-        }) {
+        for path in ["/artifactory/api/storage/{repo}", "/artifactory/api/storage/{repo}/**"] {
             operations += [
                 Operation(
                     method: "GET", path: path, summary: "An item's information, properties, listing or statistics", dialect: d,
