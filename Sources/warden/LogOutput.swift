@@ -58,19 +58,18 @@ struct LogOutput: LogHandler {
     static let output = Mutex(())
 
     static func write(_ line: String) {
+        var line = line
         output.withLock { _ in
-            var bytes = Array(line.utf8)
-            var offset = 0
-            while offset < bytes.count {
-                let written = bytes.withUnsafeMutableBytes { buffer -> Int in
-                    guard let base = buffer.baseAddress else { return 0 }
-                    return Foundation.write(STDOUT_FILENO, base + offset, buffer.count - offset)
+            line.withUTF8 { bytes in
+                guard let base = bytes.baseAddress else { return }
+                var offset = 0
+                while offset < bytes.count {
+                    let written = Foundation.write(STDOUT_FILENO, base + offset, bytes.count - offset)
+                    if written < 0 && errno == EINTR { continue }
+                    guard written > 0 else { return }
+                    offset += written
                 }
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { return }
-                offset += written
             }
-            bytes.removeAll()
         }
     }
 

@@ -48,11 +48,9 @@ struct Warden: AsyncParsableCommand {
 
 extension BuildInfo {
     /// This binary: the stamp its build made, and the JavaScriptCore it loaded.
-    static var this: BuildInfo {
-        BuildInfo(
-            version: BuildStamp.version, commit: BuildStamp.commit, buildDate: BuildStamp.buildDate,
-            javaScriptCore: ScriptEngine.libraryVersion ?? "unknown")
-    }
+    static let this = BuildInfo(
+        version: BuildStamp.version, commit: BuildStamp.commit, buildDate: BuildStamp.buildDate,
+        javaScriptCore: ScriptEngine.libraryVersion ?? "unknown")
 }
 
 /// `warden openapi`: the OpenAPI 3.1 document of the server's routes, as `/openapi.json` serves it.
