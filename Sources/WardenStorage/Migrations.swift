@@ -5,6 +5,16 @@ import WardenCore
 // Every migration of the SQLite schema, in order, in one place. Never edit one that has shipped: add the next (and a
 // test over a database of the schema before it).
 
+/// Migrations only go forward, on both databases: a database that holds a migration this server does not know was
+/// migrated by a newer Warden, and is refused rather than half understood.
+enum ForwardMigrations {
+    static func refuseNewer(applied: some Sequence<String>, known: some Sequence<String>) throws {
+        if let unknown = Set(applied).subtracting(known).sorted().last {
+            throw WardenError(.unavailable, "the database has migration '\(unknown)', which this server does not know: a newer Warden made it")
+        }
+    }
+}
+
 extension SQLiteStorage {
     /// Numbered migrations; never edit one that has shipped, add the next.
     static var migrator: DatabaseMigrator {

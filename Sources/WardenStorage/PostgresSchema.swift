@@ -187,11 +187,7 @@ extension PostgresStorage {
                     for try await name in try await connection.query("SELECT name FROM warden_migration", logger: logger).decode(String.self) {
                         applied.insert(name)
                     }
-                    let known = Set(Self.migrations.map(\.name))
-                    if let unknown = applied.subtracting(known).sorted().last {
-                        throw WardenError(
-                            .unavailable, "the database has migration '\(unknown)', which this server does not know: a newer Warden made it")
-                    }
+                    try ForwardMigrations.refuseNewer(applied: applied, known: Self.migrations.map(\.name))
                     for migration in Self.migrations where !applied.contains(migration.name) {
                         for statement in migration.statements {
                             try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)

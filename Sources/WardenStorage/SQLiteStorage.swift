@@ -24,13 +24,11 @@ public final class SQLiteStorage: Sendable {
         databasePool = pool
         let migrator = Self.migrator
         // Migrations only go forward: a database a newer Warden migrated is refused, not half understood.
-        let unknown = try pool.read { db -> String? in
-            guard try db.tableExists("grdb_migrations") else { return nil }
-            return try Set(String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")).subtracting(migrator.migrations).sorted().last
+        let applied = try pool.read { db -> [String] in
+            guard try db.tableExists("grdb_migrations") else { return [] }
+            return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
         }
-        if let unknown {
-            throw WardenError(.unavailable, "the database has migration '\(unknown)', which this server does not know: a newer Warden made it")
-        }
+        try ForwardMigrations.refuseNewer(applied: applied, known: migrator.migrations)
         try migrator.migrate(pool)
     }
 
